@@ -1,0 +1,29 @@
+"""One clear error line and a non-zero exit for bad input, instead of a Python traceback.
+
+Galaxy shows a failed job's stderr to the user. A traceback from deep inside TensorFlow tells a
+biologist nothing, so tools raise :class:`ToolInputError` with a message that names the input,
+the place (row/column, layer) and what was expected, and :func:`run_tool` turns it into a single
+``Error: ...`` line, removes outputs that were partly written, and exits with status 1.
+"""
+import os
+import sys
+
+
+class ToolInputError(Exception):
+    """Input the user can fix: the message is shown to them as it is."""
+
+
+def run_tool(main, argv=None, outputs=()):
+    """Run ``main(argv)``; on :class:`ToolInputError` print one line, drop ``outputs``, exit 1.
+
+    ``outputs`` are the paths the tool writes: a failed job must not leave behind a file that
+    looks like a valid result.
+    """
+    try:
+        main(argv)
+    except ToolInputError as error:
+        for path in outputs:
+            if path and os.path.exists(path):
+                os.remove(path)
+        print(f"Error: {error}", file=sys.stderr)
+        sys.exit(1)

@@ -1,0 +1,124 @@
+"""Reading Galaxy tabular datasets into numeric arrays, with the forms' header flag and column selector.
+
+Every tool that takes X or y offers the same choices (see the ``tabular_input`` macro in
+``tools/macros.xml``): whether the first line is a header, and which columns to use. Errors name the
+dataset by its form label and give the file's line and column, counted from 1 as a spreadsheet would.
+"""
+import csv
+import re
+
+import numpy as np
+import pandas as pd
+
+from gxkeras.errors import ToolInputError
+
+COLUMN_OPTIONS = (
+    "all_columns",
+    "by_index_number",
+    "all_but_by_index_number",
+    "by_header_name",
+    "all_but_by_header_name",
+)
+
+
+def _parse_indices(columns, label, n_columns):
+    """Galaxy gives column numbers as a list or a comma string, counted from 1."""
+    items = columns if isinstance(columns, list) else str(columns or "").split(",")
+    indices = []
+    for item in items:
+        text = str(item).strip()
+        if not re.fullmatch(r"\d+", text):
+            raise ToolInputError(f"{label}: column '{text}' is not a column number (1, 2, ...)")
+        index = int(text)
+        if not 1 <= index <= n_columns:
+            raise ToolInputError(f"{label}: column {index} does not exist: the data has {n_columns} columns")
+        indices.append(index - 1)
+    if not indices:
+        raise ToolInputError(f"{label}: no column selected")
+    return indices
+
+
+def _parse_names(columns, label, names):
+    wanted = [name.strip() for name in str(columns or "").split(",") if name.strip()]
+    if not wanted:
+        raise ToolInputError(f"{label}: no column name given")
+    missing = [name for name in wanted if name not in names]
+    if missing:
+        raise ToolInputError(f"{label}: no column named {', '.join(missing)} in the header ({', '.join(names)})")
+    return [names.index(name) for name in wanted]
+
+
+def select_columns(names, option, columns, label, header):
+    """Indices (0-based) of the columns the user chose, in the order the data has them."""
+    n_columns = len(names)
+    if option in (None, "", "all_columns"):
+        return list(range(n_columns))
+    if option not in COLUMN_OPTIONS:
+        raise ToolInputError(f"{label}: unknown column selection '{option}'")
+    if option.endswith("header_name"):
+        if not header:
+            raise ToolInputError(f"{label}: selecting columns by header name needs a dataset with a header")
+        chosen = _parse_names(columns, label, names)
+    else:
+        chosen = _parse_indices(columns, label, n_columns)
+    if option.startswith("all_but"):
+        chosen = [index for index in range(n_columns) if index not in chosen]
+        if not chosen:
+            raise ToolInputError(f"{label}: the selection leaves no column")
+    return sorted(set(chosen))
+
+
+def _first_bad_cell(frame, header):
+    """(line, column, text) of the first cell that is not a finite number, or None."""
+    for position, name in enumerate(frame.columns):
+        numbers = pd.to_numeric(frame[name], errors="coerce")
+        bad = ~np.isfinite(numbers.to_numpy(dtype="float64", na_value=np.nan))
+        if bad.any():
+            row = int(np.argmax(bad))
+            line = row + 1 + (1 if header else 0)
+            return line, position + 1, frame[name].iloc[row]
+    return None
+
+
+def read_tabular(path, label, header=False, column_option="all_columns", columns=None):
+    """Read a tab-separated numeric table; return ``(values, column_names)`` for the chosen columns.
+
+    ``label`` is the dataset's label in the form (e.g. "Training samples dataset"), used in errors.
+    Values keep the narrowest type pandas finds (int64 for word indices, float64 otherwise).
+    """
+    try:
+        frame = pd.read_csv(
+            path, sep="\t", header=0 if header else None, dtype=str, keep_default_na=False,
+            quoting=csv.QUOTE_NONE, engine="c",
+        )
+    except pd.errors.EmptyDataError:
+        raise ToolInputError(f"{label} ({path}): the dataset is empty, expected tab-separated numbers") from None
+    except pd.errors.ParserError as error:
+        found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
+        if found:
+            expected, line, seen = found.groups()
+            raise ToolInputError(
+                f"{label}: line {line} has {seen} columns, expected {expected} like the lines before it"
+            ) from None
+        raise ToolInputError(f"{label}: not a tab-separated table ({error})") from None
+    if frame.empty:
+        raise ToolInputError(f"{label}: the dataset has no data rows, expected tab-separated numbers")
+    names = [str(name) for name in frame.columns]
+    chosen = select_columns(names, column_option, columns, label, header)
+    frame = frame.iloc[:, chosen]
+    ragged = frame.eq("").to_numpy()
+    if ragged.any():
+        row, column = np.argwhere(ragged)[0]
+        raise ToolInputError(
+            f"{label}: line {row + 1 + int(bool(header))}, column {chosen[column] + 1} is empty, expected a number"
+        )
+    try:
+        values = frame.apply(pd.to_numeric).to_numpy()
+    except (ValueError, TypeError):
+        values = None
+    if values is None or not np.isfinite(values.astype("float64")).all():
+        line, column, text = _first_bad_cell(frame, header)
+        where = f"line {line}, column {chosen[column - 1] + 1}"
+        hint = " (is the first line a header? set the header option)" if line == 1 and not header else ""
+        raise ToolInputError(f"{label}: {where} is '{text}', expected a finite number{hint}")
+    return values, [names[index] for index in chosen]

@@ -1,0 +1,211 @@
+"""keras_model_config: turn the "Create a deep learning model architecture" form into Keras 3 JSON.
+
+The form's parameter names are the Keras arguments themselves (``units``, ``input_dim``,
+``kernel_size`` ...), so this module needs no per-layer code: it checks each value, converts the
+shapes typed as text, builds the real Keras layers (which validates the architecture, shapes
+included) and writes ``model.to_json()``, the format ``keras.models.model_from_json`` and
+galaxy-ml's ``KerasGClassifier(config=...)`` read.
+"""
+import argparse
+import inspect
+import json
+import re
+
+from gxkeras.errors import ToolInputError, run_tool
+from gxkeras.galaxy_inputs import flatten_sections, load_inputs
+from gxkeras.keras_env import import_keras
+from gxkeras.values import parse_int_or_shape, parse_kwargs, parse_shape
+
+# Layers the form offers, by the group shown in "Group -- Layer". Only these are ever looked up
+# in keras.layers: the layer type string from the form cannot name anything else.
+LAYER_GROUPS = {
+    "Core": ["Dense", "Activation", "Dropout", "Flatten", "Reshape"],
+    "Embedding": ["Embedding"],
+    "Recurrent": ["SimpleRNN", "LSTM", "GRU", "Bidirectional"],
+    "Convolution": ["Conv1D", "Conv2D"],
+    "Pooling": [
+        "MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D",
+        "GlobalMaxPooling1D", "GlobalAveragePooling1D", "GlobalMaxPooling2D", "GlobalAveragePooling2D",
+    ],
+    "Normalization": ["BatchNormalization"],
+    "Merge": ["Concatenate", "Add", "Multiply", "Average"],  # functional models only
+}
+GROUP_OF = {layer: group for group, layers in LAYER_GROUPS.items() for layer in layers}
+MERGE_LAYERS = set(LAYER_GROUPS["Merge"])
+RNN_TYPES = {"SimpleRNN", "LSTM", "GRU"}
+
+POSITIVE_INT_ARGS = {"units", "input_dim", "output_dim", "filters"}
+RATE_ARGS = {"rate", "dropout", "recurrent_dropout"}  # fractions in [0, 1)
+INT_OR_SHAPE_ARGS = {"kernel_size", "strides", "pool_size"}  # "3" -> 3, "3,3" -> (3, 3)
+SHAPE_ARGS = {"target_shape"}
+# Form fields that are not keyword arguments of the Keras layer itself.
+FORM_ONLY = {"layer_type", "kwargs", "rnn_type", "inbound_layers"}
+# Base-layer arguments every Keras layer accepts through **kwargs.
+BASE_LAYER_ARGS = {"name", "trainable"}
+
+
+def layer_label(index, layer_type):
+    """How the form shows a layer: repeat title and number, then its type."""
+    return f"LAYER {index} ({GROUP_OF.get(layer_type, '?')} -- {layer_type})"
+
+
+def convert_args(fields, label):
+    """Check and convert the form's values into Keras keyword arguments (unset fields dropped)."""
+    args = {}
+    for name, value in fields.items():
+        if name in FORM_ONLY or value is None or value == "":
+            continue
+        if name in POSITIVE_INT_ARGS and (not isinstance(value, int) or value < 1):
+            raise ToolInputError(f"{label}: {name} must be a positive integer, got {value!r}")
+        if name in RATE_ARGS and not (isinstance(value, (int, float)) and 0 <= value < 1):
+            raise ToolInputError(f"{label}: {name} must be a fraction in [0, 1), got {value!r}")
+        if name in INT_OR_SHAPE_ARGS:
+            value = parse_int_or_shape(value, f"{label}: {name}")
+        elif name in SHAPE_ARGS:
+            value = parse_shape(value, f"{label}: {name}")
+        args[name] = value
+    return args
+
+
+def add_extra_kwargs(args, fields, keras_class, label):
+    """Merge the "Extra keyword arguments" JSON, accepting only arguments the layer really has."""
+    extra = parse_kwargs(fields.get("kwargs"), f"{label}: extra keyword arguments")
+    known = set(inspect.signature(keras_class.__init__).parameters) - {"self", "kwargs"}
+    known |= BASE_LAYER_ARGS
+    for key in extra:
+        if key in args:
+            raise ToolInputError(f"{label}: '{key}' has its own field in the form; set it there")
+        if key not in known:
+            raise ToolInputError(
+                f"{label}: {keras_class.__name__} has no argument '{key}'; "
+                f"expected one of: {', '.join(sorted(known))}"
+            )
+    return {**args, **extra}
+
+
+def make_layer(keras, fields, index):
+    """Build one Keras layer from one LAYER of the form."""
+    layer_type = fields.get("layer_type")
+    if layer_type not in GROUP_OF:
+        raise ToolInputError(
+            f"LAYER {index}: unknown layer type {layer_type!r}; expected one of: "
+            f"{', '.join(sorted(GROUP_OF))}"
+        )
+    label = layer_label(index, layer_type)
+    args = convert_args(fields, label)
+    try:
+        if layer_type == "Bidirectional":
+            rnn_type = fields.get("rnn_type")
+            if rnn_type not in RNN_TYPES:
+                raise ToolInputError(f"{label}: cannot wrap {rnn_type!r}; expected one of {sorted(RNN_TYPES)}")
+            merge_mode = args.pop("merge_mode", "concat")
+            rnn_class = getattr(keras.layers, rnn_type)
+            inner = rnn_class(**add_extra_kwargs(args, fields, rnn_class, label))
+            return keras.layers.Bidirectional(inner, merge_mode=merge_mode)
+        keras_class = getattr(keras.layers, layer_type)
+        return keras_class(**add_extra_kwargs(args, fields, keras_class, label))
+    except (ValueError, TypeError) as error:
+        raise ToolInputError(f"{label}: {first_line(error)}") from None
+
+
+def first_line(error):
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+def apply_layer(apply, label):
+    """Run ``apply()`` (add or call a layer), turning Keras shape errors into one line."""
+    try:
+        return apply()
+    except (ValueError, TypeError) as error:
+        raise ToolInputError(f"{label}: cannot be applied to its input: {first_line(error)}") from None
+
+
+def build_sequential(keras, model_params, layers):
+    """A Sequential model: the form's input_shape, then each LAYER on the previous one."""
+    model = keras.Sequential()
+    model.add(keras.Input(shape=parse_shape(model_params.get("input_shape"), "input_shape")))
+    for index, fields in enumerate(layers, start=1):
+        if fields.get("layer_type") in MERGE_LAYERS | {"Input"}:
+            raise ToolInputError(f"{layer_label(index, fields['layer_type'])}: needs a functional model")
+        layer = make_layer(keras, fields, index)
+        apply_layer(lambda: model.add(layer), layer_label(index, fields["layer_type"]))
+    return model
+
+
+def parse_inbound(text, index, label):
+    """LAYER numbers this layer takes its input from; empty means the previous LAYER."""
+    if text is None or not str(text).strip():
+        if index == 1:
+            raise ToolInputError(f"{label}: the first LAYER of a functional model must be an Input")
+        return [index - 1]
+    if not re.fullmatch(r"\s*\d+(\s*,\s*\d+)*\s*", str(text)):
+        raise ToolInputError(f"{label}: inbound layers '{text}' is malformed: expected LAYER numbers such as 1,2")
+    numbers = [int(item) for item in str(text).split(",")]
+    for number in numbers:
+        if not 1 <= number < index:
+            raise ToolInputError(
+                f"{label}: inbound layer {number} does not exist before it: expected a number in 1..{index - 1}"
+            )
+    return numbers
+
+
+def build_functional(keras, layers):
+    """A functional model: Input LAYERs are the model inputs; LAYERs nobody reads are its outputs."""
+    tensors, inputs, consumed = {}, [], set()
+    for index, fields in enumerate(layers, start=1):
+        layer_type = fields.get("layer_type")
+        if layer_type == "Input":
+            label = f"LAYER {index} (Input)"
+            if fields.get("inbound_layers"):
+                raise ToolInputError(f"{label}: an Input takes no inbound layers")
+            tensors[index] = keras.Input(shape=parse_shape(fields.get("shape"), f"{label}: shape", allow_none=True))
+            inputs.append(tensors[index])
+            continue
+        label = layer_label(index, layer_type)
+        inbound = parse_inbound(fields.get("inbound_layers"), index, label)
+        if layer_type not in MERGE_LAYERS and len(inbound) > 1:
+            raise ToolInputError(f"{label}: takes one inbound layer, got {len(inbound)}; use a Merge layer")
+        if layer_type in MERGE_LAYERS and len(inbound) < 2:
+            raise ToolInputError(f"{label}: a merge layer needs at least two inbound layers, such as 1,2")
+        consumed.update(inbound)
+        layer = make_layer(keras, fields, index)
+        sources = [tensors[number] for number in inbound]
+        tensors[index] = apply_layer(lambda: layer(sources if layer_type in MERGE_LAYERS else sources[0]), label)
+    if not inputs:
+        raise ToolInputError("a functional model needs at least one LAYER of type Input")
+    outputs = [tensors[i] for i in tensors if i not in consumed and tensors[i] not in inputs]
+    if not outputs:
+        raise ToolInputError("the functional model has no output: its last LAYER is an Input")
+    return keras.Model(inputs=inputs, outputs=outputs[0] if len(outputs) == 1 else outputs)
+
+
+def build_model_json(params):
+    """The Keras 3 JSON of the architecture described by the form's parameters."""
+    model_params = params.get("model_selection") or {}
+    layers = [flatten_sections(layer) for layer in model_params.get("layers") or []]
+    if not layers:
+        raise ToolInputError("the model has no LAYER: add at least one")
+    keras = import_keras()
+    model_type = model_params.get("model_type")
+    if model_type == "sequential":
+        model = build_sequential(keras, model_params, layers)
+    elif model_type == "functional":
+        model = build_functional(keras, layers)
+    else:
+        raise ToolInputError(f"unknown model type {model_type!r}: expected sequential or functional")
+    return json.dumps(json.loads(model.to_json()), indent=2)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--inputs", required=True, help="Galaxy's inputs JSON (the form's values)")
+    parser.add_argument("--outfile", required=True, help="where to write the model JSON")
+    args = parser.parse_args(argv)
+    model_json = build_model_json(load_inputs(args.inputs))
+    with open(args.outfile, "w") as handle:
+        handle.write(model_json + "\n")
+    print(f"Wrote a Keras {json.loads(model_json)['class_name']} model configuration to {args.outfile}")
+
+
+if __name__ == "__main__":
+    run_tool(main)

@@ -1,0 +1,146 @@
+"""The config-building module: real Keras models from form parameters, and clear errors."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import keras_model_config as kmc
+from gxkeras.errors import ToolInputError
+
+SCRIPT = Path(__file__).resolve().parents[1] / "keras_model_config.py"
+
+
+def layer(layer_type, advanced=None, **fields):
+    """One LAYER as Galaxy writes it: a conditional, with an 'advanced' section."""
+    return {"__index__": 0, "layer_selection": {
+        "layer_type": layer_type, **fields, "advanced": {"kwargs": "", **(advanced or {})}}}
+
+
+def sequential(input_shape, *layers):
+    return {"model_selection": {"model_type": "sequential", "input_shape": input_shape, "layers": list(layers)}}
+
+
+def functional(*layers):
+    return {"model_selection": {"model_type": "functional", "layers": list(layers)}}
+
+
+TUTORIAL = sequential(
+    "(500,)",
+    layer("Embedding", input_dim=10000, output_dim=32),
+    layer("LSTM", units=100),
+    layer("Dense", units=1, activation="sigmoid"),
+)
+
+
+def model_layers(model_json):
+    return [(item["class_name"], item["config"]) for item in json.loads(model_json)["config"]["layers"]]
+
+
+def test_tutorial_model_round_trips_through_keras_and_galaxy_ml():
+    import keras
+    from galaxy_ml.keras_galaxy_models import KerasGClassifier
+
+    model_json = kmc.build_model_json(TUTORIAL)
+    classes = [name for name, _ in model_layers(model_json)]
+    assert classes == ["InputLayer", "Embedding", "LSTM", "Dense"]
+    model = keras.models.model_from_json(model_json)
+    assert model.input_shape == (None, 500)
+    assert model.output_shape == (None, 1)
+    assert model.count_params() == 10000 * 32 + 4 * (100 * (32 + 100) + 100) + 101
+    # galaxy-ml takes the model's "config" part and really builds and fits it
+    rng = np.random.default_rng(0)
+    X, y = rng.integers(0, 10000, size=(16, 500)), np.array([0, 1] * 8)
+    estimator = KerasGClassifier(config=json.loads(model_json)["config"], model_type="sequential",
+                                 loss="binary_crossentropy", optimizer="adam", epochs=1, batch_size=8,
+                                 validation_split=0.0, verbose=0, seed=0)
+    estimator.fit(X, y)
+    predictions = estimator.predict(X)
+    assert predictions.size == 16 and set(predictions.ravel()) <= {0, 1}
+
+
+def test_bidirectional_and_advanced_options():
+    model_json = kmc.build_model_json(sequential(
+        "(50,)",
+        layer("Embedding", input_dim=100, output_dim=8),
+        layer("GRU", units=6, advanced={"return_sequences": True, "dropout": 0.25}),
+        layer("Bidirectional", rnn_type="LSTM", merge_mode="sum", units=4,
+              advanced={"return_sequences": False, "recurrent_dropout": 0.1}),
+        layer("Dense", units=1, activation="sigmoid", advanced={"kwargs": '{"kernel_initializer": "zeros"}'}),
+    ))
+    layers = model_layers(model_json)
+    assert layers[2][1]["return_sequences"] is True and layers[2][1]["dropout"] == 0.25
+    bidirectional = layers[3][1]
+    assert bidirectional["merge_mode"] == "sum"
+    assert bidirectional["layer"]["class_name"] == "LSTM" and bidirectional["layer"]["config"]["units"] == 4
+    assert layers[4][1]["kernel_initializer"]["class_name"] == "Zeros"
+
+
+def test_functional_two_inputs():
+    import keras
+    model_json = kmc.build_model_json(functional(
+        {"layer_selection": {"layer_type": "Input", "shape": "(20,)"}, "inbound_layers": ""},
+        {"layer_selection": {"layer_type": "Input", "shape": "(8,)"}, "inbound_layers": ""},
+        {"layer_selection": {"layer_type": "Dense", "units": 16, "activation": "relu"}, "inbound_layers": "1"},
+        {"layer_selection": {"layer_type": "Dense", "units": 4, "activation": "relu"}, "inbound_layers": "2"},
+        {"layer_selection": {"layer_type": "Concatenate", "axis": -1}, "inbound_layers": "3, 4"},
+        {"layer_selection": {"layer_type": "Dense", "units": 1, "activation": "sigmoid"}, "inbound_layers": ""},
+    ))
+    model = keras.models.model_from_json(model_json)
+    assert [tuple(shape) for shape in model.input_shape] == [(None, 20), (None, 8)]
+    assert model.output_shape == (None, 1)
+
+
+def test_cnn():
+    import keras
+    model = keras.models.model_from_json(kmc.build_model_json(sequential(
+        "(28, 28, 1)",
+        layer("Conv2D", filters=8, kernel_size="3,3", strides="1", padding="valid", activation="relu"),
+        layer("MaxPooling2D", pool_size="2,2", strides="", padding="valid"),
+        layer("Flatten"),
+        layer("Dense", units=10, activation="softmax"),
+    )))
+    assert model.output_shape == (None, 10)
+    assert model.layers[0].kernel_size == (3, 3)
+
+
+@pytest.mark.parametrize("params, message", [
+    (sequential("(500,)", layer("Lambda", function="os.system")), r"LAYER 1: unknown layer type 'Lambda'"),
+    (sequential("(500,)", layer("Dense", units=-5)), r"LAYER 1 \(Core -- Dense\): units must be a positive integer, got -5"),
+    (sequential("(5a0,)", layer("Dense", units=1)), r"input_shape '\(5a0,\)' is malformed"),
+    (sequential("(500,)", layer("Dropout", rate=1.5)), r"rate must be a fraction in \[0, 1\)"),
+    (sequential("(500,)", layer("Dense", units=1, advanced={"kwargs": '{"bogus": 1}'})), r"Dense has no argument 'bogus'"),
+    (sequential("(500,)", layer("Dense", units=1, advanced={"kwargs": '{"units": 3}'})), r"'units' has its own field"),
+    (sequential("(10,)", layer("Conv2D", filters=2, kernel_size="3,3", strides="1", padding="valid")),
+     r"LAYER 1 \(Convolution -- Conv2D\): cannot be applied to its input"),
+    (sequential("(10,)", layer("Concatenate")), r"needs a functional model"),
+    ({"model_selection": {"model_type": "sequential", "input_shape": "(1,)", "layers": []}}, "no LAYER"),
+    (functional({"layer_selection": {"layer_type": "Dense", "units": 1}, "inbound_layers": ""}),
+     "first LAYER of a functional model must be an Input"),
+    (functional({"layer_selection": {"layer_type": "Input", "shape": "(3,)"}, "inbound_layers": ""},
+                {"layer_selection": {"layer_type": "Dense", "units": 1}, "inbound_layers": "5"}),
+     "inbound layer 5 does not exist before it"),
+])
+def test_bad_input_gives_one_clear_error(params, message):
+    with pytest.raises(ToolInputError, match=message):
+        kmc.build_model_json(params)
+
+
+def test_script_writes_json_or_one_error_line(tmp_path, write_inputs):
+    outfile = tmp_path / "model.json"
+    ok = subprocess.run([sys.executable, str(SCRIPT), "--inputs", write_inputs(TUTORIAL), "--outfile", str(outfile)],
+                        capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(outfile.read_text())["class_name"] == "Sequential"
+
+    outfile.unlink()
+    bad = subprocess.run([sys.executable, str(SCRIPT), "--inputs", write_inputs(sequential("(x,)", layer("Flatten"))),
+                          "--outfile", str(outfile)], capture_output=True, text=True)
+    assert bad.returncode == 1
+    error_lines = [line for line in bad.stderr.splitlines() if line.startswith("Error:")]
+    assert error_lines == ["Error: input_shape '(x,)' is malformed: expected a tuple of positive integers "
+                           "such as (500,) or (28, 28, 1)"]
+    assert "Traceback" not in bad.stderr
+    assert not outfile.exists()

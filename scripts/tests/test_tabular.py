@@ -1,0 +1,58 @@
+import numpy as np
+import pytest
+
+from gxkeras.errors import ToolInputError
+from gxkeras.tabular import read_tabular
+
+LABEL = "Training samples dataset"
+
+
+def test_reads_ints_without_header(write_text):
+    values, names = read_tabular(write_text("1\t2\t3\n4\t5\t6\n"), LABEL)
+    assert values.tolist() == [[1, 2, 3], [4, 5, 6]]
+    assert values.dtype.kind == "i"
+    assert names == ["0", "1", "2"]
+
+
+def test_header_and_selection_by_name(write_text):
+    path = write_text("a\tb\tc\n1\t2.5\t3\n4\t5\t6\n")
+    values, names = read_tabular(path, LABEL, header=True, column_option="by_header_name", columns="c,a")
+    assert names == ["a", "c"]  # data order, not the order typed
+    assert values.tolist() == [[1, 3], [4, 6]]
+    values, names = read_tabular(path, LABEL, header=True, column_option="all_but_by_header_name", columns="b")
+    assert names == ["a", "c"]
+
+
+@pytest.mark.parametrize("option, columns, expected", [
+    ("by_index_number", [3, 1], [[1, 3], [4, 6]]),
+    ("by_index_number", "2", [[2], [5]]),
+    ("all_but_by_index_number", "2", [[1, 3], [4, 6]]),
+    ("all_columns", None, [[1, 2, 3], [4, 5, 6]]),
+])
+def test_selection_by_index(write_text, option, columns, expected):
+    values, _ = read_tabular(write_text("1\t2\t3\n4\t5\t6\n"), LABEL, column_option=option, columns=columns)
+    assert values.tolist() == expected
+
+
+@pytest.mark.parametrize("text, kwargs, message", [
+    ("", {}, "Training samples dataset .*: the dataset is empty"),
+    ("a\tb\n", {"header": True}, "has no data rows"),
+    ("1\t2\n3\t4\t5\n", {}, "line 2 has 3 columns, expected 2"),
+    ("1\t2\t3\n4\t5\n", {}, "line 2, column 3 is empty, expected a number"),
+    ("1\t2\n3\tx\n", {}, "line 2, column 2 is 'x', expected a finite number"),
+    ("1\t2\n3\tnan\n", {}, "line 2, column 2 is 'nan'"),
+    ("1\t2\n3\tinf\n", {}, "line 2, column 2 is 'inf'"),
+    ("a\tb\n1\t2\n", {}, "line 1, column 1 is 'a'.*header"),
+    ("1\t2\n", {"column_option": "by_index_number", "columns": "3"}, "column 3 does not exist: the data has 2"),
+    ("1\t2\n", {"column_option": "all_but_by_index_number", "columns": "1,2"}, "leaves no column"),
+    ("1\t2\n", {"column_option": "by_header_name", "columns": "a"}, "needs a dataset with a header"),
+    ("a\tb\n1\t2\n", {"header": True, "column_option": "by_header_name", "columns": "z"}, "no column named z"),
+])
+def test_bad_tables_give_one_clear_error(write_text, text, kwargs, message):
+    with pytest.raises(ToolInputError, match=message):
+        read_tabular(write_text(text), LABEL, **kwargs)
+
+
+def test_floats_stay_floats(write_text):
+    values, _ = read_tabular(write_text("0.5\t1\n"), LABEL)
+    assert values.dtype == np.float64

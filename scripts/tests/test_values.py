@@ -1,0 +1,40 @@
+import pytest
+
+from gxkeras.errors import ToolInputError
+from gxkeras.values import parse_int_or_shape, parse_kwargs, parse_shape
+
+
+@pytest.mark.parametrize("text, shape", [
+    ("(500,)", (500,)), ("500", (500,)), ("(28, 28, 1)", (28, 28, 1)), ("[4,5]", (4, 5)), (" ( 7 , ) ", (7,)),
+])
+def test_parse_shape_accepts_tuple_forms(text, shape):
+    assert parse_shape(text, "input_shape") == shape
+
+
+@pytest.mark.parametrize("text", ["(5a0,)", "", "()", "(0,)", "(-1,)", "__import__('os')", "(1,,2)", "1.5"])
+def test_parse_shape_rejects_malformed(text):
+    with pytest.raises(ToolInputError, match="input_shape"):
+        parse_shape(text, "input_shape")
+
+
+def test_parse_shape_none_only_where_allowed():
+    assert parse_shape("(None, 8)", "shape", allow_none=True) == (None, 8)
+    with pytest.raises(ToolInputError, match="None is not allowed"):
+        parse_shape("(None, 8)", "input_shape")
+
+
+def test_parse_int_or_shape():
+    assert parse_int_or_shape("3", "kernel_size") == 3
+    assert parse_int_or_shape("3,3", "kernel_size") == (3, 3)
+    assert parse_int_or_shape("(2,)", "pool_size") == (2,)
+
+
+def test_parse_kwargs_plain_json_only():
+    assert parse_kwargs("", "kw") == {}
+    assert parse_kwargs('{"use_bias": false, "axis": [1, 2]}', "kw") == {"use_bias": False, "axis": [1, 2]}
+    with pytest.raises(ToolInputError, match="not valid JSON"):
+        parse_kwargs("{'use_bias': False}", "kw")
+    with pytest.raises(ToolInputError, match="expected a JSON object"):
+        parse_kwargs("[1]", "kw")
+    with pytest.raises(ToolInputError, match="value of 'kernel_initializer'"):
+        parse_kwargs('{"kernel_initializer": {"class_name": "Lambda", "module": "os"}}', "kw")
