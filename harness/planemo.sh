@@ -11,9 +11,9 @@ cd "$ROOT"
 PLANEMO=.venv-galaxy/bin/planemo
 OUT=${TEST_OUT:-$ROOT/test-output}
 mkdir -p "$OUT"
-GALAXY_OPTS=(--galaxy_root "$ROOT/.galaxy-root" --skip_venv --database_type sqlite
-             --no_conda_auto_init --no_conda_auto_install
-             --dependency_resolvers_config_file "$ROOT/.galaxy-deps/dependency_resolvers_conf.xml")
+# galaxy_root and the dependency resolvers come from planemo.yml; these flags keep Galaxy offline.
+export PLANEMO_GLOBAL_CONFIG_PATH="$ROOT/planemo.yml"
+GALAXY_OPTS=(--skip_venv --database_type sqlite --no_conda_auto_init --no_conda_auto_install)
 export GALAXY_SLOTS=${GALAXY_SLOTS:-2}
 
 report() {  # report NAME: print the per-test summary from planemo's JSON report
