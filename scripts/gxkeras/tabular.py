@@ -122,3 +122,20 @@ def read_tabular(path, label, header=False, column_option="all_columns", columns
         hint = " (is the first line a header? set the header option)" if line == 1 and not header else ""
         raise ToolInputError(f"{label}: {where} is '{text}', expected a finite number{hint}")
     return values, [names[index] for index in chosen]
+
+
+def read_tabular_input(params, infile, header, selector, col, label):
+    """Read the dataset of one ``tabular_input`` macro from the tool's parameters.
+
+    The keys are the macro's tokens (e.g. ``"infile1", "header1", "column_selector_options_1",
+    "col1"``); the dataset path comes from the inputs JSON (``data_style="paths"``).
+    """
+    path = params.get(infile)
+    if not path:
+        raise ToolInputError(f"{label}: no dataset given")
+    selection = params.get(selector) or {}
+    return read_tabular(
+        path, label, header=bool(params.get(header)),
+        column_option=selection.get("selected_column_selector_option", "all_columns"),
+        columns=selection.get(col),
+    )
