@@ -32,4 +32,4 @@ galaxy-test:
 # For now: a local Galaxy with the tools loaded (issue #4 turns this into the IMDB workflow run).
 run: envs
 	@echo "Starting Galaxy with the Keras tools; open http://127.0.0.1:$${PORT:-9090} once it says 'serving'."
-	bash harness/planemo.sh serve --host 127.0.0.1 --port $${PORT:-9090}
+	bash harness/planemo.sh serve --host 127.0.0.1

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# harness/planemo.sh test-tools | test-workflows | serve   [extra planemo args]
+# harness/planemo.sh test-tools [TOOL.xml ...] | test-workflows | serve   [extra planemo args]
 #
+# test-tools tests every tool in tools/, or only the tool XMLs named. Set PORT to run two at once.
 # Runs planemo against a real local Galaxy (galaxy 26.1.1 from PyPI, started through the shim in
 # .galaxy-root) whose jobs find the tool environment through Galaxy's dependency resolution
 # (.galaxy-deps, written by harness/envs.sh). Each call starts its own
@@ -13,7 +14,8 @@ OUT=${TEST_OUT:-$ROOT/test-output}
 mkdir -p "$OUT"
 # galaxy_root and the dependency resolvers come from planemo.yml; these flags keep Galaxy offline.
 export PLANEMO_GLOBAL_CONFIG_PATH="$ROOT/planemo.yml"
-GALAXY_OPTS=(--skip_venv --database_type sqlite --no_conda_auto_init --no_conda_auto_install)
+GALAXY_OPTS=(--skip_venv --database_type sqlite --no_conda_auto_init --no_conda_auto_install
+             --port "${PORT:-9090}")
 export GALAXY_SLOTS=${GALAXY_SLOTS:-2}
 
 report() {  # report NAME: print the per-test summary from planemo's JSON report
@@ -23,10 +25,11 @@ report() {  # report NAME: print the per-test summary from planemo's JSON report
 case "${1:-}" in
   test-tools)
     shift
+    targets=("$@"); [ $# -gt 0 ] || targets=(tools/)
     rc=0
     timeout "${PLANEMO_TIMEOUT:-2400}" "$PLANEMO" test "${GALAXY_OPTS[@]}" \
       --test_output "$OUT/tools.html" --test_output_json "$OUT/tools.json" \
-      --test_output_xunit "$OUT/tools.xunit.xml" "$@" tools/ || rc=$?
+      --test_output_xunit "$OUT/tools.xunit.xml" "${targets[@]}" || rc=$?
     report tools || rc=${rc/#0/1}
     exit "$rc" ;;
   test-workflows)
