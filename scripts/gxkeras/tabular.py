@@ -80,48 +80,89 @@ def _first_bad_cell(frame, header):
     return None
 
 
-def read_tabular(path, label, header=False, column_option="all_columns", columns=None):
-    """Read a tab-separated numeric table; return ``(values, column_names)`` for the chosen columns.
-
-    ``label`` is the dataset's label in the form (e.g. "Training samples dataset"), used in errors.
-    Values keep the narrowest type pandas finds (int64 for word indices, float64 otherwise).
-    """
+def _read_frames(path, label, header, chunk_rows=None):
+    """pandas' reader of the table as text cells, whole or in chunks of ``chunk_rows`` rows."""
     try:
-        frame = pd.read_csv(
+        return pd.read_csv(
             path, sep="\t", header=0 if header else None, dtype=str, keep_default_na=False,
-            quoting=csv.QUOTE_NONE, engine="c",
+            quoting=csv.QUOTE_NONE, engine="c", chunksize=chunk_rows,
         )
     except pd.errors.EmptyDataError:
         raise ToolInputError(f"{label} ({path}): the dataset is empty, expected tab-separated numbers") from None
     except pd.errors.ParserError as error:
-        found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
-        if found:
-            expected, line, seen = found.groups()
-            raise ToolInputError(
-                f"{label}: line {line} has {seen} columns, expected {expected} like the lines before it"
-            ) from None
-        raise ToolInputError(f"{label}: not a tab-separated table ({error})") from None
-    if frame.empty:
-        raise ToolInputError(f"{label}: the dataset has no data rows, expected tab-separated numbers")
-    names = [str(name) for name in frame.columns]
-    chosen = select_columns(names, column_option, columns, label, header)
+        _raise_parser_error(error, label)
+
+
+def _raise_parser_error(error, label):
+    found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
+    if found:
+        expected, line, seen = found.groups()
+        raise ToolInputError(
+            f"{label}: line {line} has {seen} columns, expected {expected} like the lines before it"
+        ) from None
+    raise ToolInputError(f"{label}: not a tab-separated table ({error})") from None
+
+
+def _frame_values(frame, chosen, label, header, first_row=0):
+    """The chosen columns of a text frame as numbers; errors give the file's line and column.
+
+    ``first_row`` is the number of data rows before this frame (when reading in chunks).
+    """
     frame = frame.iloc[:, chosen]
+    offset = first_row + 1 + int(bool(header))  # file line of the frame's first row
     ragged = frame.eq("").to_numpy()
     if ragged.any():
         row, column = np.argwhere(ragged)[0]
-        raise ToolInputError(
-            f"{label}: line {row + 1 + int(bool(header))}, column {chosen[column] + 1} is empty, expected a number"
-        )
+        raise ToolInputError(f"{label}: line {row + offset}, column {chosen[column] + 1} is empty, expected a number")
     try:
         values = frame.apply(pd.to_numeric).to_numpy()
     except (ValueError, TypeError):
         values = None
     if values is None or not np.isfinite(values.astype("float64")).all():
         line, column, text = _first_bad_cell(frame, header)
+        line += first_row
         where = f"line {line}, column {chosen[column - 1] + 1}"
         hint = " (is the first line a header? set the header option)" if line == 1 and not header else ""
         raise ToolInputError(f"{label}: {where} is '{text}', expected a finite number{hint}")
-    return values, [names[index] for index in chosen]
+    return values
+
+
+def read_tabular(path, label, header=False, column_option="all_columns", columns=None):
+    """Read a tab-separated numeric table; return ``(values, column_names)`` for the chosen columns.
+
+    ``label`` is the dataset's label in the form (e.g. "Training samples dataset"), used in errors.
+    Values keep the narrowest type pandas finds (int64 for word indices, float64 otherwise).
+    """
+    frame = _read_frames(path, label, header)
+    if frame.empty:
+        raise ToolInputError(f"{label}: the dataset has no data rows, expected tab-separated numbers")
+    names = [str(name) for name in frame.columns]
+    chosen = select_columns(names, column_option, columns, label, header)
+    return _frame_values(frame, chosen, label, header), [names[index] for index in chosen]
+
+
+def iter_tabular(path, label, header=False, column_option="all_columns", columns=None, chunk_rows=2000):
+    """Like :func:`read_tabular`, but yield ``(values, column_names)`` for ``chunk_rows`` rows at a time.
+
+    For data too large to hold as text cells at once (25,000 reviews x 500 word indices): memory
+    stays proportional to ``chunk_rows``. Errors name the same lines and columns as read_tabular.
+    """
+    reader = _read_frames(path, label, header, chunk_rows=chunk_rows)
+    chosen = names = None
+    first_row = 0
+    try:
+        for frame in reader:
+            if chosen is None:
+                names = [str(name) for name in frame.columns]
+                chosen = select_columns(names, column_option, columns, label, header)
+            yield _frame_values(frame, chosen, label, header, first_row), [names[index] for index in chosen]
+            first_row += len(frame)
+    except pd.errors.ParserError as error:
+        _raise_parser_error(error, label)
+    finally:
+        reader.close()
+    if chosen is None:
+        raise ToolInputError(f"{label}: the dataset has no data rows, expected tab-separated numbers")
 
 
 def read_tabular_input(params, infile, header, selector, col, label):
