@@ -1,0 +1,229 @@
+"""model_prediction: predict on new data with a prefitted h5mlm model ("Model Prediction" tool).
+
+The data are read, checked and predicted in chunks of rows, and the rows of predictions are
+written as they come, so that 25,000 reviews x 500 word indices never need to be held as text at
+once. The output is written to a temporary file next to the final one and moved into place only
+when every row was predicted: a failed job leaves no output that looks valid.
+"""
+import argparse
+import os
+import tempfile
+
+import h5py
+import numpy as np
+
+from gxkeras.errors import ToolInputError, run_tool
+from gxkeras.galaxy_inputs import load_inputs
+from gxkeras.model_io import check_h5mlm, load_estimator
+from gxkeras.tabular import iter_tabular
+
+ESTIMATOR_LABEL = "Choose the dataset containing pipeline/estimator object"
+WEIGHTS_LABEL = "Choose the dataset containing weights for the estimator above"
+DATA_LABEL = "Training samples dataset"
+METHODS = ("predict", "predict_proba")
+CHUNK_ROWS = 2000  # rows read, checked and predicted at a time
+
+
+def weights_format(path):
+    """``"legacy"`` (galaxy-ml save_weights / Keras 2 HDF5) or ``"keras3"`` (``.weights.h5``)."""
+    try:
+        with h5py.File(path, "r") as handle:
+            if "layer_names" in handle.attrs or "model_weights" in handle:
+                return "legacy"
+            if "layers" in handle or "vars" in handle:
+                return "keras3"
+    except OSError:
+        raise ToolInputError(f"{WEIGHTS_LABEL} ({path}): not an HDF5 file, expected Keras model weights") from None
+    raise ToolInputError(f"{WEIGHTS_LABEL} ({path}): an HDF5 file but not Keras model weights")
+
+
+def load_weights(estimator, path):
+    """Load the weights file into the estimator's Keras model (rebuilt from its config)."""
+    kind = weights_format(path)
+    from gxkeras.keras_env import import_keras
+
+    keras = import_keras()
+    try:
+        if kind == "legacy":
+            estimator.load_weights(path)
+        else:
+            model = keras.models.model_from_json(estimator.to_json())
+            # Keras 3 reads this format only from a file named *.weights.h5; Galaxy's is *.dat.
+            with tempfile.TemporaryDirectory() as tmp:
+                link = os.path.join(tmp, "model.weights.h5")
+                os.symlink(os.path.abspath(path), link)
+                model.load_weights(link)
+            estimator.model_ = model
+    except (ValueError, KeyError, TypeError) as error:
+        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ToolInputError(f"{WEIGHTS_LABEL} ({path}): do not fit the model: {message}") from None
+    if not hasattr(estimator, "classes_") and hasattr(estimator, "predict_proba"):
+        # An untrained classifier has no classes yet: 0/1 for one sigmoid unit, else 0..k-1.
+        units = estimator.model_.output_shape[-1]
+        estimator.classes_ = np.arange(2 if units == 1 else units)
+
+
+def model_input_shape(estimator):
+    """The Keras model's input shape without the batch axis, e.g. (100,)."""
+    model = getattr(estimator, "model_", None)
+    if model is None:
+        raise ToolInputError(
+            f"{ESTIMATOR_LABEL}: the model has not been trained (no weights): train it first, "
+            f"or give its weights in '{WEIGHTS_LABEL}'"
+        )
+    shape = model.input_shape
+    if isinstance(shape, list):
+        if len(shape) != 1:
+            raise ToolInputError(f"{ESTIMATOR_LABEL}: the model has {len(shape)} inputs; only one tabular input is supported")
+        shape = shape[0]
+    return tuple(shape[1:])
+
+
+def check_columns(n_columns, shape):
+    """One clear error when the data's column count is not what the model takes."""
+    if any(dim is None for dim in shape):
+        if len(shape) == 1:
+            return  # variable-length sequences: any number of columns
+        raise ToolInputError(f"{ESTIMATOR_LABEL}: the model's input shape {shape} has an unknown dimension")
+    expected = int(np.prod(shape))
+    if n_columns != expected:
+        raise ToolInputError(
+            f"{DATA_LABEL}: the selected data has {n_columns} columns, but the model expects {expected} "
+            f"(input shape {shape}); check the columns selected and the header option"
+        )
+
+
+def embedding_vocabulary(estimator):
+    """``input_dim`` of the model's first layer when it is an Embedding, else None."""
+    for layer in estimator.model_.layers:
+        if type(layer).__name__ == "InputLayer":
+            continue
+        return getattr(layer, "input_dim", None) if type(layer).__name__ == "Embedding" else None
+    return None
+
+
+def check_vocabulary(values, vocabulary, first_row, header, chosen_names):
+    """Word indices must be whole numbers in [0, input_dim): TensorFlow's own error says nothing useful."""
+    bad = (values < 0) | (values >= vocabulary) | (np.mod(values, 1) != 0)
+    if bad.any():
+        row, column = np.argwhere(bad)[0]
+        line = first_row + row + 1 + int(bool(header))
+        raise ToolInputError(
+            f"{DATA_LABEL}: line {line}, selected column {column + 1} ({chosen_names[column]}) is "
+            f"{values[row, column]}, but the model's Embedding layer takes word indices 0 to {vocabulary - 1}"
+        )
+
+
+def format_values(values):
+    """Text cells: integers as such, other numbers with 6 decimals."""
+    values = np.asarray(values)
+    if values.dtype.kind in "iub":
+        return values.astype(str)
+    if values.dtype.kind == "f":
+        return np.char.mod("%.6f", values)
+    return values.astype(str)
+
+
+def predict_chunks(estimator, method, chunks, handle, header_line=False):
+    """Predict each chunk of rows and write the rows; return the number of rows written."""
+    shape = vocabulary = None
+    rows = 0
+    for values, names in chunks:
+        if shape is None:
+            shape = model_input_shape(estimator)
+            check_columns(values.shape[1], shape)
+            if method == "predict_proba" and not hasattr(estimator, "predict_proba"):
+                raise ToolInputError(
+                    f"Select invocation method: predict_proba needs a classifier; "
+                    f"this model is a {type(estimator).__name__}"
+                )
+            handle.write("\t".join(header(estimator, method)) + "\n")
+            vocabulary = embedding_vocabulary(estimator)
+        if vocabulary:
+            check_vocabulary(values, vocabulary, rows, header_line, names)
+        if len(shape) > 1:
+            values = values.reshape((len(values),) + shape)
+        predicted = getattr(estimator, method)(values, batch_size=estimator.batch_size, verbose=0)
+        predicted = np.asarray(predicted)
+        if predicted.ndim == 1:
+            predicted = predicted[:, None]
+        predicted = predicted.reshape(len(predicted), -1)
+        cells = format_values(predicted)
+        handle.write("".join("\t".join(row) + "\n" for row in cells))
+        rows += len(predicted)
+    return rows
+
+
+def header(estimator, method):
+    """Column names: ``Predicted`` for labels, the class labels for probabilities."""
+    if method == "predict_proba":
+        return [str(name) for name in estimator.classes_]
+    units = estimator.model_.output_shape[-1] if hasattr(estimator, "model_") else 1
+    if hasattr(estimator, "classes_") or units == 1:
+        return ["Predicted"]  # one label (or one value) per row; multi-label models give one column each
+    return [f"Predicted_{index}" for index in range(units)]
+
+
+def run(params, outfile, chunk_rows=CHUNK_ROWS):
+    """Predict with the form's parameters and write ``outfile``; return the number of rows."""
+    estimator_path = params.get("infile_estimator")
+    if not estimator_path:
+        raise ToolInputError(f"{ESTIMATOR_LABEL}: no dataset given")
+    check_h5mlm(estimator_path, ESTIMATOR_LABEL)  # before loading TensorFlow
+    method = params.get("method") or "predict"
+    if method not in METHODS:
+        raise ToolInputError(f"Select invocation method: unknown method '{method}', expected one of {', '.join(METHODS)}")
+    data = params.get("input_options") or {}
+    if data.get("selected_input", "tabular") != "tabular":
+        raise ToolInputError(f"Select input data type for prediction: '{data.get('selected_input')}' is not supported")
+    data_path = data.get("infile1")
+    if not data_path:
+        raise ToolInputError(f"{DATA_LABEL}: no dataset given")
+    selection = data.get("column_selector_options_1") or {}
+    chunks = iter_tabular(
+        data_path, DATA_LABEL, header=bool(data.get("header1")),
+        column_option=selection.get("selected_column_selector_option", "all_columns"),
+        columns=selection.get("col1"), chunk_rows=chunk_rows,
+    )
+    first = next(chunks)  # reads and checks the first rows before loading the model
+
+    from gxkeras.keras_env import import_keras
+
+    import_keras()
+    estimator = load_estimator(estimator_path, ESTIMATOR_LABEL)
+    if params.get("infile_weights"):
+        load_weights(estimator, params["infile_weights"])
+
+    def all_chunks():
+        yield first
+        yield from chunks
+
+    partial = outfile + ".part"
+    try:
+        with open(partial, "w") as handle:
+            rows = predict_chunks(estimator, method, all_chunks(), handle, bool(data.get("header1")))
+        os.replace(partial, outfile)
+    finally:
+        if os.path.exists(partial):
+            os.remove(partial)
+    return rows
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--inputs", required=True, help="Galaxy's inputs JSON (the form's values, dataset paths)")
+    parser.add_argument("--outfile", required=True, help="where to write the predictions (tabular)")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    params = load_inputs(args.inputs)
+    rows = run(params, args.outfile)
+    print(f"Predicted {rows} rows with {params.get('method') or 'predict'}")
+
+
+if __name__ == "__main__":
+    outfile_parser = argparse.ArgumentParser(add_help=False)
+    outfile_parser.add_argument("--outfile")
+    run_tool(main, outputs=[outfile_parser.parse_known_args()[0].outfile])
