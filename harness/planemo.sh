@@ -12,9 +12,13 @@ cd "$ROOT"
 PLANEMO=.venv-galaxy/bin/planemo
 OUT=${TEST_OUT:-$ROOT/test-output}
 mkdir -p "$OUT"
-# galaxy_root and the dependency resolvers come from planemo.yml; these flags keep Galaxy offline.
+# planemo.yml holds the project's planemo settings (Tool Shed targets); the paths below must be
+# absolute (planemo runs Galaxy from inside galaxy_root), so they are given here.
 export PLANEMO_GLOBAL_CONFIG_PATH="$ROOT/planemo.yml"
-GALAXY_OPTS=(--skip_venv --database_type sqlite --no_conda_auto_init --no_conda_auto_install
+GALAXY_OPTS=(--galaxy_root "$ROOT/.galaxy-root" --skip_venv --database_type sqlite
+             --no_conda_auto_init --no_conda_auto_install
+             --dependency_resolvers_config_file "$ROOT/.galaxy-deps/dependency_resolvers_conf.xml"
+             --job_config_file "$ROOT/env/job_conf.yml"
              --port "${PORT:-9090}")
 export GALAXY_SLOTS=${GALAXY_SLOTS:-2}
 
