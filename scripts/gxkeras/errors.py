@@ -27,3 +27,12 @@ def run_tool(main, argv=None, outputs=()):
                 os.remove(path)
         print(f"Error: {error}", file=sys.stderr)
         sys.exit(1)
+
+
+def output_paths(argv, *flags):
+    """The values of the output flags (e.g. ``--outfile``) in ``argv``, for ``run_tool(outputs=...)``.
+
+    Read before argument parsing, so that a failed job removes the outputs whatever went wrong.
+    """
+    argv = list(argv)
+    return [argv[i + 1] for i, arg in enumerate(argv[:-1]) if arg in flags]

@@ -4,6 +4,8 @@
 attribute), so models made here can be handed to any galaxy-ml tool. Loading goes through
 galaxy-ml's sanitizing loader, which refuses object graphs naming classes outside its allow-list.
 """
+import warnings
+
 import h5py
 
 from gxkeras.errors import ToolInputError
@@ -15,7 +17,12 @@ def save_estimator(estimator, path):
     """Write ``estimator`` (e.g. a ``KerasGClassifier``) to ``path`` as h5mlm."""
     from galaxy_ml.model_persist import dump_model_to_h5
 
-    dump_model_to_h5(estimator, path)
+    # galaxy-ml warns with an exception object when an unfitted KerasGClassifier has no
+    # ``classes_`` yet; with any message-regex warning filter installed (TensorFlow adds some)
+    # that warning itself raises TypeError. The warning is expected for untrained models.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        dump_model_to_h5(estimator, path)
 
 
 def check_h5mlm(path, label):

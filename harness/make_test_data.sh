@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# harness/make_test_data.sh: regenerate the test-data chain files of keras_model_builder and
+# keras_train_and_eval by running the tool scripts themselves (no Galaxy), with inputs JSON files
+# shaped as Galaxy writes them.
+#
+#   IMDB (binary classification, the RNN tutorial's model made small for speed):
+#     imdb_model_config.json  <- keras_model_config: (100,) Embedding(10000, 8) LSTM(8) Dense(1, sigmoid)
+#     imdb_untrained.h5mlm    <- keras_model_builder: KerasGClassifier, adam, binary_crossentropy, acc, 2 epochs, batch 128, seed 42
+#     imdb_trained.h5mlm      <- keras_train_and_eval on imdb_X_train.tsv / imdb_y_train.tsv (train_val)
+#   Regression (KerasGRegressor on 60 rows x 4 numbers, with headers):
+#     regression_X.tsv, regression_y.tsv, regression_model_config.json,
+#     regression_untrained.h5mlm, regression_trained.h5mlm
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+PY=${PY:-.venv-tools/bin/python}
+TD=test-data
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+
+run() {  # run SCRIPT INPUTS_JSON ARGS...: one tool script, its inputs JSON written to a file
+  local script=$1 json=$2; shift 2
+  printf '%s\n' "$json" > "$WORK/inputs.json"
+  "$PY" "scripts/$script.py" --inputs "$WORK/inputs.json" "$@"
+}
+
+# ---- IMDB chain ----
+run keras_model_config '{"model_selection": {"model_type": "sequential", "input_shape": "(100,)", "layers": [
+  {"__index__": 0, "layer_selection": {"layer_type": "Embedding", "input_dim": 10000, "output_dim": 8, "advanced": {"mask_zero": false, "kwargs": ""}}},
+  {"__index__": 1, "layer_selection": {"layer_type": "LSTM", "units": 8, "advanced": {"return_sequences": false, "dropout": 0.0, "recurrent_dropout": 0.0, "kwargs": ""}}},
+  {"__index__": 2, "layer_selection": {"layer_type": "Dense", "units": 1, "activation": "sigmoid", "advanced": {"use_bias": true, "kwargs": ""}}}]}}' \
+  --outfile $TD/imdb_model_config.json
+
+builder_json() {  # builder_json MODEL_JSON LEARNING_TYPE LOSS METRICS EPOCHS BATCH
+  cat <<JSON
+{"mode_selection": {"mode_type": "train_model", "infile_json": "$1", "learning_type": "$2",
+  "compile_params": {"loss": "$3",
+    "optimizer_selection": {"optimizer_type": "adam", "learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-07, "amsgrad": false},
+    "metrics": $4},
+  "fit_params": {"epochs": $5, "batch_size": $6, "validation_split": 0.1, "verbose": "2", "callbacks": []},
+  "random_seed": 42}}
+JSON
+}
+run keras_model_builder "$(builder_json $TD/imdb_model_config.json KerasGClassifier binary_crossentropy '["acc"]' 2 128)" \
+  --outfile $TD/imdb_untrained.h5mlm
+
+train_json() {  # train_json MODEL X Y HEADER
+  cat <<JSON
+{"experiment_schemes": {"selected_exp_scheme": "train_val", "infile_estimator": "$1",
+   "val_split": {"shuffle": "simple", "test_size": 0.2, "random_state": null},
+   "metrics": {"primary_scoring": "default", "secondary_scoring": null}},
+ "input_options": {"selected_input": "tabular",
+   "infile1": "$2", "header1": $4, "column_selector_options_1": {"selected_column_selector_option": "all_columns"},
+   "infile2": "$3", "header2": $4, "column_selector_options_2": {"selected_column_selector_option": "all_columns"}},
+ "save_history": false, "save_predictions": false}
+JSON
+}
+run keras_train_and_eval "$(train_json $TD/imdb_untrained.h5mlm $TD/imdb_X_train.tsv $TD/imdb_y_train.tsv false)" \
+  --outfile_result "$WORK/result.tsv" --outfile_object $TD/imdb_trained.h5mlm --outfile_weights "$WORK/weights.h5"
+
+# ---- regression chain ----
+"$PY" - <<'PYTHON'
+import numpy as np
+rng = np.random.default_rng(7)
+X = rng.normal(size=(60, 4)).round(4)
+y = (X @ np.array([1.5, -2.0, 0.5, 0.0]) + 0.1 * rng.normal(size=60) + 3).round(4)
+np.savetxt("test-data/regression_X.tsv", X, delimiter="\t", fmt="%.4f", header="x1\tx2\tx3\tx4", comments="")
+np.savetxt("test-data/regression_y.tsv", y, fmt="%.4f", header="target", comments="")
+PYTHON
+run keras_model_config '{"model_selection": {"model_type": "sequential", "input_shape": "(4,)", "layers": [
+  {"__index__": 0, "layer_selection": {"layer_type": "Dense", "units": 8, "activation": "relu", "advanced": {"use_bias": true, "kwargs": ""}}},
+  {"__index__": 1, "layer_selection": {"layer_type": "Dense", "units": 1, "activation": "linear", "advanced": {"use_bias": true, "kwargs": ""}}}]}}' \
+  --outfile $TD/regression_model_config.json
+run keras_model_builder "$(builder_json $TD/regression_model_config.json KerasGRegressor mse '["mae"]' 5 16)" \
+  --outfile $TD/regression_untrained.h5mlm
+run keras_train_and_eval "$(train_json $TD/regression_untrained.h5mlm $TD/regression_X.tsv $TD/regression_y.tsv true)" \
+  --outfile_result "$WORK/result.tsv" --outfile_object $TD/regression_trained.h5mlm --outfile_weights "$WORK/weights.h5"
+
+ls -l $TD/imdb_model_config.json $TD/imdb_*.h5mlm $TD/regression_*

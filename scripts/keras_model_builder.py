@@ -1,0 +1,183 @@
+"""keras_model_builder: "Create deep learning model" -- a model JSON plus compile and fit choices.
+
+Reads the architecture written by ``keras_model_config`` (checked by
+:func:`gxkeras.estimators.parse_model_json`), adds the loss, the optimizer and its options, the
+metrics, the fit parameters and callbacks chosen in the form, and writes the untrained galaxy-ml
+estimator (``KerasGClassifier`` or ``KerasGRegressor``) as h5mlm for ``keras_train_and_eval``.
+"""
+import argparse
+import sys
+
+from gxkeras.errors import ToolInputError, output_paths, run_tool
+from gxkeras.estimators import (
+    CALLBACK_ARGS, CLASSIFIER_LOSSES, LEARNING_TYPES, OPTIMIZER_ARGS, REGRESSOR_LOSSES,
+    make_estimator, output_layer, parse_model_json,
+)
+from gxkeras.galaxy_inputs import GALAXY_KEYS, load_inputs
+from gxkeras.model_io import save_estimator
+
+MODEL_LABEL = "Select the dataset containing model configuration"
+LOSSES = CLASSIFIER_LOSSES | REGRESSOR_LOSSES
+# Metric names model.compile accepts in Keras 3 ("acc" is compile's own alias of accuracy).
+METRICS = {
+    "acc", "accuracy", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
+    "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy", "AUC", "Precision", "Recall",
+    "binary_crossentropy", "categorical_crossentropy", "mse", "mae", "mape", "msle", "cosine_similarity",
+    "RootMeanSquaredError", "R2Score",
+}
+CLASSIFICATION_ONLY_METRICS = {
+    "acc", "accuracy", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
+    "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy", "AUC", "Precision", "Recall",
+}
+# Valid ranges of the optimizer options (galaxy-ml replaces a 0 by the default for some of them,
+# so 0 is refused where it would silently become something else).
+RANGES = {
+    "learning_rate": ("> 0", lambda v: v > 0),
+    "beta_1": ("in (0, 1)", lambda v: 0 < v < 1),
+    "beta_2": ("in (0, 1)", lambda v: 0 < v < 1),
+    "rho": ("in (0, 1)", lambda v: 0 < v < 1),
+    "epsilon": ("> 0", lambda v: v > 0),
+    "momentum": (">= 0", lambda v: v >= 0),
+    "initial_accumulator_value": ("> 0", lambda v: v > 0),
+    "learning_rate_power": ("< 0", lambda v: v < 0),
+    "beta": (">= 0", lambda v: v >= 0),
+    "l1_regularization_strength": (">= 0", lambda v: v >= 0),
+    "l2_regularization_strength": (">= 0", lambda v: v >= 0),
+    "l2_shrinkage_regularization_strength": (">= 0", lambda v: v >= 0),
+}
+
+
+def _clean(params):
+    return {key: value for key, value in (params or {}).items() if key not in GALAXY_KEYS}
+
+
+def optimizer_params(selection):
+    """``{"optimizer": name, <its options>}`` from the "Select an optimizer" conditional."""
+    selection = _clean(selection)
+    name = selection.get("optimizer_type")
+    if name not in OPTIMIZER_ARGS:
+        raise ToolInputError(f"Select an optimizer: unknown optimizer {name!r}; expected one of "
+                             f"{', '.join(OPTIMIZER_ARGS)}")
+    params = {"optimizer": name}
+    for arg in OPTIMIZER_ARGS[name]:
+        value = selection.get(arg)
+        if value is None or value == "":
+            continue
+        if arg in RANGES and not isinstance(value, bool):
+            text, ok = RANGES[arg]
+            if not ok(value):
+                raise ToolInputError(f"optimizer {name}: {arg} must be {text}, got {value!r}")
+        params[arg] = value
+    return params
+
+
+def metrics_list(value):
+    """The "Select metrics" choices as a list (Galaxy gives a list, or a comma string)."""
+    if value is None or value == "":
+        return []
+    items = value if isinstance(value, list) else str(value).split(",")
+    metrics = [str(item).strip() for item in items if str(item).strip()]
+    unknown = [metric for metric in metrics if metric not in METRICS]
+    if unknown:
+        raise ToolInputError(f"Select metrics: unknown metric {', '.join(unknown)}; expected some of "
+                             f"{', '.join(sorted(METRICS))}")
+    return list(dict.fromkeys(metrics))
+
+
+def callbacks_list(repeat):
+    """galaxy-ml's callback dicts from the callbacks repeat, keeping only each callback's arguments."""
+    callbacks = []
+    for index, item in enumerate(repeat or [], start=1):
+        selection = _clean((item or {}).get("callback_selection"))
+        callback_type = selection.get("callback_type")
+        if callback_type in (None, "", "None"):
+            continue
+        if callback_type not in CALLBACK_ARGS:
+            raise ToolInputError(f"Callback {index}: unknown callback {callback_type!r}; expected one of "
+                                 f"{', '.join(CALLBACK_ARGS)}")
+        options = {key: selection[key] for key in CALLBACK_ARGS[callback_type]
+                   if selection.get(key) not in (None, "")}
+        callbacks.append({"callback_selection": {"callback_type": callback_type, **options}})
+    return callbacks
+
+
+def fit_params(section):
+    section = section or {}
+    epochs, batch_size = section.get("epochs", 1), section.get("batch_size", 32)
+    split = section.get("validation_split", 0.1) or 0.0
+    verbose = int(section.get("verbose", 2) if section.get("verbose") not in (None, "") else 2)
+    if not isinstance(epochs, int) or epochs < 1:
+        raise ToolInputError(f"epochs must be a positive integer, got {epochs!r}")
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ToolInputError(f"batch_size must be a positive integer, got {batch_size!r}")
+    if not 0 <= split < 1:
+        raise ToolInputError(f"validation_split must be a fraction in [0, 1), got {split!r}")
+    if verbose not in (0, 1, 2):
+        raise ToolInputError(f"verbose must be 0, 1 or 2, got {verbose!r}")
+    return {"epochs": epochs, "batch_size": batch_size, "validation_split": float(split), "verbose": verbose,
+            "callbacks": callbacks_list(section.get("callbacks")) or None}
+
+
+def build_estimator(params):
+    """The untrained estimator described by the form's parameters."""
+    mode = params.get("mode_selection") or {}
+    if mode.get("mode_type", "train_model") != "train_model":
+        raise ToolInputError(f"Choose a building mode: unknown mode {mode.get('mode_type')!r}")
+    path = mode.get("infile_json")
+    if not path:
+        raise ToolInputError(f"{MODEL_LABEL}: no dataset given")
+    try:
+        with open(path) as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError) as error:
+        raise ToolInputError(f"{MODEL_LABEL} ({path}): cannot read it as text: {error}") from None
+    config, model_type = parse_model_json(text, MODEL_LABEL)
+
+    learning_type = mode.get("learning_type")
+    if learning_type not in LEARNING_TYPES:
+        raise ToolInputError(f"Do classification or regression?: unknown choice {learning_type!r}")
+    compile_params = mode.get("compile_params") or {}
+    loss = compile_params.get("loss")
+    if loss not in LOSSES:
+        raise ToolInputError(f"Select a loss function: unknown loss {loss!r}")
+    metrics = metrics_list(compile_params.get("metrics"))
+    if learning_type == "KerasGRegressor":
+        if loss in CLASSIFIER_LOSSES - REGRESSOR_LOSSES:
+            raise ToolInputError(f"Select a loss function: {loss} is a classification loss; a regression "
+                                 "model needs e.g. mse or mae")
+        wrong = [metric for metric in metrics if metric in CLASSIFICATION_ONLY_METRICS]
+        if wrong:
+            raise ToolInputError(f"Select metrics: {', '.join(wrong)} measure classification; a regression "
+                                 "model needs e.g. mse or mae")
+    units, activation = output_layer(config)
+    if loss == "binary_crossentropy" and activation == "softmax" and units == 1:
+        raise ToolInputError("Select a loss function: binary_crossentropy with a 1-unit softmax output "
+                             "always predicts 1; use a sigmoid activation on the last Dense layer")
+
+    seed = mode.get("random_seed")
+    if seed in ("", None):
+        seed = None
+    elif not isinstance(seed, int) or isinstance(seed, bool):
+        raise ToolInputError(f"random_seed must be an integer, got {seed!r}")
+    return make_estimator(
+        learning_type, config, model_type, loss=loss, metrics=metrics,
+        **optimizer_params(compile_params.get("optimizer_selection")),
+        **fit_params(mode.get("fit_params")), seed=seed,
+    )
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--inputs", required=True, help="Galaxy's inputs JSON (the form's values)")
+    parser.add_argument("--outfile", required=True, help="where to write the untrained model (h5mlm)")
+    args = parser.parse_args(argv)
+    estimator = build_estimator(load_inputs(args.inputs))
+    save_estimator(estimator, args.outfile)
+    print(f"{type(estimator).__name__}: {estimator.model_type} model with {len(estimator.config['layers'])} "
+          f"layers; loss {estimator.loss}, optimizer {estimator.optimizer}, metrics {estimator.metrics or 'none'}, "
+          f"epochs {estimator.epochs}, batch_size {estimator.batch_size}, seed {estimator.seed}")
+    print(f"Wrote the untrained model to {args.outfile}")
+
+
+if __name__ == "__main__":
+    run_tool(main, outputs=output_paths(sys.argv[1:], "--outfile"))
