@@ -44,13 +44,14 @@ JSON
 run keras_model_builder "$(builder_json $TD/imdb_model_config.json KerasGClassifier binary_crossentropy '["acc"]' 2 128)" \
   --outfile $TD/imdb_untrained.h5mlm
 
-train_json() {  # train_json MODEL X Y HEADER
+train_json() {  # train_json MODEL X Y HEADER [X_COLUMN_SELECTOR_JSON]
+  local selector=${5:-'{"selected_column_selector_option": "all_columns"}'}
   cat <<JSON
 {"experiment_schemes": {"selected_exp_scheme": "train_val", "infile_estimator": "$1",
    "val_split": {"shuffle": "simple", "test_size": 0.2, "random_state": null},
    "metrics": {"primary_scoring": "default", "secondary_scoring": null}},
  "input_options": {"selected_input": "tabular",
-   "infile1": "$2", "header1": $4, "column_selector_options_1": {"selected_column_selector_option": "all_columns"},
+   "infile1": "$2", "header1": $4, "column_selector_options_1": $selector,
    "infile2": "$3", "header2": $4, "column_selector_options_2": {"selected_column_selector_option": "all_columns"}},
  "save_history": false, "save_predictions": false}
 JSON
@@ -64,7 +65,9 @@ import numpy as np
 rng = np.random.default_rng(7)
 X = rng.normal(size=(60, 4)).round(4)
 y = (X @ np.array([1.5, -2.0, 0.5, 0.0]) + 0.1 * rng.normal(size=60) + 3).round(4)
-np.savetxt("test-data/regression_X.tsv", X, delimiter="\t", fmt="%.4f", header="x1\tx2\tx3\tx4", comments="")
+ids = np.arange(1, 61).reshape(-1, 1)  # a sample id column, left out by the column selector
+np.savetxt("test-data/regression_X.tsv", np.hstack([ids, X]), delimiter="\t", fmt=["%d"] + ["%.4f"] * 4,
+           header="sample_id\tx1\tx2\tx3\tx4", comments="")
 np.savetxt("test-data/regression_y.tsv", y, fmt="%.4f", header="target", comments="")
 PYTHON
 run keras_model_config '{"model_selection": {"model_type": "sequential", "input_shape": "(4,)", "layers": [
@@ -73,7 +76,8 @@ run keras_model_config '{"model_selection": {"model_type": "sequential", "input_
   --outfile $TD/regression_model_config.json
 run keras_model_builder "$(builder_json $TD/regression_model_config.json KerasGRegressor mse '["mae"]' 5 16)" \
   --outfile $TD/regression_untrained.h5mlm
-run keras_train_and_eval "$(train_json $TD/regression_untrained.h5mlm $TD/regression_X.tsv $TD/regression_y.tsv true)" \
+run keras_train_and_eval "$(train_json $TD/regression_untrained.h5mlm $TD/regression_X.tsv $TD/regression_y.tsv true \
+  '{"selected_column_selector_option": "all_but_by_header_name", "col1": "sample_id"}')" \
   --outfile_result "$WORK/result.tsv" --outfile_object $TD/regression_trained.h5mlm --outfile_weights "$WORK/weights.h5"
 
 ls -l $TD/imdb_model_config.json $TD/imdb_*.h5mlm $TD/regression_*
