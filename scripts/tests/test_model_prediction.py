@@ -159,3 +159,18 @@ def test_command_line_failure_leaves_no_output(trained, tmp_path, write_inputs, 
     assert errors == ["Error: Training samples dataset: the selected data has 2 columns, but the model expects 100 "
                       "(input shape (100,)); check the columns selected and the header option"]
     assert not out.exists()
+
+
+UNTRAINED = TEST_DATA / "imdb_untrained.h5mlm"
+ALL_POSITIVE = TEST_DATA / "imdb_all_positive.weights.h5"
+
+
+@pytest.mark.skipif(not (UNTRAINED.exists() and ALL_POSITIVE.exists()), reason="test-data chain files not made yet")
+def test_untrained_model_needs_weights(tmp_path):
+    """keras_model_builder's untrained model predicts with the weights given, and refuses without."""
+    out = tmp_path / "out.tsv"
+    with pytest.raises(ToolInputError, match="the model has not been trained .*give its weights"):
+        mp.run(params(str(UNTRAINED), X_TEST), str(out))
+    assert not out.exists()
+    mp.run(params(str(UNTRAINED), X_TEST, weights=str(ALL_POSITIVE)), str(out))
+    assert out.read_text() == "Predicted\n" + "1\n" * 200
