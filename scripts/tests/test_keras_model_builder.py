@@ -1,0 +1,152 @@
+"""keras_model_builder: form parameters -> an untrained galaxy-ml estimator, and clear errors."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import keras_model_builder as kmb
+from gxkeras.errors import ToolInputError
+from gxkeras.model_io import load_estimator
+
+SCRIPT = Path(__file__).resolve().parents[1] / "keras_model_builder.py"
+TEST_DATA = Path(__file__).resolve().parents[2] / "test-data"
+
+
+def dense_model_json(n_features=5, units=1, activation="sigmoid"):
+    from gxkeras.keras_env import import_keras
+
+    keras = import_keras()
+    model = keras.Sequential([keras.Input((n_features,)), keras.layers.Dense(4, activation="relu"),
+                              keras.layers.Dense(units, activation=activation)])
+    return model.to_json()
+
+
+def params(model_path, learning_type="KerasGClassifier", loss="binary_crossentropy", metrics=("acc",),
+           optimizer=None, callbacks=(), seed=42, epochs=2, batch_size=128, verbose="2"):
+    return {"mode_selection": {
+        "__current_case__": 0, "mode_type": "train_model", "infile_json": str(model_path),
+        "learning_type": learning_type,
+        "compile_params": {
+            "loss": loss,
+            "optimizer_selection": optimizer or {"__current_case__": 0, "optimizer_type": "adam", "learning_rate": 0.001,
+                                                 "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-07, "amsgrad": False},
+            "metrics": list(metrics) if metrics is not None else None,
+        },
+        "fit_params": {"epochs": epochs, "batch_size": batch_size, "validation_split": 0.1, "verbose": verbose,
+                       "callbacks": list(callbacks)},
+        "random_seed": seed,
+    }}
+
+
+def test_tutorial_settings_give_the_right_estimator():
+    estimator = kmb.build_estimator(params(TEST_DATA / "imdb_model_config.json"))
+    assert type(estimator).__name__ == "KerasGClassifier"
+    assert estimator.model_type == "sequential"
+    assert (estimator.optimizer, estimator.loss, estimator.metrics) == ("adam", "binary_crossentropy", ["acc"])
+    assert (estimator.epochs, estimator.batch_size, estimator.seed, estimator.verbose) == (2, 128, 42, 2)
+    assert (estimator.learning_rate, estimator.beta_1, estimator.beta_2, estimator.amsgrad) == (0.001, 0.9, 0.999, False)
+    assert [layer["class_name"] for layer in estimator.config["layers"]] == ["InputLayer", "Embedding", "LSTM", "Dense"]
+    assert estimator.callbacks is None
+
+
+def test_regressor_sgd_and_callbacks(write_text):
+    model = write_text(dense_model_json(units=1, activation="linear"), "model.json")
+    callbacks = [
+        {"__index__": 0, "callback_selection": {"__current_case__": 1, "callback_type": "EarlyStopping",
+                                                "monitor": "val_loss", "mode": "auto", "min_delta": 0.0, "patience": 2,
+                                                "baseline": None, "restore_best_weights": True, "start_from_epoch": 0}},
+        {"__index__": 1, "callback_selection": {"callback_type": "None"}},
+        {"__index__": 2, "callback_selection": {"callback_type": "TerminateOnNaN"}},
+    ]
+    estimator = kmb.build_estimator(params(
+        model, learning_type="KerasGRegressor", loss="mse", metrics=["mae"], callbacks=callbacks, seed=None,
+        optimizer={"optimizer_type": "sgd", "learning_rate": 0.05, "momentum": 0.9, "nesterov": True}))
+    assert type(estimator).__name__ == "KerasGRegressor"
+    assert (estimator.optimizer, estimator.learning_rate, estimator.momentum, estimator.nesterov) == ("sgd", 0.05, 0.9, True)
+    assert estimator.beta_1 is None and estimator.seed is None
+    assert estimator.callbacks == [
+        {"callback_selection": {"callback_type": "EarlyStopping", "monitor": "val_loss", "mode": "auto",
+                                "min_delta": 0.0, "patience": 2, "restore_best_weights": True, "start_from_epoch": 0}},
+        {"callback_selection": {"callback_type": "TerminateOnNaN"}},
+    ]
+    assert [type(cb).__name__ for cb in estimator._callbacks] == ["EarlyStopping", "TerminateOnNaN"]
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "rmsprop", "adagrad", "adadelta", "adamax", "nadam", "ftrl", "adam"])
+def test_every_optimizer_compiles(write_text, optimizer):
+    import numpy as np
+
+    model = write_text(dense_model_json(n_features=3), "model.json")
+    estimator = kmb.build_estimator(params(model, optimizer={"optimizer_type": optimizer, "learning_rate": 0.01},
+                                           metrics=["acc", "AUC", "Precision"], epochs=1, batch_size=8, verbose="0"))
+    assert type(estimator._optimizer).__name__.lower() == optimizer
+    X = np.random.default_rng(0).normal(size=(16, 3))
+    estimator.fit(X, np.array([0, 1] * 8))
+
+
+def model_with(write_text, mutate):
+    model = json.loads(dense_model_json())
+    mutate(model)
+    return write_text(json.dumps(model), "model.json")
+
+
+def add_lambda(model):
+    model["config"]["layers"].insert(1, {"module": "keras.layers", "class_name": "Lambda",
+                                         "config": {"name": "evil", "function": "os.system"}})
+
+
+def foreign_module(model):
+    model["config"]["layers"][1]["module"] = "os"
+
+
+def keras2_style(model):
+    del model["module"]
+
+
+@pytest.mark.parametrize("content, message", [
+    ("{not json", "not valid JSON"),
+    ('{"hello": "world"}', "not a Keras model configuration"),
+    ('{"class_name": "Dense", "config": {}}', "'Dense' is not a Keras model"),
+    (add_lambda, "contains a Lambda layer"),
+    (foreign_module, "comes from module 'os'"),
+    (keras2_style, "not a Keras 3 model configuration"),
+])
+def test_bad_model_json(write_text, content, message):
+    path = model_with(write_text, content) if callable(content) else write_text(content, "model.json")
+    with pytest.raises(ToolInputError, match=f"^Select the dataset containing model configuration: .*{message}"):
+        kmb.build_estimator(params(path))
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"learning_type": "KerasGRegressor", "loss": "binary_crossentropy"}, "binary_crossentropy is a classification loss"),
+    ({"learning_type": "KerasGRegressor", "loss": "mse", "metrics": ["acc"]}, "acc measure classification"),
+    ({"metrics": ["logcosh"]}, "unknown metric logcosh"),
+    ({"optimizer": {"optimizer_type": "adam", "learning_rate": 0.0}}, "learning_rate must be > 0"),
+    ({"optimizer": {"optimizer_type": "adam", "beta_1": 1.0}}, r"beta_1 must be in \(0, 1\)"),
+    ({"epochs": 0}, "epochs must be a positive integer"),
+    ({"callbacks": [{"callback_selection": {"callback_type": "ModelCheckpoint"}}]}, "unknown callback 'ModelCheckpoint'"),
+])
+def test_bad_choices(changes, message):
+    arguments = {"learning_type": "KerasGClassifier", "loss": "binary_crossentropy", "metrics": ["acc"], **changes}
+    with pytest.raises(ToolInputError, match=message):
+        kmb.build_estimator(params(TEST_DATA / "imdb_model_config.json", **arguments))
+
+
+def test_script_writes_h5mlm_or_one_error_line(tmp_path, write_inputs, write_text):
+    outfile = tmp_path / "model.h5mlm"
+    ok = subprocess.run([sys.executable, str(SCRIPT), "--inputs", write_inputs(params(TEST_DATA / "imdb_model_config.json")),
+                         "--outfile", str(outfile)], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    estimator = load_estimator(str(outfile), "model")
+    assert (type(estimator).__name__, estimator.seed, estimator.metrics) == ("KerasGClassifier", 42, ["acc"])
+
+    bad = subprocess.run([sys.executable, str(SCRIPT), "--inputs",
+                          write_inputs(params(write_text('{"hello": 1}', "bad.json"))), "--outfile", str(outfile)],
+                         capture_output=True, text=True)
+    assert bad.returncode == 1
+    assert bad.stderr.strip().splitlines()[-1].startswith(
+        "Error: Select the dataset containing model configuration: not a Keras model configuration")
+    assert "Traceback" not in bad.stderr
+    assert not outfile.exists()
