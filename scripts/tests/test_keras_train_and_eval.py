@@ -1,0 +1,200 @@
+"""keras_train_and_eval: training a tiny model, its outputs, reproducibility, and clear errors."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import keras_model_builder as kmb
+import keras_train_and_eval as kte
+from gxkeras.errors import ToolInputError
+from gxkeras.model_io import load_estimator, save_estimator
+
+SCRIPT = Path(__file__).resolve().parents[1] / "keras_train_and_eval.py"
+TEST_DATA = Path(__file__).resolve().parents[2] / "test-data"
+
+
+def tsv(rows):
+    return "".join("\t".join(str(value) for value in row) + "\n" for row in np.atleast_2d(rows))
+
+
+@pytest.fixture
+def classification_data(write_text):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 5)).round(3)
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    return write_text(tsv(X), "X.tsv"), write_text(tsv(y.reshape(-1, 1)), "y.tsv")
+
+
+@pytest.fixture
+def make_model(tmp_path, write_text):
+    """Write an untrained h5mlm (a small Dense network) and return its path."""
+    def make(learning_type="KerasGClassifier", loss="binary_crossentropy", metrics=("acc",), units=1,
+             activation="sigmoid", n_features=5, epochs=2, seed=42):
+        from gxkeras.keras_env import import_keras
+
+        keras = import_keras()
+        model = keras.Sequential([keras.Input((n_features,)), keras.layers.Dense(4, activation="relu"),
+                                  keras.layers.Dense(units, activation=activation)])
+        config = write_text(model.to_json(), "model.json")
+        estimator = kmb.build_estimator({"mode_selection": {
+            "mode_type": "train_model", "infile_json": config, "learning_type": learning_type,
+            "compile_params": {"loss": loss, "optimizer_selection": {"optimizer_type": "adam", "learning_rate": 0.01},
+                               "metrics": list(metrics)},
+            "fit_params": {"epochs": epochs, "batch_size": 16, "validation_split": 0.1, "verbose": "2", "callbacks": []},
+            "random_seed": seed}})
+        path = str(tmp_path / f"{learning_type}.h5mlm")
+        save_estimator(estimator, path)
+        return path
+    return make
+
+
+def params(model, X, y, scheme="train_val", primary="default", secondary=None, header=False,
+           shuffle="simple", x_selector=None):
+    split = {"shuffle": shuffle, "test_size": 0.25, "random_state": None}
+    experiment = {"__current_case__": 0, "selected_exp_scheme": scheme, "infile_estimator": model,
+                  "val_split": dict(split), "metrics": {"primary_scoring": primary, "secondary_scoring": secondary}}
+    if scheme == "train_val_test":
+        experiment["test_split"] = dict(split)
+    return {"experiment_schemes": experiment,
+            "input_options": {"selected_input": "tabular",
+                              "infile1": X, "header1": header,
+                              "column_selector_options_1": x_selector or {"selected_column_selector_option": "all_columns"},
+                              "infile2": y, "header2": header,
+                              "column_selector_options_2": {"selected_column_selector_option": "all_columns"}},
+            "save_history": True, "save_predictions": True}
+
+
+def outputs(tmp_path, history=True, predictions=True):
+    names = ["outfile_result", "outfile_object", "outfile_weights"]
+    names += ["outfile_history"] if history else []
+    names += ["outfile_y_true", "outfile_y_preds"] if predictions else []
+    return {name: str(tmp_path / f"{name}.out") for name in names}
+
+
+def read(path):
+    return [line.split("\t") for line in Path(path).read_text().splitlines()]
+
+
+def test_trains_and_writes_every_output(tmp_path, make_model, classification_data):
+    out = outputs(tmp_path)
+    kte.run(params(make_model(), *classification_data, scheme="train_val_test",
+                   secondary=["f1", "roc_auc", "precision", "recall"]), out)
+    result = read(out["outfile_result"])
+    assert result[0] == ["metric", "validation", "test"]
+    assert [row[0] for row in result[1:]] == ["accuracy", "f1", "roc_auc", "precision", "recall", "loss"]
+    for row in result[1:-1]:
+        assert all(0 <= float(value) <= 1 for value in row[1:]), row
+    history = read(out["outfile_history"])
+    assert history[0] == ["epoch", "acc", "loss", "val_acc", "val_loss"]
+    assert [row[0] for row in history[1:]] == ["1", "2"]
+    # 60 samples: 15 test; of the other 45, 12 validation
+    assert len(read(out["outfile_y_true"])) == 16
+    preds = read(out["outfile_y_preds"])
+    assert preds[0] == ["y_preds", "probability_0", "probability_1"] and len(preds) == 16
+    assert {row[0] for row in preds[1:]} <= {"0", "1"}
+    trained = load_estimator(out["outfile_object"], "trained")
+    assert trained.predict(np.zeros((3, 5)), verbose=0).shape[0] == 3
+    import h5py
+    with h5py.File(out["outfile_weights"]) as handle:
+        assert "layers" in handle
+
+
+def test_seed_makes_training_reproducible(tmp_path, make_model, classification_data):
+    model = make_model()
+    results = []
+    for run in range(2):
+        out = {name: path + str(run) for name, path in outputs(tmp_path).items()}
+        kte.run(params(model, *classification_data, secondary=["roc_auc"]), out)
+        results.append((Path(out["outfile_result"]).read_text(), Path(out["outfile_history"]).read_text()))
+    assert results[0] == results[1]
+
+
+def test_regression_with_header_and_column_selection(tmp_path, make_model, write_text):
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(40, 4)).round(3)
+    y = X @ np.array([1.0, -1.0, 0.5, 2.0]) + 3
+    rows = np.hstack([np.arange(40).reshape(-1, 1), X])
+    x_path = write_text("id\ta\tb\tc\td\n" + tsv(rows), "X.tsv")
+    y_path = write_text("target\n" + tsv(y.reshape(-1, 1).round(3)), "y.tsv")
+    out = outputs(tmp_path, history=False)
+    kte.run(params(make_model("KerasGRegressor", "mse", ["mae"], activation="linear", n_features=4), x_path, y_path,
+                   header=True, secondary=["mean_absolute_error", "root_mean_squared_error"],
+                   x_selector={"selected_column_selector_option": "all_but_by_header_name", "col1": "id"}), out)
+    result = read(out["outfile_result"])
+    assert [row[0] for row in result] == ["metric", "r2", "mean_absolute_error", "root_mean_squared_error", "loss"]
+    assert read(out["outfile_y_preds"])[0] == ["y_preds"]
+
+
+def test_imdb_slice_with_the_committed_untrained_model(tmp_path):
+    out = outputs(tmp_path, predictions=False)
+    kte.run(params(str(TEST_DATA / "imdb_untrained.h5mlm"), str(TEST_DATA / "imdb_X_test.tsv"),
+                   str(TEST_DATA / "imdb_y_test.tsv"), shuffle="stratified"), out)
+    assert len(read(out["outfile_history"])) == 3  # header + 2 epochs
+
+
+@pytest.mark.parametrize("case, message", [
+    ("rows", "Training samples dataset has 60 rows but Dataset containing class labels or target values has 59"),
+    ("labels", "Dataset containing class labels or target values: line 4 is 2, but the model ends in one sigmoid unit"),
+    ("text", "Training samples dataset: line 2, column 3 is 'abc', expected a finite number"),
+    ("width", "Training samples dataset: 5 columns, but the model's input shape is \\(3,\\)"),
+    ("one_class", "every sample has the label 1"),
+    ("metric", "Scoring: r2 does not apply to a classification model"),
+    ("not_h5", "Choose the dataset containing pipeline/estimator object .*: not an HDF5 file"),
+    ("stratified_regression", "Validation holdout: stratified splitting needs class labels"),
+])
+def test_bad_input_gives_one_clear_error(tmp_path, write_text, make_model, classification_data, case, message):
+    X, y = classification_data
+    model = make_model()
+    X_rows, y_rows = Path(X).read_text().splitlines(True), Path(y).read_text().splitlines(True)
+    arguments = {}
+    if case == "rows":
+        y = write_text("".join(y_rows[:-1]), "y_short.tsv")
+    elif case == "labels":
+        y_rows[3] = "2\n"
+        y = write_text("".join(y_rows), "y_bad.tsv")
+    elif case == "text":
+        cells = X_rows[1].split("\t")
+        cells[2] = "abc"
+        X_rows[1] = "\t".join(cells)
+        X = write_text("".join(X_rows), "X_bad.tsv")
+    elif case == "width":
+        model = make_model(n_features=3)
+    elif case == "one_class":
+        y = write_text("1\n" * 60, "y_one.tsv")
+    elif case == "metric":
+        arguments["primary"] = "r2"
+    elif case == "not_h5":
+        model = X
+    elif case == "stratified_regression":
+        model = make_model("KerasGRegressor", "mse", ["mae"], activation="linear")
+        arguments["shuffle"] = "stratified"
+    with pytest.raises(ToolInputError, match=message):
+        kte.run(params(model, X, y, **arguments), outputs(tmp_path))
+
+
+def test_embedding_needs_word_indices(tmp_path, write_text):
+    X = np.loadtxt(TEST_DATA / "imdb_X_test.tsv", dtype=int)[:20]
+    X[5, 7] = 10000
+    with pytest.raises(ToolInputError, match="line 6, column 8 is 10000; the model starts with an Embedding of "
+                                             "input_dim 10000"):
+        kte.run(params(str(TEST_DATA / "imdb_untrained.h5mlm"), write_text(tsv(X), "X.tsv"),
+                       write_text(tsv(np.array([[0], [1]] * 10)), "y.tsv")), outputs(tmp_path))
+
+
+def test_script_failure_leaves_no_outputs(tmp_path, write_inputs, write_text, make_model, classification_data):
+    X, _ = classification_data
+    out = outputs(tmp_path)
+    for path in out.values():
+        Path(path).write_text("stale")
+    bad_y = write_text("0\n1\n", "y.tsv")
+    command = [sys.executable, str(SCRIPT), "--inputs", write_inputs(params(make_model(), X, bad_y))]
+    for name, path in out.items():
+        command += [f"--{name}", path]
+    result = subprocess.run(command, capture_output=True, text=True)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1].startswith("Error: Training samples dataset has 60 rows")
+    assert "Traceback" not in result.stderr
+    assert not any(Path(path).exists() for path in out.values())
