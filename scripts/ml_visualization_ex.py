@@ -15,7 +15,7 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from gxkeras.errors import ToolInputError, run_tool  # noqa: E402
+from gxkeras.errors import ToolInputError, output_paths, run_tool  # noqa: E402
 from gxkeras.galaxy_inputs import load_inputs  # noqa: E402
 from gxkeras.metrics import as_labels, confusion_matrix, format_metrics, per_class_metrics  # noqa: E402
 from gxkeras.tabular import read_tabular_input  # noqa: E402
@@ -231,15 +231,9 @@ def main(argv=None):
     run(load_inputs(args.inputs), args.output_plot, args.output_metrics)
 
 
-def output_paths(argv):
-    parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("--output_plot")
-    parser.add_argument("--output_metrics")
-    known = parser.parse_known_args(argv)[0]
-    return [path for path in (known.output_plot, known.output_metrics) if path]
-
+OUTPUT_FLAGS = ("--output_plot", "--output_metrics")
 
 if __name__ == "__main__":
     import sys
 
-    run_tool(main, outputs=output_paths(sys.argv[1:]))
+    run_tool(main, outputs=output_paths(sys.argv[1:], *OUTPUT_FLAGS))

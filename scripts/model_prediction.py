@@ -7,12 +7,13 @@ when every row was predicted: a failed job leaves no output that looks valid.
 """
 import argparse
 import os
+import sys
 import tempfile
 
 import h5py
 import numpy as np
 
-from gxkeras.errors import ToolInputError, run_tool
+from gxkeras.errors import ToolInputError, output_paths, run_tool
 from gxkeras.galaxy_inputs import load_inputs
 from gxkeras.model_io import check_h5mlm, load_estimator
 from gxkeras.tabular import iter_tabular
@@ -224,6 +225,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    outfile_parser = argparse.ArgumentParser(add_help=False)
-    outfile_parser.add_argument("--outfile")
-    run_tool(main, outputs=[outfile_parser.parse_known_args()[0].outfile])
+    run_tool(main, outputs=output_paths(sys.argv[1:], "--outfile"))

@@ -151,9 +151,9 @@ def run_script(inputs, tmp_path, code_after=""):
     code = (
         "import sys; sys.path.insert(0, %r)\n"
         "import ml_visualization_ex as viz\n"
-        "from gxkeras.errors import run_tool\n"
+        "from gxkeras.errors import output_paths, run_tool\n"
         "argv = ['--inputs', %r, '--output_plot', %r, '--output_metrics', %r]\n"
-        "try:\n    run_tool(viz.main, argv, outputs=viz.output_paths(argv))\n"
+        "try:\n    run_tool(viz.main, argv, outputs=output_paths(argv, *viz.OUTPUT_FLAGS))\n"
         "finally:\n    %s\n"
     ) % (str(SCRIPTS), inputs, str(tmp_path / "plot.png"), str(tmp_path / "metrics.tsv"), code_after or "pass")
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
