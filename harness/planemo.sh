@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # harness/planemo.sh test-tools [TOOL.xml ...] | test-workflows | serve   [extra planemo args]
 #
-# test-tools tests every tool in tools/, or only the tool XMLs named. Set PORT to run two at once.
+# test-tools tests every tool in tools/, or only the tool XMLs named (planemo test picks a free port
+# itself, so several may run at once). serve listens on PORT (default 9090).
 # Runs planemo against a real local Galaxy (galaxy 26.1.1 from PyPI, started through the shim in
 # .galaxy-root) whose jobs find the tool environment through Galaxy's dependency resolution
 # (.galaxy-deps, written by harness/envs.sh). Each call starts its own
@@ -18,8 +19,7 @@ export PLANEMO_GLOBAL_CONFIG_PATH="$ROOT/planemo.yml"
 GALAXY_OPTS=(--galaxy_root "$ROOT/.galaxy-root" --skip_venv --database_type sqlite
              --no_conda_auto_init --no_conda_auto_install
              --dependency_resolvers_config_file "$ROOT/.galaxy-deps/dependency_resolvers_conf.xml"
-             --job_config_file "$ROOT/env/job_conf.yml"
-             --port "${PORT:-9090}")
+             --job_config_file "$ROOT/env/job_conf.yml")
 export GALAXY_SLOTS=${GALAXY_SLOTS:-2}
 
 report() {  # report NAME: print the per-test summary from planemo's JSON report
@@ -40,12 +40,12 @@ case "${1:-}" in
     shift
     rc=0
     timeout "${PLANEMO_TIMEOUT:-2400}" "$PLANEMO" test "${GALAXY_OPTS[@]}" --extra_tools tools/ \
-      --test_output "$OUT/workflows.html" --test_output_json "$OUT/workflows.json" "$@" workflows/ || rc=$?
+      --test_output "$OUT/workflows.html" --test_output_json "$OUT/workflows.json" "$@" workflows/*.ga || rc=$?
     report workflows || rc=${rc/#0/1}
     exit "$rc" ;;
   serve)
     shift
-    exec "$PLANEMO" serve "${GALAXY_OPTS[@]}" --disable_gxits "$@" tools/ ;;
+    exec "$PLANEMO" serve "${GALAXY_OPTS[@]}" --port "${PORT:-9090}" --disable_gxits "$@" tools/ ;;
   *)
     echo "usage: $0 test-tools|test-workflows|serve [planemo args]" >&2; exit 2 ;;
 esac
