@@ -9,14 +9,14 @@ PLANEMO := .venv-galaxy/bin/planemo
 # of the folder the repository happens to be cloned into.
 SHED_LINT_SKIP := version_bumped,shed_remote_repository_url
 
-.PHONY: envs test unit-test lint galaxy-test run
+.PHONY: envs test unit-test lint galaxy-test workflow-test test-ui run serve
 
 envs:
 	bash harness/envs.sh
 
 test: envs
 	@start=$$SECONDS; \
-	$(MAKE) --no-print-directory unit-test lint galaxy-test; \
+	$(MAKE) --no-print-directory unit-test lint galaxy-test workflow-test test-ui; \
 	echo "make test: all green in $$((SECONDS - start)) s (after environments)"
 
 unit-test:
@@ -24,12 +24,24 @@ unit-test:
 
 lint:
 	timeout 300 $(PLANEMO) lint --fail_level warn tools/
+	timeout 300 $(PLANEMO) workflow_lint --fail_level warn workflows/imdb_rnn.ga
 	timeout 300 $(PLANEMO) shed_lint --tools --fail_level warn --skip $(SHED_LINT_SKIP) .
 
 galaxy-test:
 	bash harness/planemo.sh test-tools
 
-# For now: a local Galaxy with the tools loaded (issue #4 turns this into the IMDB workflow run).
+workflow-test:
+	bash harness/planemo.sh test-workflows
+
+# The tool forms in headless chromium (Playwright): tutorial labels, and keras_model_config run from the form.
+test-ui:
+	bash harness/ui_test.sh
+
+# The main job: the IMDB tutorial workflow in a local Galaxy. DATA=DIR (four TSVs, gzipped or not)
+# or DATA=zenodo (the tutorial's record, cached in .cache/); default: the bundled real slice.
 run: envs
-	@echo "Starting Galaxy with the Keras tools; open http://127.0.0.1:$${PORT:-9090} once it says 'serving'."
+	.venv-galaxy/bin/python harness/run_imdb.py $(if $(DATA),--data $(DATA))
+
+# A local Galaxy with the tools, to click through the forms (http://127.0.0.1:$PORT, default 9090).
+serve: envs
 	bash harness/planemo.sh serve --host 127.0.0.1
