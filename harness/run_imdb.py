@@ -203,7 +203,7 @@ def main(argv=None):
         workflow = gi.workflows.import_workflow_from_local_path(str(WORKFLOW))
         invocation = gi.workflows.invoke_workflow(
             workflow["id"], inputs={name: {"src": "hda", "id": dataset_id} for name, dataset_id in datasets.items()},
-            history_id=history["id"], inputs_by="name",
+            history_id=history["id"], inputs_by="name", allow_tool_state_corrections=True,
         )
         log("workflow invoked: model architecture -> compile -> train -> predict -> confusion matrix")
         step_times = follow_invocation(gi, invocation["id"])
