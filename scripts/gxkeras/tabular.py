@@ -152,6 +152,8 @@ def iter_tabular(path, label, header=False, column_option="all_columns", columns
     first_row = 0
     try:
         for frame in reader:
+            if frame.empty:
+                continue  # a header and no rows: pandas yields one empty frame
             if chosen is None:
                 names = [str(name) for name in frame.columns]
                 chosen = select_columns(names, column_option, columns, label, header)
