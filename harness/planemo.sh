@@ -21,6 +21,8 @@ GALAXY_OPTS=(--galaxy_root "$ROOT/.galaxy-root" --skip_venv --database_type sqli
              --dependency_resolvers_config_file "$ROOT/.galaxy-deps/dependency_resolvers_conf.xml"
              --job_config_file "$ROOT/env/job_conf.yml")
 export GALAXY_SLOTS=${GALAXY_SLOTS:-2}
+# Test data lives at the repository root (test-data/), not beside the tool XMLs in tools/.
+export GALAXY_TEST_FILE_DIR="$ROOT/test-data"
 
 report() {  # report NAME: print the per-test summary from planemo's JSON report
   .venv-galaxy/bin/python "$ROOT/harness/summarize_tests.py" "$OUT/$1.json"

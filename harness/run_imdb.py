@@ -146,7 +146,8 @@ def follow_invocation(gi, invocation_id, poll=3):
 def summarize(results):
     """Print the confusion matrix and scores from the confusion metrics table."""
     rows = [line.split("\t") for line in (results / "confusion_metrics.tsv").read_text().splitlines()]
-    header, table = rows[0], {row[0]: dict(zip(header, row)) for row in rows[1:]}
+    header = rows[0]
+    table = {row[0]: dict(zip(header, row)) for row in rows[1:]}
     positive = table["1"]
     tn, fp, fn, tp = (int(positive[key]) for key in ("TN", "FP", "FN", "TP"))
     print()
