@@ -11,9 +11,10 @@ import inspect
 import json
 import re
 
-from gxkeras.errors import ToolInputError, run_tool
+from gxkeras.errors import ToolInputError, output_paths, run_tool
 from gxkeras.galaxy_inputs import flatten_sections, load_inputs
 from gxkeras.keras_env import import_keras
+from gxkeras.resources import check_parameters, layer_parameters
 from gxkeras.values import parse_int_or_shape, parse_kwargs, parse_shape
 
 # Layers the form offers, by the group shown in "Group -- Layer". Only these are ever looked up
@@ -83,8 +84,35 @@ def add_extra_kwargs(args, fields, keras_class, label):
     return {**args, **extra}
 
 
-def make_layer(keras, fields, index):
-    """Build one Keras layer from one LAYER of the form."""
+class ParameterBudget:
+    """The running estimate of the model's weights, checked before each layer is made.
+
+    Keras allocates a layer's weights as soon as it is added to a model with a known input; an
+    ``Embedding(10**8, 10**4)`` (4 TB) must be refused from the form's numbers before that.
+    """
+
+    def __init__(self, limit=None):
+        self.total = 0
+        self.limit = limit
+
+    def add(self, layer_type, args, fields, input_width, label):
+        if layer_type == "Bidirectional":
+            count = 2 * layer_parameters(fields.get("rnn_type"), args, input_width)
+        else:
+            count = layer_parameters(layer_type, args, input_width)
+        self.total += count
+        check_parameters(self.total, f"{label}: too large", self.limit)
+
+
+def last_axis(shape):
+    """The size of the last axis of a Keras shape (None where unknown)."""
+    if isinstance(shape, list) and shape and isinstance(shape[0], (list, tuple)):
+        shape = shape[0]  # several outputs: the first
+    return shape[-1] if shape else None
+
+
+def make_layer(keras, fields, index, input_width=None, budget=None):
+    """Build one Keras layer from one LAYER of the form (its size checked first against ``budget``)."""
     layer_type = fields.get("layer_type")
     if layer_type not in GROUP_OF:
         raise ToolInputError(
@@ -93,6 +121,9 @@ def make_layer(keras, fields, index):
         )
     label = layer_label(index, layer_type)
     args = convert_args(fields, label)
+    if budget is not None:
+        extra = parse_kwargs(fields.get("kwargs"), f"{label}: extra keyword arguments")
+        budget.add(layer_type, {**extra, **args}, fields, input_width, label)
     try:
         if layer_type == "Bidirectional":
             rnn_type = fields.get("rnn_type")
@@ -120,15 +151,18 @@ def apply_layer(apply, label):
         raise ToolInputError(f"{label}: cannot be applied to its input: {first_line(error)}") from None
 
 
-def build_sequential(keras, model_params, layers):
+def build_sequential(keras, model_params, layers, budget=None):
     """A Sequential model: the form's input_shape, then each LAYER on the previous one."""
     model = keras.Sequential()
-    model.add(keras.Input(shape=parse_shape(model_params.get("input_shape"), "input_shape")))
+    shape = parse_shape(model_params.get("input_shape"), "input_shape")
+    model.add(keras.Input(shape=shape))
+    width = shape[-1]
     for index, fields in enumerate(layers, start=1):
         if fields.get("layer_type") in MERGE_LAYERS | {"Input"}:
             raise ToolInputError(f"{layer_label(index, fields['layer_type'])}: needs a functional model")
-        layer = make_layer(keras, fields, index)
+        layer = make_layer(keras, fields, index, width, budget)
         apply_layer(lambda: model.add(layer), layer_label(index, fields["layer_type"]))
+        width = last_axis(model.output_shape)
     return model
 
 
@@ -149,7 +183,7 @@ def parse_inbound(text, index, label):
     return numbers
 
 
-def build_functional(keras, layers):
+def build_functional(keras, layers, budget=None):
     """A functional model: Input LAYERs are the model inputs; LAYERs nobody reads are its outputs."""
     tensors, inputs, consumed = {}, [], set()
     for index, fields in enumerate(layers, start=1):
@@ -168,8 +202,8 @@ def build_functional(keras, layers):
         if layer_type in MERGE_LAYERS and len(inbound) < 2:
             raise ToolInputError(f"{label}: a merge layer needs at least two inbound layers, such as 1,2")
         consumed.update(inbound)
-        layer = make_layer(keras, fields, index)
         sources = [tensors[number] for number in inbound]
+        layer = make_layer(keras, fields, index, last_axis(tuple(sources[0].shape)), budget)
         tensors[index] = apply_layer(lambda: layer(sources if layer_type in MERGE_LAYERS else sources[0]), label)
     if not inputs:
         raise ToolInputError("a functional model needs at least one LAYER of type Input")
@@ -187,10 +221,11 @@ def build_model_json(params):
         raise ToolInputError("the model has no LAYER: add at least one")
     keras = import_keras()
     model_type = model_params.get("model_type")
+    budget = ParameterBudget()
     if model_type == "sequential":
-        model = build_sequential(keras, model_params, layers)
+        model = build_sequential(keras, model_params, layers, budget)
     elif model_type == "functional":
-        model = build_functional(keras, layers)
+        model = build_functional(keras, layers, budget)
     else:
         raise ToolInputError(f"unknown model type {model_type!r}: expected sequential or functional")
     return json.dumps(json.loads(model.to_json()), indent=2)
@@ -208,4 +243,6 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    run_tool(main)
+    import sys
+
+    run_tool(main, outputs=output_paths(sys.argv[1:], "--outfile"))

@@ -10,6 +10,7 @@ Keras 3 ``Sequential`` or functional model whose every object comes from Keras i
 import json
 
 from gxkeras.errors import ToolInputError
+from gxkeras.resources import check_parameters, config_parameters
 
 LEARNING_TYPES = ("KerasGClassifier", "KerasGRegressor")
 MODEL_TYPES = {"Sequential": "sequential", "Functional": "functional", "Model": "functional"}
@@ -59,6 +60,29 @@ def _walk(value, where="model"):
             yield from _walk(item, where)
 
 
+def check_keras_objects(tree, label):
+    """Refuse, without building anything, Keras JSON that would run code or import non-Keras modules.
+
+    ``tree`` is a model JSON (or any structure holding one, such as an estimator's parameters):
+    every dict in it is checked. Refused: Lambda layers (Keras would run the function stored in
+    the file), objects from modules other than Keras, and custom registered objects.
+    """
+    for item, where in _walk(tree):
+        item_class = item.get("class_name")
+        if item_class in CODE_LAYERS:
+            raise ToolInputError(f"{label}: {where} contains a {item_class} layer, which runs code stored in "
+                                 "the file and is not accepted")
+        module = item.get("module")
+        if module is not None and not (isinstance(module, str) and (module == "keras" or module.startswith("keras."))):
+            raise ToolInputError(f"{label}: {where}: {item_class} comes from module {module!r}; "
+                                 "only Keras' own layers and objects are accepted")
+        registered = item.get("registered_name")
+        if isinstance(registered, str) and ">" in registered:
+            raise ToolInputError(f"{label}: {where}: custom object {registered!r} is not accepted")
+        if item_class is not None and not (isinstance(item_class, str) and item_class.isidentifier()):
+            raise ToolInputError(f"{label}: {where}: {item_class!r} is not a Keras class name")
+
+
 def parse_model_json(text, label):
     """Check a model JSON and return ``(config, model_type)`` as galaxy-ml's estimators take them.
 
@@ -78,20 +102,10 @@ def parse_model_json(text, label):
     if "module" not in model or not isinstance(model["config"].get("layers"), list):
         raise ToolInputError(f"{label}: not a Keras 3 model configuration (Keras 2 JSON is not supported; "
                              "rebuild the architecture with 'Create a deep learning model architecture')")
-    for item, where in _walk(model):
-        item_class = item.get("class_name")
-        if item_class in CODE_LAYERS:
-            raise ToolInputError(f"{label}: {where} contains a {item_class} layer, which runs code stored in "
-                                 "the file and is not accepted")
-        module = item.get("module")
-        if module is not None and not (isinstance(module, str) and (module == "keras" or module.startswith("keras."))):
-            raise ToolInputError(f"{label}: {where}: {item_class} comes from module {module!r}; "
-                                 "only Keras' own layers and objects are accepted")
-        registered = item.get("registered_name")
-        if isinstance(registered, str) and ">" in registered:
-            raise ToolInputError(f"{label}: {where}: custom object {registered!r} is not accepted")
+    check_keras_objects(model, label)
     if not model["config"]["layers"]:
         raise ToolInputError(f"{label}: the model has no layers")
+    check_parameters(config_parameters(model["config"]), label)  # before Keras allocates anything
     _build_check(model, label)
     return model["config"], MODEL_TYPES[class_name]
 
@@ -124,6 +138,12 @@ def check_estimator(estimator, label):
     if not isinstance(estimator, (KerasGClassifier, KerasGRegressor)):
         raise ToolInputError(f"{label}: holds a {type(estimator).__name__}, expected a Keras model made by "
                              "'Create deep learning model' (KerasGClassifier or KerasGRegressor)")
+    config = estimator.config
+    if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
+        raise ToolInputError(f"{label}: the estimator holds no Keras model configuration")
+    check_keras_objects(config, label)
+    if getattr(estimator, "model_", None) is None:  # the trainer will build it: refuse a size too large
+        check_parameters(config_parameters(config), label)
     return estimator
 
 
