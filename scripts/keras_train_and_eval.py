@@ -78,8 +78,10 @@ def check_X(X, estimator, header_offset):
         bad = (flat != np.round(flat)) | (flat < 0) | (flat >= input_dim)
         if bad.any():
             row, column = np.argwhere(bad)[0]
+            value = flat[row, column]
+            shown = f"{int(value)}" if value == np.round(value) else f"{value:g}"
             raise ToolInputError(f"{X_LABEL}: line {row + 1 + header_offset}, column {column + 1} is "
-                                 f"{flat[row, column]:g}; the model starts with an Embedding of input_dim "
+                                 f"{shown}; the model starts with an Embedding of input_dim "
                                  f"{input_dim}, so every value must be a word index 0..{input_dim - 1}")
         X = X.astype("int64")
     return X

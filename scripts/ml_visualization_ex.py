@@ -46,6 +46,18 @@ def check_same_length(first, second, first_label, second_label):
         )
 
 
+def set_literal_title(axes, title, default):
+    """The user's title exactly as typed: no mathtext (``$...$``), no TeX, one line per line typed.
+
+    Titles are free text from the form; matplotlib would otherwise parse ``$...$`` as math (and fail
+    on unbalanced or odd input). Control characters other than newlines are dropped.
+    """
+    text = "".join(char for char in str(title or "") if char == "\n" or char.isprintable()).strip()
+    text = text or default
+    axes.set_title(text, parse_math=False, usetex=False)
+    print(f"Title: {text!r}")
+
+
 def new_figure():
     return plt.figure(figsize=FIGSIZE, dpi=DPI)
 
@@ -67,7 +79,7 @@ def plot_confusion_matrix(classes, matrix, title, cmap, path):
     axes.set_yticks(range(len(names)), labels=names)
     axes.set_xlabel("Predicted label")
     axes.set_ylabel("True label")
-    axes.set_title(title or "Confusion matrix")
+    set_literal_title(axes, title, "Confusion matrix")
     threshold = matrix.max() / 2.0 if matrix.size else 0
     for (row, column), count in np.ndenumerate(matrix):
         axes.text(column, row, f"{count:,}", ha="center", va="center",
@@ -135,7 +147,7 @@ def learning_curves_plot(params, plot_path):
         axes.grid(alpha=0.3)
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         if index == 1:
-            axes.set_title(params.get("title") or "Learning curves")
+            set_literal_title(axes, params.get("title"), "Learning curves")
     axes.set_xlabel("Epoch")
     save_figure(figure, plot_path)
     print(f"Plotted {', '.join(metrics)} over {len(frame)} epochs")
@@ -198,7 +210,7 @@ def curve_plot(params, plot_path, metrics_path, kind):
     axes.set_xlim(-0.01, 1.01)
     axes.set_ylim(-0.01, 1.01)
     axes.legend(loc="lower right" if kind == "roc_curve" else "lower left")
-    axes.set_title(params.get("title") or default_title)
+    set_literal_title(axes, params.get("title"), default_title)
     save_figure(figure, plot_path)
     with open(metrics_path, "w") as handle:
         handle.write(f"metric\tvalue\n{name}\t{area:.4f}\n")

@@ -22,11 +22,23 @@ def run_tool(main, argv=None, outputs=()):
     try:
         main(argv)
     except ToolInputError as error:
-        for path in outputs:
-            if path and os.path.exists(path):
-                os.remove(path)
+        _remove(outputs)
         print(f"Error: {error}", file=sys.stderr)
         sys.exit(1)
+    except BaseException:
+        # An unexpected failure (a bug, TensorFlow running out of memory, the job being killed):
+        # its traceback is kept for the report, but no partial output may pass for a result.
+        _remove(outputs)
+        raise
+
+
+def _remove(paths):
+    for path in paths:
+        try:
+            if path and os.path.exists(path):
+                os.remove(path)
+        except OSError:
+            pass
 
 
 def output_paths(argv, *flags):

@@ -122,9 +122,39 @@ def _frame_values(frame, chosen, label, header, first_row=0):
         line, column, text = _first_bad_cell(frame, header)
         line += first_row
         where = f"line {line}, column {chosen[column - 1] + 1}"
-        hint = " (is the first line a header? set the header option)" if line == 1 and not header else ""
+        looks_like_text = pd.isna(pd.to_numeric(pd.Series([text]), errors="coerce")).all() and \
+            str(text).strip().lower() not in ("nan", "inf", "-inf", "+inf", "infinity", "-infinity")
+        hint = " (is the first line a header? set the header option)" if line == 1 and not header and looks_like_text else ""
         raise ToolInputError(f"{label}: {where} is '{text}', expected a finite number{hint}")
     return values
+
+
+def check_header_names(names, label):
+    """Refuse a "header" that is plainly a row of data: numbers that cannot be column names.
+
+    With the header option set, the first line is taken as column names and its values are lost.
+    Numbers can be column names (``0 1`` from pandas, the class labels heading predict_proba's
+    columns), but not repeated ones or fractions: such a line is a sample, and the option is wrong.
+    """
+    numbers = pd.to_numeric(pd.Series(names, dtype=str).str.strip(), errors="coerce")
+    if not numbers.notna().all():
+        return
+    values = numbers.to_numpy(dtype="float64")
+    if len(set(names)) < len(names) or not np.all(values == np.round(values)):
+        shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+        raise ToolInputError(
+            f"{label}: 'Does the dataset contain header' is set, but line 1 ({shown}) is a row of numbers, "
+            "not column names: unset the header option so that this sample is not dropped"
+        )
+
+
+def _raw_names(frame, path, header):
+    """Column names as written on line 1 (pandas renames repeated names 'a', 'a.1', ...)."""
+    if not header:
+        return [str(name) for name in frame.columns]
+    with open(path, encoding="utf-8", errors="replace", newline="") as handle:
+        line = handle.readline().lstrip("\ufeff").rstrip("\r\n")
+    return line.split("\t")
 
 
 def read_tabular(path, label, header=False, column_option="all_columns", columns=None):
@@ -134,11 +164,35 @@ def read_tabular(path, label, header=False, column_option="all_columns", columns
     Values keep the narrowest type pandas finds (int64 for word indices, float64 otherwise).
     """
     frame = _read_frames(path, label, header)
+    check_row_lengths(path, label)
+    if header:
+        check_header_names(_raw_names(frame, path, header), label)
     if frame.empty:
         raise ToolInputError(f"{label}: the dataset has no data rows, expected tab-separated numbers")
     names = [str(name) for name in frame.columns]
     chosen = select_columns(names, column_option, columns, label, header)
     return _frame_values(frame, chosen, label, header), [names[index] for index in chosen]
+
+
+def check_row_lengths(path, label):
+    """Every non-empty line must have as many tab-separated cells as the first.
+
+    pandas' chunked reader checks a row's length only against the rows of its own chunk: a longer
+    row that starts a chunk is silently cut to the width of the first chunk. One pass counting tabs
+    (C speed, a fraction of a second for 25,000 x 500 cells) closes that gap.
+    """
+    expected = None
+    with open(path, "rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            line = line.rstrip(b"\r\n")
+            if not line:
+                continue
+            count = line.count(b"\t") + 1
+            if expected is None:
+                expected = count
+            elif count != expected:
+                raise ToolInputError(f"{label}: line {number} has {count} columns, expected {expected} like the "
+                                     "lines before it")
 
 
 def iter_tabular(path, label, header=False, column_option="all_columns", columns=None, chunk_rows=2000):
@@ -148,6 +202,7 @@ def iter_tabular(path, label, header=False, column_option="all_columns", columns
     stays proportional to ``chunk_rows``. Errors name the same lines and columns as read_tabular.
     """
     reader = _read_frames(path, label, header, chunk_rows=chunk_rows)
+    check_row_lengths(path, label)
     chosen = names = None
     first_row = 0
     try:
@@ -155,6 +210,8 @@ def iter_tabular(path, label, header=False, column_option="all_columns", columns
             if frame.empty:
                 continue  # a header and no rows: pandas yields one empty frame
             if chosen is None:
+                if header:
+                    check_header_names(_raw_names(frame, path, header), label)
                 names = [str(name) for name in frame.columns]
                 chosen = select_columns(names, column_option, columns, label, header)
             yield _frame_values(frame, chosen, label, header, first_row), [names[index] for index in chosen]

@@ -38,7 +38,7 @@ def test_selection_by_index(write_text, option, columns, expected):
     ("", {}, "Training samples dataset .*: the dataset is empty"),
     ("a\tb\n", {"header": True}, "has no data rows"),
     ("1\t2\n3\t4\t5\n", {}, "line 2 has 3 columns, expected 2"),
-    ("1\t2\t3\n4\t5\n", {}, "line 2, column 3 is empty, expected a number"),
+    ("1\t2\t3\n4\t5\n", {}, "line 2 has 2 columns, expected 3"),
     ("1\t2\n3\tx\n", {}, "line 2, column 2 is 'x', expected a finite number"),
     ("1\t2\n3\tnan\n", {}, "line 2, column 2 is 'nan'"),
     ("1\t2\n3\tinf\n", {}, "line 2, column 2 is 'inf'"),

@@ -24,7 +24,7 @@ def test_chunks_equal_whole(write_text, chunk_rows, option, columns):
 @pytest.mark.parametrize("line, text, message", [
     (9, "8\tx\t800", "line 9, column 2 is 'x', expected a finite number"),
     (10, "9\t90\t900\t1", "line 10 has 4 columns, expected 3"),
-    (11, "10\t100", "line 11, column 3 is empty, expected a number"),
+    (11, "10\t100", "line 11 has 2 columns, expected 3"),
 ])
 def test_errors_name_the_file_line(write_text, line, text, message):
     lines = TABLE.splitlines()
