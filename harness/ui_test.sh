@@ -28,4 +28,15 @@ for _ in $(seq 1 300); do
   sleep 2
 done
 curl -sf -o /dev/null "http://127.0.0.1:$PORT/api/version" || { echo "ui test: Galaxy not up after 600 s"; exit 1; }
+# Galaxy answers before its toolbox has finished loading: wait until every tool in tools/ is listed.
+for _ in $(seq 1 120); do
+  listed=$(curl -sf "http://127.0.0.1:$PORT/api/tools?in_panel=false" || true)
+  missing=0
+  for xml in tools/*.xml; do
+    id=$(sed -n 's/^<tool id="\([^"]*\)".*/\1/p' "$xml")
+    [ -z "$id" ] || [[ "$listed" == *"\"id\": \"$id\""* || "$listed" == *"\"id\":\"$id\""* ]] || missing=1
+  done
+  [ "$missing" = 0 ] && break
+  sleep 2
+done
 timeout 900 .venv-galaxy/bin/python harness/ui_test.py "http://127.0.0.1:$PORT" "$OUT"
