@@ -56,3 +56,33 @@ def test_bad_tables_give_one_clear_error(write_text, text, kwargs, message):
 def test_floats_stay_floats(write_text):
     values, _ = read_tabular(write_text("0.5\t1\n"), LABEL)
     assert values.dtype == np.float64
+
+
+@pytest.mark.parametrize("text", [
+    "1\t-2\t+3\n",  # signs
+    "1e3\t2.5E-1\t-0.0\n",  # exponents, negative zero
+    " 5\t6 \t7\n",  # spaces around numbers
+    "9007199254740993\t1\t2\n",  # an int beyond float64's exact range stays exact
+    "1\t2\t3\n4.5\t5\t6\n",  # one float makes its column float
+])
+def test_numbers_read_as_numbers_equal_the_text_cells_converted(write_text, text):
+    """The fast path (pandas parses the numbers) gives exactly what converting each text cell gives."""
+    import pandas as pd
+
+    path = write_text(text)
+    values, _ = read_tabular(path, LABEL)
+    cells = pd.read_csv(path, sep="\t", header=None, dtype=str, keep_default_na=False)
+    expected = cells.apply(lambda column: pd.to_numeric(column.str.strip())).to_numpy()
+    assert values.dtype == expected.dtype
+    assert values.tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize("text, message", [
+    ("1\t2\nTrue\tFalse\n", "line 2, column 1 is 'True', expected a finite number"),
+    ("1\t2\n3\t\n", "line 2, column 2 is empty"),
+    ("1\t2\n3\tNA\n", "line 2, column 2 is 'NA'"),
+    ("1\t2\n3\t-inf\n", "line 2, column 2 is '-inf'"),
+])
+def test_cells_pandas_would_not_call_numbers_are_refused_by_name(write_text, text, message):
+    with pytest.raises(ToolInputError, match=message):
+        read_tabular(write_text(text), LABEL)
