@@ -8,6 +8,7 @@
 # left on the machine is used but never trusted blindly. Also writes:
 #   .galaxy-deps/galaxy-ml/0.11.0/env.sh   the tool dependency that Galaxy's `galaxy_packages` resolver
 #                                          finds for <requirement version="0.11.0">galaxy-ml</requirement>
+#   .galaxy-deps/jax/VERSION/env.sh        the same for keras_model_config's jax requirement
 #   .galaxy-deps/dependency_resolvers_conf.xml   the resolver configuration planemo passes to Galaxy
 #   .galaxy-root/                          the shim planemo takes as --galaxy_root (see galaxy_root_shim.sh)
 set -euo pipefail
@@ -56,6 +57,13 @@ cat > "$dep/env.sh" <<ENV
 # galaxy-ml 0.11.0 (Python 3.12, Keras 3, TensorFlow): sourced by Galaxy before each tool job.
 export PATH="$ROOT/.venv-tools/bin:\$PATH"
 export TF_CPP_MIN_LOG_LEVEL=2
+ENV
+# jax (keras_model_config's requirement) lives in the same venv: its env.sh only has to exist for the resolver.
+dep=.galaxy-deps/jax/$(sed -n 's/^jax==//p' env/tools-requirements.txt)
+mkdir -p "$dep"
+cat > "$dep/env.sh" <<ENV
+# jax (Keras' JAX backend, for keras_model_config): installed in the galaxy-ml environment above.
+export PATH="$ROOT/.venv-tools/bin:\$PATH"
 ENV
 # How the test/dev Galaxy resolves <requirement>s: from this directory, never by installing into
 # Galaxy's own virtualenv. (planemo's --tool_dependency_dir is not passed on to Galaxy, hence base_path.)

@@ -219,7 +219,7 @@ def build_model_json(params):
     layers = [flatten_sections(layer) for layer in model_params.get("layers") or []]
     if not layers:
         raise ToolInputError("the model has no LAYER: add at least one")
-    keras = import_keras()
+    keras = import_keras(tensorflow=False)  # only layers and JSON: no TensorFlow needed
     model_type = model_params.get("model_type")
     budget = ParameterBudget()
     if model_type == "sequential":

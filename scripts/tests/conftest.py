@@ -1,7 +1,13 @@
 """Helpers shared by the unit tests of the tool scripts."""
 import json
+import os
 
 import pytest
+
+# One process runs every in-process test, and Keras fixes its backend at the first import: pin it to
+# TensorFlow, the backend the training tools need. (keras_model_config alone would pick JAX; its own
+# backend choice is tested in a subprocess.)
+os.environ["KERAS_BACKEND"] = "tensorflow"
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """The config-building module: real Keras models from form parameters, and clear errors."""
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -144,3 +145,33 @@ def test_script_writes_json_or_one_error_line(tmp_path, write_inputs):
                            "such as (500,) or (28, 28, 1)"]
     assert "Traceback" not in bad.stderr
     assert not outfile.exists()
+
+
+def run_config_script(inputs, outfile, backend=None):
+    """Run the tool's script in a fresh process; report whether it imported TensorFlow."""
+    env = {key: value for key, value in os.environ.items() if key != "KERAS_BACKEND"}
+    if backend:
+        env["KERAS_BACKEND"] = backend
+    code = ("import sys, keras_model_config as tool; tool.main(sys.argv[1:]); "
+            "print('TENSORFLOW_IMPORTED', 'tensorflow' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code, "--inputs", inputs, "--outfile", str(outfile)],
+                          capture_output=True, text=True, env=env, cwd=SCRIPT.parent)
+    assert done.returncode == 0, done.stderr
+    return outfile.read_text(), "TENSORFLOW_IMPORTED True" in done.stdout
+
+
+@pytest.mark.parametrize("params", [TUTORIAL, sequential(
+    "(28, 28, 1)",
+    layer("Conv2D", filters=8, kernel_size="3,3", strides="1", padding="valid", activation="relu"),
+    layer("BatchNormalization"),
+    layer("Flatten"),
+    layer("Dropout", rate=0.2),
+    layer("Dense", units=10, activation="softmax", advanced={"kwargs": '{"kernel_initializer": "zeros"}'}),
+)])
+def test_config_tool_needs_no_tensorflow_and_writes_the_same_json(tmp_path, write_inputs, params):
+    """Without TensorFlow (JAX backend) the tool starts faster; its JSON must equal TensorFlow's byte for byte."""
+    inputs = write_inputs(params)
+    light_json, light_imported_tf = run_config_script(inputs, tmp_path / "light.json")
+    tf_json, tf_imported_tf = run_config_script(inputs, tmp_path / "tf.json", backend="tensorflow")
+    assert not light_imported_tf and tf_imported_tf
+    assert light_json == tf_json
