@@ -22,7 +22,11 @@ ESTIMATOR_LABEL = "Choose the dataset containing pipeline/estimator object"
 WEIGHTS_LABEL = "Choose the dataset containing weights for the estimator above"
 DATA_LABEL = "Training samples dataset"
 METHODS = ("predict", "predict_proba")
-CHUNK_ROWS = 2000  # rows read, checked and predicted at a time
+CHUNK_ROWS = 4096  # rows read, checked and predicted at a time
+# Keras batch size for prediction: no gradients are kept, so a batch far larger than training's costs
+# little memory (1,024 x 500 steps of LSTM state: tens of MB) and each of the LSTM's per-time-step ops
+# then works on 8x more rows at once: about 1.15x faster than batch 128 (docs/performance.md).
+PREDICT_BATCH_SIZE = 1024
 
 
 def weights_format(path):
@@ -144,7 +148,8 @@ def predict_chunks(estimator, method, chunks, handle, header_line=False):
             check_vocabulary(values, vocabulary, rows, header_line, names)
         if len(shape) > 1:
             values = values.reshape((len(values),) + shape)
-        predicted = getattr(estimator, method)(values, batch_size=estimator.batch_size, verbose=0)
+        batch_size = max(estimator.batch_size or 1, PREDICT_BATCH_SIZE)
+        predicted = getattr(estimator, method)(values, batch_size=batch_size, verbose=0)
         predicted = np.asarray(predicted)
         if predicted.ndim == 1:
             predicted = predicted[:, None]
