@@ -83,7 +83,7 @@ def check_X(X, estimator, header_offset):
             raise ToolInputError(f"{X_LABEL}: line {row + 1 + header_offset}, column {column + 1} is "
                                  f"{shown}; the model starts with an Embedding of input_dim "
                                  f"{input_dim}, so every value must be a word index 0..{input_dim - 1}")
-        X = X.astype("int64")
+        X = X.astype("int64", copy=False)  # already int64 when read from whole numbers: no second copy
     return X
 
 
