@@ -1,13 +1,14 @@
 """`make run`: the IMDB tutorial workflow in a local Galaxy, from data to confusion matrix.
 
-    python harness/run_imdb.py [--data DIR|zenodo] [--results results] [--port 9500]
+    python harness/run_imdb.py [--data DIR|zenodo] [--results results] [--port 9500] [--set NAME=VALUE ...]
 
 Starts a local Galaxy with the tools (harness/planemo.sh serve), uploads X_train, y_train, X_test and
 y_test (``.tsv`` or ``.tsv.gz``) from DIR (default: the real IMDB slice bundled in data/imdb_slice;
 ``zenodo``: the tutorial's Zenodo record, downloaded and checked by harness/fetch_imdb.py), runs
 workflows/imdb_rnn.ga with the tutorial's settings, shows each step's progress and the training's epoch
 lines as they happen, downloads the outputs into the results folder, prints the confusion matrix and
-scores, and stops Galaxy.
+scores, and stops Galaxy. ``--set random_seed=7`` (or epochs, batch_size, embedding_dim, lstm_units)
+changes one of the workflow's parameters for this run; the defaults are the tutorial's settings.
 """
 import argparse
 import gzip
@@ -21,14 +22,12 @@ import time
 import urllib.request
 from pathlib import Path
 
-from planemo.galaxy.api import gi as galaxy_instance
-from planemo.galaxy.api import user_api_key
-
 import fetch_imdb
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOW = ROOT / "workflows" / "imdb_rnn.ga"
 INPUTS = ("X_train", "y_train", "X_test", "y_test")
+PARAMETERS = ("epochs", "batch_size", "embedding_dim", "lstm_units", "random_seed")  # the workflow's int inputs
 # workflow output label -> file name in the results folder
 OUTPUT_FILES = {
     "model_config": "model_config.json",
@@ -166,13 +165,33 @@ def summarize(results):
     print(f"all outputs:           {results}/")
 
 
+def parameter_values(settings):
+    """``["random_seed=7", ...]`` -> ``{"random_seed": 7}``, refusing unknown names and non-integers."""
+    values = {}
+    for setting in settings:
+        name, _, value = setting.partition("=")
+        if name not in PARAMETERS:
+            raise ValueError(f"--set {setting}: unknown parameter {name!r}; expected one of {', '.join(PARAMETERS)}")
+        try:
+            values[name] = int(value)
+        except ValueError:
+            raise ValueError(f"--set {setting}: {name} must be an integer") from None
+    return values
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(ROOT / "data" / "imdb_slice"),
                         help="folder with the four TSVs, or 'zenodo' (default: the bundled slice)")
     parser.add_argument("--results", default=str(ROOT / "results"))
     parser.add_argument("--port", type=int, default=9500)
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help=f"a workflow parameter for this run ({', '.join(PARAMETERS)})")
     args = parser.parse_args(argv)
+    try:
+        parameters = parameter_values(args.set)
+    except ValueError as error:
+        parser.error(str(error))
 
     if args.data == "zenodo":
         cache = ROOT / ".cache" / "zenodo-4477881"
@@ -181,6 +200,9 @@ def main(argv=None):
         except fetch_imdb.DataError as error:
             sys.exit(f"Error: {error}")
         args.data = str(cache)
+    from planemo.galaxy.api import gi as galaxy_instance  # the Galaxy venv's API client (bioblend)
+    from planemo.galaxy.api import user_api_key
+
     inputs = find_inputs(args.data)
     results = Path(args.results)
     results.mkdir(parents=True, exist_ok=True)
@@ -203,10 +225,12 @@ def main(argv=None):
                 gi.datasets.wait_for_dataset(dataset_id, maxwait=1800)
         workflow = gi.workflows.import_workflow_from_local_path(str(WORKFLOW))
         invocation = gi.workflows.invoke_workflow(
-            workflow["id"], inputs={name: {"src": "hda", "id": dataset_id} for name, dataset_id in datasets.items()},
+            workflow["id"], inputs={**{name: {"src": "hda", "id": dataset_id} for name, dataset_id in datasets.items()},
+                                    **parameters},
             history_id=history["id"], inputs_by="name", allow_tool_state_corrections=True,
         )
-        log("workflow invoked: model architecture -> compile -> train -> predict -> confusion matrix")
+        log("workflow invoked: model architecture -> compile -> train -> predict -> confusion matrix"
+            + (f" ({', '.join(f'{name}={value}' for name, value in parameters.items())})" if parameters else ""))
         step_times = follow_invocation(gi, invocation["id"])
         outputs = gi.invocations.show_invocation(invocation["id"])["outputs"]
         for label, file_name in OUTPUT_FILES.items():
