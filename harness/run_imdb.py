@@ -135,7 +135,8 @@ def follow_invocation(gi, invocation_id, poll=3):
                 full = gi.jobs.show_job(job_id, full_details=True)
                 sys.exit(f"Error: step {label} failed:\n{full.get('stderr', '').strip()}")
         states = [seen_states.get(step.get("job_id")) for step in steps if step.get("job_id")]
-        if invocation["state"] == "scheduled" and states and all(state == "ok" for state in states):
+        # "scheduled": every step has its jobs; Galaxy >= 24 moves it on to "completed" once they are done.
+        if invocation["state"] in ("scheduled", "completed") and states and all(state == "ok" for state in states):
             return {label: end - start for label, (start, end) in job_times.items() if end}
         if invocation["state"] in ("failed", "cancelled"):
             sys.exit(f"Error: the workflow invocation {invocation['state']}")
