@@ -201,6 +201,8 @@ def main(argv=None):
         except fetch_imdb.DataError as error:
             sys.exit(f"Error: {error}")
         args.data = str(cache)
+    # `timeout` and CI stop a run with SIGTERM: exit through the `finally` below so Galaxy is stopped too.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     from planemo.galaxy.api import gi as galaxy_instance  # the Galaxy venv's API client (bioblend)
     from planemo.galaxy.api import user_api_key
 
