@@ -80,8 +80,8 @@ def _first_bad_cell(frame, header):
     return None
 
 
-def _read_frames(path, label, header, chunk_rows=None, as_text=False):
-    """pandas' C reader of the table, whole or in chunks of ``chunk_rows`` rows.
+def _read_frames(path, label, header, chunk_rows=None, as_text=False, **window):
+    """pandas' C reader of the table, whole or in chunks of ``chunk_rows`` rows (``window``: skiprows, nrows).
 
     By default pandas parses the numbers itself (fast: about 1 s for 25,000 x 500 word indices); a
     blank, ``nan`` or ``inf`` cell becomes a non-finite float and a word makes its column text, which
@@ -91,7 +91,7 @@ def _read_frames(path, label, header, chunk_rows=None, as_text=False):
     options = {"dtype": str, "keep_default_na": False} if as_text else {"low_memory": False}
     try:
         return pd.read_csv(path, sep="\t", header=0 if header else None, quoting=csv.QUOTE_NONE, engine="c",
-                           chunksize=chunk_rows, **options)
+                           chunksize=chunk_rows, **options, **window)
     except pd.errors.EmptyDataError:
         raise ToolInputError(f"{label} ({path}): the dataset is empty, expected tab-separated numbers") from None
     except pd.errors.ParserError as error:
@@ -109,13 +109,15 @@ def _numbers(frame, chosen):
     return values
 
 
-def _raise_first_bad_value(path, label, header, chosen, chunk_rows=2000):
-    """Re-read the table as text, chunk by chunk, and raise the error for its first non-number cell."""
-    first_row = 0
-    for frame in _read_frames(path, label, header, chunk_rows=chunk_rows, as_text=True):
-        _frame_values(frame, chosen, label, header, first_row)
-        first_row += len(frame)
-    raise ToolInputError(f"{label}: the selected columns are not all numbers")
+def _text_values(path, label, header, chosen, first_row=0, rows=None):
+    """Rows ``first_row`` to ``first_row + rows`` (all when None) read as text cells, then converted.
+
+    The authority when pandas' number parser refused a cell: it raises the error naming the first cell
+    that is not a finite number, or returns the numbers if every cell is one after all.
+    """
+    skip = range(1, first_row + 1) if header else first_row  # data rows only, never the header line
+    frame = _read_frames(path, label, header, as_text=True, skiprows=skip, nrows=rows)
+    return _frame_values(frame, chosen, label, header, first_row)
 
 
 def _raise_parser_error(error, label):
@@ -198,7 +200,7 @@ def read_tabular(path, label, header=False, column_option="all_columns", columns
     chosen = select_columns(names, column_option, columns, label, header)
     values = _numbers(frame, chosen)
     if values is None:
-        _raise_first_bad_value(path, label, header, chosen)
+        values = _text_values(path, label, header, chosen)
     return values, [names[index] for index in chosen]
 
 
@@ -245,7 +247,7 @@ def iter_tabular(path, label, header=False, column_option="all_columns", columns
                 chosen = select_columns(names, column_option, columns, label, header)
             values = _numbers(frame, chosen)
             if values is None:
-                _raise_first_bad_value(path, label, header, chosen, chunk_rows)
+                values = _text_values(path, label, header, chosen, first_row, len(frame))
             yield values, [names[index] for index in chosen]
             first_row += len(frame)
     except pd.errors.ParserError as error:

@@ -86,3 +86,17 @@ def test_numbers_read_as_numbers_equal_the_text_cells_converted(write_text, text
 def test_cells_pandas_would_not_call_numbers_are_refused_by_name(write_text, text, message):
     with pytest.raises(ToolInputError, match=message):
         read_tabular(write_text(text), LABEL)
+
+
+@pytest.mark.parametrize("header", [False, True])
+def test_text_cells_decide_where_pandas_number_parser_gives_up(write_text, monkeypatch, header):
+    """The fallback (cells read as text, then converted) returns the same numbers, whole and in chunks."""
+    from gxkeras import tabular
+
+    text = ("a\tb\n" if header else "") + "".join(f"{i}\t{i * 0.5}\n" for i in range(1, 8))
+    path = write_text(text)
+    expected, _ = read_tabular(path, LABEL, header=header)
+    monkeypatch.setattr(tabular, "_numbers", lambda frame, chosen: None)
+    values, _ = read_tabular(path, LABEL, header=header)
+    chunks = [chunk for chunk, _ in tabular.iter_tabular(path, LABEL, header=header, chunk_rows=3)]
+    assert values.tolist() == expected.tolist() == np.vstack(chunks).tolist()
