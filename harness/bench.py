@@ -29,7 +29,6 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -237,7 +236,6 @@ def reference_main(argv):
 
     start = time.perf_counter()
     import keras
-    import numpy as np
     import pandas as pd
     import tensorflow as tf
     from galaxy_ml.keras_galaxy_models import KerasGClassifier

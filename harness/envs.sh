@@ -3,6 +3,7 @@
 #
 #   .venv-tools   Python 3.12 + galaxy-ml 0.11.0 (Keras 3, TensorFlow): what the tools' scripts run with.
 #   .venv-galaxy  Python 3.11 + galaxy 26.1.1 + planemo 0.75.47: a local Galaxy to test and serve the tools.
+#   .venv-lint    ruff only (env/lint-requirements.txt), for `make lint`.
 #
 # A venv is rebuilt when its requirements file changed (a stamp holds the file's checksum), so a cache
 # left on the machine is used but never trusted blindly. Also writes:
@@ -49,6 +50,7 @@ ensure_venv .venv-tools 3.12 env/tools-requirements.txt
 ensure_venv .venv-galaxy 3.11 env/galaxy-requirements.txt
 [ -x .venv-galaxy/bin/planemo ] && [ -x .venv-galaxy/bin/galaxy ] || {
   echo "envs: .venv-galaxy lacks planemo or galaxy" >&2; exit 1; }
+ensure_venv .venv-lint 3.12 env/lint-requirements.txt
 
 # The tool dependency, as a Galaxy admin would provide it without conda (galaxy_packages resolver).
 dep=.galaxy-deps/galaxy-ml/0.11.0

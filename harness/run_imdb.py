@@ -85,7 +85,7 @@ class LocalGalaxy:
             if self.process.poll() is not None:
                 sys.exit(f"Error: Galaxy stopped while starting; see {self.log_file.name}")
             try:
-                urllib.request.urlopen(f"{self.url}/api/version", timeout=5)
+                urllib.request.urlopen(f"{self.url}/api/version", timeout=5)  # noqa: S310 (http://127.0.0.1)
                 return
             except OSError:
                 time.sleep(2)
@@ -147,7 +147,7 @@ def summarize(results):
     """Print the confusion matrix and scores from the confusion metrics table."""
     rows = [line.split("\t") for line in (results / "confusion_metrics.tsv").read_text().splitlines()]
     header = rows[0]
-    table = {row[0]: dict(zip(header, row)) for row in rows[1:]}
+    table = {row[0]: dict(zip(header, row, strict=True)) for row in rows[1:]}
     positive = table["1"]
     tn, fp, fn, tp = (int(positive[key]) for key in ("TN", "FP", "FN", "TP"))
     print()

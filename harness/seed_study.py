@@ -24,7 +24,6 @@ epochs of batch 128):
   restore_best_weights=True)``, a callback the model builder tool offers.
 """
 import argparse
-import gzip
 import json
 import sys
 import time

@@ -161,7 +161,7 @@ def build_sequential(keras, model_params, layers, budget=None):
         if fields.get("layer_type") in MERGE_LAYERS | {"Input"}:
             raise ToolInputError(f"{layer_label(index, fields['layer_type'])}: needs a functional model")
         layer = make_layer(keras, fields, index, width, budget)
-        apply_layer(lambda: model.add(layer), layer_label(index, fields["layer_type"]))
+        apply_layer(lambda: model.add(layer), layer_label(index, fields["layer_type"]))  # noqa: B023 (called at once)
         width = last_axis(model.output_shape)
     return model
 
@@ -204,7 +204,8 @@ def build_functional(keras, layers, budget=None):
         consumed.update(inbound)
         sources = [tensors[number] for number in inbound]
         layer = make_layer(keras, fields, index, last_axis(tuple(sources[0].shape)), budget)
-        tensors[index] = apply_layer(lambda: layer(sources if layer_type in MERGE_LAYERS else sources[0]), label)
+        tensors[index] = apply_layer(lambda: layer(sources if layer_type in MERGE_LAYERS else sources[0]),  # noqa: B023
+                                     label)  # (apply_layer calls the lambda at once, inside this iteration)
     if not inputs:
         raise ToolInputError("a functional model needs at least one LAYER of type Input")
     outputs = [tensors[i] for i in tensors if i not in consumed and tensors[i] not in inputs]

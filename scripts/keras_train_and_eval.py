@@ -276,7 +276,7 @@ def write_predictions(estimator, X, y, true_path, preds_path):
     if is_classifier(estimator):
         proba = estimator.predict_proba(X, verbose=0)
         header = ["y_preds", *(f"probability_{format_value(label)}" for label in estimator.classes_)]
-        write_table(preds_path, header, [[label, *row] for label, row in zip(pred, proba)])
+        write_table(preds_path, header, [[label, *row] for label, row in zip(pred, proba, strict=True)])
     else:
         write_table(preds_path, ["y_preds"], [[value] for value in pred])
 

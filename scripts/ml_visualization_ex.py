@@ -5,7 +5,6 @@ from a training history, ROC and precision-recall curves. Only numpy, pandas, sc
 matplotlib (Agg) are used: this tool never imports TensorFlow or Keras, so it starts in a second.
 """
 import argparse
-import os
 
 import matplotlib
 

@@ -17,7 +17,6 @@ MODEL_TYPES = {"Sequential": "sequential", "Functional": "functional", "Model": 
 # Layers that carry Python code (or a reference to arbitrary TensorFlow ops) inside the JSON.
 CODE_LAYERS = {"Lambda", "TFOpLambda", "SlicingOpLambda"}
 
-OPTIMIZERS = ("adam", "sgd", "rmsprop", "adagrad", "adadelta", "adamax", "nadam", "ftrl")
 # Per optimizer: the BaseKerasModel arguments its options may set (see galaxy-ml ``_optimizer``).
 OPTIMIZER_ARGS = {
     "sgd": ("learning_rate", "momentum", "nesterov"),

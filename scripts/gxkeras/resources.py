@@ -144,4 +144,3 @@ def format_bytes(count):
         if count < 1024 or unit == "TB":
             return f"{count:,.0f} {unit}" if unit == "bytes" else f"{count:,.1f} {unit}"
         count /= 1024
-    return f"{count:,.1f} TB"

@@ -483,12 +483,13 @@ def test_same_seed_same_metrics_and_predictions(tmp_path, write_text, seeded_mod
         runs[-1]["predictions"] = Path(predictions).read_text()
         with h5py.File(out["outfile_weights"]) as handle:
             weights = []
-            handle.visititems(lambda name, item: weights.append(item[()]) if isinstance(item, h5py.Dataset) else None)
+            handle.visititems(lambda name, item: weights.append(item[()])  # noqa: B023 (visititems runs now)
+                              if isinstance(item, h5py.Dataset) else None)
         runs[-1]["weights"] = weights
         assert seed_in_file(out["outfile_object"]) == (1234, [["@", "seed", "seed: 1234"]])
     for name in ("outfile_result", "outfile_history", "outfile_y_true", "outfile_y_preds", "predictions"):
         assert runs[0][name] == runs[1][name], name
-    assert all(np.array_equal(a, b) for a, b in zip(runs[0]["weights"], runs[1]["weights"]))
+    assert all(np.array_equal(a, b) for a, b in zip(runs[0]["weights"], runs[1]["weights"], strict=True))
     assert len(runs[0]["predictions"].splitlines()) == 201
 
 

@@ -1,5 +1,4 @@
 """keras_train_and_eval: training a tiny model, its outputs, reproducibility, and clear errors."""
-import json
 import subprocess
 import sys
 from pathlib import Path

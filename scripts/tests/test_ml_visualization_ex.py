@@ -1,5 +1,4 @@
 """ml_visualization_ex and gxkeras.metrics: hand-computed metrics, readers, plots, errors, no TensorFlow."""
-import json
 import subprocess
 import sys
 from pathlib import Path
