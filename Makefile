@@ -4,28 +4,52 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 PLANEMO := .venv-galaxy/bin/planemo
+RUFF := .venv-lint/bin/ruff
 # The tools are linted by `planemo lint` above. Offline, shed_lint would fail on two checks that are not about the repository's content:
 # version_bumped asks the public Tool Shed; shed_remote_repository_url compares the URL with the name
 # of the folder the repository happens to be cloned into.
 SHED_LINT_SKIP := version_bumped,shed_remote_repository_url
 
-.PHONY: envs test unit-test lint galaxy-test workflow-test test-ui run serve bench
+# The stages of `make test` that need a Galaxy. They share ONE Galaxy, started once by
+# `harness/planemo.sh with-galaxy` (GALAXY_URL); run alone, each starts its own. A new stage that talks
+# to Galaxy goes here and reads GALAXY_URL (see harness/planemo.sh).
+GALAXY_STAGES := galaxy-test workflow-test test-ui
+
+.PHONY: envs test unit-test lint ruff workflow-source workflows galaxy-stages galaxy-test workflow-test test-ui run serve bench
 
 envs:
 	bash harness/envs.sh
 
+# Galaxy boots in the background while the unit tests and lint run; the Galaxy stages then wait for it.
+# It is stopped at the end, also when a stage fails or on ctrl-C.
 test: envs
 	@start=$$SECONDS; \
-	$(MAKE) --no-print-directory unit-test lint galaxy-test workflow-test test-ui; \
+	bash harness/planemo.sh with-galaxy $(MAKE) --no-print-directory unit-test lint $(GALAXY_STAGES); \
 	echo "make test: all green in $$((SECONDS - start)) s (after environments)"
 
 unit-test:
 	.venv-tools/bin/python -m pytest
 
-lint:
+lint: ruff workflow-source
 	timeout 300 $(PLANEMO) lint --fail_level warn tools/
-	timeout 300 $(PLANEMO) workflow_lint --fail_level warn workflows/imdb_rnn.ga
+	timeout 300 $(PLANEMO) workflow_lint --fail_level warn workflows/*.ga
 	timeout 300 $(PLANEMO) shed_lint --fail_level warn --skip $(SHED_LINT_SKIP) .
+
+# pyflakes, bugbear and the security rules on all Python code (rules and their exceptions: ruff.toml).
+ruff:
+	$(RUFF) check .
+
+# Each workflow has one source, workflows/NAME.gxwf.yml (Format2); the committed NAME.ga must be what
+# gxformat2 generates from it. `make workflows` regenerates the .ga files after an edit.
+workflow-source:
+	bash harness/workflows.sh check
+
+workflows:
+	bash harness/workflows.sh generate
+
+# The Galaxy stages alone, sharing one Galaxy.
+galaxy-stages: envs
+	bash harness/planemo.sh with-galaxy $(MAKE) --no-print-directory $(GALAXY_STAGES)
 
 galaxy-test:
 	bash harness/planemo.sh test-tools

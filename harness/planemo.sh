@@ -1,12 +1,25 @@
 #!/usr/bin/env bash
-# harness/planemo.sh test-tools [TOOL.xml ...] | test-workflows | serve   [extra planemo args]
+# harness/planemo.sh test-tools [TOOL.xml ...] | test-workflows | serve | with-galaxy CMD... | wait-galaxy
+#                    [extra planemo args]
 #
-# test-tools tests every tool in tools/, or only the tool XMLs named (planemo test picks a free port
-# itself, so several may run at once). serve listens on PORT (default 9090).
-# Runs planemo against a real local Galaxy (galaxy 26.1.1 from PyPI, started through the shim in
-# .galaxy-root) whose jobs find the tool environment through Galaxy's dependency resolution
-# (.galaxy-deps, written by harness/envs.sh). Each call starts its own
-# Galaxy (70-100 s) and stops it at the end. Reports go to $TEST_OUT (default test-output/).
+# test-tools      tests every tool in tools/, or only the tool XMLs named.
+# test-workflows  tests every workflows/*.ga (tests in workflows/NAME-tests.yml) and checks that Galaxy
+#                 loads each one without upgrade messages (harness/check_workflow_state.py).
+# serve           a Galaxy with the tools on PORT (default 9090), until ctrl-C.
+# with-galaxy     starts ONE Galaxy (serve, on a free port of 127.0.0.1) in the background, exports
+#                 GALAXY_URL and GALAXY_ADMIN_KEY, runs CMD (at once: CMD may do other work while Galaxy
+#                 boots) and stops Galaxy when CMD ends, fails or is interrupted. `make test` runs its
+#                 Galaxy stages this way: one Galaxy start-up (60-100 s) instead of one per stage.
+# wait-galaxy     blocks until the Galaxy at GALAXY_URL answers and lists every tool in tools/.
+#
+# When GALAXY_URL is set, test-tools and test-workflows (and harness/ui_test.sh) wait for that Galaxy and
+# test against it (planemo's external_galaxy engine); otherwise each call starts its own Galaxy
+# (planemo picks a free port, so several may run at once) and stops it at the end: the quick way to
+# test one tool, e.g. `bash harness/planemo.sh test-tools tools/keras_model_config.xml`.
+#
+# The Galaxy is a real local one (galaxy 26.1.1 from PyPI, started through the shim in .galaxy-root)
+# whose jobs find the tool environment through Galaxy's dependency resolution (.galaxy-deps, written by
+# harness/envs.sh) and run under env/job_conf.yml. Reports go to $TEST_OUT (default test-output/).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -21,33 +34,103 @@ GALAXY_OPTS=(--galaxy_root "$ROOT/.galaxy-root" --skip_venv --database_type sqli
              --dependency_resolvers_config_file "$ROOT/.galaxy-deps/dependency_resolvers_conf.xml"
              --job_config_file "$ROOT/env/job_conf.yml")
 export GALAXY_SLOTS=${GALAXY_SLOTS:-2}
-# Test data lives at the repository root (test-data/), not beside the tool XMLs in tools/.
+# Test data lives at the repository root (test-data/), not beside the tool XMLs in tools/. Galaxy itself
+# reads this variable at start-up (its test data resolver), so it holds for a served Galaxy too.
 export GALAXY_TEST_FILE_DIR="$ROOT/test-data"
+# planemo serve's admin key (planemo's default); only ever used on 127.0.0.1.
+export GALAXY_ADMIN_KEY=${GALAXY_ADMIN_KEY:-test_key}
 
 report() {  # report NAME: print the per-test summary from planemo's JSON report
   .venv-galaxy/bin/python "$ROOT/harness/summarize_tests.py" "$OUT/$1.json"
+}
+
+tool_ids() {  # the id of every tool in tools/
+  sed -n 's/^<tool id="\([^"]*\)".*/\1/p' tools/*.xml
+}
+
+wait_galaxy() {  # until GALAXY_URL answers and lists every tool; fails when its server process died
+  local url=${GALAXY_URL:?} listed missing id
+  for _ in $(seq 1 300); do
+    if [ -n "${GALAXY_SERVER_PID:-}" ] && ! kill -0 "$GALAXY_SERVER_PID" 2>/dev/null; then
+      echo "Galaxy at $url stopped while starting; its log ends:" >&2
+      tail -30 "${GALAXY_LOG:-/dev/null}" >&2; return 1
+    fi
+    # Galaxy answers before its toolbox has finished loading: wait until every tool is listed.
+    if listed=$(curl -sf "$url/api/tools?in_panel=false"); then
+      missing=0
+      for id in $(tool_ids); do
+        [[ "$listed" == *"\"id\": \"$id\""* || "$listed" == *"\"id\":\"$id\""* ]] || missing=1
+      done
+      [ "$missing" = 0 ] && return 0
+    fi
+    sleep 2
+  done
+  echo "Galaxy at $url did not list all tools within 600 s" >&2; return 1
+}
+
+galaxy_args() {  # planemo's engine arguments: the shared Galaxy when GALAXY_URL is set, else its own
+  if [ -n "${GALAXY_URL:-}" ]; then
+    wait_galaxy
+    engine=(--engine external_galaxy --galaxy_url "$GALAXY_URL" --galaxy_admin_key "$GALAXY_ADMIN_KEY")
+  else
+    engine=("${GALAXY_OPTS[@]}")
+  fi
+}
+
+free_port() {
+  .venv-galaxy/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 case "${1:-}" in
   test-tools)
     shift
     targets=("$@"); [ $# -gt 0 ] || targets=(tools/)
+    galaxy_args
     rc=0
-    timeout "${PLANEMO_TIMEOUT:-2400}" "$PLANEMO" test "${GALAXY_OPTS[@]}" \
+    timeout "${PLANEMO_TIMEOUT:-2400}" "$PLANEMO" test "${engine[@]}" \
       --test_output "$OUT/tools.html" --test_output_json "$OUT/tools.json" \
       --test_output_xunit "$OUT/tools.xunit.xml" "${targets[@]}" || rc=$?
     report tools || rc=${rc/#0/1}
     exit "$rc" ;;
   test-workflows)
     shift
+    galaxy_args
+    [ -n "${GALAXY_URL:-}" ] || engine+=(--extra_tools tools/)
     rc=0
-    timeout "${PLANEMO_TIMEOUT:-2400}" "$PLANEMO" test "${GALAXY_OPTS[@]}" --extra_tools tools/ \
+    timeout "${PLANEMO_TIMEOUT:-2400}" "$PLANEMO" test "${engine[@]}" \
       --test_output "$OUT/workflows.html" --test_output_json "$OUT/workflows.json" "$@" workflows/*.ga || rc=$?
     report workflows || rc=${rc/#0/1}
+    if [ -n "${GALAXY_URL:-}" ]; then
+      .venv-galaxy/bin/python harness/check_workflow_state.py "$GALAXY_URL" "$GALAXY_ADMIN_KEY" workflows/*.ga || rc=1
+    else
+      echo "workflow state check: needs a running Galaxy (make workflow-test or make test run it)"
+    fi
     exit "$rc" ;;
   serve)
     shift
     exec "$PLANEMO" serve "${GALAXY_OPTS[@]}" --port "${PORT:-9090}" --disable_gxits "$@" tools/ ;;
+  wait-galaxy)
+    wait_galaxy ;;
+  with-galaxy)
+    shift
+    [ $# -gt 0 ] || { echo "usage: $0 with-galaxy CMD [ARGS...]" >&2; exit 2; }
+    port=$(free_port)
+    export GALAXY_URL="http://127.0.0.1:$port" GALAXY_LOG="$OUT/galaxy.log"
+    # Its own session, so that stopping it reaches gravity's gunicorn and job handler processes.
+    PORT=$port setsid bash "$0" serve --host 127.0.0.1 > "$GALAXY_LOG" 2>&1 &
+    export GALAXY_SERVER_PID=$!
+    stop_galaxy() {
+      kill -INT -- "-$GALAXY_SERVER_PID" 2>/dev/null || return 0
+      for _ in $(seq 1 30); do kill -0 -- "-$GALAXY_SERVER_PID" 2>/dev/null || return 0; sleep 1; done
+      kill -KILL -- "-$GALAXY_SERVER_PID" 2>/dev/null || true
+    }
+    trap stop_galaxy EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    echo "one Galaxy for this run: $GALAXY_URL (log: $GALAXY_LOG)"
+    rc=0
+    "$@" || rc=$?
+    exit "$rc" ;;
   *)
-    echo "usage: $0 test-tools|test-workflows|serve [planemo args]" >&2; exit 2 ;;
+    echo "usage: $0 test-tools|test-workflows|serve|with-galaxy CMD|wait-galaxy [args]" >&2; exit 2 ;;
 esac
