@@ -75,4 +75,4 @@ serve: envs
 # ../shared/data/imdb; DATA=DIR), 2 epochs; QUICK=1: a few hundred rows, under two minutes. Not part of
 # `make test`. Table on stdout, numbers in bench-results/bench.json; see docs/performance.md.
 bench: envs
-	.venv-tools/bin/python harness/bench.py $(if $(DATA),--data $(DATA)) $(if $(QUICK),--quick)
+	.venv-tools/bin/python research/bench.py $(if $(DATA),--data $(DATA)) $(if $(QUICK),--quick)

@@ -1,7 +1,7 @@
 """How stable is the tutorial's IMDB result? Train the tutorial's model over several seeds and variants.
 
-    .venv-tools/bin/python harness/seed_study.py --variants base,clipnorm --seeds 0,1,2 [--data DIR]
-    .venv-tools/bin/python harness/seed_study.py --report     # markdown tables of the runs recorded so far
+    .venv-tools/bin/python research/seed_study.py --variants base,clipnorm --seeds 0,1,2 [--data DIR]
+    .venv-tools/bin/python research/seed_study.py --report     # markdown tables of the runs recorded so far
 
 Each run trains galaxy-ml 0.11's ``KerasGClassifier`` directly (no Galaxy, no tool code) on X_train with
 the training tool's default validation holdout (``train_test_split``, 20 %, shuffled with the seed),

@@ -1,4 +1,4 @@
-"""harness/seed_study.py --report: the tables docs/results.md quotes."""
+"""research/seed_study.py --report: the tables docs/results.md quotes."""
 import json
 
 import seed_study

@@ -1,8 +1,8 @@
 """`make bench`: how fast our Keras tools train and predict on the real IMDB data, against galaxy-ml used directly.
 
-    python harness/bench.py [--data DIR] [--quick] [--out bench-results]   # the benchmark (`make bench`)
-    python harness/bench.py levers [--data DIR] [--rows 5000]              # one targeted run per speed lever
-    python harness/bench.py report                                         # table of the last full run, again
+    python research/bench.py [--data DIR] [--quick] [--out bench-results]   # the benchmark (`make bench`)
+    python research/bench.py levers [--data DIR] [--rows 5000]              # one targeted run per speed lever
+    python research/bench.py report                                         # table of the last full run, again
 
 The benchmark runs, in one process tree:
 
