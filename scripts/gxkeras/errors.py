@@ -7,13 +7,15 @@ the place (row/column, layer) and what was expected, and :func:`run_tool` turns 
 """
 import os
 import sys
+from collections.abc import Callable, Iterable, Sequence
 
 
 class ToolInputError(Exception):
     """Input the user can fix: the message is shown to them as it is."""
 
 
-def run_tool(main, argv=None, outputs=()):
+def run_tool(main: Callable[[Sequence[str] | None], object], argv: Sequence[str] | None = None,
+             outputs: Iterable[str | None] = ()) -> None:
     """Run ``main(argv)``; on :class:`ToolInputError` print one line, drop ``outputs``, exit 1.
 
     ``outputs`` are the paths the tool writes: a failed job must not leave behind a file that
@@ -41,7 +43,7 @@ def _remove(paths):
             pass
 
 
-def output_paths(argv, *flags):
+def output_paths(argv: Sequence[str], *flags: str) -> list[str]:
     """The values of the output flags (e.g. ``--outfile``) in ``argv``, for ``run_tool(outputs=...)``.
 
     Read before argument parsing, so that a failed job removes the outputs whatever went wrong.

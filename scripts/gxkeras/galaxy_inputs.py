@@ -5,6 +5,7 @@ ever reaches a shell, and the scripts see typed values (int, float, bool, None) 
 nesting: conditionals and sections become dicts, repeats become lists of dicts.
 """
 import json
+from typing import Any
 
 from gxkeras.errors import ToolInputError
 
@@ -12,7 +13,7 @@ from gxkeras.errors import ToolInputError
 GALAXY_KEYS = ("__current_case__", "__index__")
 
 
-def load_inputs(path):
+def load_inputs(path: str) -> dict[str, Any]:
     """Return the parameter dict from Galaxy's inputs JSON file."""
     try:
         with open(path) as handle:
@@ -24,7 +25,7 @@ def load_inputs(path):
     return params
 
 
-def flatten_sections(params):
+def flatten_sections(params: dict[str, Any]) -> dict[str, Any]:
     """Merge nested sections (dicts) into one flat dict of parameters, minus Galaxy's bookkeeping.
 
     Forms put rarely used options in collapsed sections ("Advanced options"); to the script they

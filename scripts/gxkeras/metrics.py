@@ -7,6 +7,9 @@ another class predicted as ``c``, FN samples of ``c`` predicted as another class
 Galaxy Training Network RNN tutorial's TN 10,397, FP 2,103, FN 1,281, TP 11,219 give precision
 0.842, recall 0.898, F1 0.869 and accuracy 0.865.
 """
+from collections.abc import Iterable
+from typing import Any
+
 import numpy as np
 
 from gxkeras.errors import ToolInputError
@@ -14,7 +17,7 @@ from gxkeras.errors import ToolInputError
 METRIC_COLUMNS = ["class", "TP", "FP", "TN", "FN", "accuracy", "precision", "recall", "f1", "support"]
 
 
-def as_labels(values, label):
+def as_labels(values: Any, label: str) -> np.ndarray:
     """One column of labels from a table: integers when all values are whole numbers."""
     values = np.asarray(values)
     if values.ndim == 2:
@@ -28,7 +31,7 @@ def as_labels(values, label):
     return values
 
 
-def confusion_matrix(y_true, y_pred, classes=None):
+def confusion_matrix(y_true: Any, y_pred: Any, classes: Any = None) -> tuple[np.ndarray, np.ndarray]:
     """``(classes, matrix)``: ``matrix[i, j]`` counts samples of class ``classes[i]`` predicted ``classes[j]``."""
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if y_true.shape != y_pred.shape:
@@ -48,7 +51,7 @@ def _ratio(numerator, denominator):
     return float(numerator) / float(denominator) if denominator else 0.0
 
 
-def binary_scores(tp, fp, tn, fn):
+def binary_scores(tp: int, fp: int, tn: int, fn: int) -> dict[str, float]:
     """accuracy, precision, recall and F1 from the four counts of one class."""
     precision = _ratio(tp, tp + fp)
     recall = _ratio(tp, tp + fn)
@@ -60,7 +63,7 @@ def binary_scores(tp, fp, tn, fn):
     }
 
 
-def per_class_metrics(classes, matrix):
+def per_class_metrics(classes: Iterable[Any], matrix: Any) -> list[dict[str, Any]]:
     """One row (dict) per class, one-vs-rest, then an ``overall`` row.
 
     The overall row has the accuracy of all predictions, macro-averaged precision, recall and F1
@@ -84,7 +87,7 @@ def per_class_metrics(classes, matrix):
     return rows
 
 
-def format_metrics(rows):
+def format_metrics(rows: Iterable[dict[str, Any]]) -> str:
     """The rows as a tab-separated table with a header; ratios with 4 decimals, NA for no value."""
     lines = ["\t".join(METRIC_COLUMNS)]
     for row in rows:

@@ -6,13 +6,14 @@ hostile string can only ever produce an error message.
 """
 import json
 import re
+from typing import Any
 
 from gxkeras.errors import ToolInputError
 
 _SHAPE_ITEM = re.compile(r"^(None|\d+)$")
 
 
-def parse_shape(text, what, allow_none=False):
+def parse_shape(text: object, what: str, allow_none: bool = False) -> tuple[int | None, ...]:
     """Parse ``(500,)``, ``500``, ``28, 28, 1`` or ``[28, 28]`` into a tuple of positive ints.
 
     ``allow_none`` admits ``None`` items, for a variable-length dimension of an input.
@@ -36,7 +37,7 @@ def parse_shape(text, what, allow_none=False):
     return shape
 
 
-def parse_int_or_shape(text, what):
+def parse_int_or_shape(text: object, what: str) -> int | tuple[int | None, ...]:
     """``3`` -> 3, ``3,3`` or ``(3, 3)`` -> (3, 3): the form of kernel, stride and pool sizes."""
     shape = parse_shape(text, what)
     return shape[0] if len(shape) == 1 and "," not in str(text) else shape
@@ -48,7 +49,7 @@ def _is_plain_json_value(value):
     return isinstance(value, list) and all(_is_plain_json_value(item) for item in value)
 
 
-def parse_kwargs(text, what):
+def parse_kwargs(text: str | None, what: str) -> dict[str, Any]:
     """Parse extra keyword arguments given as a JSON object of plain values.
 
     Nested objects are refused: Keras would deserialize a ``{"class_name": ..., "module": ...}``
