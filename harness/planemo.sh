@@ -125,11 +125,15 @@ case "${1:-}" in
       kill -KILL -- "-$GALAXY_SERVER_PID" 2>/dev/null || true
     }
     trap stop_galaxy EXIT
-    trap 'exit 130' INT
-    trap 'exit 143' TERM
     echo "one Galaxy for this run: $GALAXY_URL (log: $GALAXY_LOG)"
+    # CMD runs in its own process group too, waited for in the background: a signal to this script
+    # (ctrl-C, CI's TERM) then stops all of CMD's processes, and the EXIT trap stops Galaxy.
+    setsid "$@" &
+    cmd_pid=$!
+    trap 'kill -TERM -- "-$cmd_pid" 2>/dev/null; exit 130' INT
+    trap 'kill -TERM -- "-$cmd_pid" 2>/dev/null; exit 143' TERM
     rc=0
-    "$@" || rc=$?
+    wait "$cmd_pid" || rc=$?
     exit "$rc" ;;
   *)
     echo "usage: $0 test-tools|test-workflows|serve|with-galaxy CMD|wait-galaxy [args]" >&2; exit 2 ;;
