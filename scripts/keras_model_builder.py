@@ -15,6 +15,7 @@ from gxkeras.estimators import (
 )
 from gxkeras.galaxy_inputs import GALAXY_KEYS, load_inputs
 from gxkeras.model_io import save_estimator
+from gxkeras.values import check_layer_names, check_seed
 
 MODEL_LABEL = "Select the dataset containing model configuration"
 LOSSES = CLASSIFIER_LOSSES | REGRESSOR_LOSSES
@@ -132,6 +133,7 @@ def build_estimator(params):
     except (OSError, UnicodeDecodeError) as error:
         raise ToolInputError(f"{MODEL_LABEL} ({path}): cannot read it as text: {error}") from None
     config, model_type = parse_model_json(text, MODEL_LABEL)
+    check_layer_names(config, MODEL_LABEL)
 
     learning_type = mode.get("learning_type")
     if learning_type not in LEARNING_TYPES:
@@ -154,11 +156,7 @@ def build_estimator(params):
         raise ToolInputError("Select a loss function: binary_crossentropy with a 1-unit softmax output "
                              "always predicts 1; use a sigmoid activation on the last Dense layer")
 
-    seed = mode.get("random_seed")
-    if seed in ("", None):
-        seed = None
-    elif not isinstance(seed, int) or isinstance(seed, bool):
-        raise ToolInputError(f"random_seed must be an integer, got {seed!r}")
+    seed = check_seed(mode.get("random_seed"), "Random seed")
     return make_estimator(
         learning_type, config, model_type, loss=loss, metrics=metrics,
         **optimizer_params(compile_params.get("optimizer_selection")),
