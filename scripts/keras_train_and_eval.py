@@ -290,6 +290,7 @@ def run(params, outputs):
         raise ToolInputError(f"Select a scheme: unknown scheme {selected!r}")
     if not scheme.get("infile_estimator"):
         raise ToolInputError(f"{MODEL_LABEL}: no dataset given")
+    import_keras()  # TensorFlow's settings (threads, quiet start-up) before galaxy-ml imports it
     estimator = check_estimator(load_estimator(scheme["infile_estimator"], MODEL_LABEL), MODEL_LABEL)
     check_layer_names(estimator.config, MODEL_LABEL)  # they become HDF5 groups when the model is saved
     check_seed(estimator.seed, f"{MODEL_LABEL}: the model's random seed")

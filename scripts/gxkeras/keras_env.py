@@ -29,6 +29,7 @@ START_UP_NOISE = re.compile(
     r"WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
     r"|[IW]\d{4} \S+ +\d+ \S+:\d+\]"
     r"|E\d{4} \S+ +\d+ \S+:\d+\] .*(cuInit|Unable to register cu\w+ factory)"
+    r"|To enable the following instructions: .* rebuild TensorFlow with the appropriate compiler flags"
 )
 
 
