@@ -106,12 +106,13 @@ def fit_params(section):
     section = section or {}
     epochs, batch_size = section.get("epochs", 1), section.get("batch_size", 32)
     split = section.get("validation_split", 0.1) or 0.0
-    verbose = int(section.get("verbose", 2) if section.get("verbose") not in (None, "") else 2)
+    verbose = section.get("verbose") if section.get("verbose") not in (None, "") else 2
+    verbose = int(verbose) if str(verbose) in ("0", "1", "2") else verbose  # Galaxy's select gives text
     if not isinstance(epochs, int) or epochs < 1:
         raise ToolInputError(f"epochs must be a positive integer, got {epochs!r}")
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ToolInputError(f"batch_size must be a positive integer, got {batch_size!r}")
-    if not 0 <= split < 1:
+    if isinstance(split, bool) or not isinstance(split, (int, float)) or not 0 <= split < 1:
         raise ToolInputError(f"validation_split must be a fraction in [0, 1), got {split!r}")
     if verbose not in (0, 1, 2):
         raise ToolInputError(f"verbose must be 0, 1 or 2, got {verbose!r}")

@@ -1,7 +1,10 @@
 """Importing Keras the way every tool needs it: quiet, on the right backend, using the cores Galaxy gave.
 
 TensorFlow reads its environment once, at import time, so the settings are made here, before the
-first ``import keras``. Tools import Keras only through :func:`import_keras`.
+first ``import keras``. Tools import Keras only through :func:`import_keras` (and before galaxy-ml,
+which imports TensorFlow too). TensorFlow's start-up lines, which no setting silences any more, are
+caught during the import and dropped (:data:`START_UP_NOISE`), so that a failed job's stderr is the
+one ``Error:`` line.
 
 Tools that train or predict run on TensorFlow (galaxy-ml's backend). ``keras_model_config`` only builds
 layers and writes the model's JSON, which is the same on every Keras backend (a test checks it), so it
@@ -31,6 +34,8 @@ START_UP_NOISE = re.compile(
     r"|E\d{4} \S+ +\d+ \S+:\d+\] .*(cuInit|Unable to register cu\w+ factory)"
     r"|To enable the following instructions: .* rebuild TensorFlow with the appropriate compiler flags"
 )
+# For an admin looking into a GPU node: set to 1 in the job's environment to keep those lines.
+KEEP_LOG_VARIABLE = "GXKERAS_KEEP_TF_STARTUP_LOG"
 
 
 def galaxy_slots():
@@ -87,6 +92,9 @@ def _start_up_noise_dropped():
     The C++ code writes to the descriptor, not to ``sys.stderr``: only a ``dup2`` catches it. The
     descriptor is restored before anything raised in the block propagates.
     """
+    if os.environ.get(KEEP_LOG_VARIABLE) == "1":
+        yield
+        return
     sys.stderr.flush()
     saved = os.dup(2)
     with tempfile.TemporaryFile() as capture:

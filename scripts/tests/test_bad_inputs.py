@@ -343,3 +343,18 @@ def test_stderr_is_exactly_the_error_line(tmp_path, write_inputs, script):
     assert result.returncode == 1
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith(message), result.stderr
+
+
+@pytest.mark.parametrize("line, noise", [
+    ("WARNING: All log messages before absl::InitializeLog() is called are written to STDERR", True),
+    ("I0000 00:00:1796193482.131851   20298 port.cc:153] oneDNN custom operations are on.", True),
+    ("W0000 00:00:1796193482.131851   20298 gpu_device.cc:2344] Cannot dlopen some GPU libraries.", True),
+    ("E0000 00:00:1796193513.269475   20298 cuda_platform.cc:52] failed call to cuInit: INTERNAL: CUDA error", True),
+    ("E0000 00:00:1796193513.269475   20298 bfc_allocator.cc:47] Allocator ran out of memory", False),
+    ("Error: Random seed must be an integer from 0 to 4294967295, got -1", False),
+    ("/x/keras/src/layers/core.py:93: UserWarning: Do not pass an `input_shape`", False),
+])
+def test_only_tensorflow_start_up_lines_are_dropped(line, noise):
+    from gxkeras.keras_env import START_UP_NOISE
+
+    assert bool(START_UP_NOISE.match(line)) == noise
