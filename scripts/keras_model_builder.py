@@ -15,6 +15,7 @@ from gxkeras.estimators import (
 )
 from gxkeras.galaxy_inputs import GALAXY_KEYS, load_inputs
 from gxkeras.model_io import save_estimator
+from gxkeras.values import check_layer_names, check_seed
 
 MODEL_LABEL = "Select the dataset containing model configuration"
 LOSSES = CLASSIFIER_LOSSES | REGRESSOR_LOSSES
@@ -105,12 +106,13 @@ def fit_params(section):
     section = section or {}
     epochs, batch_size = section.get("epochs", 1), section.get("batch_size", 32)
     split = section.get("validation_split", 0.1) or 0.0
-    verbose = int(section.get("verbose", 2) if section.get("verbose") not in (None, "") else 2)
+    verbose = section.get("verbose") if section.get("verbose") not in (None, "") else 2
+    verbose = int(verbose) if str(verbose) in ("0", "1", "2") else verbose  # Galaxy's select gives text
     if not isinstance(epochs, int) or epochs < 1:
         raise ToolInputError(f"epochs must be a positive integer, got {epochs!r}")
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ToolInputError(f"batch_size must be a positive integer, got {batch_size!r}")
-    if not 0 <= split < 1:
+    if isinstance(split, bool) or not isinstance(split, (int, float)) or not 0 <= split < 1:
         raise ToolInputError(f"validation_split must be a fraction in [0, 1), got {split!r}")
     if verbose not in (0, 1, 2):
         raise ToolInputError(f"verbose must be 0, 1 or 2, got {verbose!r}")
@@ -132,6 +134,7 @@ def build_estimator(params):
     except (OSError, UnicodeDecodeError) as error:
         raise ToolInputError(f"{MODEL_LABEL} ({path}): cannot read it as text: {error}") from None
     config, model_type = parse_model_json(text, MODEL_LABEL)
+    check_layer_names(config, MODEL_LABEL)
 
     learning_type = mode.get("learning_type")
     if learning_type not in LEARNING_TYPES:
@@ -154,11 +157,7 @@ def build_estimator(params):
         raise ToolInputError("Select a loss function: binary_crossentropy with a 1-unit softmax output "
                              "always predicts 1; use a sigmoid activation on the last Dense layer")
 
-    seed = mode.get("random_seed")
-    if seed in ("", None):
-        seed = None
-    elif not isinstance(seed, int) or isinstance(seed, bool):
-        raise ToolInputError(f"random_seed must be an integer, got {seed!r}")
+    seed = check_seed(mode.get("random_seed"), "Random seed")
     return make_estimator(
         learning_type, config, model_type, loss=loss, metrics=metrics,
         **optimizer_params(compile_params.get("optimizer_selection")),

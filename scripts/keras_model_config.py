@@ -15,7 +15,7 @@ from gxkeras.errors import ToolInputError, output_paths, run_tool
 from gxkeras.galaxy_inputs import flatten_sections, load_inputs
 from gxkeras.keras_env import import_keras
 from gxkeras.resources import check_parameters, layer_parameters
-from gxkeras.values import parse_int_or_shape, parse_kwargs, parse_shape
+from gxkeras.values import check_layer_name, check_seed, parse_int_or_shape, parse_kwargs, parse_shape
 
 # Layers the form offers, by the group shown in "Group -- Layer". Only these are ever looked up
 # in keras.layers: the layer type string from the form cannot name anything else.
@@ -43,6 +43,10 @@ SHAPE_ARGS = {"target_shape"}
 FORM_ONLY = {"layer_type", "kwargs", "rnn_type", "inbound_layers"}
 # Base-layer arguments every Keras layer accepts through **kwargs.
 BASE_LAYER_ARGS = {"name", "trainable"}
+# Arguments the layers have that describe no architecture: weight values (``weights``: data in a
+# config, unchecked in size) and fine-tuning or quantisation of trained weights (``lora_rank`` adds
+# weights the size estimate does not know: a large one is an out-of-memory crash).
+NOT_ARCHITECTURE_ARGS = {"weights", "lora_rank", "lora_alpha", "quantization_config"}
 
 
 def layer_label(index, layer_type):
@@ -56,7 +60,7 @@ def convert_args(fields, label):
     for name, value in fields.items():
         if name in FORM_ONLY or value is None or value == "":
             continue
-        if name in POSITIVE_INT_ARGS and (not isinstance(value, int) or value < 1):
+        if name in POSITIVE_INT_ARGS and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
             raise ToolInputError(f"{label}: {name} must be a positive integer, got {value!r}")
         if name in RATE_ARGS and not (isinstance(value, (int, float)) and 0 <= value < 1):
             raise ToolInputError(f"{label}: {name} must be a fraction in [0, 1), got {value!r}")
@@ -76,11 +80,17 @@ def add_extra_kwargs(args, fields, keras_class, label):
     for key in extra:
         if key in args:
             raise ToolInputError(f"{label}: '{key}' has its own field in the form; set it there")
+        if key in NOT_ARCHITECTURE_ARGS:
+            raise ToolInputError(f"{label}: '{key}' is not part of a model architecture and cannot be set here")
         if key not in known:
             raise ToolInputError(
                 f"{label}: {keras_class.__name__} has no argument '{key}'; "
                 f"expected one of: {', '.join(sorted(known))}"
             )
+    if "name" in extra:
+        check_layer_name(extra["name"], label)
+    if "seed" in extra:
+        check_seed(extra["seed"], f"{label}: seed")
     return {**args, **extra}
 
 
@@ -135,20 +145,45 @@ def make_layer(keras, fields, index, input_width=None, budget=None):
             return keras.layers.Bidirectional(inner, merge_mode=merge_mode)
         keras_class = getattr(keras.layers, layer_type)
         return keras_class(**add_extra_kwargs(args, fields, keras_class, label))
-    except (ValueError, TypeError) as error:
+    except ToolInputError:
+        raise
+    except Exception as error:  # noqa: BLE001 Keras checks its arguments with ValueError, TypeError, ...
+        # Every argument comes from the form: whatever Keras refuses is the user's to fix.
         raise ToolInputError(f"{label}: {first_line(error)}") from None
 
 
+ANSI_CODES = re.compile(r"\x1b\[[0-9;]*m")
+
+
 def first_line(error):
-    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    """The line of a Keras error that says what is wrong (Keras' "Exception encountered when
+    calling X.call()." preamble and its terminal colour codes skipped)."""
+    lines = [line.strip() for line in ANSI_CODES.sub("", str(error)).splitlines() if line.strip()]
+    if len(lines) > 1 and lines[0].startswith("Exception encountered when calling"):
+        return f"{lines[0].rstrip('.')}: {lines[1]}"
+    return lines[0] if lines else type(error).__name__
 
 
-def apply_layer(apply, label):
-    """Run ``apply()`` (add or call a layer), turning Keras shape errors into one line."""
+def apply_layer(layer, input_shape, apply, label):
+    """Run ``apply()`` (add or call ``layer`` on an input of ``input_shape``), errors as one line."""
+    check_axis(layer, input_shape, label)
     try:
         return apply()
-    except (ValueError, TypeError) as error:
+    except Exception as error:  # noqa: BLE001 shape errors: ValueError, TypeError, IndexError, ...
         raise ToolInputError(f"{label}: cannot be applied to its input: {first_line(error)}") from None
+
+
+def check_axis(layer, input_shape, label):
+    """A layer's ``axis`` (BatchNormalization, Concatenate: from the extra arguments) must exist in
+    its input; Keras indexes the shape with it and fails with a bare IndexError otherwise."""
+    axes = getattr(layer, "axis", None)
+    if axes is None:
+        return
+    rank = len(input_shape)
+    for axis in axes if isinstance(axes, (list, tuple)) else [axes]:
+        if isinstance(axis, bool) or not isinstance(axis, int) or not -rank <= axis < rank:
+            raise ToolInputError(f"{label}: axis {axis!r} does not exist: the input has {rank} axes "
+                                 f"(the batch axis included), expected an integer from {-rank} to {rank - 1}")
 
 
 def build_sequential(keras, model_params, layers, budget=None):
@@ -156,13 +191,14 @@ def build_sequential(keras, model_params, layers, budget=None):
     model = keras.Sequential()
     shape = parse_shape(model_params.get("input_shape"), "input_shape")
     model.add(keras.Input(shape=shape))
-    width = shape[-1]
+    current = (None, *shape)  # the output shape so far, batch axis first
     for index, fields in enumerate(layers, start=1):
         if fields.get("layer_type") in MERGE_LAYERS | {"Input"}:
             raise ToolInputError(f"{layer_label(index, fields['layer_type'])}: needs a functional model")
-        layer = make_layer(keras, fields, index, width, budget)
-        apply_layer(lambda: model.add(layer), layer_label(index, fields["layer_type"]))  # noqa: B023 (called at once)
-        width = last_axis(model.output_shape)
+        layer = make_layer(keras, fields, index, last_axis(current), budget)
+        apply_layer(layer, current, lambda: model.add(layer),  # noqa: B023 (called at once)
+                    layer_label(index, fields["layer_type"]))
+        current = model.output_shape
     return model
 
 
@@ -204,14 +240,18 @@ def build_functional(keras, layers, budget=None):
         consumed.update(inbound)
         sources = [tensors[number] for number in inbound]
         layer = make_layer(keras, fields, index, last_axis(tuple(sources[0].shape)), budget)
-        tensors[index] = apply_layer(lambda: layer(sources if layer_type in MERGE_LAYERS else sources[0]),  # noqa: B023
+        tensors[index] = apply_layer(layer, tuple(sources[0].shape),
+                                     lambda: layer(sources if layer_type in MERGE_LAYERS else sources[0]),  # noqa: B023
                                      label)  # (apply_layer calls the lambda at once, inside this iteration)
     if not inputs:
         raise ToolInputError("a functional model needs at least one LAYER of type Input")
     outputs = [tensors[i] for i in tensors if i not in consumed and tensors[i] not in inputs]
     if not outputs:
         raise ToolInputError("the functional model has no output: its last LAYER is an Input")
-    return keras.Model(inputs=inputs, outputs=outputs[0] if len(outputs) == 1 else outputs)
+    try:
+        return keras.Model(inputs=inputs, outputs=outputs[0] if len(outputs) == 1 else outputs)
+    except ValueError as error:  # e.g. two LAYERs given the same name
+        raise ToolInputError(f"the functional model: {first_line(error)}") from None
 
 
 def build_model_json(params):

@@ -21,6 +21,7 @@ from gxkeras.galaxy_inputs import load_inputs
 from gxkeras.keras_env import import_keras
 from gxkeras.model_io import load_estimator, save_estimator
 from gxkeras.tabular import read_tabular_input
+from gxkeras.values import check_layer_names, check_seed
 
 MODEL_LABEL = "Choose the dataset containing pipeline/estimator object"
 X_LABEL = "Training samples dataset"
@@ -116,8 +117,8 @@ def holdout(X, y, options, seed, classifier, what):
     options = options or {}
     shuffle = options.get("shuffle", "simple")
     test_size = options.get("test_size", 0.2)
-    random_state = options.get("random_state")
-    if random_state in (None, ""):
+    random_state = check_seed(options.get("random_state"), f"{what}: Random seed of the split")
+    if random_state is None:
         random_state = seed if seed is not None else 0
     if not isinstance(test_size, (int, float)) or not 0 < test_size < 1:
         raise ToolInputError(f"{what}: test_size must be a fraction in (0, 1), got {test_size!r}")
@@ -289,7 +290,10 @@ def run(params, outputs):
         raise ToolInputError(f"Select a scheme: unknown scheme {selected!r}")
     if not scheme.get("infile_estimator"):
         raise ToolInputError(f"{MODEL_LABEL}: no dataset given")
+    import_keras()  # TensorFlow's settings (threads, quiet start-up) before galaxy-ml imports it
     estimator = check_estimator(load_estimator(scheme["infile_estimator"], MODEL_LABEL), MODEL_LABEL)
+    check_layer_names(estimator.config, MODEL_LABEL)  # they become HDF5 groups when the model is saved
+    check_seed(estimator.seed, f"{MODEL_LABEL}: the model's random seed")
     classifier = is_classifier(estimator)
     names = metric_names(scheme.get("metrics"), classifier)
 

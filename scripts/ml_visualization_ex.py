@@ -17,7 +17,7 @@ import pandas as pd  # noqa: E402
 from gxkeras.errors import ToolInputError, output_paths, run_tool  # noqa: E402
 from gxkeras.galaxy_inputs import load_inputs  # noqa: E402
 from gxkeras.metrics import as_labels, confusion_matrix, format_metrics, per_class_metrics  # noqa: E402
-from gxkeras.tabular import read_tabular_input  # noqa: E402
+from gxkeras.tabular import check_row_lengths, read_tabular_input  # noqa: E402
 
 TRUE_LABEL = "Select dataset containing the true labels"
 PREDICTED_LABEL = "Select dataset containing the predicted labels"
@@ -86,10 +86,34 @@ def plot_confusion_matrix(classes, matrix, title, cmap, path):
     save_figure(figure, path)
 
 
+SCORES_HINT = ("the confusion matrix needs predicted class labels (model_prediction's 'predict'); for scores "
+               "or probabilities choose the 'ROC curve' or 'Precision-recall curve' plot type")
+
+
+def check_predicted_labels(y_true, y_pred, header_lines):
+    """Refuse predictions that are scores, not labels: each distinct score would become a "class"
+    (100 probabilities against 0/1 truths made a 102 x 102 matrix of ones and zeros).
+
+    Labels are whole numbers, and a model predicts few classes the truth lacks: a class missing
+    from this test set is plausible, more new classes than the truth has are not.
+    """
+    if y_pred.dtype.kind == "f":
+        row = int(np.flatnonzero(np.mod(y_pred, 1) != 0)[0])
+        raise ToolInputError(f"{PREDICTED_LABEL}: line {row + 1 + header_lines} is {y_pred[row]:g}, not a class "
+                             f"label: {SCORES_HINT}")
+    true_classes = np.unique(y_true)
+    unknown = np.setdiff1d(np.unique(y_pred), true_classes)
+    if len(unknown) > len(true_classes):
+        raise ToolInputError(f"{PREDICTED_LABEL}: {len(unknown)} predicted values ({', '.join(map(str, unknown[:5]))}"
+                             f"{', ...' if len(unknown) > 5 else ''}) are not among the {len(true_classes)} true "
+                             f"classes: these are not labels of the same classes; {SCORES_HINT}")
+
+
 def confusion_matrix_plot(params, plot_path, metrics_path):
     y_true = read_labels(params, "true", TRUE_LABEL)
     y_pred = read_labels(params, "predicted", PREDICTED_LABEL)
     check_same_length(y_true, y_pred, TRUE_LABEL, PREDICTED_LABEL)
+    check_predicted_labels(y_true, y_pred, int(bool(params.get("header_predicted"))))
     cmap = params.get("plot_color") or "Blues"
     if cmap not in COLORMAPS:
         raise ToolInputError(f"Color map: unknown '{cmap}', expected one of {', '.join(COLORMAPS)}")
@@ -104,6 +128,7 @@ def confusion_matrix_plot(params, plot_path, metrics_path):
 
 def read_history(path):
     """A training history table: one row per epoch, a header of metric names."""
+    check_row_lengths(path, HISTORY_LABEL)  # a readable UTF-8 table before pandas sees it
     try:
         frame = pd.read_csv(path, sep="\t")
     except (pd.errors.EmptyDataError, pd.errors.ParserError) as error:

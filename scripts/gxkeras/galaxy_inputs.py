@@ -5,6 +5,7 @@ ever reaches a shell, and the scripts see typed values (int, float, bool, None) 
 nesting: conditionals and sections become dicts, repeats become lists of dicts.
 """
 import json
+import os
 from typing import Any
 
 from gxkeras.errors import ToolInputError
@@ -40,3 +41,19 @@ def flatten_sections(params: dict[str, Any]) -> dict[str, Any]:
         else:
             flat[key] = value
     return flat
+
+
+def check_dataset_path(path, label):
+    """A dataset path must name a readable regular file: say so, naming the input, if it does not.
+
+    Galaxy passes files, but a path edited in a job script, a composite dataset's folder or a
+    deleted file would otherwise end in IsADirectoryError or FileNotFoundError deep in a reader.
+    """
+    if not path:
+        raise ToolInputError(f"{label}: no dataset given")
+    if os.path.isdir(path):
+        raise ToolInputError(f"{label} ({path}): is a directory, expected a dataset file")
+    if not os.path.isfile(path):
+        raise ToolInputError(f"{label} ({path}): no such file, expected a dataset file")
+    if not os.access(path, os.R_OK):
+        raise ToolInputError(f"{label} ({path}): the file cannot be read (permission denied)")

@@ -13,26 +13,82 @@ from gxkeras.errors import ToolInputError
 BYTES_PER_PARAMETER = 4  # float32 weights
 # Gates per recurrent cell: each has a kernel (input x units), a recurrent kernel and a bias.
 RNN_GATES = {"SimpleRNN": 1, "GRU": 3, "LSTM": 4}
-# For tests and administrators: a fixed limit in bytes instead of the machine's available memory.
+# For tests and administrators: a fixed limit in bytes, before anything else.
 LIMIT_VARIABLE = "GXKERAS_MEMORY_LIMIT_BYTES"
+# What Galaxy sets when the job's destination gives it memory (e.g. TPV's ``mem``), in MB.
+GALAXY_MEMORY_VARIABLE = "GALAXY_MEMORY_MB"
+# cgroup v1 writes "no limit" as a page-rounded 2**63; anything this large is no limit either.
+NO_LIMIT = 2 ** 60
 
 
-def available_memory():
-    """Bytes of memory this job may use: GXKERAS_MEMORY_LIMIT_BYTES, else MemAvailable, else RAM."""
-    override = os.environ.get(LIMIT_VARIABLE, "").strip()
+def available_memory(environ=None, cgroup_root="/sys/fs/cgroup", proc="/proc"):
+    """Bytes of memory this job may use, None when nothing says.
+
+    In order: ``GXKERAS_MEMORY_LIMIT_BYTES`` (bytes), ``GALAXY_MEMORY_MB`` (Galaxy's own setting),
+    the job's cgroup memory limit (what the kernel's OOM killer enforces in a container or a
+    Slurm/systemd job), else the node's ``MemAvailable``. The node's free memory alone is the wrong
+    number under a scheduler: it can be 100 GB while the job may use 4. The paths are arguments so
+    that tests can give fake ``/sys/fs/cgroup`` and ``/proc`` trees.
+    """
+    environ = os.environ if environ is None else environ
+    override = environ.get(LIMIT_VARIABLE, "").strip()
     if override.isdigit():
         return int(override)
+    galaxy_mb = environ.get(GALAXY_MEMORY_VARIABLE, "").strip()
+    if galaxy_mb.isdigit() and int(galaxy_mb) > 0:
+        return int(galaxy_mb) * 1024 * 1024
+    meminfo = _meminfo(os.path.join(proc, "meminfo"))
+    limit = cgroup_memory_limit(cgroup_root, os.path.join(proc, "self", "cgroup"))
+    if limit and limit < meminfo.get("MemTotal", NO_LIMIT):
+        return limit
+    return meminfo.get("MemAvailable")
+
+
+def cgroup_memory_limit(cgroup_root="/sys/fs/cgroup", self_cgroup="/proc/self/cgroup"):
+    """The smallest memory limit of this process's cgroups (v2 ``memory.max``, v1
+    ``memory.limit_in_bytes``), None when there is none ("max" or a huge value means none).
+
+    The process's own cgroup comes from ``/proc/self/cgroup``; inside a container that path is
+    often not mounted, and the container's limit is then on the mounted root, which is read too.
+    """
+    v2_path, v1_path = "", ""
+    for line in _lines(self_cgroup):
+        hierarchy, _, rest = line.partition(":")
+        controllers, _, path = rest.partition(":")
+        if hierarchy == "0" and controllers == "":
+            v2_path = path
+        elif "memory" in controllers.split(","):
+            v1_path = path
+    candidates = [os.path.join(cgroup_root, v2_path.lstrip("/"), "memory.max"),
+                  os.path.join(cgroup_root, "memory.max"),
+                  os.path.join(cgroup_root, "memory", v1_path.lstrip("/"), "memory.limit_in_bytes"),
+                  os.path.join(cgroup_root, "memory", "memory.limit_in_bytes")]
+    limits = [value for value in (_limit(path) for path in candidates) if value]
+    return min(limits) if limits else None
+
+
+def _limit(path):
+    text = "".join(_lines(path)).strip()
+    return int(text) if text.isdigit() and 0 < int(text) < NO_LIMIT else None
+
+
+def _lines(path):
     try:
-        with open("/proc/meminfo") as handle:
-            for line in handle:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return None
+        with open(path) as handle:
+            return handle.read().splitlines()
+    except (OSError, UnicodeDecodeError):
+        return []
+
+
+def _meminfo(path):
+    """``/proc/meminfo``'s lines as bytes, e.g. ``{"MemTotal": ..., "MemAvailable": ...}``."""
+    values = {}
+    for line in _lines(path):
+        name, _, rest = line.partition(":")
+        fields = rest.split()
+        if fields and fields[0].isdigit():
+            values[name] = int(fields[0]) * 1024
+    return values
 
 
 def _int(value):

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from gxkeras.errors import ToolInputError
+from gxkeras.galaxy_inputs import check_dataset_path
 
 COLUMN_OPTIONS = (
     "all_columns",
@@ -190,8 +191,8 @@ def read_tabular(path, label, header=False, column_option="all_columns", columns
     ``label`` is the dataset's label in the form (e.g. "Training samples dataset"), used in errors.
     Values keep the narrowest type pandas finds (int64 for word indices, float64 otherwise).
     """
+    check_row_lengths(path, label)  # first: a file pandas cannot decode gets its one-line error
     frame = _read_frames(path, label, header)
-    check_row_lengths(path, label)
     if header:
         check_header_names(_raw_names(frame, path, header), label)
     if frame.empty:
@@ -204,16 +205,37 @@ def read_tabular(path, label, header=False, column_option="all_columns", columns
     return values, [names[index] for index in chosen]
 
 
+# The first bytes of files that are not text, and what to tell the user about them.
+BINARY_SIGNATURES = (
+    (b"\x1f\x8b", "gzip-compressed: decompress it first (e.g. Galaxy's 'Convert compressed file to uncompressed')"),
+    (b"BZh", "bzip2-compressed: decompress it first"),
+    (b"PK\x03\x04", "a zip archive: extract the table first"),
+    (b"\xfd7zXZ\x00", "xz-compressed: decompress it first"),
+    (b"\x28\xb5\x2f\xfd", "zstd-compressed: decompress it first"),
+    (b"\x89HDF", "an HDF5 file (a model or weights?), not a table"),
+)
+
+
 def check_row_lengths(path, label):
-    """Every non-empty line must have as many tab-separated cells as the first.
+    """The file must be UTF-8 text, and every non-empty line must have as many tab-separated cells
+    as the first.
 
     pandas' chunked reader checks a row's length only against the rows of its own chunk: a longer
     row that starts a chunk is silently cut to the width of the first chunk. One pass counting tabs
-    (C speed, a fraction of a second for 25,000 x 500 cells) closes that gap.
+    (C speed, a fraction of a second for 25,000 x 500 cells) closes that gap; the same pass refuses
+    compressed or binary data and bytes that are not UTF-8, which pandas would report as a
+    UnicodeDecodeError traceback (in the middle of a chunked read, after outputs were started).
     """
+    check_dataset_path(path, label)
     expected = None
     with open(path, "rb") as handle:
+        start = handle.read(8)
+        for signature, what in BINARY_SIGNATURES:
+            if start.startswith(signature):
+                raise ToolInputError(f"{label} ({path}): the dataset is {what}; expected tab-separated text")
+        handle.seek(0)
         for number, line in enumerate(handle, start=1):
+            _check_text_line(line, number, label)
             line = line.rstrip(b"\r\n")
             if not line:
                 continue
@@ -225,6 +247,17 @@ def check_row_lengths(path, label):
                                      "lines before it")
 
 
+def _check_text_line(line, number, label):
+    if b"\x00" in line:
+        raise ToolInputError(f"{label}: line {number} holds a NUL byte: binary data, expected tab-separated text")
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ToolInputError(f"{label}: line {number}, byte {error.start + 1} is not UTF-8 text "
+                             f"({line[error.start:error.start + 1]!r}); expected tab-separated numbers "
+                             "(save the file as UTF-8)") from None
+
+
 def iter_tabular(path, label, header=False, column_option="all_columns", columns=None, chunk_rows=2000):
     """Like :func:`read_tabular`, but yield ``(values, column_names)`` for ``chunk_rows`` rows at a time.
 
@@ -232,8 +265,8 @@ def iter_tabular(path, label, header=False, column_option="all_columns", columns
     stays proportional to ``chunk_rows``. Errors name the same lines and columns as read_tabular.
     (Chunks that come before a bad cell have been yielded by then: callers write to a temporary file.)
     """
-    reader = _read_frames(path, label, header, chunk_rows=chunk_rows)
     check_row_lengths(path, label)
+    reader = _read_frames(path, label, header, chunk_rows=chunk_rows)
     chosen = names = None
     first_row = 0
     try:

@@ -73,3 +73,50 @@ def parse_kwargs(text: str | None, what: str) -> dict[str, Any]:
                 "or a list of those"
             )
     return kwargs
+
+
+# Seeds go to NumPy and scikit-learn (``train_test_split``), which take 0 .. 2**32 - 1, and to
+# TensorFlow and Keras, which take any of those: one range for every seed a form or model holds.
+SEED_MAX = 2 ** 32 - 1
+
+
+def check_seed(value, what):
+    """``value`` as a seed (None when unset); refuse what NumPy or scikit-learn would refuse later.
+
+    A negative or huge seed passes Keras but ends in a traceback from ``train_test_split`` after
+    the data has been read; here it is one line naming the field.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= SEED_MAX:
+        raise ToolInputError(f"{what} must be an integer from 0 to {SEED_MAX}, got {value!r}")
+    return value
+
+
+# Layer names become HDF5 group names when a model is saved and TensorFlow name scopes when it runs:
+# ".", "" or a name longer than HDF5's attribute limit breaks saving, a space or "é" breaks training.
+LAYER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+
+
+def check_layer_name(name, what):
+    if not isinstance(name, str) or not LAYER_NAME.fullmatch(name):
+        raise ToolInputError(f"{what}: the layer name {str(name)[:40]!r} is not allowed: expected up to 100 "
+                             "letters, digits, '_', '.' or '-', starting with a letter or digit")
+
+
+def check_layer_names(config, label):
+    """Every layer name of a Keras model config valid and used once (wrapped layers included)."""
+    seen = set()
+    for index, layer in enumerate(config.get("layers") or [], start=1):
+        layer_config = layer.get("config") if isinstance(layer, dict) else None
+        if not isinstance(layer_config, dict):
+            continue
+        name = layer_config.get("name")
+        check_layer_name(name, f"{label}: layer {index}")
+        if name in seen:
+            raise ToolInputError(f"{label}: layer {index}: the name {name!r} is used by an earlier layer; "
+                                 "layer names must be unique")
+        seen.add(name)
+        inner = layer_config.get("layer")
+        if isinstance(inner, dict) and isinstance(inner.get("config"), dict) and "name" in inner["config"]:
+            check_layer_name(inner["config"]["name"], f"{label}: layer {index} (the wrapped layer)")
