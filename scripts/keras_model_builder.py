@@ -6,6 +6,7 @@ metrics, the fit parameters and callbacks chosen in the form, and writes the unt
 estimator (``KerasGClassifier`` or ``KerasGRegressor``) as h5mlm for ``keras_train_and_eval``.
 """
 import argparse
+import os
 import sys
 
 from gxkeras.errors import ToolInputError, output_paths, run_tool
@@ -14,7 +15,8 @@ from gxkeras.estimators import (
     check_argument, check_callbacks, check_fit, check_seed, make_estimator, output_layer, parse_model_json,
 )
 from gxkeras.galaxy_inputs import GALAXY_KEYS, load_inputs
-from gxkeras.model_io import save_estimator
+from gxkeras.model_io import MAX_TEXT_BYTES as MAX_MODEL_JSON_BYTES, save_estimator
+from gxkeras.resources import format_bytes
 
 MODEL_LABEL = "Select the dataset containing model configuration"
 CLASSIFICATION_ONLY_METRICS = {
@@ -92,6 +94,9 @@ def build_estimator(params):
     if not path:
         raise ToolInputError(f"{MODEL_LABEL}: no dataset given")
     try:
+        if os.path.getsize(path) > MAX_MODEL_JSON_BYTES:
+            raise ToolInputError(f"{MODEL_LABEL} ({path}): larger than {format_bytes(MAX_MODEL_JSON_BYTES)}, "
+                                 "far more than a model architecture needs")
         with open(path) as handle:
             text = handle.read()
     except (OSError, UnicodeDecodeError) as error:

@@ -159,6 +159,8 @@ def check_stored_params(learning_type, params, label):
     kind = params.get("model_type", "sequential")
     if kind not in MODEL_TYPES:
         raise ToolInputError(f"{label}: unknown Keras model type {str(kind)[:60]!r}")
+    if (kind == "functional") != ("input_layers" in params["config"]):
+        raise ToolInputError(f"{label}: the model type {kind} does not match its configuration")
     optimizer = params.get("optimizer", "rmsprop")
     if optimizer not in OPTIMIZER_ARGS:
         raise ToolInputError(f"{label}: unknown optimizer {str(optimizer)[:60]!r}; expected one of "

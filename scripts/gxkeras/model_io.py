@@ -37,7 +37,8 @@ GRAPH = {"-object-": {"-keras_model-": 0}}  # what dump_model_to_h5 writes for a
 TOP_LEVEL = {"-model_config-", "-keras_models-", "-model_hyperparameters-"}
 ENTRY = {"class_name", "params", "weights", "attributes"}
 MAX_TEXT_BYTES = 16 * 1024 ** 2  # an h5mlm's JSON texts: a model config is a few kB per layer
-MAX_ATTRIBUTE_BYTES = 1024 ** 2  # HDF5 attributes (layer and weight names of a weights file)
+MAX_ATTRIBUTE_BYTES = 16 * 1024 ** 2  # HDF5 attributes (names of layers and weights, galaxy-ml's HTML view)
+OPTIMIZER_SLOTS, OPTIMIZER_SCALARS = 3, 8
 WEIGHT_KINDS = "fiu"  # float, int and unsigned weights of at most 8 bytes each
 
 
@@ -142,8 +143,9 @@ def _describe(handle, what):
         raise ToolInputError(f"{what}: the model's object graph is not a single Keras estimator as 'Create deep "
                              "learning model' writes it (other Python objects are not accepted); the file is "
                              "refused unread")
-    entry = handle.get("-keras_models-/0")
-    if not isinstance(entry, h5py.Group) or len(handle["-keras_models-"]) != 1:
+    group = handle.get("-keras_models-")
+    entry = group.get("0") if isinstance(group, h5py.Group) and len(group) == 1 else None
+    if not isinstance(entry, h5py.Group):
         raise ToolInputError(f"{what}: the model's Keras entry is missing or not the only one")
     unexpected = sorted(set(entry) - ENTRY)
     if unexpected:
@@ -199,18 +201,23 @@ def check_weight_shapes(group, model, what):
     """Every dataset under ``group`` must be a number array shaped like one of the model's weights.
 
     Checked from HDF5's metadata (shape, dtype), before a single value is read: a compressed
-    dataset of a huge shape, or any data the model has no place for, is refused unread.
+    dataset of a huge shape, or any data the model has no place for, is refused unread. A Keras 3
+    file saved from a compiled model also holds the optimizer's state (``optimizer/``): at most
+    ``OPTIMIZER_SLOTS`` arrays per weight (Adam with amsgrad keeps three) and a few scalars.
     """
-    free = Counter(tuple(variable.shape) for variable in model.variables)
+    shapes = Counter(tuple(variable.shape) for variable in model.variables)
+    free = {"model": shapes, "optimizer": Counter({shape: OPTIMIZER_SLOTS * count for shape, count in shapes.items()})}
+    free["optimizer"][()] += OPTIMIZER_SCALARS
     datasets = []
     group.visititems(lambda name, item: datasets.append((name, item)) if isinstance(item, h5py.Dataset) else None)
     for name, dataset in datasets:
         if dataset.dtype.kind not in WEIGHT_KINDS or dataset.dtype.itemsize > 8:
             raise ToolInputError(f"{what}: dataset {name[:80]} holds {dataset.dtype}, expected numbers")
-        if free[dataset.shape] < 1:
+        pool = free["optimizer" if name.startswith("optimizer/") else "model"]
+        if pool[dataset.shape] < 1:
             raise ToolInputError(f"{what}: dataset {name[:80]} has shape {dataset.shape}, which no weight of the "
                                  "model has: the weights do not fit the model")
-        free[dataset.shape] -= 1
+        pool[dataset.shape] -= 1
 
 
 def load_legacy_weights(group, model, what):
