@@ -6,45 +6,23 @@ metrics, the fit parameters and callbacks chosen in the form, and writes the unt
 estimator (``KerasGClassifier`` or ``KerasGRegressor``) as h5mlm for ``keras_train_and_eval``.
 """
 import argparse
+import os
 import sys
 
 from gxkeras.errors import ToolInputError, output_paths, run_tool
 from gxkeras.estimators import (
-    CALLBACK_ARGS, CLASSIFIER_LOSSES, LEARNING_TYPES, OPTIMIZER_ARGS, REGRESSOR_LOSSES,
-    make_estimator, output_layer, parse_model_json,
+    CALLBACK_ARGS, CLASSIFIER_LOSSES, LEARNING_TYPES, LOSSES, METRICS, OPTIMIZER_ARGS, REGRESSOR_LOSSES,
+    check_argument, check_callbacks, check_fit, make_estimator, output_layer, parse_model_json,
 )
 from gxkeras.galaxy_inputs import GALAXY_KEYS, load_inputs
-from gxkeras.model_io import save_estimator
+from gxkeras.model_io import MAX_TEXT_BYTES as MAX_MODEL_JSON_BYTES, save_estimator
+from gxkeras.resources import format_bytes
 from gxkeras.values import check_layer_names, check_seed
 
 MODEL_LABEL = "Select the dataset containing model configuration"
-LOSSES = CLASSIFIER_LOSSES | REGRESSOR_LOSSES
-# Metric names model.compile accepts in Keras 3 ("acc" is compile's own alias of accuracy).
-METRICS = {
-    "acc", "accuracy", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
-    "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy", "AUC", "Precision", "Recall",
-    "binary_crossentropy", "categorical_crossentropy", "mse", "mae", "mape", "msle", "cosine_similarity",
-    "RootMeanSquaredError", "R2Score",
-}
 CLASSIFICATION_ONLY_METRICS = {
-    "acc", "accuracy", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
+    "acc", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
     "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy", "AUC", "Precision", "Recall",
-}
-# Valid ranges of the optimizer options (galaxy-ml replaces a 0 by the default for some of them,
-# so 0 is refused where it would silently become something else).
-RANGES = {
-    "learning_rate": ("> 0", lambda v: v > 0),
-    "beta_1": ("in (0, 1)", lambda v: 0 < v < 1),
-    "beta_2": ("in (0, 1)", lambda v: 0 < v < 1),
-    "rho": ("in (0, 1)", lambda v: 0 < v < 1),
-    "epsilon": ("> 0", lambda v: v > 0),
-    "momentum": (">= 0", lambda v: v >= 0),
-    "initial_accumulator_value": ("> 0", lambda v: v > 0),
-    "learning_rate_power": ("< 0", lambda v: v < 0),
-    "beta": (">= 0", lambda v: v >= 0),
-    "l1_regularization_strength": (">= 0", lambda v: v >= 0),
-    "l2_regularization_strength": (">= 0", lambda v: v >= 0),
-    "l2_shrinkage_regularization_strength": (">= 0", lambda v: v >= 0),
 }
 
 
@@ -64,11 +42,7 @@ def optimizer_params(selection):
         value = selection.get(arg)
         if value is None or value == "":
             continue
-        if arg in RANGES and not isinstance(value, bool):
-            text, ok = RANGES[arg]
-            if not ok(value):
-                raise ToolInputError(f"optimizer {name}: {arg} must be {text}, got {value!r}")
-        params[arg] = value
+        params[arg] = check_argument(arg, value, f"optimizer {name}")
     return params
 
 
@@ -86,7 +60,7 @@ def metrics_list(value):
 
 
 def callbacks_list(repeat):
-    """galaxy-ml's callback dicts from the callbacks repeat, keeping only each callback's arguments."""
+    """galaxy-ml's callback dicts from the callbacks repeat, each option checked as a model file's are."""
     callbacks = []
     for index, item in enumerate(repeat or [], start=1):
         selection = _clean((item or {}).get("callback_selection"))
@@ -99,25 +73,18 @@ def callbacks_list(repeat):
         options = {key: selection[key] for key in CALLBACK_ARGS[callback_type]
                    if selection.get(key) not in (None, "")}
         callbacks.append({"callback_selection": {"callback_type": callback_type, **options}})
-    return callbacks
+    return check_callbacks(callbacks, "Callbacks")
 
 
 def fit_params(section):
     section = section or {}
-    epochs, batch_size = section.get("epochs", 1), section.get("batch_size", 32)
-    split = section.get("validation_split", 0.1) or 0.0
     verbose = section.get("verbose") if section.get("verbose") not in (None, "") else 2
-    verbose = int(verbose) if str(verbose) in ("0", "1", "2") else verbose  # Galaxy's select gives text
-    if not isinstance(epochs, int) or epochs < 1:
-        raise ToolInputError(f"epochs must be a positive integer, got {epochs!r}")
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ToolInputError(f"batch_size must be a positive integer, got {batch_size!r}")
-    if isinstance(split, bool) or not isinstance(split, (int, float)) or not 0 <= split < 1:
-        raise ToolInputError(f"validation_split must be a fraction in [0, 1), got {split!r}")
-    if verbose not in (0, 1, 2):
-        raise ToolInputError(f"verbose must be 0, 1 or 2, got {verbose!r}")
-    return {"epochs": epochs, "batch_size": batch_size, "validation_split": float(split), "verbose": verbose,
-            "callbacks": callbacks_list(section.get("callbacks")) or None}
+    params = {"epochs": section.get("epochs", 1), "batch_size": section.get("batch_size", 32),
+              "validation_split": section.get("validation_split", 0.1) or 0.0,
+              "verbose": int(verbose) if str(verbose) in ("0", "1", "2") else verbose}  # a select gives text
+    check_fit(params, "Fit Parameters")
+    params["validation_split"] = float(params["validation_split"])
+    return {**params, "callbacks": callbacks_list(section.get("callbacks")) or None}
 
 
 def build_estimator(params):
@@ -129,6 +96,9 @@ def build_estimator(params):
     if not path:
         raise ToolInputError(f"{MODEL_LABEL}: no dataset given")
     try:
+        if os.path.getsize(path) > MAX_MODEL_JSON_BYTES:
+            raise ToolInputError(f"{MODEL_LABEL} ({path}): larger than {format_bytes(MAX_MODEL_JSON_BYTES)}, "
+                                 "far more than a model architecture needs")
         with open(path) as handle:
             text = handle.read()
     except (OSError, UnicodeDecodeError) as error:

@@ -11,6 +11,7 @@ import inspect
 import json
 import re
 
+from gxkeras.allowlist import check_model_config
 from gxkeras.errors import ToolInputError, output_paths, run_tool
 from gxkeras.galaxy_inputs import flatten_sections, load_inputs
 from gxkeras.keras_env import import_keras
@@ -269,7 +270,9 @@ def build_model_json(params):
         model = build_functional(keras, layers, budget)
     else:
         raise ToolInputError(f"unknown model type {model_type!r}: expected sequential or functional")
-    return json.dumps(json.loads(model.to_json()), indent=2)
+    model_json = json.loads(model.to_json())
+    check_model_config(model_json, "the architecture")  # exactly what the other tools will accept
+    return json.dumps(model_json, indent=2)
 
 
 def main(argv=None):

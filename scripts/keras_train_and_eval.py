@@ -16,7 +16,8 @@ import tempfile
 import numpy as np
 
 from gxkeras.errors import ToolInputError, output_paths, run_tool
-from gxkeras.estimators import check_estimator, is_classifier, output_layer
+from gxkeras.allowlist import safe_mode
+from gxkeras.estimators import build_callbacks, check_estimator, is_classifier, output_layer
 from gxkeras.galaxy_inputs import load_inputs
 from gxkeras.keras_env import import_keras
 from gxkeras.model_io import load_estimator, save_estimator
@@ -229,11 +230,18 @@ def train(estimator, X_train, y_train, X_val, y_val):
         validation = (X_val, y_val)
     print(f"Training a {type(estimator).__name__} on {len(y_train)} samples, validating on {len(y_val)}: "
           f"{estimator.epochs} epochs, batch_size {estimator.batch_size}, seed {estimator.seed}", flush=True)
+    # The callbacks are built here from the checked list, not by galaxy-ml (which would build any
+    # keras.callbacks class named in the file); the saved parameter itself is kept unchanged.
+    callbacks, stored = build_callbacks(estimator.callbacks, MODEL_LABEL), estimator.callbacks
+    estimator.callbacks = None
     try:
-        return estimator.fit(X_train, y_train, validation_data=validation)
+        with safe_mode():  # galaxy-ml rebuilds the Keras model from its config inside fit
+            return estimator.fit(X_train, y_train, validation_data=validation, callbacks=callbacks)
     except (ValueError, TypeError) as error:
         message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise ToolInputError(f"Keras could not train the model on this data: {message}") from None
+    finally:
+        estimator.callbacks = stored
 
 
 # ---- outputs -----------------------------------------------------------------------------------

@@ -10,12 +10,12 @@ import os
 import sys
 import tempfile
 
-import h5py
 import numpy as np
 
 from gxkeras.errors import ToolInputError, output_paths, run_tool
 from gxkeras.galaxy_inputs import load_inputs
-from gxkeras.model_io import check_h5mlm, load_estimator
+from gxkeras.estimators import build_model
+from gxkeras.model_io import check_h5mlm, check_weight_shapes, load_estimator, load_legacy_weights, open_hdf5, set_model
 from gxkeras.tabular import iter_tabular
 
 ESTIMATOR_LABEL = "Choose the dataset containing pipeline/estimator object"
@@ -29,39 +29,39 @@ CHUNK_ROWS = 4096  # rows read, checked and predicted at a time
 PREDICT_BATCH_SIZE = 1024
 
 
-def weights_format(path):
+def weights_format(handle, what):
     """``"legacy"`` (galaxy-ml save_weights / Keras 2 HDF5) or ``"keras3"`` (``.weights.h5``)."""
-    try:
-        with h5py.File(path, "r") as handle:
-            if "layer_names" in handle.attrs or "model_weights" in handle:
-                return "legacy"
-            if "layers" in handle or "vars" in handle:
-                return "keras3"
-    except OSError:
-        raise ToolInputError(f"{WEIGHTS_LABEL} ({path}): not an HDF5 file, expected Keras model weights") from None
-    raise ToolInputError(f"{WEIGHTS_LABEL} ({path}): an HDF5 file but not Keras model weights")
+    if "layer_names" in handle.attrs or "model_weights" in handle:
+        return "legacy"
+    if "layers" in handle or "vars" in handle:
+        return "keras3"
+    raise ToolInputError(f"{what}: an HDF5 file but not Keras model weights")
 
 
 def load_weights(estimator, path):
-    """Load the weights file into the estimator's Keras model (rebuilt from its config)."""
-    kind = weights_format(path)
-    from gxkeras.keras_env import import_keras
+    """Load the weights file into a Keras model built (in safe mode) from the estimator's config.
 
-    keras = import_keras()
-    try:
+    The file's datasets are compared with the model's weights by shape and type before any
+    value is read, and nothing in it may point outside it (see :mod:`gxkeras.model_io`).
+    """
+    what = f"{WEIGHTS_LABEL} ({path})"
+    with open_hdf5(path, what, "Keras model weights") as handle:
+        kind = weights_format(handle, what)
+        model = build_model(estimator.config, estimator.model_type, ESTIMATOR_LABEL)
+        check_weight_shapes(handle, model, what)
         if kind == "legacy":
-            estimator.load_weights(path)
-        else:
-            model = keras.models.model_from_json(estimator.to_json())
-            # Keras 3 reads this format only from a file named *.weights.h5; Galaxy's is *.dat.
+            load_legacy_weights(handle.get("model_weights", handle), model, what)
+    if kind == "keras3":
+        # Keras 3 reads this format only from a file named *.weights.h5; Galaxy's is *.dat.
+        try:
             with tempfile.TemporaryDirectory() as tmp:
                 link = os.path.join(tmp, "model.weights.h5")
                 os.symlink(os.path.abspath(path), link)
                 model.load_weights(link)
-            estimator.model_ = model
-    except (ValueError, KeyError, TypeError) as error:
-        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise ToolInputError(f"{WEIGHTS_LABEL} ({path}): do not fit the model: {message}") from None
+        except (ValueError, KeyError, TypeError) as error:
+            message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise ToolInputError(f"{what}: do not fit the model: {message[:300]}") from None
+    set_model(estimator, model)
     if not hasattr(estimator, "classes_") and hasattr(estimator, "predict_proba"):
         # An untrained classifier has no classes yet: 0/1 for one sigmoid unit, else 0..k-1.
         units = estimator.model_.output_shape[-1]

@@ -3,122 +3,227 @@
 Shared by ``keras_model_builder`` (which makes an untrained estimator from a model JSON and the
 compile/fit choices of its form) and ``keras_train_and_eval`` (which loads, checks and trains it).
 
-A model JSON is data from a user's history, so it is checked before Keras sees it: it must be a
-Keras 3 ``Sequential`` or functional model whose every object comes from Keras itself, with no
-``Lambda`` layer (Keras would run the code stored in it) and no custom registered objects.
+A model JSON, and an estimator's parameters in a model file, are data from a user's history, so
+they are checked before Keras or galaxy-ml sees them, against what the forms offer
+(:mod:`gxkeras.allowlist` for the model JSON, the checks here for the compile and fit parameters:
+the same for the builder's form and for a model file).
 """
-import json
+import math
+import re
 
+from gxkeras import forms
+from gxkeras.allowlist import check_model_config, model_type as model_json_type, safe_mode
 from gxkeras.errors import ToolInputError
 from gxkeras.resources import check_parameters, config_parameters
+from gxkeras.safe_json import loads
+from gxkeras.values import check_seed
 
 LEARNING_TYPES = ("KerasGClassifier", "KerasGRegressor")
-MODEL_TYPES = {"Sequential": "sequential", "Functional": "functional", "Model": "functional"}
-# Layers that carry Python code (or a reference to arbitrary TensorFlow ops) inside the JSON.
-CODE_LAYERS = {"Lambda", "TFOpLambda", "SlicingOpLambda"}
+MODEL_TYPES = ("sequential", "functional")
 
-# Per optimizer: the BaseKerasModel arguments its options may set (see galaxy-ml ``_optimizer``).
-OPTIMIZER_ARGS = {
-    "sgd": ("learning_rate", "momentum", "nesterov"),
-    "rmsprop": ("learning_rate", "rho", "momentum", "epsilon", "centered"),
-    "adam": ("learning_rate", "beta_1", "beta_2", "epsilon", "amsgrad"),
-    "adadelta": ("learning_rate", "rho", "epsilon"),
-    "adagrad": ("learning_rate", "initial_accumulator_value", "epsilon"),
-    "adamax": ("learning_rate", "beta_1", "beta_2", "epsilon"),
-    "nadam": ("learning_rate", "beta_1", "beta_2", "epsilon"),
-    "ftrl": ("learning_rate", "learning_rate_power", "initial_accumulator_value", "beta",
-             "l1_regularization_strength", "l2_regularization_strength",
-             "l2_shrinkage_regularization_strength"),
-}
-CALLBACK_ARGS = {
-    "EarlyStopping": ("monitor", "min_delta", "patience", "mode", "baseline", "restore_best_weights",
-                      "start_from_epoch"),
-    "ReduceLROnPlateau": ("monitor", "factor", "patience", "mode", "min_delta", "cooldown", "min_lr"),
-    "TerminateOnNaN": (),
-}
+# The options of "Create deep learning model", read from its form (the one source of truth).
+OPTIMIZER_ARGS = forms.when_params("keras_model_builder", "optimizer_type")
+CALLBACK_ARGS = {name: args for name, args in forms.when_params("keras_model_builder", "callback_type").items()
+                 if name != "None"}
+LOSSES = frozenset(forms.options("keras_model_builder", "loss"))
+METRICS = frozenset(forms.options("keras_model_builder", "metrics"))
+MONITOR_MODES = forms.options("keras_model_builder", "mode")
+
+# What Python must know about those options (a contract test checks both sides agree).
+# Callbacks reviewed to write no file and reach no network or module (not ModelCheckpoint,
+# CSVLogger, TensorBoard, BackupAndRestore, RemoteMonitor, LambdaCallback ...).
+REVIEWED_CALLBACKS = {"EarlyStopping", "ReduceLROnPlateau", "TerminateOnNaN"}
 CLASSIFIER_LOSSES = {
     "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
     "binary_focal_crossentropy", "hinge", "squared_hinge", "categorical_hinge", "kl_divergence", "poisson",
 }
-REGRESSOR_LOSSES = {
-    "mean_squared_error", "mse", "mean_absolute_error", "mae", "mean_absolute_percentage_error", "mape",
-    "mean_squared_logarithmic_error", "msle", "huber", "log_cosh", "cosine_similarity", "poisson",
+REGRESSOR_LOSSES = {"mse", "mae", "mape", "msle", "huber", "log_cosh", "cosine_similarity", "poisson"}
+
+
+def _number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _count(value):
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+# Valid values of each optimizer and callback option, as the form's fields allow them (galaxy-ml
+# replaces a 0 by the default for some optimizer options, so 0 is refused where it would silently
+# become something else).
+ARG_CHECKS = {
+    "learning_rate": ("a number > 0", lambda v: _number(v) and v > 0),
+    "beta_1": ("a number in (0, 1)", lambda v: _number(v) and 0 < v < 1),
+    "beta_2": ("a number in (0, 1)", lambda v: _number(v) and 0 < v < 1),
+    "rho": ("a number in (0, 1)", lambda v: _number(v) and 0 < v < 1),
+    "epsilon": ("a number > 0", lambda v: _number(v) and v > 0),
+    "momentum": ("a number >= 0", lambda v: _number(v) and v >= 0),
+    "initial_accumulator_value": ("a number > 0", lambda v: _number(v) and v > 0),
+    "learning_rate_power": ("a number < 0", lambda v: _number(v) and v < 0),
+    "beta": ("a number >= 0", lambda v: _number(v) and v >= 0),
+    "l1_regularization_strength": ("a number >= 0", lambda v: _number(v) and v >= 0),
+    "l2_regularization_strength": ("a number >= 0", lambda v: _number(v) and v >= 0),
+    "l2_shrinkage_regularization_strength": ("a number >= 0", lambda v: _number(v) and v >= 0),
+    "nesterov": ("true or false", lambda v: isinstance(v, bool)),
+    "amsgrad": ("true or false", lambda v: isinstance(v, bool)),
+    "centered": ("true or false", lambda v: isinstance(v, bool)),
+    "monitor": ("a metric name such as val_loss", lambda v: isinstance(v, str) and re.fullmatch(r"[A-Za-z0-9_]{1,64}", v)),
+    "mode": (f"one of {', '.join(MONITOR_MODES)}", lambda v: v in MONITOR_MODES),
+    "min_delta": ("a number >= 0", lambda v: _number(v) and v >= 0),
+    "patience": ("an integer >= 0", _count),
+    "baseline": ("a number", _number),
+    "restore_best_weights": ("true or false", lambda v: isinstance(v, bool)),
+    "start_from_epoch": ("an integer >= 0", _count),
+    "factor": ("a number in [0, 1)", lambda v: _number(v) and 0 <= v < 1),
+    "cooldown": ("an integer >= 0", _count),
+    "min_lr": ("a number >= 0", lambda v: _number(v) and v >= 0),
 }
+# Estimator parameters galaxy-ml has but the form never sets: a model file must leave them unset.
+UNSET_PARAMS = ("loss_weights", "run_eagerly", "steps_per_execution", "steps_per_epoch", "validation_steps")
+FORM_PARAMS = ("config", "model_type", "optimizer", "loss", "metrics", "epochs", "batch_size", "validation_split",
+               "verbose", "callbacks", "seed")
 
 
-def _walk(value, where="model"):
-    """Yield every dict in the JSON tree (with a readable place) to check its class and module."""
-    if isinstance(value, dict):
-        yield value, where
-        name = value.get("config", {}).get("name") if isinstance(value.get("config"), dict) else None
-        inner = f"{value.get('class_name')} '{name}'" if name and "class_name" in value else where
-        for item in value.values():
-            yield from _walk(item, inner)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _walk(item, where)
+def check_argument(name, value, where):
+    """One optimizer or callback option, checked as its form field allows it."""
+    text, ok = ARG_CHECKS[name]
+    if not ok(value):
+        raise ToolInputError(f"{where}: {name} must be {text}, got {str(value)[:60]!r}")
+    return value
 
 
-def check_keras_objects(tree, label):
-    """Refuse, without building anything, Keras JSON that would run code or import non-Keras modules.
+def check_callbacks(callbacks, where):
+    """galaxy-ml callback dicts (``[{"callback_selection": {"callback_type": ..., options}}]``), checked."""
+    if callbacks is None:
+        return None
+    if not isinstance(callbacks, list):
+        raise ToolInputError(f"{where}: callbacks must be a list, got {type(callbacks).__name__}")
+    checked = []
+    for index, item in enumerate(callbacks, start=1):
+        selection = item.get("callback_selection") if isinstance(item, dict) and len(item) == 1 else None
+        if not isinstance(selection, dict):
+            raise ToolInputError(f"{where}: callback {index} is malformed")
+        callback_type = selection.get("callback_type")
+        if callback_type not in CALLBACK_ARGS or callback_type not in REVIEWED_CALLBACKS:
+            raise ToolInputError(f"{where}: callback {index} is a {str(callback_type)[:60]!r}; only the callbacks the "
+                                 f"form offers are accepted: {', '.join(CALLBACK_ARGS)}")
+        options = {key: value for key, value in selection.items() if key != "callback_type"}
+        for key, value in options.items():
+            if key not in CALLBACK_ARGS[callback_type]:
+                raise ToolInputError(f"{where}: callback {index} ({callback_type}) has no option {str(key)[:60]!r}")
+            if value is not None:
+                check_argument(key, value, f"{where}: callback {index} ({callback_type})")
+        checked.append({"callback_selection": {"callback_type": callback_type, **options}})
+    return checked
 
-    ``tree`` is a model JSON (or any structure holding one, such as an estimator's parameters):
-    every dict in it is checked. Refused: Lambda layers (Keras would run the function stored in
-    the file), objects from modules other than Keras, and custom registered objects.
+
+def check_fit(params, where):
+    """epochs, batch_size, validation_split and verbose as the form allows them."""
+    epochs, batch_size = params.get("epochs"), params.get("batch_size")
+    split, verbose = params.get("validation_split"), params.get("verbose")
+    if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
+        raise ToolInputError(f"{where}: epochs must be a positive integer, got {epochs!r}")
+    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+        raise ToolInputError(f"{where}: batch_size must be a positive integer, got {batch_size!r}")
+    if not _number(split) or not 0 <= split < 1:
+        raise ToolInputError(f"{where}: validation_split must be a fraction in [0, 1), got {split!r}")
+    if verbose not in (0, 1, 2) or isinstance(verbose, bool):
+        raise ToolInputError(f"{where}: verbose must be 0, 1 or 2, got {verbose!r}")
+
+
+
+
+def check_stored_params(learning_type, params, label):
+    """The parameters of an estimator in a model file, checked as the builder checks its form.
+
+    Anything the form cannot produce is refused: unknown keys (galaxy-ml would pass them to
+    ``fit``), parameters the form never sets, options of another optimizer, callbacks or options
+    the form does not offer, and values outside the fields' ranges. Returns the model type.
     """
-    for item, where in _walk(tree):
-        item_class = item.get("class_name")
-        if item_class in CODE_LAYERS:
-            raise ToolInputError(f"{label}: {where} contains a {item_class} layer, which runs code stored in "
-                                 "the file and is not accepted")
-        module = item.get("module")
-        if module is not None and not (isinstance(module, str) and (module == "keras" or module.startswith("keras."))):
-            raise ToolInputError(f"{label}: {where}: {item_class} comes from module {module!r}; "
-                                 "only Keras' own layers and objects are accepted")
-        registered = item.get("registered_name")
-        if isinstance(registered, str) and ">" in registered:
-            raise ToolInputError(f"{label}: {where}: custom object {registered!r} is not accepted")
-        if item_class is not None and not (isinstance(item_class, str) and item_class.isidentifier()):
-            raise ToolInputError(f"{label}: {where}: {item_class!r} is not a Keras class name")
+    if learning_type not in LEARNING_TYPES:
+        raise ToolInputError(f"{label}: the model's Keras entry is a {str(learning_type)[:80]!r}, expected "
+                             f"one of {', '.join(LEARNING_TYPES)}")
+    if not isinstance(params, dict) or not isinstance(params.get("config"), dict):
+        raise ToolInputError(f"{label}: the model's Keras parameters hold no model configuration")
+    optimizer_args = {arg for args in OPTIMIZER_ARGS.values() for arg in args}
+    for key in params:
+        if key not in FORM_PARAMS and key not in UNSET_PARAMS and key not in optimizer_args:
+            raise ToolInputError(f"{label}: the model has a parameter {str(key)[:60]!r} that "
+                                 "'Create deep learning model' never sets")
+    for key in UNSET_PARAMS:
+        if params.get(key) is not None:
+            raise ToolInputError(f"{label}: the model sets {key}, which 'Create deep learning model' never sets")
+    kind = params.get("model_type", "sequential")
+    if kind not in MODEL_TYPES:
+        raise ToolInputError(f"{label}: unknown Keras model type {str(kind)[:60]!r}")
+    if (kind == "functional") != ("input_layers" in params["config"]):
+        raise ToolInputError(f"{label}: the model type {kind} does not match its configuration")
+    optimizer = params.get("optimizer", "rmsprop")
+    if optimizer not in OPTIMIZER_ARGS:
+        raise ToolInputError(f"{label}: unknown optimizer {str(optimizer)[:60]!r}; expected one of "
+                             f"{', '.join(OPTIMIZER_ARGS)}")
+    for arg in sorted(optimizer_args):
+        if params.get(arg) is None:
+            continue
+        if arg not in OPTIMIZER_ARGS[optimizer]:
+            raise ToolInputError(f"{label}: {arg} is not an option of the optimizer {optimizer}")
+        check_argument(arg, params[arg], f"{label}: optimizer {optimizer}")
+    loss = params.get("loss")
+    allowed = CLASSIFIER_LOSSES if learning_type == "KerasGClassifier" else REGRESSOR_LOSSES
+    if loss not in LOSSES or loss not in allowed:
+        raise ToolInputError(f"{label}: loss {str(loss)[:60]!r} is not one the form offers for a {learning_type}")
+    metrics = params.get("metrics") or []
+    if not isinstance(metrics, list) or any(metric not in METRICS for metric in metrics):
+        raise ToolInputError(f"{label}: metrics {str(metrics)[:80]} are not among the form's metrics")
+    check_fit({"epochs": params.get("epochs", 1), "batch_size": params.get("batch_size", 32),
+               "validation_split": params.get("validation_split", 0.1), "verbose": params.get("verbose", 1)}, label)
+    check_callbacks(params.get("callbacks"), label)
+    check_seed(params.get("seed"), f"{label}: the model's random seed")
+    check_model_config(params["config"], label)
+    check_parameters(config_parameters(params["config"]), label)
+    return kind
 
 
 def parse_model_json(text, label):
     """Check a model JSON and return ``(config, model_type)`` as galaxy-ml's estimators take them.
 
-    ``label`` names the dataset in the form. Refused with one line: not JSON, not a Keras 3
-    Sequential/functional model, Lambda layers, objects from modules other than Keras.
+    ``label`` names the dataset in the form. Refused with one line: not JSON, too deeply nested,
+    not a Keras 3 Sequential/functional model, anything the forms do not offer (Lambda and lookup
+    layers, objects from other modules, custom objects, paths as arguments), too large a model.
     """
-    try:
-        model = json.loads(text)
-    except ValueError as error:
-        raise ToolInputError(f"{label}: not valid JSON ({error.msg} at line {error.lineno}); "
-                             "expected the output of 'Create a deep learning model architecture'") from None
+    model = loads(text, label, "the output of 'Create a deep learning model architecture'")
     if not isinstance(model, dict) or not isinstance(model.get("config"), dict) or "class_name" not in model:
         raise ToolInputError(f"{label}: not a Keras model configuration (no class_name and config)")
-    class_name = model["class_name"]
-    if class_name not in MODEL_TYPES:
-        raise ToolInputError(f"{label}: a {class_name!r} is not a Keras model: expected Sequential or Functional")
-    if "module" not in model or not isinstance(model["config"].get("layers"), list):
-        raise ToolInputError(f"{label}: not a Keras 3 model configuration (Keras 2 JSON is not supported; "
-                             "rebuild the architecture with 'Create a deep learning model architecture')")
-    check_keras_objects(model, label)
+    kind = model_json_type(model, label)
+    check_model_config(model, label)
     if not model["config"]["layers"]:
         raise ToolInputError(f"{label}: the model has no layers")
     check_parameters(config_parameters(model["config"]), label)  # before Keras allocates anything
     _build_check(model, label)
-    return model["config"], MODEL_TYPES[class_name]
+    return model["config"], kind
+
+
+# What Keras raises for a config it cannot build (bad arguments, shapes that do not fit, missing keys).
+KERAS_BUILD_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError)
+
+
+def build_model(config, kind, label):
+    """The Keras model of an estimator config, built in safe mode; one error line if Keras refuses it."""
+    from gxkeras.keras_env import import_keras
+
+    keras = import_keras()
+    model_class = keras.Sequential if kind == "sequential" else keras.Model
+    try:
+        with safe_mode():
+            return model_class.from_config(config)
+    except KERAS_BUILD_ERRORS as error:
+        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ToolInputError(f"{label}: Keras cannot build this model: {message[:300]}") from None
 
 
 def _build_check(model, label):
     """Let Keras build the model: the layers' arguments and shapes must really fit together."""
-    from gxkeras.keras_env import import_keras
-
-    keras = import_keras()
-    try:
-        keras.models.model_from_json(json.dumps(model))
-    except Exception as error:  # Keras raises ValueError, TypeError, KeyError ... for broken configs
-        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise ToolInputError(f"{label}: Keras cannot build this model: {message}") from None
+    build_model(model["config"], model_json_type(model, label), label)
 
 
 def output_layer(config):
@@ -140,10 +245,27 @@ def check_estimator(estimator, label):
     config = estimator.config
     if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
         raise ToolInputError(f"{label}: the estimator holds no Keras model configuration")
-    check_keras_objects(config, label)
+    check_model_config(config, label)
     if getattr(estimator, "model_", None) is None:  # the trainer will build it: refuse a size too large
         check_parameters(config_parameters(config), label)
     return estimator
+
+
+def build_callbacks(callbacks, where):
+    """Keras callback objects for the checked callback dicts: only the form's, only their options.
+
+    Built here rather than by galaxy-ml (which builds any ``keras.callbacks`` class a file names,
+    with any arguments, e.g. a CSVLogger writing wherever its ``filename`` points).
+    """
+    from gxkeras.keras_env import import_keras
+
+    keras = import_keras()
+    built = []
+    for item in check_callbacks(callbacks, where) or []:
+        options = dict(item["callback_selection"])
+        klass = getattr(keras.callbacks, options.pop("callback_type"))
+        built.append(klass(**{key: value for key, value in options.items() if value is not None}))
+    return built or None
 
 
 def is_classifier(estimator):

@@ -1,26 +1,45 @@
 """Saving and loading estimators in galaxy-ml's ``h5mlm`` format (HDF5; never pickle).
 
 ``h5mlm`` is what Galaxy's core ``h5mlm`` datatype recognises (it sniffs the file's ``-URL-``
-attribute), so models made here can be handed to any galaxy-ml tool. Loading goes through
-galaxy-ml's sanitizing loader, which refuses object graphs naming classes outside its allow-list.
+attribute), so models made here can be handed to any galaxy-ml tool.
 
-Before galaxy-ml sees a file, :func:`check_h5mlm` reads its object graph as plain JSON (nothing is
-imported or called) and refuses it as a whole when any part would be refused or is not ours:
-galaxy-ml's loader checks each ``-global-`` only when it reaches it, after building what came
-before, and it builds ``-keras_models-`` entries from a class name and a Keras config that it does
-not check at all (``getattr`` on its module, then Keras deserialization).
+Loading accepts exactly what :func:`save_estimator` writes for the estimators our tools build, and
+nothing else, all checked before anything is imported, built or called:
+
+- the object graph (``-model_config-``) is exactly ``{"-object-": {"-keras_model-": 0}}``: one
+  KerasGClassifier/KerasGRegressor. galaxy-ml's generic loader, which rebuilds any graph of
+  objects its allow-list admits and calls functions while doing so (sklearn's ``export_graphviz``
+  writes a file, imblearn's ``LazyLoader`` imports a module), is never used;
+- the estimator's parameters pass the builder form's checks (:func:`check_stored_params`), its
+  Keras config the forms' allow-list, and its size the job's memory;
+- ``attributes`` holds only a classifier's ``classes_``, of the shape the model's output allows;
+- every HDF5 object is a plain dataset or group inside the file (no external or soft links, no
+  external or virtual storage that would read another file), texts are scalar strings of bounded
+  size, and weight datasets have the shapes of the model's own weights (read only then).
+
+The estimator is then made from the checked parameters, its Keras model built in safe mode.
 """
-import importlib.util
-import json
-import os
-import re
 import warnings
+from collections import Counter
 
 import h5py
+import numpy as np
 
 from gxkeras.errors import ToolInputError
+from gxkeras.estimators import (
+    build_model, check_stored_params, is_classifier, make_estimator, output_layer,
+)
+from gxkeras.resources import format_bytes
+from gxkeras.safe_json import loads
 
 GALAXY_ML_URL = "https://github.com/goeckslab/Galaxy-ML"
+GRAPH = {"-object-": {"-keras_model-": 0}}  # what dump_model_to_h5 writes for a Keras estimator
+TOP_LEVEL = {"-model_config-", "-keras_models-", "-model_hyperparameters-"}
+ENTRY = {"class_name", "params", "weights", "attributes"}
+MAX_TEXT_BYTES = 16 * 1024 ** 2  # an h5mlm's JSON texts: a model config is a few kB per layer
+MAX_ATTRIBUTE_BYTES = 16 * 1024 ** 2  # HDF5 attributes (names of layers and weights, galaxy-ml's HTML view)
+OPTIMIZER_SLOTS, OPTIMIZER_SCALARS = 3, 8
+WEIGHT_KINDS = "fiu"  # float, int and unsigned weights of at most 8 bytes each
 
 
 def save_estimator(estimator, path):
@@ -35,133 +54,202 @@ def save_estimator(estimator, path):
         dump_model_to_h5(estimator, path)
 
 
-# Keras estimator classes our tools accept in a ``-keras_models-`` entry.
-KERAS_ESTIMATORS = ("KerasGClassifier", "KerasGRegressor")
-# galaxy-ml's own modules its loader maps short names to (see galaxy_ml.utils.try_get_attr).
-GALAXY_ML_MODULES = ("keras_galaxy_models", "feature_selectors", "preprocessors", "iraps_classifier",
-                     "model_validations", "binarize_target", "metrics", "model_persist")
-# Names galaxy-ml's loader refuses whatever their module (its _SafePickler.bad_names), and more.
-FORBIDDEN_NAMES = {
-    "system", "eval", "exec", "execfile", "compile", "open", "__import__", "getattr", "setattr", "input",
-    "globals", "locals", "vars", "breakpoint", "lambda", "Popen", "call", "check_call", "check_output",
-    "run", "spawn", "popen", "fork", "remove", "unlink", "rmtree", "load", "loads",
-}
-
-
-def _whitelist():
-    """galaxy-ml's allow-list of globals (``pk_whitelist.json``), read without importing galaxy-ml."""
-    spec = importlib.util.find_spec("galaxy_ml")
-    folder = list(spec.submodule_search_locations or [])[0] if spec else None
+def open_hdf5(path, what, expected):
+    """``h5py.File`` of ``path`` once every object in it is checked to stay inside the file."""
     try:
-        with open(os.path.join(folder, "model_persist", "pk_whitelist.json")) as handle:
-            lists = json.load(handle)
-    except (OSError, TypeError, ValueError):
-        return set()
-    return {name for names in lists.values() if isinstance(names, list) for name in names}
+        handle = h5py.File(path, "r")
+    except (OSError, ValueError):
+        raise ToolInputError(f"{what}: not an HDF5 file, expected {expected}") from None
+    try:
+        check_hdf5_objects(handle, what)
+    except BaseException:
+        handle.close()
+        raise
+    return handle
 
 
-def _walk_json(value):
-    if isinstance(value, dict):
-        yield value
-        for item in value.values():
-            yield from _walk_json(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _walk_json(item)
+def check_hdf5_objects(handle, what):
+    """Refuse links and storage that reach outside the file, and attributes too large to read.
+
+    An HDF5 external link opens another file; a dataset with external storage reads its values
+    from any file (e.g. ``/etc/passwd`` as weights); a virtual dataset maps other files. h5py
+    reports all three without reading any data.
+    """
+    problems = []
+
+    def visit(name, link):
+        if not isinstance(link, h5py.HardLink):
+            problems.append(f"{name} is a {type(link).__name__}, which points outside the file's own objects")
+            return None
+        item = handle.get(name)
+        if isinstance(item, h5py.Dataset) and (item.external or item.is_virtual):
+            problems.append(f"dataset {name} keeps its data in other files")
+        return problems[0] if problems else None
+
+    handle.visititems_links(visit)
+    if problems:
+        raise ToolInputError(f"{what}: {problems[0][:200]}; the file is refused unread")
+    for item in [handle, *_members(handle)]:
+        for key in item.attrs:
+            size = _attribute_bytes(item.attrs.get_id(key))
+            if size > MAX_ATTRIBUTE_BYTES:
+                raise ToolInputError(f"{what}: the attribute {key[:60]!r} of {item.name[:80]} holds "
+                                     f"{format_bytes(size)}, more than a model's names can need")
 
 
-def _check_global(entry, label, path, whitelist):
-    if not (isinstance(entry, list) and len(entry) == 2 and all(isinstance(part, str) for part in entry)):
-        raise ToolInputError(f"{label} ({path}): a malformed -global- entry {str(entry)[:80]!r} in the model")
-    module, name = entry
-    fullname = f"{module}.{name}"
-    if name in FORBIDDEN_NAMES or name.startswith("_") or not name.isidentifier():
-        allowed = False
-    elif module.startswith("galaxy_ml.") or module in GALAXY_ML_MODULES:
-        allowed = module.split(".")[-1] in GALAXY_ML_MODULES and re.fullmatch(r"[A-Z]\w*", name) is not None
-    else:
-        allowed = fullname in whitelist
-    if not allowed:
-        raise ToolInputError(f"{label} ({path}): the model names the Python object {fullname!r}, which is not "
-                             "on galaxy-ml's allow-list of safe classes; the file is refused unread")
+def _attribute_bytes(attribute):
+    """Bytes an HDF5 attribute holds, from its metadata (no value read)."""
+    try:
+        return attribute.get_storage_size()
+    except RuntimeError:  # HDF5 reports an empty attribute's size as an error
+        return 0
 
 
-def _check_keras_entry(handle, index, label, path):
-    """A ``-keras_models-`` entry: one of our estimator classes, with a Keras config of Keras objects only."""
-    from gxkeras.estimators import check_keras_objects
-    from gxkeras.resources import check_parameters, config_parameters
+def _members(group):
+    found = []
+    group.visit(lambda name: found.append(group[name]))
+    return found
 
+
+def _text(group, name, what):
+    """The scalar string dataset ``name`` of ``group`` (size checked before it is read)."""
+    dataset = group.get(name)
+    if not isinstance(dataset, h5py.Dataset) or dataset.shape != () or dataset.dtype.kind not in "OS":
+        raise ToolInputError(f"{what}: {name} is missing or not a text")
+    if dataset.dtype.kind == "S" and dataset.dtype.itemsize > MAX_TEXT_BYTES:
+        raise ToolInputError(f"{what}: {name} is larger than {format_bytes(MAX_TEXT_BYTES)}")
+    value = dataset[()]
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    if not isinstance(value, str) or len(value) > MAX_TEXT_BYTES:
+        raise ToolInputError(f"{what}: {name} is not a text of at most {format_bytes(MAX_TEXT_BYTES)}")
+    return value
+
+
+def _describe(handle, what):
+    """``(learning_type, params, kind, entry group)`` of a checked h5mlm file (nothing built yet)."""
+    url = handle.attrs.get("-URL-")
+    if isinstance(url, bytes):
+        url = url.decode("utf-8", "replace")
+    if url != GALAXY_ML_URL or not isinstance(handle.get("-model_config-"), h5py.Dataset):
+        raise ToolInputError(f"{what}: an HDF5 file but not a galaxy-ml h5mlm model")
+    unexpected = sorted(set(handle) - TOP_LEVEL)
+    if unexpected:
+        raise ToolInputError(f"{what}: holds {unexpected[0][:60]!r}, which a Keras model made by these tools never "
+                             "has; the file is refused unread")
+    graph = loads(_text(handle, "-model_config-", what), f"{what}: the model's object graph (-model_config-)",
+                  "a galaxy-ml h5mlm model")
+    if graph != GRAPH:
+        raise ToolInputError(f"{what}: the model's object graph is not a single Keras estimator as 'Create deep "
+                             "learning model' writes it (other Python objects are not accepted); the file is "
+                             "refused unread")
     group = handle.get("-keras_models-")
-    entry = group.get(str(index)) if isinstance(group, h5py.Group) else None
-    if not isinstance(entry, h5py.Group) or not isinstance(entry.get("class_name"), h5py.Dataset) \
-            or not isinstance(entry.get("params"), h5py.Dataset):
-        raise ToolInputError(f"{label} ({path}): the model's Keras entry {index!r} is missing or incomplete")
-    class_name = entry["class_name"][()]
-    class_name = class_name.decode("utf-8", "replace") if isinstance(class_name, bytes) else str(class_name)
-    if class_name not in KERAS_ESTIMATORS:
-        raise ToolInputError(f"{label} ({path}): the model's Keras entry is a {class_name[:80]!r}, expected "
-                             f"one of {', '.join(KERAS_ESTIMATORS)}")
-    try:
-        params = json.loads(entry["params"][()])
-    except (ValueError, TypeError):
-        raise ToolInputError(f"{label} ({path}): the model's Keras parameters are not valid JSON") from None
-    if not isinstance(params, dict) or not isinstance(params.get("config"), dict):
-        raise ToolInputError(f"{label} ({path}): the model's Keras parameters hold no model configuration")
-    if params.get("model_type", "sequential") not in ("sequential", "functional"):
-        raise ToolInputError(f"{label} ({path}): unknown Keras model type {params.get('model_type')!r}")
-    check_keras_objects(params, f"{label} ({path})")
-    check_parameters(config_parameters(params["config"]), f"{label} ({path})")
+    entry = group.get("0") if isinstance(group, h5py.Group) and len(group) == 1 else None
+    if not isinstance(entry, h5py.Group):
+        raise ToolInputError(f"{what}: the model's Keras entry is missing or not the only one")
+    unexpected = sorted(set(entry) - ENTRY)
+    if unexpected:
+        raise ToolInputError(f"{what}: the model's Keras entry holds {unexpected[0][:60]!r}, which these tools "
+                             "never write")
+    learning_type = _text(entry, "class_name", what)
+    params = loads(_text(entry, "params", what), f"{what}: the model's Keras parameters")
+    kind = check_stored_params(learning_type, params, what)
+    return learning_type, params, kind, entry
 
 
 def check_h5mlm(path, label):
-    """Refuse, before anything in it is loaded, a file that is not an h5mlm model we can load safely.
+    """Refuse, before anything in it is loaded, a file that is not an h5mlm model our tools wrote.
 
-    Not HDF5; HDF5 without galaxy-ml's ``-URL-`` and ``-model_config-``; an object graph that is not
-    JSON, names a global outside galaxy-ml's allow-list (``os.system``, ``builtins.eval``,
-    ``subprocess.Popen`` ...), holds an XGBoost model, or a Keras entry that is not a
-    KerasGClassifier/KerasGRegressor or whose config has Lambda layers, non-Keras modules, custom
-    objects or more weights than the job's memory.
+    Not HDF5; HDF5 without galaxy-ml's ``-URL-`` and ``-model_config-``; links or storage outside
+    the file; any object graph but one Keras estimator; parameters, Keras objects or options the
+    forms do not offer; more weights than the job's memory.
     """
-    try:
-        handle = h5py.File(path, "r")
-    except OSError:
-        raise ToolInputError(f"{label} ({path}): not an HDF5 file, expected an h5mlm model") from None
-    with handle:
-        url = handle.attrs.get("-URL-")
-        if isinstance(url, bytes):
-            url = url.decode("utf-8", "replace")
-        config = handle.get("-model_config-")
-        if url != GALAXY_ML_URL or not isinstance(config, h5py.Dataset):
-            raise ToolInputError(f"{label} ({path}): an HDF5 file but not a galaxy-ml h5mlm model")
-        try:
-            graph = json.loads(config[()])
-        except (ValueError, TypeError):
-            raise ToolInputError(f"{label} ({path}): the model's object graph (-model_config-) is not valid "
-                                 "JSON: not a galaxy-ml h5mlm model") from None
-        if not isinstance(graph, dict) or "-object-" not in graph:
-            raise ToolInputError(f"{label} ({path}): the model's object graph has no -object-: not a galaxy-ml "
-                                 "h5mlm model")
-        whitelist = None
-        for item in _walk_json(graph):
-            if "-global-" in item:
-                whitelist = _whitelist() if whitelist is None else whitelist
-                _check_global(item["-global-"], label, path, whitelist)
-            if "-xgboost_model-" in item:
-                raise ToolInputError(f"{label} ({path}): holds an XGBoost model, expected a Keras model")
-            if "-keras_model-" in item:
-                _check_keras_entry(handle, item["-keras_model-"], label, path)
-        from gxkeras.estimators import check_keras_objects
-
-        check_keras_objects(graph, f"{label} ({path})")
+    what = f"{label} ({path})"
+    with open_hdf5(path, what, "an h5mlm model") as handle:
+        _describe(handle, what)
 
 
 def load_estimator(path, label):
-    """Load an h5mlm estimator with galaxy-ml's allow-list checks on."""
-    check_h5mlm(path, label)
-    from galaxy_ml.model_persist import load_model_from_h5
+    """The estimator in an h5mlm file, made from its checked parameters (never galaxy-ml's loader)."""
+    what = f"{label} ({path})"
+    with open_hdf5(path, what, "an h5mlm model") as handle:
+        learning_type, params, kind, entry = _describe(handle, what)
+        options = {key: value for key, value in params.items() if key not in ("config", "model_type")}
+        estimator = make_estimator(learning_type, params["config"], kind, **options)
+        weights = entry.get("weights")
+        if weights is not None:
+            if not isinstance(weights, h5py.Group):
+                raise ToolInputError(f"{what}: the model's weights are not an HDF5 group")
+            model = build_model(params["config"], kind, what)
+            load_legacy_weights(weights, model, what)
+            set_model(estimator, model)
+        attributes = entry.get("attributes")
+        if attributes is not None:
+            set_attributes(estimator, attributes, what)
+    return estimator
 
+
+def set_model(estimator, model):
+    """Give the estimator its Keras model, as galaxy-ml's own loader does."""
+    import keras
+
+    estimator.model_class_ = keras.Sequential if estimator.model_type == "sequential" else keras.Model
+    estimator.model_ = model
+
+
+def check_weight_shapes(group, model, what):
+    """Every dataset under ``group`` must be a number array shaped like one of the model's weights.
+
+    Checked from HDF5's metadata (shape, dtype), before a single value is read: a compressed
+    dataset of a huge shape, or any data the model has no place for, is refused unread. A Keras 3
+    file saved from a compiled model also holds the optimizer's state (``optimizer/``): at most
+    ``OPTIMIZER_SLOTS`` arrays per weight (Adam with amsgrad keeps three) and a few scalars.
+    """
+    shapes = Counter(tuple(variable.shape) for variable in model.variables)
+    free = {"model": shapes, "optimizer": Counter({shape: OPTIMIZER_SLOTS * count for shape, count in shapes.items()})}
+    free["optimizer"][()] += OPTIMIZER_SCALARS
+    datasets = []
+    group.visititems(lambda name, item: datasets.append((name, item)) if isinstance(item, h5py.Dataset) else None)
+    for name, dataset in datasets:
+        if dataset.dtype.kind not in WEIGHT_KINDS or dataset.dtype.itemsize > 8:
+            raise ToolInputError(f"{what}: dataset {name[:80]} holds {dataset.dtype}, expected numbers")
+        pool = free["optimizer" if name.startswith("optimizer/") else "model"]
+        if pool[dataset.shape] < 1:
+            raise ToolInputError(f"{what}: dataset {name[:80]} has shape {dataset.shape}, which no weight of the "
+                                 "model has: the weights do not fit the model")
+        pool[dataset.shape] -= 1
+
+
+def load_legacy_weights(group, model, what):
+    """Weights in the Keras 2 HDF5 layout (galaxy-ml's ``save_weights`` and h5mlm), checked first."""
+    from keras.src.legacy.saving import legacy_h5_format
+
+    check_weight_shapes(group, model, what)
     try:
-        return load_model_from_h5(path, sanitize=True)
-    except Exception as error:  # galaxy-ml raises bare Exceptions for refused or broken objects
+        legacy_h5_format.load_weights_from_hdf5_group(group, model)
+    except (ValueError, KeyError, TypeError, IndexError) as error:
         message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise ToolInputError(f"{label} ({path}): cannot load the model: {message}") from None
+        raise ToolInputError(f"{what}: the weights do not fit the model: {message[:300]}") from None
+
+
+def set_attributes(estimator, attributes, what):
+    """A classifier's ``classes_``: 2 or more sorted, distinct, finite numbers its output can give."""
+    if not isinstance(attributes, h5py.Group) or set(attributes) - {"classes_"}:
+        extra = sorted(set(attributes) - {"classes_"}) if isinstance(attributes, h5py.Group) else ["?"]
+        raise ToolInputError(f"{what}: the model sets the attribute {extra[0][:60]!r}; only a classifier's "
+                             "classes_ is accepted")
+    if "classes_" not in attributes:
+        return
+    if not is_classifier(estimator):
+        raise ToolInputError(f"{what}: a regression model has no classes_")
+    dataset = attributes["classes_"]
+    units, _ = output_layer(estimator.config)
+    most = max(2, units) if isinstance(units, int) and units > 0 else 2
+    if not isinstance(dataset, h5py.Dataset) or dataset.dtype.kind not in "fiu" or len(dataset.shape) != 1 \
+            or not 2 <= dataset.shape[0] <= most or (units == 1 and dataset.shape[0] != 2):
+        raise ToolInputError(f"{what}: classes_ must be 2 to {most} class labels (the model's output), got "
+                             f"{getattr(dataset, 'shape', '?')} of {getattr(dataset, 'dtype', '?')}")
+    classes = dataset[()]
+    if not np.all(np.isfinite(classes)) or np.any(np.diff(classes) <= 0):
+        raise ToolInputError(f"{what}: classes_ must be distinct finite numbers in increasing order")
+    estimator.classes_ = classes

@@ -13,7 +13,9 @@ from gxkeras.errors import ToolInputError
 BYTES_PER_PARAMETER = 4  # float32 weights
 # Gates per recurrent cell: each has a kernel (input x units), a recurrent kernel and a bias.
 RNN_GATES = {"SimpleRNN": 1, "GRU": 3, "LSTM": 4}
-# For tests and administrators: a fixed limit in bytes, before anything else.
+# Layers that wrap another and how many copies of its weights they hold.
+WRAPPERS = {"Bidirectional": 2, "TimeDistributed": 1}
+# For tests and administrators: a fixed limit in bytes instead of the machine's available memory.
 LIMIT_VARIABLE = "GXKERAS_MEMORY_LIMIT_BYTES"
 # What Galaxy sets when the job's destination gives it memory (e.g. TPV's ``mem``), in MB.
 GALAXY_MEMORY_VARIABLE = "GALAXY_MEMORY_MB"
@@ -108,17 +110,16 @@ def layer_parameters(class_name, config, input_width):
     """Weights of one layer from its Keras arguments and the size of its input's last axis.
 
     ``input_width`` may be None when it is unknown; only the Embedding needs none. Layers without
-    weights (or not known here) count 0.
+    weights (or not known here) count 0. Wrappers (Bidirectional, TimeDistributed) count their
+    inner layer, which sees the same last axis.
     """
     config = config if isinstance(config, dict) else {}
     if class_name == "Embedding":
         input_dim, output_dim = _int(config.get("input_dim")), _int(config.get("output_dim"))
         return input_dim * output_dim if input_dim and output_dim else 0
-    if class_name == "Bidirectional":
-        inner = config.get("layer") or {}
-        inner_config = inner.get("config") if isinstance(inner, dict) else None
-        return 2 * layer_parameters(inner.get("class_name") if isinstance(inner, dict) else None,
-                                    inner_config, input_width)
+    if class_name in WRAPPERS:
+        inner = config.get("layer") if isinstance(config.get("layer"), dict) else {}
+        return WRAPPERS[class_name] * layer_parameters(inner.get("class_name"), inner.get("config"), input_width)
     width = _int(input_width)
     if width is None:
         return 0
@@ -136,49 +137,147 @@ def layer_parameters(class_name, config, input_width):
     return 0
 
 
-def output_width(class_name, config, input_width):
-    """The last axis of a layer's output where the layer sets it, else its input's (a fallback)."""
+def _spatial(sizes, window, strides, padding, dilation=1):
+    """Output lengths of a convolution or pooling over ``sizes`` (None where unknown)."""
+    count = len(sizes)
+    window, strides, dilation = (_as_tuple(value, count) for value in (window, strides, dilation))
+    if None in window or None in strides or None in dilation:
+        return None
+    out = []
+    for size, k, s, d in zip(sizes, window, strides, dilation):
+        if size is None:
+            out.append(None)
+        elif padding == "same":
+            out.append(-(-size // s))
+        else:
+            out.append(max(0, (size - (k - 1) * d - 1) // s + 1))
+    return out
+
+
+def _as_tuple(value, count):
+    if isinstance(value, list) and len(value) == count:
+        return tuple(_int(item) for item in value)
+    return (_int(value),) * count
+
+
+def output_shape(class_name, config, shapes):
+    """A layer's output shape (without the batch axis) from its input shapes; None where unknown.
+
+    Follows the layers the forms offer (and the wrappers), so that a later layer's weights are
+    counted from the real width, e.g. a Dense after Flatten sees every value of its input.
+    """
     config = config if isinstance(config, dict) else {}
+    shape = shapes[0] if shapes else None
+    if shape is None:
+        return None
+    units = _int(config.get("units"))
     if class_name == "Embedding":
-        return _int(config.get("output_dim"))
-    if class_name == "Bidirectional":
-        inner = (config.get("layer") or {}).get("config") or {}
-        units = _int(inner.get("units"))
-        return units and (2 * units if config.get("merge_mode", "concat") == "concat" else units)
-    if _int(config.get("units")):
-        return config["units"]
-    if _int(config.get("filters")):
-        return config["filters"]
-    if class_name in ("Flatten", "Reshape", "Concatenate"):
-        return None  # the width depends on shapes this estimate does not follow
-    return input_width
+        return [*shape, _int(config.get("output_dim"))]
+    if class_name == "Dense":
+        return [*shape[:-1], units]
+    if class_name in RNN_GATES:
+        return [*shape[:-1], units] if config.get("return_sequences") else [units]
+    if class_name in WRAPPERS:
+        inner = config.get("layer") if isinstance(config.get("layer"), dict) else {}
+        if class_name == "TimeDistributed":
+            inner_shape = output_shape(inner.get("class_name"), inner.get("config"), [shape[1:]])
+            return None if inner_shape is None else [shape[0], *inner_shape]
+        result = output_shape(inner.get("class_name"), inner.get("config"), [shape])
+        if result and config.get("merge_mode", "concat") == "concat" and result[-1] is not None:
+            result[-1] *= 2
+        return result
+    if class_name in ("Conv1D", "Conv2D", "Conv3D", "MaxPooling1D", "MaxPooling2D", "AveragePooling1D",
+                      "AveragePooling2D"):
+        if config.get("data_format") == "channels_first":
+            return None
+        conv = class_name.startswith("Conv")
+        window = config.get("kernel_size") if conv else config.get("pool_size")
+        strides = config.get("strides") or window
+        sizes = _spatial(shape[:-1], window, strides, config.get("padding", "valid"),
+                         config.get("dilation_rate", 1) if conv else 1)
+        return None if sizes is None else [*sizes, _int(config.get("filters")) if conv else shape[-1]]
+    if class_name.startswith("Global") and "Pooling" in class_name:
+        return [shape[-1]]
+    if class_name == "Flatten":
+        size = _product(shape)
+        return [size] if size else None
+    if class_name == "Reshape":
+        target = config.get("target_shape")
+        return list(target) if isinstance(target, list) and all(_int(item) for item in target) else None
+    if class_name == "Concatenate":
+        axis = config.get("axis", -1)
+        if axis != -1 or any(other is None for other in shapes):
+            return None
+        widths = [other[-1] for other in shapes]
+        return [*shape[:-1], sum(widths)] if all(_int(width) for width in widths) else None
+    if class_name in ("Activation", "Dropout", "BatchNormalization", "LayerNormalization", "Add", "Multiply",
+                      "Average", "InputLayer"):
+        return list(shape)
+    return None
 
 
-def _width_from_shape(shape):
+def _batchless(shape):
+    return list(shape[1:]) if isinstance(shape, list) and shape else None
+
+
+def _built_shape(layer):
+    """The input shape Keras recorded for a built layer (``build_config``), without the batch axis."""
+    build = layer.get("build_config")
+    shape = build.get("input_shape") if isinstance(build, dict) else None
     if isinstance(shape, list) and shape and isinstance(shape[0], list):
-        shape = shape[0]  # a layer with several inputs: the first one's width is a fair guess
-    return _int(shape[-1]) if isinstance(shape, list) and shape else None
+        shape = shape[0]  # several inputs: the first one's shape
+    return _batchless(shape)
+
+
+def _inbound_names(layer):
+    """Names of the layers whose outputs a functional layer takes (its first call)."""
+    nodes = layer.get("inbound_nodes")
+    if not isinstance(nodes, list) or not nodes or not isinstance(nodes[0], dict):
+        return None
+    names = []
+
+    def collect(value):
+        if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
+            history = (value.get("config") or {}).get("keras_history")
+            if isinstance(history, list) and history and isinstance(history[0], str):
+                names.append(history[0])
+        elif isinstance(value, list):
+            for item in value:
+                collect(item)
+
+    collect(nodes[0].get("args"))
+    return names
 
 
 def config_parameters(config):
     """Estimated number of weights of a Keras model config (the ``config`` of a model JSON).
 
-    Each layer's input width comes from its ``build_config`` (Keras 3 records the input shape of
-    built layers), else from the previous layer's output.
+    Each layer's input shape is followed from the model's input through every layer (functional
+    models through their graph). A crafted file could understate ``build_config``, which Keras
+    builds from, or the shapes, so each layer counts the larger of the two estimates.
     """
-    total, width = 0, None
-    for layer in (config or {}).get("layers") or []:
+    config = config if isinstance(config, dict) else {}
+    total, previous = 0, _batchless(config.get("build_input_shape"))
+    outputs = {}
+    for layer in config.get("layers") or []:
         if not isinstance(layer, dict):
             continue
         class_name, layer_config = layer.get("class_name"), layer.get("config") or {}
         if class_name == "InputLayer":
-            width = _width_from_shape(layer_config.get("batch_shape"))
-            continue
-        build = layer.get("build_config") or {}
-        known = _width_from_shape(build.get("input_shape")) if isinstance(build, dict) else None
-        width = known or width
-        total += layer_parameters(class_name, layer_config, width)
-        width = output_width(class_name, layer_config, width)
+            shape = _batchless(layer_config.get("batch_shape"))
+        else:
+            names = _inbound_names(layer)
+            shapes = [outputs.get(name) for name in names] if names else [previous]
+            built = _built_shape(layer)
+            widths = {shapes[0][-1] if shapes[0] else None, built[-1] if built else None}
+            total += max(layer_parameters(class_name, layer_config, width) for width in widths)
+            shape = output_shape(class_name, layer_config, shapes)
+            if shape is None and built is not None:
+                shape = output_shape(class_name, layer_config, [built])
+        name = layer.get("name") or layer_config.get("name")
+        if isinstance(name, str):
+            outputs[name] = shape
+        previous = shape
     return total
 
 

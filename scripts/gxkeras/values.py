@@ -4,11 +4,11 @@ Galaxy text fields arrive as strings. Shapes such as ``(500,)`` or ``3, 3`` and 
 arguments are parsed here as data (regular expressions and ``json``), never with ``eval``, so a
 hostile string can only ever produce an error message.
 """
-import json
 import re
 from typing import Any
 
 from gxkeras.errors import ToolInputError
+from gxkeras.safe_json import loads
 
 _SHAPE_ITEM = re.compile(r"^(None|\d+)$")
 
@@ -57,13 +57,7 @@ def parse_kwargs(text: str | None, what: str) -> dict[str, Any]:
     """
     if text is None or not str(text).strip():
         return {}
-    try:
-        kwargs = json.loads(text)
-    except ValueError as error:
-        raise ToolInputError(
-            f"{what} is not valid JSON ({error.msg} at character {error.pos}): "
-            'expected an object such as {"use_bias": false}'
-        ) from None
+    kwargs = loads(text, what, 'an object such as {"use_bias": false}')
     if not isinstance(kwargs, dict):
         raise ToolInputError(f'{what}: expected a JSON object such as {{"use_bias": false}}')
     for key, value in kwargs.items():

@@ -215,6 +215,7 @@ def huge_embedding(params):
 
 
 MODEL = "Choose the dataset containing pipeline/estimator object"
+NOT_OUR_GRAPH = r"the model's object graph is not a single Keras estimator .* the file is refused unread"
 
 
 @pytest.fixture
@@ -236,26 +237,24 @@ def hostile_model(tmp_path, write_text, canary, case):
         with h5py.File(path, "r+") as handle:
             del handle["-model_config-"]
             handle["-model_config-"] = b"\x80\x04cos\nsystem\n."  # a pickle
-        return path, r"object graph \(-model_config-\) is not valid JSON"
+        return path, r"object graph \(-model_config-\): not valid JSON"
     if case == "os.system":
         return (rewrite_graph(tmp_path, reduce_call("os", "system", f"touch {canary}")),
-                r"names the Python object 'os.system', which is not on galaxy-ml's allow-list")
+                NOT_OUR_GRAPH)
     if case == "builtins.eval":
-        return (rewrite_graph(tmp_path, reduce_call("builtins", "eval", f"open('{canary}', 'w')")),
-                r"'builtins.eval'")
+        return rewrite_graph(tmp_path, reduce_call("builtins", "eval", f"open('{canary}', 'w')")), NOT_OUR_GRAPH
     if case == "subprocess.Popen":
-        return (rewrite_graph(tmp_path, reduce_call("subprocess", "Popen", ["touch", str(canary)])),
-                r"'subprocess.Popen'")
+        return rewrite_graph(tmp_path, reduce_call("subprocess", "Popen", ["touch", str(canary)])), NOT_OUR_GRAPH
     if case == "nested_global":  # a forbidden global deep inside an otherwise plain graph
         graph = {"-object-": {"-keras_model-": 0}, "extra": [{"a": reduce_call("posix", "system", "id")}]}
-        return rewrite_graph(tmp_path, graph, "imdb_trained.h5mlm"), r"'posix.system'"
+        return rewrite_graph(tmp_path, graph, "imdb_trained.h5mlm"), NOT_OUR_GRAPH
     if case == "keras_class":
         return (rewrite_keras_entry(tmp_path, lambda params: "load_model"),
                 r"Keras entry is a 'load_model', expected one of KerasGClassifier, KerasGRegressor")
     if case == "lambda":
-        return rewrite_keras_entry(tmp_path, lambda_layer), r"contains a Lambda layer, which runs code"
+        return rewrite_keras_entry(tmp_path, lambda_layer), r"keras.layers.Lambda is not offered by the tool forms"
     if case == "foreign_module":
-        return rewrite_keras_entry(tmp_path, foreign_module), r"comes from module 'os'"
+        return rewrite_keras_entry(tmp_path, foreign_module), r"os.Embedding is not offered by the tool forms"
     if case == "custom_object":
         return rewrite_keras_entry(tmp_path, custom_object), r"custom object 'evil>Dense' is not accepted"
     if case == "huge":
@@ -299,16 +298,6 @@ def test_trainer_and_predictor_refuse_hostile_models(tmp_path, write_text, canar
     assert not any(Path(p).exists() for p in [*out.values(), tmp_path / "pred.tsv"])
 
 
-def test_galaxy_ml_itself_would_refuse_os_system_too(tmp_path, canary):
-    """Our scan comes first, but galaxy-ml's sanitizing loader is still on (defence in depth)."""
-    from galaxy_ml.model_persist import load_model_from_h5
-
-    path = rewrite_graph(tmp_path, reduce_call("os", "system", f"touch {canary}"))
-    with pytest.raises(Exception, match="forbidden"):
-        load_model_from_h5(path, sanitize=True)
-    assert not canary.exists()
-
-
 # ---- model JSON for the builder: Lambda, custom objects, foreign modules, size --------------------
 
 def imdb_json():
@@ -316,13 +305,13 @@ def imdb_json():
 
 
 @pytest.mark.parametrize("change, message", [
-    (lambda m: lambda_layer(m), "contains a Lambda layer"),
-    (lambda m: m["config"]["layers"][2].update(module="subprocess"), "comes from module 'subprocess'"),
+    (lambda m: lambda_layer(m), "keras.layers.Lambda is not offered by the tool forms"),
+    (lambda m: m["config"]["layers"][2].update(module="subprocess"), r"subprocess\.\w+ is not offered"),
     (lambda m: m["config"]["layers"][3]["config"]["kernel_initializer"].update(module="builtins",
                                                                                class_name="eval"),
-     "comes from module 'builtins'"),
+     "builtins.eval is not offered"),
     (lambda m: m["config"]["layers"][3].update(registered_name="my_package>MyDense"), "custom object"),
-    (lambda m: m["config"]["layers"][3].update(class_name="os.system"), "is not a Keras class name"),
+    (lambda m: m["config"]["layers"][3].update(class_name="os.system"), "keras.layers.os.system is not offered"),
     (lambda m: huge_embedding(m), r"about 1,000,000,\d{3},\d{3} parameters, 3\.6 TB as float32, more than the"),
 ])
 def test_model_json_refused_before_keras_builds_it(monkeypatch, change, message):
@@ -405,8 +394,8 @@ def test_parameter_estimate_matches_keras(layers, shape):
     ('{"__class__": "os.system"}', r"Dense has no argument '__class__'"),
     ('{"kernel_initializer": {"class_name": "Lambda", "module": "os", "config": {}}}',
      r"the value of 'kernel_initializer' must be a number, string, true/false, null or a list of those"),
-    ("__import__('os').system('id')", r"extra keyword arguments is not valid JSON"),
-    ('{"units": 3}\n; rm -rf ~', r"extra keyword arguments is not valid JSON"),
+    ("__import__('os').system('id')", r"extra keyword arguments: not valid JSON"),
+    ('{"units": 3}\n; rm -rf ~', r"extra keyword arguments: not valid JSON"),
 ])
 def test_config_hostile_extra_kwargs(kwargs, message):
     with pytest.raises(ToolInputError, match=message):

@@ -109,8 +109,8 @@ def keras2_style(model):
     ("{not json", "not valid JSON"),
     ('{"hello": "world"}', "not a Keras model configuration"),
     ('{"class_name": "Dense", "config": {}}', "'Dense' is not a Keras model"),
-    (add_lambda, "contains a Lambda layer"),
-    (foreign_module, "comes from module 'os'"),
+    (add_lambda, "keras.layers.Lambda is not offered by the tool forms"),
+    (foreign_module, r"os\.\w+ is not offered by the tool forms"),
     (keras2_style, "not a Keras 3 model configuration"),
 ])
 def test_bad_model_json(write_text, content, message):
@@ -123,8 +123,8 @@ def test_bad_model_json(write_text, content, message):
     ({"learning_type": "KerasGRegressor", "loss": "binary_crossentropy"}, "binary_crossentropy is a classification loss"),
     ({"learning_type": "KerasGRegressor", "loss": "mse", "metrics": ["acc"]}, "acc measure classification"),
     ({"metrics": ["logcosh"]}, "unknown metric logcosh"),
-    ({"optimizer": {"optimizer_type": "adam", "learning_rate": 0.0}}, "learning_rate must be > 0"),
-    ({"optimizer": {"optimizer_type": "adam", "beta_1": 1.0}}, r"beta_1 must be in \(0, 1\)"),
+    ({"optimizer": {"optimizer_type": "adam", "learning_rate": 0.0}}, "learning_rate must be a number > 0"),
+    ({"optimizer": {"optimizer_type": "adam", "beta_1": 1.0}}, r"beta_1 must be a number in \(0, 1\)"),
     ({"epochs": 0}, "epochs must be a positive integer"),
     ({"callbacks": [{"callback_selection": {"callback_type": "ModelCheckpoint"}}]}, "unknown callback 'ModelCheckpoint'"),
 ])

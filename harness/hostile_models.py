@@ -1,0 +1,159 @@
+"""Crafted hostile model files: one per attack class a model file could carry (see docs/admin.md).
+
+Used by the pytest suite (scripts/tests/test_model_security.py, with canaries in tmp_path) and,
+run as a script, to write the small files of the tools' ``expect_failure`` Galaxy tests:
+
+    .venv-tools/bin/python harness/hostile_models.py test-data
+
+Each file starts from the parameters of a real model our tools wrote (test-data's
+regression_untrained.h5mlm or imdb_untrained.h5mlm) and changes one thing. The files are written
+with h5py alone (nothing here runs Keras or galaxy-ml) and are a few kB each.
+"""
+import json
+import sys
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+TEST_DATA = ROOT / "test-data"
+URL = "https://github.com/goeckslab/Galaxy-ML"
+GRAPH = {"-object-": {"-keras_model-": 0}}
+
+
+def model_params(source="regression_untrained.h5mlm"):
+    """``(class_name, params)`` of a real h5mlm in test-data."""
+    with h5py.File(TEST_DATA / source, "r") as handle:
+        entry = handle["-keras_models-/0"]
+        return entry["class_name"][()].decode(), json.loads(entry["params"][()])
+
+
+def write_h5mlm(path, class_name, params, graph=GRAPH, attributes=None, params_text=None):
+    """An h5mlm as galaxy-ml writes it (minus the HTML representation), from the given parts."""
+    with h5py.File(path, "w") as handle:
+        handle.attrs.update({"-URL-": URL, "-repr-": f"{class_name}(...)", "-python-": "3.12"})
+        handle["-model_config-"] = json.dumps(graph).encode()
+        handle["-model_hyperparameters-"] = b"[]"
+        entry = handle.create_group("-keras_models-/0")
+        entry["class_name"] = class_name.encode()
+        entry["params"] = (params_text or json.dumps(params)).encode()
+        for name, value in (attributes or {}).items():
+            entry[f"attributes/{name}"] = value
+    return str(path)
+
+
+def reduce_call(module, name, *args):
+    """A galaxy-ml object graph that calls ``module.name(*args)`` while it is loaded."""
+    return {"-object-": {"-reduce-": {"--func-": {"-global-": [module, name]}, "-args-": {"-tuple-": list(args)}}}}
+
+
+def lookup_layer(vocabulary):
+    """A StringLookup in the legacy form (no ``module``) that reads ``vocabulary`` as a file."""
+    return {"class_name": "StringLookup", "config": {"name": "lookup", "vocabulary": vocabulary, "output_mode": "int"}}
+
+
+def lookup_model(path, vocabulary):
+    class_name, params = model_params()
+    params["config"]["layers"].insert(1, lookup_layer(vocabulary))
+    return write_h5mlm(path, class_name, params)
+
+
+def lookup_json(path, vocabulary):
+    model = json.loads((TEST_DATA / "regression_model_config.json").read_text())
+    model["config"]["layers"].insert(1, lookup_layer(vocabulary))
+    Path(path).write_text(json.dumps(model))
+    return str(path)
+
+
+def callback_model(path, callback_type, target):
+    """A model whose stored callbacks write ``target`` (CSVLogger filename, ModelCheckpoint filepath)."""
+    class_name, params = model_params()
+    option = {"CSVLogger": "filename", "ModelCheckpoint": "filepath", "TensorBoard": "log_dir"}[callback_type]
+    params["callbacks"] = [{"callback_selection": {"callback_type": callback_type, option: str(target)}}]
+    return write_h5mlm(path, class_name, params)
+
+
+def graph_model(path, graph):
+    class_name, params = model_params()
+    return write_h5mlm(path, class_name, params, graph=graph)
+
+
+def attributes_model(path, attributes):
+    class_name, params = model_params("imdb_untrained.h5mlm")
+    return write_h5mlm(path, class_name, params, attributes=attributes)
+
+
+def flatten_model(path):
+    """Embedding -> Flatten -> Dense of 10**12 weights (4 TB), whose build_config claims 8 inputs."""
+    class_name, params = model_params()
+    layers = params["config"]["layers"]
+    layers[0]["config"]["batch_shape"] = [None, 100000]
+    embedding = {"module": "keras.layers", "class_name": "Embedding", "registered_name": None,
+                 "config": {"name": "embedding", "input_dim": 10000, "output_dim": 100},
+                 "build_config": {"input_shape": [None, 100000]}}
+    flatten = {"module": "keras.layers", "class_name": "Flatten", "registered_name": None,
+               "config": {"name": "flatten"}, "build_config": {"input_shape": [None, 100000, 100]}}
+    layers[1]["config"]["units"] = 100000
+    layers[1]["build_config"] = {"input_shape": [None, 8]}
+    params["config"]["layers"] = [layers[0], embedding, flatten, layers[1]]
+    params["config"].pop("build_input_shape", None)
+    return write_h5mlm(path, class_name, params)
+
+
+def deep_model(path, levels=5000):
+    """Parameters nested ``levels`` deep: Python's json (and Keras after it) would recurse that deep."""
+    class_name, params = model_params()
+    text = json.dumps(params)[:-1] + ', "metrics": ' + "[" * levels + "]" * levels + "}"
+    return write_h5mlm(path, class_name, params, params_text=text)
+
+
+def deep_json(path, levels=5000):
+    Path(path).write_text('{"class_name": "Sequential", "config": ' + "[" * levels + "]" * levels + "}")
+    return str(path)
+
+
+def huge_weights(path, size=10 ** 9):
+    """A Keras 3 weights file whose one compressed dataset unpacks to ``size`` float32 (4 GB)."""
+    with h5py.File(path, "w") as handle:
+        handle.create_dataset("layers/dense/vars/0", shape=(size,), dtype="float32", chunks=(2 ** 20,),
+                              compression="gzip", fillvalue=1.0)
+    return str(path)
+
+
+def external_weights(path, secret):
+    """A Keras 3 weights file whose dataset keeps its values in ``secret`` (HDF5 external storage)."""
+    size = max(1, Path(secret).stat().st_size) if Path(secret).exists() else 64
+    with h5py.File(path, "w") as handle:
+        handle.create_dataset("layers/dense/vars/0", shape=(size,), dtype="uint8", external=[(str(secret), 0, size)])
+    return str(path)
+
+
+def external_link_model(path, target):
+    """An h5mlm whose Keras entry is an HDF5 external link to another file."""
+    class_name, params = model_params()
+    write_h5mlm(path, class_name, params)
+    with h5py.File(path, "r+") as handle:
+        del handle["-keras_models-/0"]
+        handle["-keras_models-/0"] = h5py.ExternalLink(str(target), "/")
+    return str(path)
+
+
+def main(folder):
+    """The Galaxy tests' files (the paths they name are refused before anything is opened)."""
+    folder = Path(folder)
+    lookup_model(folder / "hostile_lookup.h5mlm", "/etc/passwd")
+    lookup_json(folder / "hostile_lookup.json", "/etc/passwd")
+    graph_model(folder / "hostile_graph.h5mlm", reduce_call("sklearn.tree._export", "export_graphviz", None,
+                                                            "/tmp/hostile_graphviz.dot"))
+    attributes_model(folder / "hostile_attributes.h5mlm", {"classes_": np.array([0]), "predict_proba": np.arange(3)})
+    callback_model(folder / "hostile_callback.h5mlm", "CSVLogger", "/tmp/hostile_callback.csv")
+    flatten_model(folder / "hostile_flatten.h5mlm")
+    deep_model(folder / "hostile_deep.h5mlm")
+    deep_json(folder / "hostile_deep.json")
+    huge_weights(folder / "hostile_huge.weights.h5")
+    external_weights(folder / "hostile_external.weights.h5", "/etc/passwd")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else TEST_DATA)

@@ -1,0 +1,105 @@
+"""The tool forms (``tools/*.xml``) as the one source of the options a model may use.
+
+A model file is data from a user's history; it may only hold what our own forms can produce. So
+the allow-lists the loaders check against (layer types, activations, losses, metrics, optimizers
+and their options, callbacks and their options, initializer/regularizer/constraint names) are
+read here from the forms themselves, with Galaxy's macros expanded: an option added to a form is
+accepted by the loaders at once, and an option not in a form can never be. The scripts run from
+``$__tool_directory__/../scripts``, so the forms are at ``../tools`` relative to this package.
+"""
+import functools
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+TOOLS = Path(__file__).resolve().parents[2] / "tools"
+
+
+def _macros(root, folder):
+    """``<xml name=...>`` macros and ``<token>`` values of a tool: its own and its imported files'."""
+    macros, tokens = {}, {}
+    sources = [root.find("macros")] if root.tag != "macros" else [root]
+    for source in [s for s in sources if s is not None]:
+        for imported in source.findall("import"):
+            more_macros, more_tokens = _macros(ElementTree.parse(folder / imported.text.strip()).getroot(), folder)
+            macros.update(more_macros)
+            tokens.update(more_tokens)
+        macros.update({xml.get("name"): xml for xml in source.findall("xml")})
+        tokens.update({token.get("name"): (token.text or "") for token in source.findall("token")})
+    return macros, tokens
+
+
+def _expand(element, macros):
+    """A copy of ``element`` with every ``<expand macro=...>`` replaced by the macro's content.
+
+    ``<yield/>`` inside a macro takes the children of the ``<expand>``; token substitution in
+    attribute values is not needed for the names and option values read here.
+    """
+    copy = ElementTree.Element(element.tag, element.attrib)
+    copy.text = element.text
+    for child in element:
+        if child.tag == "expand":
+            body = list(child)
+            for item in macros[child.get("macro")]:
+                if item.tag == "yield":
+                    copy.extend(_expand(part, macros) for part in body)
+                else:
+                    expanded = _expand(item, macros)
+                    copy.extend(_replace_yield(expanded, [_expand(part, macros) for part in body]))
+        else:
+            copy.append(_expand(child, macros))
+    return copy
+
+
+def _replace_yield(element, body):
+    """``element`` with nested ``<yield/>`` elements replaced by ``body`` (a macro's caller content)."""
+    for parent in element.iter():
+        for index, child in enumerate(list(parent)):
+            if child.tag == "yield":
+                parent.remove(child)
+                for offset, part in enumerate(body):
+                    parent.insert(index + offset, part)
+    return [element]
+
+
+@functools.lru_cache(maxsize=None)
+def tool(name):
+    """The ``<inputs>`` of ``tools/<name>.xml`` with all macros expanded, and the tool's tokens."""
+    root = ElementTree.parse(TOOLS / f"{name}.xml").getroot()
+    macros, tokens = _macros(root, TOOLS)
+    return _expand(root.find("inputs"), macros), tokens
+
+
+def param_name(param):
+    """A Galaxy ``<param>``'s name: ``name``, else ``argument`` without its dashes."""
+    return param.get("name") or (param.get("argument") or "").lstrip("-")
+
+
+def _params(tool_name, name):
+    inputs, _ = tool(tool_name)
+    return [param for param in inputs.iter("param") if param_name(param) == name]
+
+
+def options(tool_name, name):
+    """Every option value of the select(s) called ``name`` in a form, in form order, once each."""
+    values = [option.get("value") for param in _params(tool_name, name) for option in param.iter("option")]
+    return tuple(dict.fromkeys(values))
+
+
+def when_params(tool_name, selector):
+    """``{option: (param names)}`` of the conditional whose select is ``selector``."""
+    inputs, _ = tool(tool_name)
+    cases = {}
+    for conditional in inputs.iter("conditional"):
+        select = conditional.find("param")
+        if select is None or param_name(select) != selector:
+            continue
+        for when in conditional.findall("when"):
+            names = [param_name(param) for param in when.iter("param")]
+            cases[when.get("value")] = tuple(dict.fromkeys(names))
+    return cases
+
+
+def token_list(tool_name, token):
+    """A comma-separated ``<token>`` of the tool's macros as a tuple of names."""
+    _, tokens = tool(tool_name)
+    return tuple(item.strip() for item in tokens[token].split(",") if item.strip())

@@ -1,0 +1,367 @@
+"""A model file from a user's history must not read, write, import or exhaust anything (issue 11).
+
+One test per attack class, each with a canary: a secret file whose content must appear in no
+output or message, a target path that must not exist afterwards, a module that must not have been
+imported. The hostile files are crafted in tmp_path by harness/hostile_models.py (the same code
+writes the Galaxy tests' files). Also: the forms and the Python allow-lists agree (a contract).
+"""
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+import keras_model_builder as kmb
+import keras_train_and_eval as kte
+import model_prediction as mp
+from gxkeras import estimators, forms, resources, safe_json
+from gxkeras.allowlist import allowed, check_model_config
+from gxkeras.errors import ToolInputError
+from gxkeras.estimators import parse_model_json
+from gxkeras.model_io import check_h5mlm, load_estimator
+
+SCRIPTS = Path(__file__).resolve().parents[1]
+ROOT = SCRIPTS.parent
+TEST_DATA = ROOT / "test-data"
+sys.path.insert(0, str(ROOT / "harness"))
+import hostile_models as hostile  # noqa: E402
+
+MODEL = "Choose the dataset containing pipeline/estimator object"
+SECRET = "CANARY-SECRET-7f3a9"
+
+
+@pytest.fixture
+def secret(tmp_path):
+    """A file outside the job that a hostile model would read (e.g. the server's config)."""
+    path = tmp_path / "outside" / "galaxy.yml"
+    path.parent.mkdir()
+    path.write_text(f"database_connection: postgresql://galaxy:{SECRET}@db/galaxy\n")
+    return path
+
+
+def predict(tmp_path, model, weights=None, data="regression_X.tsv"):
+    """Run model_prediction's ``run``; return (error message, output path)."""
+    out = tmp_path / "job" / "pred.tsv"
+    out.parent.mkdir(exist_ok=True)
+    params = {"infile_estimator": str(model), "infile_weights": weights and str(weights), "method": "predict",
+              "input_options": {"selected_input": "tabular", "infile1": str(TEST_DATA / data), "header1": True}}
+    with pytest.raises(ToolInputError) as caught:
+        mp.run(params, str(out))
+    return str(caught.value), out
+
+
+def train(tmp_path, model):
+    outputs = {name: str(tmp_path / "job" / f"{name}.out") for name in
+               ("outfile_result", "outfile_object", "outfile_weights")}
+    (tmp_path / "job").mkdir(exist_ok=True)
+    params = {"experiment_schemes": {"selected_exp_scheme": "train_val", "infile_estimator": str(model),
+                                     "val_split": {"shuffle": "simple", "test_size": 0.2}},
+              "input_options": {"selected_input": "tabular", "infile1": str(TEST_DATA / "regression_X.tsv"),
+                                "header1": True, "infile2": str(TEST_DATA / "regression_y.tsv"), "header2": True}}
+    with pytest.raises(ToolInputError) as caught:
+        kte.run(params, outputs)
+    assert not any(Path(path).exists() for path in outputs.values())
+    return str(caught.value)
+
+
+# ---- reading a file: a lookup layer's vocabulary, external HDF5 storage and links ----------------
+
+@pytest.mark.parametrize("legacy", [True, False])
+def test_lookup_vocabulary_path_is_refused_unread(tmp_path, secret, legacy):
+    path = hostile.lookup_model(tmp_path / "model.h5mlm", str(secret))
+    if not legacy:  # the Keras 3 form of the same layer
+        with h5py.File(path, "r+") as handle:
+            params = json.loads(handle["-keras_models-/0/params"][()])
+            params["config"]["layers"][1].update(module="keras.layers", registered_name=None)
+            del handle["-keras_models-/0/params"]
+            handle["-keras_models-/0/params"] = json.dumps(params).encode()
+    expected = r"has no module: a Keras 2 \(legacy\) object" if legacy else \
+        r"keras.layers.StringLookup is not offered by the tool forms"
+    message, out = predict(tmp_path, path)
+    assert re.search(expected, message), message
+    assert SECRET not in message and not out.exists()
+    assert SECRET not in train(tmp_path, path)
+
+
+def test_lookup_vocabulary_in_a_model_json_is_refused(tmp_path, secret, monkeypatch):
+    monkeypatch.setattr(estimators, "_build_check", lambda *args: pytest.fail("Keras was asked to build it"))
+    path = hostile.lookup_json(tmp_path / "model.json", str(secret))
+    with pytest.raises(ToolInputError, match=r"'StringLookup' has no module") as caught:
+        parse_model_json(Path(path).read_text(), kmb.MODEL_LABEL)
+    assert SECRET not in str(caught.value)
+
+
+@pytest.mark.parametrize("value", ["/etc/passwd", "../../galaxy.yml", "galaxy.yml", "https://example.org/v.txt",
+                                   "os.system", "~/.ssh/id_rsa", "C:\\secrets"])
+def test_no_argument_may_name_a_file_url_or_module(value):
+    model = json.loads((TEST_DATA / "regression_model_config.json").read_text())
+    model["config"]["layers"][1]["config"]["vocabulary"] = value
+    with pytest.raises(ToolInputError, match=r"looks like a file, URL or module path"):
+        check_model_config(model, "model")
+
+
+def test_external_hdf5_storage_is_refused_unread(tmp_path, secret):
+    weights = hostile.external_weights(tmp_path / "w.weights.h5", secret)
+    message, out = predict(tmp_path, TEST_DATA / "regression_trained.h5mlm", weights)
+    assert "keeps its data in other files; the file is refused unread" in message
+    assert SECRET not in message and not out.exists()
+
+
+def test_external_hdf5_link_is_refused(tmp_path, secret):
+    other = tmp_path / "outside" / "other.h5mlm"
+    shutil.copy(TEST_DATA / "regression_untrained.h5mlm", other)
+    path = hostile.external_link_model(tmp_path / "model.h5mlm", other)
+    with pytest.raises(ToolInputError, match=r"-keras_models-/0 is a ExternalLink, which points outside"):
+        check_h5mlm(path, MODEL)
+
+
+# ---- writing a file: callbacks stored in the model, functions in the object graph --------------
+
+@pytest.mark.parametrize("callback_type", ["CSVLogger", "ModelCheckpoint", "TensorBoard"])
+def test_callbacks_that_write_files_are_refused(tmp_path, callback_type):
+    target = tmp_path / "outside" / "written"
+    path = hostile.callback_model(tmp_path / "model.h5mlm", callback_type, target)
+    message = train(tmp_path, path)
+    assert f"callback 1 is a '{callback_type}'; only the callbacks the form offers are accepted" in message
+    assert not target.exists() and not target.parent.exists()
+
+
+def test_form_callback_with_a_path_option_is_refused(tmp_path):
+    class_name, params = hostile.model_params()
+    params["callbacks"] = [{"callback_selection": {"callback_type": "EarlyStopping", "filepath": "/tmp/x"}}]
+    path = hostile.write_h5mlm(tmp_path / "model.h5mlm", class_name, params)
+    with pytest.raises(ToolInputError, match=r"callback 1 \(EarlyStopping\) has no option 'filepath'"):
+        load_estimator(path, MODEL)
+
+
+def test_training_builds_only_the_checked_callbacks(tmp_path, monkeypatch):
+    """The trainer builds callbacks itself, from the checked list; galaxy-ml's builder never runs."""
+    from galaxy_ml.keras_galaxy_models import BaseKerasModel
+
+    monkeypatch.setattr(BaseKerasModel, "_callbacks", property(lambda self: pytest.fail("galaxy-ml built callbacks")
+                                                               if self.callbacks else None))
+    class_name, params = hostile.model_params()
+    params.update(epochs=1, callbacks=[{"callback_selection": {"callback_type": "EarlyStopping", "patience": 1}}])
+    estimator = load_estimator(hostile.write_h5mlm(tmp_path / "m.h5mlm", class_name, params), MODEL)
+    X, y = np.random.default_rng(0).normal(size=(20, 4)), np.arange(20.0)
+    history = kte.train(estimator, X[:16], y[:16], X[16:], y[16:])
+    assert len(history.history["loss"]) == 1
+    assert estimator.callbacks == params["callbacks"]  # the saved parameter is kept as it was
+
+
+def run_in_subprocess(tmp_path, model, modules):
+    """model_prediction in a fresh Python; returns (stderr, the ``modules`` that got imported)."""
+    out = tmp_path / "pred.tsv"
+    inputs = tmp_path / "inputs.json"
+    inputs.write_text(json.dumps({"infile_estimator": str(model), "method": "predict",
+                                  "input_options": {"selected_input": "tabular", "header1": True,
+                                                    "infile1": str(TEST_DATA / "regression_X.tsv")}}))
+    code = (f"import json, runpy, sys\n"
+            f"sys.argv = ['model_prediction.py', '--inputs', {str(inputs)!r}, '--outfile', {str(out)!r}]\n"
+            f"try:\n    runpy.run_path({str(SCRIPTS / 'model_prediction.py')!r}, run_name='__main__')\n"
+            f"finally:\n    print('MODULES ' + json.dumps([m for m in {list(modules)!r} if m in sys.modules]), "
+            f"file=sys.stderr)\n")
+    env = {"PYTHONPATH": f"{SCRIPTS}:{tmp_path / 'outside'}", "PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, cwd=tmp_path, timeout=300)
+    assert done.returncode == 1 and not out.exists()
+    imported = json.loads(done.stderr.split("MODULES ")[-1])
+    return done.stderr, imported
+
+
+@pytest.mark.parametrize("graph_for", [
+    lambda target: hostile.reduce_call("sklearn.tree._export", "export_graphviz", None, str(target)),
+    lambda target: hostile.reduce_call("imblearn", "LazyLoader", "canarymod", {}, "canarymod"),
+    lambda target: hostile.reduce_call("xgboost.compat", "LazyLoader", "canarymod", {}, "canarymod"),
+    lambda target: {"-object-": {"-global-": ["canarymod", "payload"]}},
+], ids=["export_graphviz", "imblearn.LazyLoader", "xgboost.LazyLoader", "global"])
+def test_object_graph_functions_never_run_nor_import(tmp_path, graph_for):
+    """Canaries: the file export_graphviz would write, and a module that writes a file when imported."""
+    target = tmp_path / "outside" / "written.dot"
+    target.parent.mkdir()
+    (target.parent / "canarymod.py").write_text(f"open({str(target)!r}, 'w').write('imported')\npayload = 1\n")
+    path = hostile.graph_model(tmp_path / "model.h5mlm", graph_for(target))
+    stderr, imported = run_in_subprocess(tmp_path, path, ["canarymod", "imblearn", "xgboost", "sklearn.tree",
+                                                          "galaxy_ml", "tensorflow"])
+    assert "Error: Choose the dataset containing pipeline/estimator object" in stderr
+    assert "the model's object graph is not a single Keras estimator" in stderr
+    assert imported == [] and not target.exists()
+
+
+# ---- reaching inside the estimator: attributes, parameters --------------------------------------
+
+@pytest.mark.parametrize("attributes, message", [
+    ({"predict_proba": np.arange(3)}, r"sets the attribute 'predict_proba'; only a classifier's classes_"),
+    ({"classes_": np.array([0])}, r"classes_ must be 2 to 2 class labels"),
+    ({"classes_": np.array([1, 0])}, r"classes_ must be distinct finite numbers in increasing order"),
+    ({"classes_": np.zeros((10 ** 6,), "float32")}, r"classes_ must be 2 to 2 class labels"),
+    ({"__class__": np.arange(2)}, r"sets the attribute '__class__'"),
+])
+def test_attributes_cannot_override_the_estimator(tmp_path, attributes, message):
+    path = hostile.attributes_model(tmp_path / "model.h5mlm", attributes)
+    with pytest.raises(ToolInputError, match=message):
+        load_estimator(path, MODEL)
+
+
+def test_regressor_has_no_classes(tmp_path):
+    class_name, params = hostile.model_params()
+    path = hostile.write_h5mlm(tmp_path / "m.h5mlm", class_name, params, attributes={"classes_": np.arange(2)})
+    with pytest.raises(ToolInputError, match="a regression model has no classes_"):
+        load_estimator(path, MODEL)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda p: p.update(shuffle=False), r"a parameter 'shuffle' that 'Create deep learning model' never sets"),
+    (lambda p: p.update(class_weight={"0": 1}), r"a parameter 'class_weight'"),
+    (lambda p: p.update(run_eagerly=True), r"sets run_eagerly, which 'Create deep learning model' never sets"),
+    (lambda p: p.update(momentum=0.5), r"momentum is not an option of the optimizer adam"),
+    (lambda p: p.update(learning_rate=0), r"learning_rate must be a number > 0"),
+    (lambda p: p.update(optimizer="keras.optimizers.Adam"), r"unknown optimizer"),
+    (lambda p: p.update(loss="binary_crossentropy"), r"loss 'binary_crossentropy' is not one the form offers for a "
+                                                      r"KerasGRegressor"),
+    (lambda p: p.update(metrics=["mae", "os.system"]), r"are not among the form's metrics"),
+    (lambda p: p.update(epochs=-1), r"epochs must be a positive integer"),
+    (lambda p: p.update(seed=-5), r"random_seed must be an integer from 0 to 4294967295"),
+    (lambda p: p.update(callbacks=[{"callback_selection": {"callback_type": "EarlyStopping",
+                                                           "monitor": "../x"}}]), r"monitor must be a metric name"),
+])
+def test_stored_parameters_pass_the_builder_form_checks(tmp_path, change, message):
+    class_name, params = hostile.model_params()
+    change(params)
+    path = hostile.write_h5mlm(tmp_path / "m.h5mlm", class_name, params)
+    with pytest.raises(ToolInputError, match=message):
+        check_h5mlm(path, MODEL)
+
+
+def test_files_our_tools_wrote_are_accepted():
+    for name in ("imdb_untrained.h5mlm", "imdb_trained.h5mlm", "regression_untrained.h5mlm",
+                 "regression_trained.h5mlm"):
+        estimator = load_estimator(str(TEST_DATA / name), MODEL)
+        assert type(estimator).__name__ in ("KerasGClassifier", "KerasGRegressor")
+    assert list(load_estimator(str(TEST_DATA / "imdb_trained.h5mlm"), MODEL).classes_) == [0, 1]
+
+
+# ---- exhausting the node: weights after Flatten/in wrappers, huge datasets, deep JSON -----------
+
+def test_flatten_weights_are_counted_whatever_build_config_claims(tmp_path, monkeypatch):
+    monkeypatch.setenv(resources.LIMIT_VARIABLE, str(8 * 1024 ** 3))
+    path = hostile.flatten_model(tmp_path / "model.h5mlm")
+    with pytest.raises(ToolInputError, match=r"about 1,000,001,\d{3},\d{3} parameters, 3\.6 TB as float32, more than "
+                                             r"the 8\.0 GB of memory available"):
+        check_h5mlm(path, MODEL)
+
+
+@pytest.mark.parametrize("layers", [
+    lambda k: [k.Input((6, 5)), k.layers.Flatten(), k.layers.Dense(7)],
+    lambda k: [k.Input((20,)), k.layers.Embedding(50, 6), k.layers.Flatten(), k.layers.Dense(3)],
+    lambda k: [k.Input((6, 5)), k.layers.TimeDistributed(k.layers.Dense(4)), k.layers.Flatten(), k.layers.Dense(2)],
+    lambda k: [k.Input((9, 9, 2)), k.layers.Conv2D(3, 3, strides=2, padding="same"), k.layers.MaxPooling2D(2),
+               k.layers.Flatten(), k.layers.Dense(5)],
+    lambda k: [k.Input((12, 3)), k.layers.Conv1D(4, 3), k.layers.AveragePooling1D(2), k.layers.Reshape((20,)),
+               k.layers.Dense(2)],
+    lambda k: [k.Input((8, 3)), k.layers.Bidirectional(k.layers.LSTM(4, return_sequences=True)), k.layers.Flatten(),
+               k.layers.Dense(2)],
+])
+def test_parameter_count_follows_shapes_like_keras(layers):
+    from gxkeras.keras_env import import_keras
+
+    keras = import_keras()
+    model = keras.Sequential(layers(keras))
+    config = json.loads(model.to_json())["config"]
+    for layer in config["layers"]:
+        layer.pop("build_config", None)  # the count must not depend on what the file claims
+    assert resources.config_parameters(config) == model.count_params()
+
+
+def test_functional_parameter_count_follows_the_graph():
+    from gxkeras.keras_env import import_keras
+
+    keras = import_keras()
+    a, b = keras.Input((4, 3)), keras.Input((4, 5))
+    joined = keras.layers.Concatenate()([keras.layers.Dense(6)(a), b])
+    model = keras.Model([a, b], keras.layers.Dense(2)(keras.layers.Flatten()(joined)))
+    config = json.loads(model.to_json())["config"]
+    for layer in config["layers"]:
+        layer.pop("build_config", None)
+    assert resources.config_parameters(config) == model.count_params()
+
+
+def test_time_distributed_is_counted_and_refused(tmp_path):
+    model = json.loads((TEST_DATA / "regression_model_config.json").read_text())
+    dense = model["config"]["layers"][1]
+    model["config"]["layers"][1] = {"module": "keras.layers", "class_name": "TimeDistributed", "registered_name": None,
+                                    "config": {"name": "td", "layer": dense}}
+    assert resources.config_parameters(model["config"]) == 4 * 8 + 8 + 8 * 1 + 1
+    with pytest.raises(ToolInputError, match="keras.layers.TimeDistributed is not offered by the tool forms"):
+        check_model_config(model, "model")
+
+
+def test_huge_compressed_weights_are_refused_before_reading(tmp_path):
+    weights = hostile.huge_weights(tmp_path / "w.weights.h5")
+    assert Path(weights).stat().st_size < 100_000  # 4 GB of float32 once unpacked
+    import tracemalloc
+
+    tracemalloc.start()
+    message, out = predict(tmp_path, TEST_DATA / "regression_trained.h5mlm", weights)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert "dataset layers/dense/vars/0 has shape (1000000000,), which no weight of the model has" in message
+    assert peak < 500 * 1024 ** 2 and not out.exists()
+
+
+def test_weights_of_another_dtype_are_refused(tmp_path):
+    with h5py.File(tmp_path / "w.weights.h5", "w") as handle:
+        handle["layers/dense/vars/0"] = np.array([b"x" * 10] * 4)
+    message, _ = predict(tmp_path, TEST_DATA / "regression_trained.h5mlm", tmp_path / "w.weights.h5")
+    assert "holds |S10, expected numbers" in message
+
+
+def test_deep_json_is_refused_without_recursion_error(tmp_path, write_text):
+    with pytest.raises(ToolInputError, match=r"h5mlm\): the model's Keras parameters: JSON nested 5001 levels deep"):
+        check_h5mlm(hostile.deep_model(tmp_path / "model.h5mlm"), MODEL)
+    with pytest.raises(ToolInputError, match=r"^Select the dataset containing model configuration: JSON nested 5001 "
+                                             r"levels deep, more than the 64"):
+        parse_model_json(Path(hostile.deep_json(tmp_path / "deep.json")).read_text(), kmb.MODEL_LABEL)
+    with pytest.raises(ToolInputError, match=r"extra keyword arguments: JSON nested 100001 levels deep"):
+        from gxkeras.values import parse_kwargs
+        parse_kwargs('{"a": ' + "[" * 100000 + "]" * 100000 + "}", "extra keyword arguments")
+
+
+def test_depth_ignores_brackets_inside_strings():
+    assert safe_json.depth('{"a": "[[[[{{{{", "b": [1, [2]]}') == 3
+    assert safe_json.loads('{"a": "[[[["}', "x") == {"a": "[[[["}
+
+
+# ---- one source of truth: the forms and what Python knows about their options ------------------
+
+def test_allow_lists_come_from_the_forms():
+    objects = allowed()["objects"]
+    for layer in forms.options("keras_model_config", "layer_type"):
+        assert layer == "Input" or ("keras.layers", layer) in objects
+    assert ("keras.layers", "StringLookup") not in objects and ("keras.layers", "Lambda") not in objects
+    assert set(estimators.CALLBACK_ARGS) == {"EarlyStopping", "ReduceLROnPlateau", "TerminateOnNaN"}
+
+
+def test_contract_form_options_and_python_checks_agree():
+    """Fails when an option is added to a form without Python knowing how to check it, or the reverse."""
+    form_args = {arg for args in [*estimators.OPTIMIZER_ARGS.values(), *estimators.CALLBACK_ARGS.values()]
+                 for arg in args}
+    assert form_args == set(estimators.ARG_CHECKS)
+    assert set(estimators.CALLBACK_ARGS) == estimators.REVIEWED_CALLBACKS
+    assert estimators.CLASSIFIER_LOSSES | estimators.REGRESSOR_LOSSES == set(estimators.LOSSES)
+    assert kmb.CLASSIFICATION_ONLY_METRICS <= set(estimators.METRICS)
+    # every name the forms offer is a real Keras object of the kind the allow-list files it under
+    from gxkeras.keras_env import import_keras
+
+    keras = import_keras()
+    lists = allowed()
+    for module, name in lists["objects"]:
+        if module.startswith("keras.") and module != "keras.src.models.functional":
+            assert hasattr(getattr(keras, module.split(".")[1]), name), (module, name)
+    for name in lists["activations"]:
+        assert keras.activations.get(name) is not None
