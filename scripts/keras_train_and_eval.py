@@ -20,6 +20,7 @@ from gxkeras.estimators import check_estimator, is_classifier, output_layer
 from gxkeras.galaxy_inputs import load_inputs
 from gxkeras.keras_env import import_keras
 from gxkeras.model_io import load_estimator, save_estimator
+from gxkeras.sparse_updates import correct_sparse_updates
 from gxkeras.tabular import read_tabular_input
 
 MODEL_LABEL = "Choose the dataset containing pipeline/estimator object"
@@ -212,7 +213,7 @@ def keras_loss(estimator, X, y):
 # ---- training ----------------------------------------------------------------------------------
 
 def train(estimator, X_train, y_train, X_val, y_val):
-    """Fit with the validation set as validation_data; return Keras' History."""
+    """Fit with the validation set as validation_data, with correct sparse updates; return Keras' History."""
     keras = import_keras()
     if estimator.seed is not None:
         keras.utils.set_random_seed(estimator.seed)
@@ -229,7 +230,8 @@ def train(estimator, X_train, y_train, X_val, y_val):
     print(f"Training a {type(estimator).__name__} on {len(y_train)} samples, validating on {len(y_val)}: "
           f"{estimator.epochs} epochs, batch_size {estimator.batch_size}, seed {estimator.seed}", flush=True)
     try:
-        return estimator.fit(X_train, y_train, validation_data=validation)
+        with correct_sparse_updates():  # Keras 3 mis-updates Embeddings otherwise (see gxkeras.sparse_updates)
+            return estimator.fit(X_train, y_train, validation_data=validation)
     except (ValueError, TypeError) as error:
         message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise ToolInputError(f"Keras could not train the model on this data: {message}") from None
