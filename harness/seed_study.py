@@ -8,7 +8,8 @@ tool's default validation holdout (``train_test_split``, 20 %, shuffled with the
 25,000 test reviews. Like the training tool, it trains inside ``gxkeras.sparse_updates.correct_sparse_updates``
 (Keras 3 mis-updates the Embedding otherwise); ``--no-sparse-fix`` measures Keras 3 without it, as the
 tools trained before (runs without the ``sparse_fix`` key in the records predate the fix). One JSON line
-per run goes to stdout and to ``--out`` (appended), so a long study can be stopped and resumed. ``docs/results.md`` explains what the variants showed.
+per run goes to stdout and to ``--out`` (appended), so a long study can be stopped and resumed.
+``docs/results.md`` explains what the variants showed.
 
 Variants (all keep the tutorial's model, loss and Adam at 0.001; all but ``epochs3`` and ``batch64`` its 2
 epochs of batch 128):
