@@ -21,6 +21,7 @@ from gxkeras.estimators import build_callbacks, check_estimator, is_classifier, 
 from gxkeras.galaxy_inputs import load_inputs
 from gxkeras.keras_env import import_keras
 from gxkeras.model_io import load_estimator, save_estimator
+from gxkeras.sparse_updates import correct_sparse_updates
 from gxkeras.tabular import read_tabular_input
 from gxkeras.values import check_layer_names, check_seed
 
@@ -214,7 +215,7 @@ def keras_loss(estimator, X, y):
 # ---- training ----------------------------------------------------------------------------------
 
 def train(estimator, X_train, y_train, X_val, y_val):
-    """Fit with the validation set as validation_data; return Keras' History."""
+    """Fit with the validation set as validation_data, with correct sparse updates; return Keras' History."""
     keras = import_keras()
     if estimator.seed is not None:
         keras.utils.set_random_seed(estimator.seed)
@@ -235,7 +236,9 @@ def train(estimator, X_train, y_train, X_val, y_val):
     callbacks, stored = build_callbacks(estimator.callbacks, MODEL_LABEL), estimator.callbacks
     estimator.callbacks = None
     try:
-        with safe_mode():  # galaxy-ml rebuilds the Keras model from its config inside fit
+        # safe_mode: galaxy-ml rebuilds the Keras model from its config inside fit;
+        # correct_sparse_updates: Keras 3 mis-updates Embeddings otherwise (see gxkeras.sparse_updates)
+        with safe_mode(), correct_sparse_updates():
             return estimator.fit(X_train, y_train, validation_data=validation, callbacks=callbacks)
     except (ValueError, TypeError) as error:
         message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
