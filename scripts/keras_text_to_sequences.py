@@ -91,7 +91,7 @@ def read_vocabulary(path):
     """``{word: rank}`` from fit mode's vocabulary (word, index, count) or a Keras word index JSON."""
     with open(path, "rb") as handle:
         content = decode_utf8(handle.read(), VOCABULARY_LABEL)
-    if content.lstrip().startswith("{"):
+    if content.lstrip().startswith(("{", "[")):
         return _json_vocabulary(content)
     return _tabular_vocabulary(content)
 
