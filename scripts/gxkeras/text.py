@@ -107,10 +107,7 @@ def fit_vocabulary(token_lists):
 
 def word_values(ranks, settings):
     """``{word: the integer it becomes}`` (None: dropped) from ``{word: rank}``, once per word."""
-    values = {}
-    for word, rank in ranks.items():
-        values[word] = _limit(rank + settings.index_from, settings)
-    return values
+    return {word: _limit(rank + settings.index_from, settings) for word, rank in ranks.items()}
 
 
 def _limit(value, settings):
@@ -124,8 +121,8 @@ def encode(token_lists, ranks, settings):
     """A ``(len(token_lists), maxlen)`` int32 array of word indices, padded/truncated as set."""
     values = word_values(ranks, settings)
     unknown = settings.oov_char if settings.unknown_words == "oov" else None
-    start = [] if settings.start_char is None else [_limit(settings.start_char, settings)]
-    start = [value for value in start if value is not None]
+    start = None if settings.start_char is None else _limit(settings.start_char, settings)
+    start = [] if start is None else [start]
     sequences = [start + list(filter(None, map(values.get, tokens, repeat(unknown)))) for tokens in token_lists]
     return pad(sequences, settings.maxlen, settings.padding, settings.truncating)
 
