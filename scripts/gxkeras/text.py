@@ -1,0 +1,155 @@
+"""Text -> word-index sequences with the conventions of ``keras.datasets.imdb`` and the old Keras Tokenizer.
+
+Keras 3 dropped ``keras.preprocessing.text.Tokenizer``; its replacement, ``TextVectorization``, numbers
+words differently (0 padding, 1 OOV, then by frequency) and cannot reproduce the IMDB dataset's
+sequences. This module reimplements the documented behaviour in plain Python:
+
+- tokens (``text_to_word_sequence``): lower-case, replace each separator character by a space, split on
+  spaces, drop empty tokens;
+- vocabulary (``Tokenizer.fit_on_texts``): words ranked by count, most frequent first, ties in order of
+  first appearance; rank 1 is the most frequent word (the Keras IMDB word index uses the same ranks);
+- indices (``keras.datasets.imdb.load_data``): each text becomes ``[start_char] + [rank + index_from]``;
+  every value outside ``[skip_top, num_words)``, the start marker included, becomes ``oov_char``
+  (or is dropped when there is no ``oov_char``); words missing from the vocabulary are dropped, or
+  become ``oov_char`` if asked;
+- length (``pad_sequences``): padded with 0 and truncated to ``maxlen``, at the front ("pre") or the
+  end ("post").
+
+Speed matters (25,000 reviews, 6 million tokens): the per-token work is C code (``str.translate``,
+``str.split``, ``dict.get`` through ``map``), and each word's final integer is computed once per
+vocabulary entry, not once per occurrence.
+"""
+import string
+from collections import Counter
+from dataclasses import dataclass
+from itertools import chain, repeat
+
+import numpy as np
+
+from gxkeras.errors import ToolInputError
+
+# Keras' Tokenizer / text_to_word_sequence default, without tab and newline: a tabular cell cannot hold
+# them, and they are always separators here.
+DEFAULT_FILTERS = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~'
+ALWAYS_SEPARATORS = " \t\n"
+# "unicode": str.lower, as Keras' Tokenizer. "ascii": only A-Z, which is how the Keras IMDB word index
+# and its sequences were made (str.lower gives 24,985 of the 25,000 training rows; docs/results.md).
+LOWER_OPTIONS = ("unicode", "ascii", "none")
+UNKNOWN_OPTIONS = ("drop", "oov")
+SIDES = ("pre", "post")
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+# Decode markers for the reserved indices (Keras' own IMDB decoding example uses "?" for all of them).
+START_MARK, OOV_MARK = "<START>", "<OOV>"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The options of keras.datasets.imdb.load_data + pad_sequences + Tokenizer, with their defaults.
+
+    ``num_words``/``start_char``/``oov_char`` None mean: no limit / no start marker / drop instead of
+    marking. 0 is the padding value, so markers are at least 1.
+    """
+    lower: str = "unicode"
+    filters: str = DEFAULT_FILTERS
+    num_words: int = None
+    skip_top: int = 0
+    start_char: int = 1
+    oov_char: int = 2
+    index_from: int = 3
+    unknown_words: str = "drop"
+    maxlen: int = 500
+    padding: str = "pre"
+    truncating: str = "pre"
+
+    def check(self):
+        """Refuse settings Keras would refuse or that would silently produce nonsense."""
+        _choice("lower", self.lower, LOWER_OPTIONS)
+        _choice("unknown_words", self.unknown_words, UNKNOWN_OPTIONS)
+        _choice("padding", self.padding, SIDES)
+        _choice("truncating", self.truncating, SIDES)
+        if self.maxlen is None or self.maxlen < 1:
+            raise ToolInputError(f"maxlen is {self.maxlen}, expected a sequence length of at least 1")
+        if self.num_words is not None and self.num_words < 1:
+            raise ToolInputError(f"num_words is {self.num_words}, expected at least 1 (or empty: every word)")
+        for name in ("skip_top", "index_from"):
+            if getattr(self, name) < 0:
+                raise ToolInputError(f"{name} is {getattr(self, name)}, expected 0 or more")
+        for name in ("start_char", "oov_char"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ToolInputError(f"{name} is {value}, expected at least 1 (0 is the padding value) or empty")
+        if self.unknown_words == "oov" and self.oov_char is None:
+            raise ToolInputError("unknown words are to become oov_char, but oov_char is empty")
+        return self
+
+
+def _choice(name, value, options):
+    if value not in options:
+        raise ToolInputError(f"{name}: '{value}' is not one of {', '.join(options)}")
+
+
+def _separator_table(filters):
+    return str.maketrans(dict.fromkeys(filters + ALWAYS_SEPARATORS, " "))
+
+
+def tokenize(texts, settings):
+    """One list of words per text (Keras' text_to_word_sequence with split=" ")."""
+    table = _separator_table(settings.filters)
+    lower = {"unicode": str.lower, "ascii": lambda text: text.translate(_ASCII_LOWER), "none": str}[settings.lower]
+    return [list(filter(None, lower(text).translate(table).split(" "))) for text in texts]
+
+
+def fit_vocabulary(token_lists):
+    """``[(word, count), ...]`` in rank order: count descending, ties by first appearance (Tokenizer)."""
+    counts = Counter(chain.from_iterable(token_lists))  # a dict: insertion order = first appearance
+    return sorted(counts.items(), key=lambda item: item[1], reverse=True)
+
+
+def word_values(ranks, settings):
+    """``{word: the integer it becomes}`` (None: dropped) from ``{word: rank}``, once per word."""
+    return {word: _limit(rank + settings.index_from, settings) for word, rank in ranks.items()}
+
+
+def _limit(value, settings):
+    """keras.datasets.imdb: a value outside [skip_top, num_words) becomes oov_char (None: dropped)."""
+    if value < settings.skip_top or (settings.num_words is not None and value >= settings.num_words):
+        return settings.oov_char
+    return value
+
+
+def encode(token_lists, ranks, settings):
+    """A ``(len(token_lists), maxlen)`` int32 array of word indices, padded/truncated as set."""
+    values = word_values(ranks, settings)
+    unknown = settings.oov_char if settings.unknown_words == "oov" else None
+    start = None if settings.start_char is None else _limit(settings.start_char, settings)
+    start = [] if start is None else [start]
+    sequences = [start + list(filter(None, map(values.get, tokens, repeat(unknown)))) for tokens in token_lists]
+    return pad(sequences, settings.maxlen, settings.padding, settings.truncating)
+
+
+def pad(sequences, maxlen, padding="pre", truncating="pre"):
+    """keras.utils.pad_sequences with value 0, for lists of ints."""
+    out = np.zeros((len(sequences), maxlen), dtype=np.int32)
+    for row, sequence in enumerate(sequences):
+        kept = sequence[-maxlen:] if truncating == "pre" else sequence[:maxlen]
+        if not kept:
+            continue
+        if padding == "pre":
+            out[row, maxlen - len(kept):] = kept
+        else:
+            out[row, :len(kept)] = kept
+    return out
+
+
+def decode(rows, ranks, settings):
+    """Words for each row of indices: what the model sees (padding left out, markers for start/OOV).
+
+    ``start_char`` and ``oov_char`` are shown as <START> and <OOV>; an index that belongs to no word
+    (e.g. beyond the vocabulary) as <OOV> too.
+    """
+    words = {rank + settings.index_from: word for word, rank in ranks.items()}
+    if settings.oov_char is not None:
+        words[settings.oov_char] = OOV_MARK
+    if settings.start_char is not None:
+        words[settings.start_char] = START_MARK
+    return [" ".join(words.get(value, OOV_MARK) for value in row if value != 0) for row in rows.tolist()]
