@@ -21,7 +21,7 @@ import re
 import sys
 from pathlib import Path
 
-from migration_report import replace_generated
+from migration_report import cell, replace_generated
 from tool_param_paths import tool_params
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -124,14 +124,14 @@ def check_workflow(path):
 
 
 def markdown(path, report):
-    lines = [f"#### {Path(path).name}", "", "| step | tool (saved version) | finding | path | saved value | effect |",
+    lines = [f"#### {Path(path).name}", "", "| step | tool (version in the file) | finding | path | saved value | effect |",
              "| --- | --- | --- | --- | --- | --- |"]
     for key, tool_id, version, findings in report:
         if not findings:
             lines.append(f"| {key} | {tool_id} ({version}) | loads unchanged | | | |")
         for kind, param, value, effect in findings:
             shown = "" if value == "null" else f"`{value}`"
-            lines.append(f"| {key} | {tool_id} ({version}) | {kind} | `{param}` | {shown} | {effect} |")
+            lines.append(f"| {key} | {tool_id} ({version}) | {kind} | `{cell(param)}` | {cell(shown)} | {cell(effect)} |")
     return "\n".join(lines) + "\n"
 
 

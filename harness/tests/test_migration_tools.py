@@ -41,9 +41,9 @@ def test_report_classifies_same_moved_missing_values_and_extras():
                    ("opt|beta", "float", "opt|kind=Adam", None),
                    ("new", "boolean", None, None))
     lines = "\n".join(migration_report.report_tool("t", [old], ours))
-    assert "| `opt|kind` | select | all | values missing: `SGD` |" in lines
-    assert "| `opt|options|beta` | float | all | moved | `opt|beta` |" in lines
-    assert "| `opt|options|lr` | float | all | missing |" in lines
+    assert "| `opt\\|kind` | select | all | values missing: `SGD` |" in lines
+    assert "| `opt\\|options\\|beta` | float | all | moved | `opt\\|beta` |" in lines
+    assert "| `opt\\|options\\|lr` | float | all | missing |" in lines
     assert "| (top level) | `gone` | text | all | missing |" in lines
     assert "- `new` (boolean, (top level)): **upgrade message on old states**" in lines
 
