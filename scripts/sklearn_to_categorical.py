@@ -20,6 +20,18 @@ LABEL = "Input file"
 NUM_CLASSES_LABEL = "Total number of classes"
 
 
+def check_header_is_a_name(name):
+    """A label as "header" is a sample lost: the form's header option (default: set) is wrong then."""
+    try:
+        float(name)
+    except ValueError:
+        return
+    raise ToolInputError(
+        f"{LABEL}: 'Does the dataset contain header?' is set, but line 1 ({name}) is a label, not a column "
+        "name: unset the header option so that this sample is not dropped"
+    )
+
+
 def class_indices(values, header):
     """The one column of ``values`` as non-negative integer class indices; errors name the file line."""
     if values.shape[1] != 1:
@@ -65,7 +77,9 @@ def to_categorical(params, outfile):
     path = params.get("infile")
     if not path:
         raise ToolInputError(f"{LABEL}: no dataset given")
-    values, _names = read_tabular(path, LABEL, header=header)
+    values, names = read_tabular(path, LABEL, header=header)
+    if header:
+        check_header_is_a_name(names[0])
     labels = class_indices(values, header)
     matrix = one_hot(labels, number_of_classes(labels, params.get("num_classes"), header))
     np.savetxt(outfile, matrix, fmt="%d", delimiter="\t")

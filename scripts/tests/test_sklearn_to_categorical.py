@@ -54,6 +54,7 @@ def test_equals_keras_to_categorical():
     ("0\t1\n1\t0\n", False, None, "Input file: expected one column of class labels (0, 1, 2, ...), got 2 columns"),
     ("label\ncat\n", True, None, "Input file: line 2, column 1 is 'cat', expected a finite number"),
     ("0\n1\n", False, 0, "Total number of classes: 0, expected at least 1"),
+    ("7\n2\n", True, None, "Input file: 'Does the dataset contain header?' is set, but line 1 (7) is a label"),
 ])
 def test_errors(write_inputs, write_text, tmp_path, text, header, num_classes, message):
     with pytest.raises(ToolInputError) as error:
