@@ -1,0 +1,87 @@
+"""The migration work-list tools: parameter listing, old-vs-ours comparison, saved-state check.
+
+They read tool XMLs with Galaxy's own parser, so they run with the Galaxy environment:
+``.venv-galaxy/bin/python -m pytest harness/tests/test_migration_tools.py`` (skipped elsewhere).
+"""
+import json
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("galaxy.tool_util.parser")
+
+import migration_report  # noqa: E402
+import workflow_state_check  # noqa: E402
+from tool_param_paths import tool_params  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_listing_of_a_tool_with_a_conditional_and_argument_names():
+    listing = tool_params(str(ROOT / "tools" / "sklearn_to_categorical.xml"))
+    assert [(row["path"], row["type"]) for row in listing["params"]] == [
+        ("infile", "data"), ("header0", "boolean"), ("num_classes", "integer")]
+    assert listing["outputs"] == {"outfile": "tabular"}
+    builder = {row["path"]: row for row in tool_params(str(ROOT / "tools" / "keras_model_builder.xml"))["params"]}
+    optimizer = builder["mode_selection|compile_params|optimizer_selection|optimizer_type"]
+    assert optimizer["type"] == "select" and optimizer["default"] in optimizer["options"]
+
+
+def listing(*rows, version="1", outputs=None):
+    return {"id": "t", "version": version, "outputs": outputs or {"out": "txt"},
+            "params": [dict(zip(("path", "type", "when", "options"), row)) for row in rows]}
+
+
+def test_report_classifies_same_moved_missing_values_and_extras():
+    old = listing(("opt|kind", "select", None, ["Adam", "SGD"]),
+                  ("opt|options|lr", "float", "opt|kind=Adam", None),
+                  ("opt|options|beta", "float", "opt|kind=Adam", None),
+                  ("gone", "text", None, None))
+    ours = listing(("opt|kind", "select", None, ["Adam"]),
+                   ("opt|beta", "float", "opt|kind=Adam", None),
+                   ("new", "boolean", None, None))
+    lines = "\n".join(migration_report.report_tool("t", [old], ours))
+    assert "| `opt\\|kind` | select | all | values missing: `SGD` |" in lines
+    assert "| `opt\\|options\\|beta` | float | all | moved | `opt\\|beta` |" in lines
+    assert "| `opt\\|options\\|lr` | float | all | missing |" in lines
+    assert "| (top level) | `gone` | text | all | missing |" in lines
+    assert "- `new` (boolean, (top level)): **upgrade message on old states**" in lines
+
+
+def test_version_span_names_runs():
+    versions = ["0.5.0", "1.0.10.0", "1.0.11.0", "1.0.11.1"]
+    assert migration_report.version_span({"0.5.0", "1.0.11.0", "1.0.11.1"}, versions) == "0.5.0, 1.0.11.0-1.0.11.1"
+    assert migration_report.version_span(set(versions), versions) == "all"
+
+
+def tool_listing(name):
+    return tool_params(str(ROOT / "tools" / f"{name}.xml"))
+
+
+def test_state_check_finds_dropped_refused_and_missing():
+    state = {"infile_input": {"__class__": "ConnectedValue"}, "infile_output": {"__class__": "ConnectedValue"},
+             "plot_format": "png", "__page__": None}
+    findings = workflow_state_check.check_step(state, tool_listing("plotly_regression_performance_plots"))
+    assert findings == [("dropped", "plot_format", '"png"', "no such parameter in this case")]
+    findings = workflow_state_check.check_step({"infile": {"__class__": "RuntimeValue"}, "num_classes": "10"},
+                                               tool_listing("sklearn_to_categorical"))
+    assert [(kind, path) for kind, path, _value, _effect in findings] == [("no value", "header0")]
+
+
+def test_state_check_on_the_gtn_builder_state():
+    """The GTN workflows' optimizer: `Adam` is no case of ours, so the import fails."""
+    step = json.loads((ROOT / "workflows" / "gtn" / "Intro_To_CNN_v1_0_11_0.ga").read_text())["steps"]["6"]
+    findings = workflow_state_check.check_step(json.loads(step["tool_state"]), tool_listing("keras_model_builder"))
+    refused = [f for f in findings if f[0] == "refused"]
+    assert refused[0][1:] == ("mode_selection|compile_params|optimizer_selection|optimizer_type", '"Adam"',
+                              "no case matched: import fails")
+
+
+def test_state_check_repeats_and_empty_repeats():
+    state = json.loads((ROOT / "workflows" / "gtn" / "Intro_To_CNN_v1_0_11_0.ga").read_text())["steps"]["4"]
+    findings = workflow_state_check.check_step(json.loads(state["tool_state"]), tool_listing("keras_model_config"))
+    dropped = {path for kind, path, _v, _e in findings if kind == "dropped"}
+    assert "model_selection|layers[5]|layer_selection|data_format" in dropped  # Flatten's, per layer index
+    assert "model_selection|layers[0]|layer_selection|target_shape" not in dropped
+    flat = workflow_state_check.flatten({"callbacks": [], "a": {"b": [{"__index__": 0, "c": 1}]}})
+    assert flat == {"callbacks": [], "a|b[0]|c": 1}

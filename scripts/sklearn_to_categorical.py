@@ -1,0 +1,103 @@
+"""sklearn_to_categorical: class labels (0, 1, 2, ...) -> one-hot matrix ("To categorical").
+
+The companion tool of the Galaxy Training Network CNN tutorial: it turns the MNIST digit labels into
+the 10-column one-hot table that a softmax model with categorical cross-entropy trains on. Same
+tool id, parameters (``infile``, ``header0``, ``num_classes``) and output (``outfile``: tab-separated
+0/1 integers, no header) as the Galaxy-ML tool, so saved workflows load unchanged; the result equals
+``keras.utils.to_categorical(labels, num_classes)``. Plain numpy: the tool never imports Keras or
+TensorFlow, so it starts in a second.
+"""
+import argparse
+import sys
+
+import numpy as np
+
+from gxkeras.errors import ToolInputError, output_paths, run_tool
+from gxkeras.galaxy_inputs import load_inputs
+from gxkeras.tabular import read_tabular
+
+LABEL = "Input file"
+NUM_CLASSES_LABEL = "Total number of classes"
+
+
+def check_header_is_a_name(name):
+    """A label as "header" is a sample lost: the form's header option (default: set) is wrong then."""
+    try:
+        float(name)
+    except ValueError:
+        return
+    raise ToolInputError(
+        f"{LABEL}: 'Does the dataset contain header?' is set, but line 1 ({name}) is a label, not a column "
+        "name: unset the header option so that this sample is not dropped"
+    )
+
+
+def class_indices(values, header):
+    """The one column of ``values`` as non-negative integer class indices; errors name the file line."""
+    if values.shape[1] != 1:
+        raise ToolInputError(
+            f"{LABEL}: expected one column of class labels (0, 1, 2, ...), got {values.shape[1]} columns"
+        )
+    column = values[:, 0]
+    bad = (column < 0) | (column != np.round(column))
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise ToolInputError(
+            f"{LABEL}: line {row + 1 + int(header)} is {column[row]:g}, expected a class label: "
+            "a whole number 0, 1, 2, ... (encode text labels as numbers first)"
+        )
+    return column.astype("int64")
+
+
+def number_of_classes(labels, num_classes, header):
+    """``num_classes`` from the form, checked against the labels; empty: largest label + 1, as Keras does."""
+    largest = int(labels.max())
+    if num_classes in (None, ""):
+        return largest + 1
+    num_classes = int(num_classes)
+    if num_classes < 1:
+        raise ToolInputError(f"{NUM_CLASSES_LABEL}: {num_classes}, expected at least 1")
+    if largest >= num_classes:
+        row = int(np.argmax(labels >= num_classes))
+        raise ToolInputError(
+            f"{LABEL}: line {row + 1 + int(header)} has label {labels[row]}, but '{NUM_CLASSES_LABEL}' is "
+            f"{num_classes} (labels 0 to {num_classes - 1}); raise it or leave it empty"
+        )
+    return num_classes
+
+
+def one_hot(labels, num_classes):
+    """Row i has a 1 in column ``labels[i]`` and 0 elsewhere."""
+    return np.eye(num_classes, dtype="int64")[labels]
+
+
+def to_categorical(params, outfile):
+    """Read the labels named in ``params``, write their one-hot matrix to ``outfile``; return its shape."""
+    header = bool(params.get("header0"))
+    path = params.get("infile")
+    if not path:
+        raise ToolInputError(f"{LABEL}: no dataset given")
+    values, names = read_tabular(path, LABEL, header=header)
+    if header:
+        check_header_is_a_name(names[0])
+    labels = class_indices(values, header)
+    matrix = one_hot(labels, number_of_classes(labels, params.get("num_classes"), header))
+    np.savetxt(outfile, matrix, fmt="%d", delimiter="\t")
+    return matrix.shape
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--inputs", required=True, help="Galaxy's inputs JSON (the form's values, dataset paths)")
+    parser.add_argument("--outfile", required=True, help="where to write the one-hot matrix (tabular)")
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    rows, columns = to_categorical(load_inputs(args.inputs), args.outfile)
+    print(f"{rows} labels -> one-hot matrix of {columns} classes")
+
+
+if __name__ == "__main__":
+    run_tool(main, outputs=output_paths(sys.argv[1:], "--outfile"))
