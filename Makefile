@@ -76,3 +76,12 @@ serve: envs
 # `make test`. Table on stdout, numbers in bench-results/bench.json; see docs/performance.md.
 bench: envs
 	.venv-tools/bin/python research/bench.py $(if $(DATA),--data $(DATA)) $(if $(QUICK),--quick)
+
+# Issue #14: the IMDB workflow test with every tool job on a Pulsar server (127.0.0.1, own staging
+# directory, file transfer: nothing shared with Galaxy but HTTP), checked from Pulsar's staging
+# directory and log; Pulsar and Galaxy are stopped at the end, also on failure. Builds .venv-pulsar
+# first (only this target needs it). Not part of `make test`: CI runs it as its own step (.ci/run).
+.PHONY: test-pulsar
+test-pulsar:
+	bash harness/envs.sh --pulsar
+	bash harness/test_pulsar.sh

@@ -4,6 +4,7 @@
 #   .venv-tools   Python 3.12 + galaxy-ml 0.11.0 (Keras 3, TensorFlow): what the tools' scripts run with.
 #   .venv-galaxy  Python 3.11 + galaxy 26.1.1 + planemo 0.75.47: a local Galaxy to test and serve the tools.
 #   .venv-lint    ruff only (env/lint-requirements.txt), for `make lint`.
+#   .venv-pulsar  Python 3.11 + pulsar-app (only with --pulsar: `make test-pulsar` needs it, `make test` not).
 #
 # A venv is rebuilt when its requirements file changed (a stamp holds the file's checksum), so a cache
 # left on the machine is used but never trusted blindly. Also writes:
@@ -15,6 +16,8 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
+WITH_PULSAR=false
+[ "${1:-}" = --pulsar ] && WITH_PULSAR=true
 log() { echo "[envs $(date +%T)] $*"; }
 
 python_for() {  # python_for 3.12 -> path of a CPython 3.12 interpreter
@@ -51,6 +54,10 @@ ensure_venv .venv-galaxy 3.11 env/galaxy-requirements.txt
 [ -x .venv-galaxy/bin/planemo ] && [ -x .venv-galaxy/bin/galaxy ] || {
   echo "envs: .venv-galaxy lacks planemo or galaxy" >&2; exit 1; }
 ensure_venv .venv-lint 3.12 env/lint-requirements.txt
+if $WITH_PULSAR; then
+  ensure_venv .venv-pulsar 3.11 env/pulsar-requirements.txt
+  [ -x .venv-pulsar/bin/pulsar-serve ] || { echo "envs: .venv-pulsar lacks pulsar-serve" >&2; exit 1; }
+fi
 
 # The tool dependency, as a Galaxy admin would provide it without conda (galaxy_packages resolver).
 dep=.galaxy-deps/galaxy-ml/0.11.0

@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT / "tools" / "scripts"))
 
 from gxkeras.keras_env import import_keras  # noqa: E402
 from gxkeras.model_io import load_estimator  # noqa: E402

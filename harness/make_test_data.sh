@@ -21,7 +21,7 @@ trap 'rm -rf "$WORK"' EXIT
 run() {  # run SCRIPT INPUTS_JSON ARGS...: one tool script, its inputs JSON written to a file
   local script=$1 json=$2; shift 2
   printf '%s\n' "$json" > "$WORK/inputs.json"
-  "$PY" "scripts/$script.py" --inputs "$WORK/inputs.json" "$@"
+  "$PY" "tools/scripts/$script.py" --inputs "$WORK/inputs.json" "$@"
 }
 
 # ---- IMDB chain ----

@@ -20,6 +20,9 @@
 # The Galaxy is a real local one (galaxy 26.1.1 from PyPI, started through the shim in .galaxy-root)
 # whose jobs find the tool environment through Galaxy's dependency resolution (.galaxy-deps, written by
 # harness/envs.sh) and run under env/job_conf.yml. Reports go to $TEST_OUT (default test-output/).
+#
+# JOB_CONF=FILE: another Galaxy job configuration (default env/job_conf.yml; harness/test_pulsar.sh
+# passes env/job_conf_pulsar.yml).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -32,7 +35,7 @@ export PLANEMO_GLOBAL_CONFIG_PATH="$ROOT/planemo.yml"
 GALAXY_OPTS=(--galaxy_root "$ROOT/.galaxy-root" --skip_venv --database_type sqlite
              --no_conda_auto_init --no_conda_auto_install
              --dependency_resolvers_config_file "$ROOT/.galaxy-deps/dependency_resolvers_conf.xml"
-             --job_config_file "$ROOT/env/job_conf.yml")
+             --job_config_file "${JOB_CONF:-$ROOT/env/job_conf.yml}")
 export GALAXY_SLOTS=${GALAXY_SLOTS:-2}
 # Test data lives at the repository root (test-data/), not beside the tool XMLs in tools/. Galaxy itself
 # reads this variable at start-up (its test data resolver), so it holds for a served Galaxy too.

@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SCRIPTS = ROOT / "scripts"
+SCRIPTS = ROOT / "tools" / "scripts"
 PYTHON = sys.executable
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "imdb"
 
@@ -354,7 +354,7 @@ def tool_inputs():
 
 
 def run_tool(work, name, script, params, outputs, env, prefix=""):
-    """One tool as Galaxy runs it: ``python scripts/SCRIPT.py --inputs inputs.json --OUTPUT path ...``."""
+    """One tool as Galaxy runs it: ``python tools/scripts/SCRIPT.py --inputs inputs.json --OUTPUT path ...``."""
     inputs = Path(work) / f"{name}_inputs.json"
     inputs.write_text(json.dumps(params, indent=1))
     command = [PYTHON, SCRIPTS / f"{script}.py", "--inputs", inputs]
@@ -406,7 +406,7 @@ IMPORTS = {  # label -> (module, extra environment)
 
 
 def startup(work, env, best_of):
-    """Best-of-N cold ``python -c 'import MODULE'`` (scripts/ on the path): where the tools' start-up goes.
+    """Best-of-N cold ``python -c 'import MODULE'`` (tools/scripts/ on the path): where the tools' start-up goes.
 
     The tools' end-to-end times (config, visualize: their whole job is start-up) are in ``ours``.
     """
@@ -443,7 +443,7 @@ def machine():
     git = ["git", "-C", str(ROOT)]
     info["commit"] = subprocess.run([*git, "rev-parse", "--short", "HEAD"],
                                     capture_output=True, text=True).stdout.strip()
-    info["tools_modified"] = bool(subprocess.run([*git, "status", "--porcelain", "scripts", "tools"],
+    info["tools_modified"] = bool(subprocess.run([*git, "status", "--porcelain", "tools"],
                                                  capture_output=True, text=True).stdout.strip())
     return info
 

@@ -11,7 +11,7 @@ from gxkeras.errors import ToolInputError
 from gxkeras.model_io import load_estimator
 
 SCRIPT = Path(__file__).resolve().parents[1] / "keras_model_builder.py"
-TEST_DATA = Path(__file__).resolve().parents[2] / "test-data"
+TEST_DATA = Path(__file__).resolve().parents[3] / "test-data"
 
 
 def dense_model_json(n_features=5, units=1, activation="sigmoid"):

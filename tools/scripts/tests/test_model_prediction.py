@@ -11,7 +11,7 @@ import model_prediction as mp
 from gxkeras.errors import ToolInputError
 
 SCRIPTS = Path(__file__).resolve().parents[1]
-TEST_DATA = SCRIPTS.parent / "test-data"
+TEST_DATA = SCRIPTS.parents[1] / "test-data"
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from gxkeras.errors import ToolInputError
 from gxkeras.model_io import load_estimator, save_estimator
 
 SCRIPT = Path(__file__).resolve().parents[1] / "keras_train_and_eval.py"
-TEST_DATA = Path(__file__).resolve().parents[2] / "test-data"
+TEST_DATA = Path(__file__).resolve().parents[3] / "test-data"
 
 
 def tsv(rows):

@@ -28,7 +28,7 @@ from gxkeras.model_io import check_h5mlm, load_estimator
 from gxkeras.tabular import iter_tabular, read_tabular
 
 SCRIPTS = Path(__file__).resolve().parents[1]
-ROOT = SCRIPTS.parent
+ROOT = SCRIPTS.parents[1]
 TEST_DATA = ROOT / "test-data"
 X_LABEL = "Training samples dataset"
 

@@ -11,7 +11,7 @@ from gxkeras.errors import ToolInputError
 from gxkeras.metrics import as_labels, binary_scores, confusion_matrix, format_metrics, per_class_metrics
 
 SCRIPTS = Path(__file__).resolve().parents[1]
-TEST_DATA = SCRIPTS.parent / "test-data"
+TEST_DATA = SCRIPTS.parents[1] / "test-data"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# harness/test_pulsar.sh: `make test-pulsar` (issue #14).
+#
+# Starts a Pulsar server (harness/pulsar.sh: 127.0.0.1:8913, its own staging directory) and a planemo
+# Galaxy whose job configuration (env/job_conf_pulsar.yml) sends every tool job of this suite to it with
+# file transfer, runs the IMDB workflow test (workflows/imdb_rnn.ga + imdb_rnn-tests.yml), then checks
+# from Pulsar's staging directory and log that every tool job of the workflow ran there on transferred
+# files (harness/check_pulsar_jobs.py). Pulsar is stopped on every exit, planemo stops Galaxy itself.
+# Output in $TEST_OUT/pulsar (default test-output/pulsar): pulsar.log, staging/, workflows.{html,json}.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+RUN=${TEST_OUT:-$ROOT/test-output}/pulsar
+start=$SECONDS
+rm -rf "$RUN"
+mkdir -p "$RUN"
+trap 'bash harness/pulsar.sh stop "$RUN"' EXIT
+bash harness/pulsar.sh start "$RUN"
+# cleanup_job=never: Galaxy would otherwise tell Pulsar to delete each job's staging folder when it
+# finishes, and the check below reads them.
+GALAXY_CONFIG_OVERRIDE_CLEANUP_JOB=never JOB_CONF="$ROOT/env/job_conf_pulsar.yml" TEST_OUT="$RUN" \
+  bash harness/planemo.sh test-workflows
+.venv-galaxy/bin/python harness/check_pulsar_jobs.py --staging "$RUN/staging" --log "$RUN/pulsar.log" \
+  --job-conf env/job_conf_pulsar.yml --workflow workflows/imdb_rnn.ga --tools tools
+echo "make test-pulsar: green in $((SECONDS - start)) s (after environments)"
