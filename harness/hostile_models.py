@@ -1,6 +1,6 @@
 """Crafted hostile model files: one per attack class a model file could carry (see docs/admin.md).
 
-Used by the pytest suite (scripts/tests/test_model_security.py, with canaries in tmp_path) and,
+Used by the pytest suite (tools/scripts/tests/test_model_security.py, with canaries in tmp_path) and,
 run as a script, to write the small files of the tools' ``expect_failure`` Galaxy tests:
 
     .venv-tools/bin/python harness/hostile_models.py test-data

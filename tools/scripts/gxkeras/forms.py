@@ -11,7 +11,7 @@ import functools
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
-TOOLS = Path(__file__).resolve().parents[2] / "tools"
+TOOLS = Path(__file__).resolve().parents[2]  # tools/, where the scripts live in tools/scripts/
 
 
 def _macros(root, folder):
