@@ -7,12 +7,13 @@ import json
 import numpy as np
 import pytest
 
-from gxkeras.estimators import OPTIMIZERS, make_estimator
+from gxkeras.estimators import OPTIMIZER_ARGS, make_estimator
 from gxkeras.keras_env import import_keras
 from gxkeras.sparse_updates import correct_sparse_updates
 
 # Options that make each optimizer's mistakes visible in two steps: a large learning rate, and SGD with
 # momentum (the form's option; without it SGD has no state at all).
+OPTIMIZERS = tuple(OPTIMIZER_ARGS)  # every optimizer the builder offers
 OPTIONS = {name: {"learning_rate": 0.1, **({"momentum": 0.9} if name == "sgd" else {})} for name in OPTIMIZERS}
 # Keras 3.15.1 gets these wrong by itself; SGD (with or without momentum) is linear in the gradient.
 WRONG_IN_KERAS = [name for name in OPTIMIZERS if name != "sgd"]
