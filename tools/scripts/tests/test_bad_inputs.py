@@ -11,7 +11,6 @@ import os
 import random
 import subprocess
 import sys
-from pathlib import Path
 
 import h5py
 import pytest
@@ -25,9 +24,8 @@ from gxkeras.estimators import make_estimator
 from gxkeras.model_io import save_estimator
 from gxkeras.tabular import iter_tabular, read_tabular
 from gxkeras.values import SEED_MAX, check_layer_names, check_seed
+from repo_paths import SCRIPTS, TEST_DATA
 
-SCRIPTS = Path(__file__).resolve().parents[1]
-TEST_DATA = SCRIPTS.parent / "test-data"
 LABEL = "Training samples dataset"
 
 

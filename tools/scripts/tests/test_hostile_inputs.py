@@ -26,10 +26,8 @@ from gxkeras.errors import ToolInputError, run_tool
 from gxkeras.estimators import parse_model_json
 from gxkeras.model_io import check_h5mlm, load_estimator
 from gxkeras.tabular import iter_tabular, read_tabular
+from repo_paths import ROOT, SCRIPTS, TEST_DATA
 
-SCRIPTS = Path(__file__).resolve().parents[1]
-ROOT = SCRIPTS.parents[1]
-TEST_DATA = ROOT / "test-data"
 X_LABEL = "Training samples dataset"
 
 

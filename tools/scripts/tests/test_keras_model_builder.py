@@ -2,16 +2,15 @@
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 import keras_model_builder as kmb
 from gxkeras.errors import ToolInputError
 from gxkeras.model_io import load_estimator
+from repo_paths import SCRIPTS, TEST_DATA
 
-SCRIPT = Path(__file__).resolve().parents[1] / "keras_model_builder.py"
-TEST_DATA = Path(__file__).resolve().parents[3] / "test-data"
+SCRIPT = SCRIPTS / "keras_model_builder.py"
 
 
 def dense_model_json(n_features=5, units=1, activation="sigmoid"):

@@ -3,15 +3,15 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 import keras_model_config as kmc
 from gxkeras.errors import ToolInputError
+from repo_paths import SCRIPTS
 
-SCRIPT = Path(__file__).resolve().parents[1] / "keras_model_config.py"
+SCRIPT = SCRIPTS / "keras_model_config.py"
 
 
 def layer(layer_type, advanced=None, **fields):

@@ -9,9 +9,8 @@ import pytest
 import keras_text_to_sequences as tool
 from gxkeras import text
 from gxkeras.errors import ToolInputError
+from repo_paths import SCRIPTS, TEST_DATA
 
-SCRIPTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TEST_DATA = os.path.join(os.path.dirname(SCRIPTS), "test-data")
 IMDB = {"lower": "ascii", "num_words": 10000, "skip_top": 50, "maxlen": 500}
 REVIEWS = {"infile": os.path.join(TEST_DATA, "imdb_text_reviews.tsv"), "header": False,
            "text_selector": "by_index_number", "text_col": "2",

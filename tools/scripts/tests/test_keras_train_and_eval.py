@@ -10,9 +10,9 @@ import keras_model_builder as kmb
 import keras_train_and_eval as kte
 from gxkeras.errors import ToolInputError
 from gxkeras.model_io import load_estimator, save_estimator
+from repo_paths import SCRIPTS, TEST_DATA
 
-SCRIPT = Path(__file__).resolve().parents[1] / "keras_train_and_eval.py"
-TEST_DATA = Path(__file__).resolve().parents[3] / "test-data"
+SCRIPT = SCRIPTS / "keras_train_and_eval.py"
 
 
 def tsv(rows):

@@ -1,7 +1,6 @@
 """ml_visualization_ex and gxkeras.metrics: hand-computed metrics, readers, plots, errors, no TensorFlow."""
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,9 +8,8 @@ import pytest
 import ml_visualization_ex as viz
 from gxkeras.errors import ToolInputError
 from gxkeras.metrics import as_labels, binary_scores, confusion_matrix, format_metrics, per_class_metrics
+from repo_paths import SCRIPTS, TEST_DATA
 
-SCRIPTS = Path(__file__).resolve().parents[1]
-TEST_DATA = SCRIPTS.parents[1] / "test-data"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 

@@ -9,9 +9,8 @@ import pytest
 
 import model_prediction as mp
 from gxkeras.errors import ToolInputError
+from repo_paths import SCRIPTS, TEST_DATA
 
-SCRIPTS = Path(__file__).resolve().parents[1]
-TEST_DATA = SCRIPTS.parents[1] / "test-data"
 
 
 @pytest.fixture(scope="module")

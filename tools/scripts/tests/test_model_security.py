@@ -24,10 +24,8 @@ from gxkeras.allowlist import allowed, check_model_config
 from gxkeras.errors import ToolInputError
 from gxkeras.estimators import parse_model_json
 from gxkeras.model_io import check_h5mlm, load_estimator
+from repo_paths import ROOT, SCRIPTS, TEST_DATA
 
-SCRIPTS = Path(__file__).resolve().parents[1]
-ROOT = SCRIPTS.parent
-TEST_DATA = ROOT / "test-data"
 sys.path.insert(0, str(ROOT / "harness"))
 import hostile_models as hostile  # noqa: E402
 

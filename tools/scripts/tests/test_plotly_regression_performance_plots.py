@@ -3,7 +3,6 @@ import json
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,9 +10,8 @@ from sklearn.metrics import mean_squared_error, r2_score
 
 import plotly_regression_performance_plots as tool
 from gxkeras.errors import ToolInputError
+from repo_paths import SCRIPTS, TEST_DATA
 
-SCRIPTS = Path(__file__).resolve().parents[1]
-TEST_DATA = SCRIPTS.parent / "test-data"
 TRUE = [0.10, 0.25, 0.40, 0.55, 0.60, 0.72, 0.85, 0.90]
 PREDICTED = [0.12, 0.20, 0.43, 0.50, 0.66, 0.70, 0.80, 0.95]
 

@@ -1,15 +1,14 @@
 """sklearn_to_categorical: one-hot rows equal to Keras' to_categorical, the old form's parameters, errors."""
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 import sklearn_to_categorical as tool
 from gxkeras.errors import ToolInputError
+from repo_paths import SCRIPTS
 
-SCRIPTS = Path(__file__).resolve().parents[1]
 
 
 def run(write_inputs, tmp_path, infile, header0, num_classes=None):
