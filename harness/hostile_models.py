@@ -145,9 +145,9 @@ def main(folder):
     lookup_model(folder / "hostile_lookup.h5mlm", "/etc/passwd")
     lookup_json(folder / "hostile_lookup.json", "/etc/passwd")
     graph_model(folder / "hostile_graph.h5mlm", reduce_call("sklearn.tree._export", "export_graphviz", None,
-                                                            "/tmp/hostile_graphviz.dot"))
+                                                            "/tmp/hostile_graphviz.dot"))  # noqa: S108 (the canary: a path outside the job)
     attributes_model(folder / "hostile_attributes.h5mlm", {"classes_": np.array([0]), "predict_proba": np.arange(3)})
-    callback_model(folder / "hostile_callback.h5mlm", "CSVLogger", "/tmp/hostile_callback.csv")
+    callback_model(folder / "hostile_callback.h5mlm", "CSVLogger", "/tmp/hostile_callback.csv")  # noqa: S108
     flatten_model(folder / "hostile_flatten.h5mlm")
     deep_model(folder / "hostile_deep.h5mlm")
     deep_json(folder / "hostile_deep.json")

@@ -16,7 +16,7 @@ cd "$WORK"
 run() {  # run SCRIPT INPUTS_JSON ARGS...
   local script=$1; printf '%s\n' "$2" > "$script.inputs.json"; shift 2
   echo "[$(date +%T)] $script"
-  "$PY" "$ROOT/scripts/$script.py" --inputs "$script.inputs.json" "$@"
+  "$PY" "$ROOT/tools/scripts/$script.py" --inputs "$script.inputs.json" "$@"
 }
 zcat "$DATA/reviews_train.tsv.gz" > reviews.tsv
 head -n 20000 reviews.tsv > train.tsv

@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))  # the tools' package gxkeras
+sys.path.insert(0, str(ROOT / "tools" / "scripts"))  # the tools' package gxkeras
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "imdb"
 VARIANTS = ("base", "clipnorm", "mask_zero", "hard_sigmoid", "full", "epochs3", "batch64", "epochs4_best")
 

@@ -29,7 +29,7 @@ def test_listing_of_a_tool_with_a_conditional_and_argument_names():
 
 def listing(*rows, version="1", outputs=None):
     return {"id": "t", "version": version, "outputs": outputs or {"out": "txt"},
-            "params": [dict(zip(("path", "type", "when", "options"), row)) for row in rows]}
+            "params": [dict(zip(("path", "type", "when", "options"), row, strict=False)) for row in rows]}
 
 
 def test_report_classifies_same_moved_missing_values_and_extras():

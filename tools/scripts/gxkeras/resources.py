@@ -144,7 +144,7 @@ def _spatial(sizes, window, strides, padding, dilation=1):
     if None in window or None in strides or None in dilation:
         return None
     out = []
-    for size, k, s, d in zip(sizes, window, strides, dilation):
+    for size, k, s, d in zip(sizes, window, strides, dilation, strict=False):
         if size is None:
             out.append(None)
         elif padding == "same":

@@ -44,7 +44,7 @@ def test_pages_work_offline_and_hold_the_values(write_inputs, tmp_path):
     inputs = write_inputs({"infile_input": str(TEST_DATA / "regression_true.tsv"),
                            "infile_output": str(TEST_DATA / "regression_predicted.tsv")})
     argv = ["--inputs", inputs]
-    for flag, path in zip(tool.OUTPUT_FLAGS, paths):
+    for flag, path in zip(tool.OUTPUT_FLAGS, paths, strict=True):
         argv += [flag, str(path)]
     tool.main(argv)
     pages = [path.read_text() for path in paths]
@@ -66,7 +66,7 @@ def test_length_mismatch_one_error_line(write_inputs, tmp_path):
     inputs = write_inputs({"infile_input": str(TEST_DATA / "regression_y.tsv"),
                            "infile_output": str(TEST_DATA / "regression_predicted.tsv")})
     argv = [str(SCRIPTS / "plotly_regression_performance_plots.py"), "--inputs", inputs]
-    for flag, path in zip(tool.OUTPUT_FLAGS, paths):
+    for flag, path in zip(tool.OUTPUT_FLAGS, paths, strict=True):
         argv += [flag, str(path)]
     result = subprocess.run([sys.executable, *argv], capture_output=True, text=True,
                             env={"PYTHONPATH": str(SCRIPTS)})

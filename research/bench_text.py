@@ -1,6 +1,6 @@
 """Exactness and speed of keras_text_to_sequences on the 25,000 raw IMDB training reviews (issue #15).
 
-    .venv-tools/bin/python harness/bench_text.py [--data ../shared/data/imdb] [--repeats 3]
+    .venv-tools/bin/python research/bench_text.py [--data ../shared/data/imdb] [--repeats 3]
 
 1. Exactness: the tool, run as Galaxy runs it (inputs JSON -> script -> files), in apply mode with the
    Keras IMDB word index and the IMDB settings (A-Z lower-casing, num_words 10000, skip_top 50, maxlen
@@ -27,7 +27,7 @@ import time
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "scripts"))
+sys.path.insert(0, os.path.join(ROOT, "tools", "scripts"))
 
 from gxkeras import text  # noqa: E402
 
@@ -51,12 +51,12 @@ def exactness(data, workdir):
     with open(inputs, "w") as handle:
         json.dump(params, handle)
     start = time.perf_counter()
-    subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "keras_text_to_sequences.py"),
+    subprocess.run([sys.executable, os.path.join(ROOT, "tools", "scripts", "keras_text_to_sequences.py"),
                     "--inputs", inputs, "--outdir", workdir], check=True)
     seconds = time.perf_counter() - start
     with gzip.open(os.path.join(data, "X_train.tsv.gz"), "rt") as expected, open(os.path.join(workdir, "X.tsv")) as got:
         expected_rows, got_rows = expected.read().splitlines(), got.read().splitlines()
-    identical = sum(a == b for a, b in zip(expected_rows, got_rows))
+    identical = sum(a == b for a, b in zip(expected_rows, got_rows, strict=False))  # lengths compared below
     with gzip.open(os.path.join(data, "y_train.tsv.gz"), "rt") as expected, open(os.path.join(workdir, "y.tsv")) as got:
         labels_identical = expected.read() == got.read()
     if len(expected_rows) != len(got_rows):
@@ -98,7 +98,8 @@ def speed(texts, repeats):
             result = function(texts, settings)
             times[name].append(time.perf_counter() - start)
             cpu[name].append(time.process_time() - start_cpu)  # all threads: TensorFlow uses several
-            assert result.shape == (len(texts), 500), result.shape
+            if result.shape != (len(texts), 500):
+                raise RuntimeError(f"{name} gave shape {result.shape}, expected ({len(texts)}, 500)")
     return times, cpu
 
 

@@ -1,6 +1,6 @@
 """What does gxkeras.sparse_updates cost? Time the tutorial model's training step with and without it.
 
-    .venv-tools/bin/python harness/sparse_update_cost.py [--rounds 30] [--data DIR]
+    .venv-tools/bin/python research/sparse_update_cost.py [--rounds 30] [--data DIR]
 
 Three copies of the tutorial's model (Embedding(10000, 32) -> LSTM(100) -> Dense(1, sigmoid), Adam 0.001)
 train on the same real batches of 128 reviews, in turns, so that the load of a shared machine hits all
@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT / "tools" / "scripts"))
 sys.path.insert(0, str(ROOT / "harness"))
 
 from seed_study import DEFAULT_DATA, read_matrix  # noqa: E402  (the same data and reader as the seed study)
@@ -86,7 +86,7 @@ def main(argv=None):
     for name, fix in fixes.items():
         variable = keras.Variable(model.layers[0].embeddings.numpy())
         optimizer = fix(keras.optimizers.Adam())
-        step = tf.function(lambda grad: optimizer.apply([grad], [variable]))
+        step = tf.function(lambda grad, optimizer=optimizer, variable=variable: optimizer.apply([grad], [variable]))
         step(gradient)
         start = time.perf_counter()
         for _ in range(50):
