@@ -224,7 +224,7 @@ def test_regressor_has_no_classes(tmp_path):
                                                       r"KerasGRegressor"),
     (lambda p: p.update(metrics=["mae", "os.system"]), r"are not among the form's metrics"),
     (lambda p: p.update(epochs=-1), r"epochs must be a positive integer"),
-    (lambda p: p.update(seed=-5), r"random_seed must be an integer from 0 to 4294967295"),
+    (lambda p: p.update(seed=-5), r"random seed must be an integer from 0 to 4294967295"),
     (lambda p: p.update(callbacks=[{"callback_selection": {"callback_type": "EarlyStopping",
                                                            "monitor": "../x"}}]), r"monitor must be a metric name"),
 ])
