@@ -29,6 +29,8 @@ from gxkeras.tabular import iter_tabular, read_tabular
 
 SCRIPTS = Path(__file__).resolve().parents[1]
 ROOT = SCRIPTS.parent
+sys.path.insert(0, str(ROOT / "harness"))
+from hostile_models import reduce_call  # noqa: E402
 TEST_DATA = ROOT / "test-data"
 X_LABEL = "Training samples dataset"
 
@@ -189,10 +191,6 @@ def rewrite_keras_entry(tmp_path, change, source="imdb_trained.h5mlm"):
             del entry[key]
             entry[key] = value.encode("utf-8")
     return str(path)
-
-
-def reduce_call(module, name, *args):
-    return {"-object-": {"-reduce-": {"--func-": {"-global-": [module, name]}, "-args-": {"-tuple-": list(args)}}}}
 
 
 def lambda_layer(params):
