@@ -28,6 +28,9 @@ from gxkeras.model_io import check_h5mlm, load_estimator
 from gxkeras.tabular import iter_tabular, read_tabular
 from repo_paths import ROOT, SCRIPTS, TEST_DATA
 
+sys.path.insert(0, str(ROOT / "harness"))
+from hostile_models import reduce_call  # noqa: E402
+
 X_LABEL = "Training samples dataset"
 
 
@@ -187,10 +190,6 @@ def rewrite_keras_entry(tmp_path, change, source="imdb_trained.h5mlm"):
             del entry[key]
             entry[key] = value.encode("utf-8")
     return str(path)
-
-
-def reduce_call(module, name, *args):
-    return {"-object-": {"-reduce-": {"--func-": {"-global-": [module, name]}, "-args-": {"-tuple-": list(args)}}}}
 
 
 def lambda_layer(params):
