@@ -59,7 +59,7 @@ def main():
     with gzip.open(os.path.join(args.data, "imdb_word_index.json.gz"), "rt") as handle:
         index = json.load(handle)
     settings = text.Settings(lower="ascii")
-    words = set().union(*text.tokenize([reviews[row].split("\t", 1)[1] for row in rows], settings))
+    words = set(text.tokenize([reviews[row].split("\t", 1)[1] for row in rows], settings).words)
     subset = {word: rank for word, rank in index.items() if word in words}
     with open(os.path.join(out, "imdb_text_word_index.json"), "w") as handle:
         json.dump(subset, handle, sort_keys=True)

@@ -16,15 +16,15 @@ sequences. This module reimplements the documented behaviour in plain Python:
   end ("post").
 
 Speed matters (25,000 reviews, 6 million tokens): the per-token work is C code (``str.translate``,
-``str.split``, ``dict.get`` through ``map``), and each word's final integer is computed once per
-vocabulary entry, not once per occurrence.
+``str.split``, pandas' ``factorize`` hashing each token once, numpy for counts and placement), and each
+word's final integer is computed once per distinct word, not once per occurrence.
 """
 import string
-from collections import Counter
 from dataclasses import dataclass
 from itertools import chain, repeat
 
 import numpy as np
+import pandas as pd
 
 from gxkeras.errors import ToolInputError
 
@@ -92,17 +92,39 @@ def _separator_table(filters):
     return str.maketrans(dict.fromkeys(filters + ALWAYS_SEPARATORS, " "))
 
 
+@dataclass(frozen=True)
+class Tokens:
+    """The tokens of many texts, factorized: each distinct word is hashed once, not once per use.
+
+    ``codes``: one code per token, all texts one after the other; ``words``: the distinct words in order
+    of first appearance (``words[code]``); ``counts``: the number of tokens of each text.
+    """
+    codes: np.ndarray
+    words: np.ndarray
+    counts: np.ndarray
+
+
 def tokenize(texts, settings):
-    """One list of words per text (Keras' text_to_word_sequence with split=" ")."""
+    """:class:`Tokens` of the texts (Keras' text_to_word_sequence with split=" ")."""
     table = _separator_table(settings.filters)
     lower = {"unicode": str.lower, "ascii": lambda text: text.translate(_ASCII_LOWER), "none": str}[settings.lower]
-    return [list(filter(None, lower(text).translate(table).split(" "))) for text in texts]
+    lists = [list(filter(None, lower(text).translate(table).split(" "))) for text in texts]
+    counts = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+    flat = np.empty(int(counts.sum()), dtype=object)
+    flat[:] = list(chain.from_iterable(lists))
+    codes, words = pd.factorize(flat)  # C hashing; codes number the words in order of first appearance
+    return Tokens(codes, np.asarray(words, dtype=object), counts)
 
 
-def fit_vocabulary(token_lists):
+def fit_vocabulary(tokens):
     """``[(word, count), ...]`` in rank order: count descending, ties by first appearance (Tokenizer)."""
-    counts = Counter(chain.from_iterable(token_lists))  # a dict: insertion order = first appearance
-    return sorted(counts.items(), key=lambda item: item[1], reverse=True)
+    counts = np.bincount(tokens.codes, minlength=len(tokens.words))
+    order = np.argsort(-counts, kind="stable")
+    return list(zip(tokens.words[order].tolist(), counts[order].tolist()))
+
+
+# Marks a word that encodes to nothing (dropped) in the flat integer array encode() builds.
+_DROPPED = -1
 
 
 def word_values(ranks, settings):
@@ -117,27 +139,42 @@ def _limit(value, settings):
     return value
 
 
-def encode(token_lists, ranks, settings):
-    """A ``(len(token_lists), maxlen)`` int32 array of word indices, padded/truncated as set."""
+def encode(tokens, ranks, settings):
+    """A ``(number of texts, maxlen)`` int32 array of word indices, padded/truncated as set.
+
+    Each distinct word is looked up once; numpy then gives every token its value and places it in its
+    row and column (no per-token Python work after tokenizing).
+    """
     values = word_values(ranks, settings)
     unknown = settings.oov_char if settings.unknown_words == "oov" else None
+    per_word = [values.get(word, unknown) for word in tokens.words.tolist()]  # once per distinct word
+    per_word = np.array([_DROPPED if value is None else value for value in per_word], dtype=np.int64)
+    flat = per_word[tokens.codes]
+    n_rows = len(tokens.counts)
+    rows = np.repeat(np.arange(n_rows), tokens.counts)
+    kept = flat != _DROPPED
+    flat, rows = flat[kept], rows[kept]
     start = None if settings.start_char is None else _limit(settings.start_char, settings)
-    start = [] if start is None else [start]
-    sequences = [start + list(filter(None, map(values.get, tokens, repeat(unknown)))) for tokens in token_lists]
-    return pad(sequences, settings.maxlen, settings.padding, settings.truncating)
+    if start is not None:  # one start marker before each text's first value
+        firsts = np.searchsorted(rows, np.arange(n_rows))
+        flat = np.insert(flat, firsts, start)
+        rows = np.insert(rows, firsts, np.arange(n_rows))
+    return _place(flat, rows, n_rows, settings)
 
 
-def pad(sequences, maxlen, padding="pre", truncating="pre"):
-    """keras.utils.pad_sequences with value 0, for lists of ints."""
-    out = np.zeros((len(sequences), maxlen), dtype=np.int32)
-    for row, sequence in enumerate(sequences):
-        kept = sequence[-maxlen:] if truncating == "pre" else sequence[:maxlen]
-        if not kept:
-            continue
-        if padding == "pre":
-            out[row, maxlen - len(kept):] = kept
-        else:
-            out[row, :len(kept)] = kept
+def _place(flat, rows, n_rows, settings):
+    """pad_sequences on a flat array of values and their row numbers (rows ascending)."""
+    maxlen = settings.maxlen
+    lengths = np.bincount(rows, minlength=n_rows)
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    position = np.arange(len(flat)) - offsets[rows]  # index of each value within its sequence
+    first_kept = np.maximum(lengths - maxlen, 0) if settings.truncating == "pre" else np.zeros_like(lengths)
+    column = position - first_kept[rows]
+    keep = (column >= 0) & (column < maxlen)
+    if settings.padding == "pre":
+        column = column + (maxlen - np.minimum(lengths, maxlen))[rows]
+    out = np.zeros((n_rows, maxlen), dtype=np.int32)
+    out[rows[keep], column[keep]] = flat[keep]
     return out
 
 
