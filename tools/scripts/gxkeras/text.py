@@ -21,7 +21,7 @@ word's final integer is computed once per distinct word, not once per occurrence
 """
 import string
 from dataclasses import dataclass
-from itertools import chain, repeat
+from itertools import chain
 
 import numpy as np
 import pandas as pd
@@ -120,7 +120,7 @@ def fit_vocabulary(tokens):
     """``[(word, count), ...]`` in rank order: count descending, ties by first appearance (Tokenizer)."""
     counts = np.bincount(tokens.codes, minlength=len(tokens.words))
     order = np.argsort(-counts, kind="stable")
-    return list(zip(tokens.words[order].tolist(), counts[order].tolist()))
+    return list(zip(tokens.words[order].tolist(), counts[order].tolist(), strict=True))
 
 
 # Marks a word that encodes to nothing (dropped) in the flat integer array encode() builds.
