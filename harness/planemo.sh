@@ -95,16 +95,22 @@ case "${1:-}" in
       --test_output_xunit "$OUT/tools.xunit.xml" "${targets[@]}" || rc=$?
     report tools || rc=${rc/#0/1}
     exit "$rc" ;;
-  test-workflows)
+  test-workflows)  # [WORKFLOW.ga ...] (default: every workflows/*.ga) [planemo args]
     shift
     galaxy_args
     [ -n "${GALAXY_URL:-}" ] || engine+=(--extra_tools tools/)
+    workflows=() planemo_args=()
+    for arg in "$@"; do
+      if [[ $arg == *.ga ]]; then workflows+=("$arg"); else planemo_args+=("$arg"); fi
+    done
+    [ ${#workflows[@]} -gt 0 ] || workflows=(workflows/*.ga)
     rc=0
     timeout "${PLANEMO_TIMEOUT:-2400}" "$PLANEMO" test "${engine[@]}" \
-      --test_output "$OUT/workflows.html" --test_output_json "$OUT/workflows.json" "$@" workflows/*.ga || rc=$?
+      --test_output "$OUT/workflows.html" --test_output_json "$OUT/workflows.json" \
+      ${planemo_args[@]+"${planemo_args[@]}"} "${workflows[@]}" || rc=$?
     report workflows || rc=${rc/#0/1}
     if [ -n "${GALAXY_URL:-}" ]; then
-      .venv-galaxy/bin/python harness/check_workflow_state.py "$GALAXY_URL" "$GALAXY_ADMIN_KEY" workflows/*.ga || rc=1
+      .venv-galaxy/bin/python harness/check_workflow_state.py "$GALAXY_URL" "$GALAXY_ADMIN_KEY" "${workflows[@]}" || rc=1
     else
       echo "workflow state check: needs a running Galaxy (make workflow-test or make test run it)"
     fi

@@ -19,7 +19,7 @@ bash harness/pulsar.sh start "$RUN"
 # cleanup_job=never: Galaxy would otherwise tell Pulsar to delete each job's staging folder when it
 # finishes, and the check below reads them.
 GALAXY_CONFIG_OVERRIDE_CLEANUP_JOB=never JOB_CONF="$ROOT/env/job_conf_pulsar.yml" TEST_OUT="$RUN" \
-  bash harness/planemo.sh test-workflows
+  bash harness/planemo.sh test-workflows workflows/imdb_rnn.ga
 .venv-galaxy/bin/python harness/check_pulsar_jobs.py --staging "$RUN/staging" --log "$RUN/pulsar.log" \
   --job-conf env/job_conf_pulsar.yml --workflow workflows/imdb_rnn.ga --tools tools
 echo "make test-pulsar: green in $((SECONDS - start)) s (after environments)"
