@@ -29,6 +29,8 @@ test: envs
 
 unit-test:
 	.venv-tools/bin/python -m pytest
+	# The migration tools read tool XML with Galaxy's own parser: their tests need the Galaxy environment.
+	.venv-galaxy/bin/python -m pytest -q -p no:cacheprovider harness/tests/test_migration_tools.py
 
 lint: ruff workflow-source
 	timeout 300 $(PLANEMO) lint --fail_level warn tools/
