@@ -82,7 +82,7 @@ bench: envs
 # Issue #14: the IMDB workflow test with every tool job on a Pulsar server (127.0.0.1, own staging
 # directory, file transfer: nothing shared with Galaxy but HTTP), checked from Pulsar's staging
 # directory and log; Pulsar and Galaxy are stopped at the end, also on failure. Builds .venv-pulsar
-# first (only this target needs it). Not part of `make test`: CI runs it as its own step (.ci/run).
+# first (only this target needs it). Not part of `make test`, and for now not of CI either (see .ci/run).
 .PHONY: test-pulsar
 test-pulsar:
 	bash harness/envs.sh --pulsar
