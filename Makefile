@@ -20,11 +20,16 @@ GALAXY_STAGES := galaxy-test workflow-test test-ui
 envs:
 	bash harness/envs.sh
 
-# Galaxy boots in the background while the unit tests and lint run; the Galaxy stages then wait for it.
-# It is stopped at the end, also when a stage fails or on ctrl-C.
+# Galaxy boots in the background while the unit tests and lint run; all stages run at once (make -j),
+# the Galaxy stages waiting for Galaxy, then sharing it: the tool tests several at a time
+# (TOOL_TEST_PARALLEL, harness/test_tools.py), the workflow and browser tests beside them. Their jobs
+# mostly wait (start-up, uploads, metadata), so running them side by side keeps both cores busy
+# (timings: docs/performance.md). --output-sync prints each stage's output in one piece when it ends.
+# Galaxy is stopped at the end, also when a stage fails or on ctrl-C.
 test: envs
 	@start=$$SECONDS; \
-	bash harness/planemo.sh with-galaxy $(MAKE) --no-print-directory unit-test lint $(GALAXY_STAGES); \
+	bash harness/planemo.sh with-galaxy $(MAKE) --no-print-directory -j --output-sync=target \
+	  unit-test lint $(GALAXY_STAGES); \
 	echo "make test: all green in $$((SECONDS - start)) s (after environments)"
 
 unit-test:
@@ -49,9 +54,9 @@ workflow-source:
 workflows:
 	bash harness/workflows.sh generate
 
-# The Galaxy stages alone, sharing one Galaxy.
+# The Galaxy stages alone, sharing one Galaxy, side by side as in `make test`.
 galaxy-stages: envs
-	bash harness/planemo.sh with-galaxy $(MAKE) --no-print-directory $(GALAXY_STAGES)
+	bash harness/planemo.sh with-galaxy $(MAKE) --no-print-directory -j --output-sync=target $(GALAXY_STAGES)
 
 galaxy-test:
 	bash harness/planemo.sh test-tools

@@ -1,0 +1,102 @@
+"""Run the Galaxy tests of our tools against a running Galaxy, several tests at a time.
+
+`planemo test --engine external_galaxy` runs one test after the other; each test mostly waits (upload
+jobs, the tool job's start-up, metadata), so on a 2-core machine the tests left the CPU half idle and
+took 26 minutes. Galaxy's own tool test runner (galaxy.tool_util.verify.script, `galaxy-tool-test`,
+the one planemo calls per test) has a thread pool: here it runs PARALLEL tests at once against the one
+Galaxy, each in a history of its own, and writes the same JSON report as planemo (read by
+harness/summarize_tests.py and `planemo test_reports`); its log, with each failure's traceback, goes
+beside it (REPORT.log).
+
+A test that fails before Galaxy gave it a job (an upload that failed, a tool that is not loaded) would
+leave no entry in that report; such tests are added as `error` with the exception, so that a test that
+never ran cannot look green.
+
+usage: test_tools.py GALAXY_URL ADMIN_KEY REPORT.json PARALLEL TOOL.xml...
+"""
+import json
+import logging
+import sys
+import xml.etree.ElementTree as ET
+
+from galaxy.tool_util.verify.interactor import GalaxyInteractorApi
+from galaxy.tool_util.verify.script import (  # pinned with Galaxy in env/galaxy-requirements.txt
+    _test_id_for_reference,
+    build_case_references,
+    Results,
+    test_tools,
+)
+
+
+def tool_ids(xml_paths: list[str]) -> set[str]:
+    """The ids of the tools whose XML files are given (macro files have no id and are skipped)."""
+    ids = set()
+    for path in xml_paths:
+        root = ET.parse(path).getroot()  # noqa: S314 (the repository's own tool XML)
+        if root.tag == "tool":
+            ids.add(root.get("id"))
+    return ids
+
+
+def add_unrecorded(results: Results, references) -> None:
+    """Record every test that ended without a report entry as an error carrying its exception."""
+    recorded = {test["id"] for test in results.test_results}
+    for reference in references:
+        test_id = _test_id_for_reference(reference)  # the id the runner gives the test's report entry
+        if test_id in recorded:
+            continue
+        problems = [str(e.exception) for e in results.test_exceptions
+                    if e.tool_id == reference.tool_id and not e.was_recorded]
+        results.register_result({"id": test_id, "has_data": True, "data": {
+            "status": "error", "tool_id": reference.tool_id, "test_index": reference.test_index,
+            "problem_log": "\n".join(problems) or "the test ended without a result"}})
+
+
+class ShortFailures(logging.Formatter):
+    """On the console, a failed test is its exception's message, not the runner's full traceback.
+
+    The message holds what failed (the output that differed, the job's stderr); the traceback through
+    requests and urllib3 would bury it, 53 times over when Galaxy itself went away. The log file beside
+    the report keeps the tracebacks.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = f"{self.formatTime(record)} {record.levelname} - {record.getMessage()}"
+        error = record.exc_info[1] if record.exc_info else None
+        return f"{line}: {type(error).__name__}: {error}" if error is not None else line
+
+
+def test_logger(log_file: str) -> logging.Logger:
+    """The runner's logger: everything, with tracebacks, in LOG_FILE; short lines on the console."""
+    log = logging.getLogger("tool-tests")
+    log.setLevel(logging.INFO)
+    full = logging.FileHandler(log_file, mode="w")
+    full.setFormatter(logging.Formatter("%(asctime)s %(levelname)s - %(message)s"))
+    console = logging.StreamHandler()
+    console.setFormatter(ShortFailures())
+    log.addHandler(full)
+    log.addHandler(console)
+    return log
+
+
+def main(galaxy_url: str, admin_key: str, report: str, parallel: str, *xml_paths: str) -> int:
+    ids = tool_ids(list(xml_paths))
+    log = test_logger(report.removesuffix(".json") + ".log")
+    interactor = GalaxyInteractorApi(galaxy_url=galaxy_url, master_api_key=admin_key, api_key=None,
+                                     keep_outputs_dir=None)
+    references = build_case_references(interactor, test_filters=[lambda ref: ref.tool_id not in ids], log=log)
+    missing = ids - {ref.tool_id for ref in references}
+    if missing:
+        print(f"tool tests: Galaxy lists no tests for {sorted(missing)} (tool not loaded?)")
+        return 1
+    results = Results("Galaxy tool tests", report, galaxy_url=galaxy_url)
+    test_tools(interactor, references, results, log=log, parallel_tests=int(parallel),
+               history_per_test_case=True, verify_kwds={"quiet": True})
+    add_unrecorded(results, references)
+    results.write()
+    with open(report) as handle:
+        return 0 if json.load(handle)["tests"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:]))
