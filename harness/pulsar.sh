@@ -5,7 +5,8 @@
 # staging directory, standing in for a remote compute node: env/pulsar_server.ini and env/pulsar_app.yml,
 # plus the paths below. RUN_DIR gets staging/ (one folder per job), persistence/, pulsar.log (Pulsar's
 # log and gunicorn's access log: every file Galaxy transfers is a request there) and pulsar.pid.
-# start returns once Pulsar answers; stop ends it (SIGTERM, then SIGKILL after 20 s).
+# start returns once Pulsar answers (on a restart, after marking the jobs the dead server left running
+# as lost: harness/pulsar_lost_jobs.py); stop ends it (SIGTERM, then SIGKILL after 20 s).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PORT=$(sed -n 's/^port *= *//p' "$ROOT/env/pulsar_server.ini")
@@ -18,6 +19,9 @@ case "$cmd" in
     if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
       echo "pulsar.sh: port $PORT is already in use (another Pulsar?): stop it first" >&2; exit 1
     fi
+    # A Pulsar killed mid-job (this is a restart) leaves jobs that would answer `running` for ever: mark
+    # them lost, so that Galaxy fails them with a message instead of polling for ever (docs/admin.md).
+    "$ROOT/.venv-pulsar/bin/python" "$ROOT/harness/pulsar_lost_jobs.py" "$RUN/staging"
     # cwd RUN: Pulsar looks for its default tool dependency folder ("dependencies") there; XDG_RUNTIME_DIR
     # RUN: gunicorn puts its control socket there instead of ~/.gunicorn (shared by every gunicorn).
     (cd "$RUN" &&
