@@ -87,7 +87,8 @@ bench: envs
 # Issue #14: the IMDB workflow test with every tool job on a Pulsar server (127.0.0.1, own staging
 # directory, file transfer: nothing shared with Galaxy but HTTP), checked from Pulsar's staging
 # directory and log; Pulsar and Galaxy are stopped at the end, also on failure. Builds .venv-pulsar
-# first (only this target needs it). Not part of `make test`, and for now not of CI either (see .ci/run).
+# first (only this target needs it). Not part of `make test` (it needs a Galaxy with another job configuration);
+# CI runs it after `make test` (.ci/run).
 .PHONY: test-pulsar
 test-pulsar:
 	bash harness/envs.sh --pulsar
