@@ -2,7 +2,8 @@
 # harness/planemo.sh test-tools [TOOL.xml ...] | test-workflows | serve | with-galaxy CMD... | wait-galaxy
 #                    [extra planemo args]
 #
-# test-tools      tests every tool in tools/, or only the tool XMLs named.
+# test-tools      tests every tool in tools/, or only the tool XMLs named, TOOL_TEST_PARALLEL tests at a
+#                 time (default 4; harness/test_tools.py, Galaxy's own tool test runner).
 # test-workflows  tests every workflows/*.ga (tests in workflows/NAME-tests.yml) and checks that Galaxy
 #                 loads each one without upgrade messages (harness/check_workflow_state.py).
 # serve           a Galaxy with the tools on PORT (default 9090), until ctrl-C.
@@ -13,8 +14,8 @@
 # wait-galaxy     blocks until the Galaxy at GALAXY_URL answers and lists every tool in tools/.
 #
 # When GALAXY_URL is set, test-tools and test-workflows (and harness/ui_test.sh) wait for that Galaxy and
-# test against it (planemo's external_galaxy engine); otherwise each call starts its own Galaxy
-# (planemo picks a free port, so several may run at once) and stops it at the end: the quick way to
+# test against it (test-workflows through planemo's external_galaxy engine); otherwise each call starts
+# its own Galaxy (on a free port, so several may run at once) and stops it at the end: the quick way to
 # test one tool, e.g. `bash harness/planemo.sh test-tools tools/keras_model_config.xml`.
 #
 # The Galaxy is a real local one (galaxy 26.1.1 from PyPI, started through the shim in .galaxy-root)
