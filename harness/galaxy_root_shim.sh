@@ -26,7 +26,7 @@ gravity["virtualenv"] = "$GXV"               # else gravity looks for /bin/gunic
 # One celery worker (planemo's default set-up, with its SQLite broker): every upload (each tool test
 # input) runs inside it, metadata included, instead of a __DATA_FETCH__ job that starts two new Python
 # processes importing Galaxy (about 10 CPU seconds each). Tool jobs still set their metadata in a
-# process of their own: `metadata_strategy: directory_celery` stalled here (the job runner waits for the
+# process of their own: metadata_strategy "directory_celery" stalled here (the job runner waits for the
 # task while SQLite serialises the writers). Beat (periodic clean-ups) is not needed here.
 gravity.setdefault("celery", {}).update({"enable": True, "enable_beat": False, "concurrency": 2, "loglevel": "INFO"})
 galaxy = config.setdefault("galaxy", {})
