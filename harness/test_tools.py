@@ -66,7 +66,7 @@ class ShortFailures(logging.Formatter):
         return f"{line}: {type(error).__name__}: {error}" if error is not None else line
 
 
-def test_logger(log_file: str) -> logging.Logger:
+def runner_logger(log_file: str) -> logging.Logger:
     """The runner's logger: everything, with tracebacks, in LOG_FILE; short lines on the console."""
     log = logging.getLogger("tool-tests")
     log.setLevel(logging.INFO)
@@ -81,7 +81,7 @@ def test_logger(log_file: str) -> logging.Logger:
 
 def main(galaxy_url: str, admin_key: str, report: str, parallel: str, *xml_paths: str) -> int:
     ids = tool_ids(list(xml_paths))
-    log = test_logger(report.removesuffix(".json") + ".log")
+    log = runner_logger(report.removesuffix(".json") + ".log")
     interactor = GalaxyInteractorApi(galaxy_url=galaxy_url, master_api_key=admin_key, api_key=None,
                                      keep_outputs_dir=None)
     references = build_case_references(interactor, test_filters=[lambda ref: ref.tool_id not in ids], log=log)
