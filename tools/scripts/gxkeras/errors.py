@@ -14,6 +14,16 @@ class ToolInputError(Exception):
     """Input the user can fix: the message is shown to them as it is."""
 
 
+def first_line(error: BaseException, limit: int = 300) -> str:
+    """The first line of ``error``'s message (at most ``limit`` characters), or its type's name if empty.
+
+    For quoting a library's error inside a :class:`ToolInputError`: Keras and h5py messages often run
+    over many lines (a dump of the config or the layer's call), and the user must get one line.
+    """
+    text = str(error).strip()
+    return text.splitlines()[0][:limit] if text else type(error).__name__
+
+
 def run_tool(main: Callable[[Sequence[str] | None], object], argv: Sequence[str] | None = None,
              outputs: Iterable[str | None] = ()) -> None:
     """Run ``main(argv)``; on :class:`ToolInputError` print one line, drop ``outputs``, exit 1.
@@ -34,7 +44,7 @@ def run_tool(main: Callable[[Sequence[str] | None], object], argv: Sequence[str]
         raise
 
 
-def _remove(paths):
+def _remove(paths: Iterable[str | None]) -> None:
     for path in paths:
         try:
             if path and os.path.exists(path):

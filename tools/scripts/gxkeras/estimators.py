@@ -13,7 +13,7 @@ import re
 
 from gxkeras import forms
 from gxkeras.allowlist import check_model_config, model_type as model_json_type, safe_mode
-from gxkeras.errors import ToolInputError
+from gxkeras.errors import ToolInputError, first_line
 from gxkeras.resources import check_parameters, config_parameters
 from gxkeras.safe_json import loads
 from gxkeras.values import check_seed
@@ -217,8 +217,7 @@ def build_model(config, kind, label):
         with safe_mode():
             return model_class.from_config(config)
     except KERAS_BUILD_ERRORS as error:
-        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise ToolInputError(f"{label}: Keras cannot build this model: {message[:300]}") from None
+        raise ToolInputError(f"{label}: Keras cannot build this model: {first_line(error)}") from None
 
 
 def _build_check(model, label):

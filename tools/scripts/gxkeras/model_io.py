@@ -25,7 +25,7 @@ from collections import Counter
 import h5py
 import numpy as np
 
-from gxkeras.errors import ToolInputError
+from gxkeras.errors import ToolInputError, first_line
 from gxkeras.estimators import (
     build_model, check_stored_params, is_classifier, make_estimator, output_layer,
 )
@@ -228,8 +228,7 @@ def load_legacy_weights(group, model, what):
     try:
         legacy_h5_format.load_weights_from_hdf5_group(group, model)
     except (ValueError, KeyError, TypeError, IndexError) as error:
-        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise ToolInputError(f"{what}: the weights do not fit the model: {message[:300]}") from None
+        raise ToolInputError(f"{what}: the weights do not fit the model: {first_line(error)}") from None
 
 
 def set_attributes(estimator, attributes, what):
