@@ -63,14 +63,23 @@ def _replace_yield(element: Element, body: list[Element]) -> list[Element]:
 
 
 @functools.lru_cache(maxsize=None)
+def document(name: str) -> tuple[Element, dict[str, str]]:
+    """``tools/<name>.xml`` (the ``<tool>`` element) with all macros expanded, and the tool's tokens.
+
+    Tokens (``@TOOL_VERSION@``) are left as written: the caller substitutes those it needs.
+    """
+    root = ElementTree.parse(TOOLS / f"{name}.xml").getroot()  # noqa: S314 (our own tool XML, not user data)
+    macros, tokens = _macros(root, TOOLS)
+    return _expand(root, macros), tokens
+
+
 def tool(name: str) -> tuple[Element, dict[str, str]]:
     """The ``<inputs>`` of ``tools/<name>.xml`` with all macros expanded, and the tool's tokens."""
-    root = ElementTree.parse(TOOLS / f"{name}.xml").getroot()  # noqa: S314 (our own tool XML, not user data)
+    root, tokens = document(name)
     inputs = root.find("inputs")
     if inputs is None:
         raise ValueError(f"tools/{name}.xml has no <inputs>")
-    macros, tokens = _macros(root, TOOLS)
-    return _expand(inputs, macros), tokens
+    return inputs, tokens
 
 
 def param_name(param: Element) -> str:
