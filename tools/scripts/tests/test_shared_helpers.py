@@ -18,6 +18,11 @@ from gxkeras.galaxy_inputs import GALAXY_KEYS, flatten_sections, without_galaxy_
     (ValueError("\n  leading blank lines\nsecond"), "leading blank lines"),
     (ValueError(""), "ValueError"),
     (IndexError("   \n "), "IndexError"),
+    (ValueError("\x1b[1mDense\x1b[0m: units must be positive  \nmore"), "Dense: units must be positive"),
+    (ValueError("Exception encountered when calling LSTM.call().\n\n\x1b[1mInput 0 is incompatible\x1b[0m\n"
+                "Arguments received by LSTM.call():"),
+     "Exception encountered when calling LSTM.call(): Input 0 is incompatible"),
+    (ValueError("Exception encountered when calling LSTM.call()."), "Exception encountered when calling LSTM.call()."),
 ])
 def test_first_line_of_an_error(error, line):
     assert first_line(error) == line
