@@ -5,6 +5,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 PLANEMO := .venv-galaxy/bin/planemo
 RUFF := .venv-lint/bin/ruff
+MYPY := .venv-lint/bin/mypy
 # The tools are linted by `planemo lint` above. Offline, shed_lint would fail on two checks that are not about the repository's content:
 # version_bumped asks the public Tool Shed; shed_remote_repository_url compares the URL with the name
 # of the folder the repository happens to be cloned into.
@@ -15,7 +16,7 @@ SHED_LINT_SKIP := version_bumped,shed_remote_repository_url
 # to Galaxy goes here and reads GALAXY_URL (see harness/planemo.sh).
 GALAXY_STAGES := galaxy-test workflow-test test-ui
 
-.PHONY: envs test unit-test lint ruff workflow-source workflows galaxy-stages galaxy-test workflow-test test-ui run serve bench
+.PHONY: envs test unit-test lint ruff typecheck workflow-source workflows galaxy-stages galaxy-test workflow-test test-ui run serve bench
 
 envs:
 	bash harness/envs.sh
@@ -37,7 +38,7 @@ unit-test:
 	# The migration tools read tool XML with Galaxy's own parser: their tests need the Galaxy environment.
 	.venv-galaxy/bin/python -m pytest -q -p no:cacheprovider harness/tests/test_migration_tools.py
 
-lint: ruff workflow-source
+lint: ruff typecheck workflow-source
 	timeout 300 $(PLANEMO) lint --fail_level warn tools/
 	timeout 300 $(PLANEMO) workflow_lint --fail_level warn workflows/*.ga
 	timeout 300 $(PLANEMO) shed_lint --fail_level warn --skip $(SHED_LINT_SKIP) .
@@ -45,6 +46,10 @@ lint: ruff workflow-source
 # pyflakes, bugbear and the security rules on all Python code (rules and their exceptions: ruff.toml).
 ruff:
 	$(RUFF) check .
+
+# The type hints of the tools' shared package gxkeras, checked by mypy (settings: mypy.ini; about 2 s).
+typecheck:
+	$(MYPY)
 
 # Each workflow has one source, workflows/NAME.gxwf.yml (Format2); the committed NAME.ga must be what
 # gxformat2 generates from it. `make workflows` regenerates the .ga files after an edit.

@@ -3,7 +3,7 @@
 #
 #   .venv-tools   Python 3.12 + galaxy-ml 0.11.0 (Keras 3, TensorFlow): what the tools' scripts run with.
 #   .venv-galaxy  Python 3.11 + galaxy 26.1.1 + planemo 0.75.47: a local Galaxy to test and serve the tools.
-#   .venv-lint    ruff only (env/lint-requirements.txt), for `make lint`.
+#   .venv-lint    ruff and mypy (env/lint-requirements.txt), for `make lint`.
 #   .venv-pulsar  Python 3.11 + pulsar-app (only with --pulsar: `make test-pulsar` needs it, `make test` not).
 #
 # A venv is rebuilt when its requirements file changed (a stamp holds the file's checksum), so a cache

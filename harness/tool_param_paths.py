@@ -16,11 +16,11 @@ from galaxy.tool_util.parser.factory import get_tool_source
 
 
 def _options(source):
-    """(values, default) of a select; dynamic options (from a file or code) give no values."""
-    try:
-        options = source.parse_static_options()
-    except Exception:
-        return [], None
+    """(values, default) of a select; dynamic options (from a file or code) give no values.
+
+    Galaxy's parser returns no static options for those (it raises for nothing else a tool can hold).
+    """
+    options = source.parse_static_options()
     values = [value for _text, value, _selected in options]
     selected = [value for _text, value, chosen in options if chosen]
     return values, (selected[0] if selected else values[0] if values else None)

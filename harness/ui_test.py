@@ -15,6 +15,9 @@ from pathlib import Path
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect, sync_playwright
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools" / "scripts"))  # the tools' shared package
+from gxkeras.errors import first_line
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -135,7 +138,7 @@ def main(base_url, shots_dir):
             problem = run_tutorial_model_config(page, base_url, shots)
         except PlaywrightError as error:
             page.screenshot(path=str(shots / "keras_model_config_error.png"), full_page=True)
-            problem = str(error).splitlines()[0]
+            problem = first_line(error)
         results.append(("keras_model_config filled in and run through the form", problem))
         browser.close()
     for name, problem in results:

@@ -27,6 +27,20 @@ def test_listing_of_a_tool_with_a_conditional_and_argument_names():
     assert optimizer["type"] == "select" and optimizer["default"] in optimizer["options"]
 
 
+def test_listing_of_a_select_with_dynamic_options(tmp_path):
+    """A select filled from a data table or a dataset's columns lists no values (and no default)."""
+    tool = tmp_path / "dynamic.xml"
+    tool.write_text("""<tool id="dynamic" name="dynamic" version="1"><command>true</command><inputs>
+        <param name="table" type="select" label="t"><options from_data_table="all_fasta"/></param>
+        <param name="infile" type="data" format="tabular" label="i"/>
+        <param name="column" type="data_column" data_ref="infile" label="c"/>
+        <param name="fixed" type="select" label="f"><option value="a"/><option value="b" selected="true"/></param>
+        </inputs><outputs><data name="out" format="txt"/></outputs></tool>""")
+    rows = {row["path"]: row for row in tool_params(str(tool))["params"]}
+    assert (rows["table"]["options"], rows["table"]["default"]) == ([], None)
+    assert (rows["fixed"]["options"], rows["fixed"]["default"]) == (["a", "b"], "b")
+
+
 def listing(*rows, version="1", outputs=None):
     return {"id": "t", "version": version, "outputs": outputs or {"out": "txt"},
             "params": [dict(zip(("path", "type", "when", "options"), row, strict=False)) for row in rows]}

@@ -21,6 +21,8 @@ import contextlib
 import functools
 import math
 import re
+from collections.abc import Iterator
+from typing import Any, NoReturn
 
 from gxkeras import forms
 from gxkeras.errors import ToolInputError
@@ -41,7 +43,7 @@ _PATH_LIKE = re.compile(r"[/\\:]|^[.~]|^[\w-]+(\.[\w-]+)+$")
 
 
 @functools.lru_cache(maxsize=None)
-def allowed():
+def allowed() -> dict[str, set[Any]]:
     """``{"objects": {(module, class)}, "activations": names, ...}``, read from the forms."""
     layer_types = set(forms.options("keras_model_config", "layer_type")) - {"Input"}
     layer_types |= set(forms.options("keras_model_config", "rnn_type"))
@@ -57,26 +59,26 @@ def allowed():
     return {"objects": objects, **names}
 
 
-def _same_name(a, b):
+def _same_name(a: str, b: str) -> bool:
     """``he_normal`` names ``HeNormal`` (Keras accepts both spellings)."""
     return a.replace("_", "").lower() == b.replace("_", "").lower()
 
 
-def _named_kind(key):
+def _named_kind(key: str) -> str | None:
     if key in NAMED_KEYS:
         return NAMED_KEYS[key]
     return next((kind for suffix, kind in NAMED_BY_SUFFIX.items() if key.endswith(suffix)), None)
 
 
 class _Checker:
-    def __init__(self, label):
+    def __init__(self, label: str) -> None:
         self.label = label
         self.lists = allowed()
 
-    def fail(self, where, problem):
+    def fail(self, where: str, problem: str) -> NoReturn:
         raise ToolInputError(f"{self.label}: {where}: {problem}")
 
-    def value(self, value, where, key=None):
+    def value(self, value: object, where: str, key: str | None = None) -> None:
         if isinstance(value, dict):
             if "class_name" in value:
                 self.object(value, where)
@@ -93,13 +95,13 @@ class _Checker:
         elif not (value is None or isinstance(value, (bool, int))):
             self.fail(where, f"unexpected value {value!r}")
 
-    def mapping(self, value, where):
+    def mapping(self, value: dict[str, Any], where: str) -> None:
         for key, item in value.items():
             if not _KEY.match(key):
                 self.fail(where, f"{key[:40]!r} is not an argument name")
             self.value(item, where, key)
 
-    def string(self, value, where, key):
+    def string(self, value: str, where: str, key: str | None) -> None:
         kind = _named_kind(key) if key else None
         if kind:
             if not any(_same_name(value, name) for name in self.lists[kind]):
@@ -110,7 +112,7 @@ class _Checker:
             self.fail(where, f"{key or 'a value'} {value[:60]!r} looks like a file, URL or module path; "
                              "model arguments may only be plain names")
 
-    def object(self, item, where):
+    def object(self, item: dict[str, Any], where: str) -> None:
         class_name, module = item.get("class_name"), item.get("module")
         name = item.get("config", {}).get("name") if isinstance(item.get("config"), dict) else None
         inner = f"{class_name} {name!r}" if isinstance(name, str) and isinstance(class_name, str) else where
@@ -137,7 +139,7 @@ class _Checker:
                 self.value(value, inner, key)
 
 
-def check_model_config(model, label):
+def check_model_config(model: object, label: str) -> None:
     """Refuse, without importing or building anything, a model JSON with anything our forms don't offer.
 
     ``model`` is a whole model JSON (``{"module", "class_name": "Sequential", "config"}``) or just
@@ -148,7 +150,7 @@ def check_model_config(model, label):
     _Checker(label).value(model, "model")
 
 
-def model_type(model, label):
+def model_type(model: dict[str, Any], label: str) -> str:
     """``"sequential"`` or ``"functional"`` for a whole Keras 3 model JSON; refuse anything else."""
     class_name = model.get("class_name")
     if class_name not in {name for _, name in MODEL_CLASSES}:
@@ -164,7 +166,7 @@ def model_type(model, label):
 
 
 @contextlib.contextmanager
-def safe_mode():
+def safe_mode() -> Iterator[None]:
     """Keras deserialization with safe mode forced on (no lambdas, no unsafe objects) in the block."""
     from keras.src.saving.serialization_lib import SafeModeScope
 

@@ -6,12 +6,34 @@ the place (row/column, layer) and what was expected, and :func:`run_tool` turns 
 ``Error: ...`` line, removes outputs that were partly written, and exits with status 1.
 """
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
 
 
 class ToolInputError(Exception):
     """Input the user can fix: the message is shown to them as it is."""
+
+
+# Terminal colour codes, which Keras puts around names in some messages.
+ANSI_CODES = re.compile(r"\x1b\[[0-9;]*m")
+KERAS_CALL_PREAMBLE = "Exception encountered when calling"
+
+
+def first_line(error: BaseException, limit: int = 300) -> str:
+    """The line of ``error``'s message that says what is wrong (at most ``limit`` characters), or its
+    type's name if the message is empty.
+
+    For quoting a library's error inside a :class:`ToolInputError`: Keras and h5py messages often run
+    over many lines (a dump of the config or the layer's call), and the user must get one line. Keras'
+    preamble "Exception encountered when calling X.call()." says only where: the line after it is joined.
+    """
+    lines = [line.strip() for line in ANSI_CODES.sub("", str(error)).splitlines() if line.strip()]
+    if not lines:
+        return type(error).__name__
+    if len(lines) > 1 and lines[0].startswith(KERAS_CALL_PREAMBLE):
+        return f"{lines[0].rstrip('.')}: {lines[1]}"[:limit]
+    return lines[0][:limit]
 
 
 def run_tool(main: Callable[[Sequence[str] | None], object], argv: Sequence[str] | None = None,
@@ -34,7 +56,7 @@ def run_tool(main: Callable[[Sequence[str] | None], object], argv: Sequence[str]
         raise
 
 
-def _remove(paths):
+def _remove(paths: Iterable[str | None]) -> None:
     for path in paths:
         try:
             if path and os.path.exists(path):

@@ -10,10 +10,11 @@ the same for the builder's form and for a model file).
 """
 import math
 import re
+from typing import Any, TypeGuard
 
 from gxkeras import forms
 from gxkeras.allowlist import check_model_config, model_type as model_json_type, safe_mode
-from gxkeras.errors import ToolInputError
+from gxkeras.errors import ToolInputError, first_line
 from gxkeras.resources import check_parameters, config_parameters
 from gxkeras.safe_json import loads
 from gxkeras.values import check_seed
@@ -40,11 +41,11 @@ CLASSIFIER_LOSSES = {
 REGRESSOR_LOSSES = {"mse", "mae", "mape", "msle", "huber", "log_cosh", "cosine_similarity", "poisson"}
 
 
-def _number(value):
+def _number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _count(value):
+def _count(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
@@ -84,7 +85,7 @@ FORM_PARAMS = ("config", "model_type", "optimizer", "loss", "metrics", "epochs",
                "verbose", "callbacks", "seed")
 
 
-def check_argument(name, value, where):
+def check_argument(name: str, value: Any, where: str) -> Any:
     """One optimizer or callback option, checked as its form field allows it."""
     text, ok = ARG_CHECKS[name]
     if not ok(value):
@@ -92,7 +93,7 @@ def check_argument(name, value, where):
     return value
 
 
-def check_callbacks(callbacks, where):
+def check_callbacks(callbacks: object, where: str) -> list[dict[str, Any]] | None:
     """galaxy-ml callback dicts (``[{"callback_selection": {"callback_type": ..., options}}]``), checked."""
     if callbacks is None:
         return None
@@ -117,7 +118,7 @@ def check_callbacks(callbacks, where):
     return checked
 
 
-def check_fit(params, where):
+def check_fit(params: dict[str, Any], where: str) -> None:
     """epochs, batch_size, validation_split and verbose as the form allows them."""
     epochs, batch_size = params.get("epochs"), params.get("batch_size")
     split, verbose = params.get("validation_split"), params.get("verbose")
@@ -133,7 +134,7 @@ def check_fit(params, where):
 
 
 
-def check_stored_params(learning_type, params, label):
+def check_stored_params(learning_type: str, params: Any, label: str) -> str:
     """The parameters of an estimator in a model file, checked as the builder checks its form.
 
     Anything the form cannot produce is refused: unknown keys (galaxy-ml would pass them to
@@ -184,7 +185,7 @@ def check_stored_params(learning_type, params, label):
     return kind
 
 
-def parse_model_json(text, label):
+def parse_model_json(text: str | bytes, label: str) -> tuple[dict[str, Any], str]:
     """Check a model JSON and return ``(config, model_type)`` as galaxy-ml's estimators take them.
 
     ``label`` names the dataset in the form. Refused with one line: not JSON, too deeply nested,
@@ -207,7 +208,7 @@ def parse_model_json(text, label):
 KERAS_BUILD_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError)
 
 
-def build_model(config, kind, label):
+def build_model(config: dict[str, Any], kind: str, label: str) -> Any:
     """The Keras model of an estimator config, built in safe mode; one error line if Keras refuses it."""
     from gxkeras.keras_env import import_keras
 
@@ -217,16 +218,15 @@ def build_model(config, kind, label):
         with safe_mode():
             return model_class.from_config(config)
     except KERAS_BUILD_ERRORS as error:
-        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise ToolInputError(f"{label}: Keras cannot build this model: {message[:300]}") from None
+        raise ToolInputError(f"{label}: Keras cannot build this model: {first_line(error)}") from None
 
 
-def _build_check(model, label):
+def _build_check(model: dict[str, Any], label: str) -> None:
     """Let Keras build the model: the layers' arguments and shapes must really fit together."""
     build_model(model["config"], model_json_type(model, label), label)
 
 
-def output_layer(config):
+def output_layer(config: dict[str, Any]) -> tuple[Any, Any]:
     """``(units, activation)`` of the model's last layer, from the config (None where unknown)."""
     layers = config.get("layers") or []
     if not layers:
@@ -235,7 +235,7 @@ def output_layer(config):
     return last.get("units"), last.get("activation")
 
 
-def check_estimator(estimator, label):
+def check_estimator(estimator: Any, label: str) -> Any:
     """Refuse anything but a galaxy-ml Keras estimator (a model file of another kind of tool)."""
     from galaxy_ml.keras_galaxy_models import KerasGClassifier, KerasGRegressor
 
@@ -251,7 +251,7 @@ def check_estimator(estimator, label):
     return estimator
 
 
-def build_callbacks(callbacks, where):
+def build_callbacks(callbacks: object, where: str) -> list[Any] | None:
     """Keras callback objects for the checked callback dicts: only the form's, only their options.
 
     Built here rather than by galaxy-ml (which builds any ``keras.callbacks`` class a file names,
@@ -268,13 +268,13 @@ def build_callbacks(callbacks, where):
     return built or None
 
 
-def is_classifier(estimator):
+def is_classifier(estimator: Any) -> bool:
     from galaxy_ml.keras_galaxy_models import KerasGClassifier
 
     return isinstance(estimator, KerasGClassifier)
 
 
-def make_estimator(learning_type, config, model_type, **params):
+def make_estimator(learning_type: str, config: dict[str, Any], model_type: str, **params: Any) -> Any:
     """A new, untrained ``KerasGClassifier`` or ``KerasGRegressor``."""
     from gxkeras.keras_env import import_keras
 

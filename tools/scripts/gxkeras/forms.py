@@ -10,25 +10,26 @@ accepted by the loaders at once, and an option not in a form can never be. The s
 import functools
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
+from xml.etree.ElementTree import Element
 
 TOOLS = Path(__file__).resolve().parents[2]  # tools/, where the scripts live in tools/scripts/
 
 
-def _macros(root, folder):
+def _macros(root: Element, folder: Path) -> tuple[dict[str, Element], dict[str, str]]:
     """``<xml name=...>`` macros and ``<token>`` values of a tool: its own and its imported files'."""
     macros, tokens = {}, {}
     sources = [root.find("macros")] if root.tag != "macros" else [root]
     for source in [s for s in sources if s is not None]:
         for imported in source.findall("import"):
-            more_macros, more_tokens = _macros(ElementTree.parse(folder / imported.text.strip()).getroot(), folder)  # noqa: S314 (our own tool XML, not user data)
+            more_macros, more_tokens = _macros(ElementTree.parse(folder / (imported.text or "").strip()).getroot(), folder)  # noqa: S314 (our own tool XML, not user data)
             macros.update(more_macros)
             tokens.update(more_tokens)
-        macros.update({xml.get("name"): xml for xml in source.findall("xml")})
-        tokens.update({token.get("name"): (token.text or "") for token in source.findall("token")})
+        macros.update({xml.get("name", ""): xml for xml in source.findall("xml")})
+        tokens.update({token.get("name", ""): (token.text or "") for token in source.findall("token")})
     return macros, tokens
 
 
-def _expand(element, macros):
+def _expand(element: Element, macros: dict[str, Element]) -> Element:
     """A copy of ``element`` with every ``<expand macro=...>`` replaced by the macro's content.
 
     ``<yield/>`` inside a macro takes the children of the ``<expand>``; token substitution in
@@ -39,7 +40,7 @@ def _expand(element, macros):
     for child in element:
         if child.tag == "expand":
             body = list(child)
-            for item in macros[child.get("macro")]:
+            for item in macros[child.get("macro", "")]:
                 if item.tag == "yield":
                     copy.extend(_expand(part, macros) for part in body)
                 else:
@@ -50,7 +51,7 @@ def _expand(element, macros):
     return copy
 
 
-def _replace_yield(element, body):
+def _replace_yield(element: Element, body: list[Element]) -> list[Element]:
     """``element`` with nested ``<yield/>`` elements replaced by ``body`` (a macro's caller content)."""
     for parent in element.iter():
         for index, child in enumerate(list(parent)):
@@ -62,30 +63,42 @@ def _replace_yield(element, body):
 
 
 @functools.lru_cache(maxsize=None)
-def tool(name):
-    """The ``<inputs>`` of ``tools/<name>.xml`` with all macros expanded, and the tool's tokens."""
+def document(name: str) -> tuple[Element, dict[str, str]]:
+    """``tools/<name>.xml`` (the ``<tool>`` element) with all macros expanded, and the tool's tokens.
+
+    Tokens (``@TOOL_VERSION@``) are left as written: the caller substitutes those it needs.
+    """
     root = ElementTree.parse(TOOLS / f"{name}.xml").getroot()  # noqa: S314 (our own tool XML, not user data)
     macros, tokens = _macros(root, TOOLS)
-    return _expand(root.find("inputs"), macros), tokens
+    return _expand(root, macros), tokens
 
 
-def param_name(param):
+def tool(name: str) -> tuple[Element, dict[str, str]]:
+    """The ``<inputs>`` of ``tools/<name>.xml`` with all macros expanded, and the tool's tokens."""
+    root, tokens = document(name)
+    inputs = root.find("inputs")
+    if inputs is None:
+        raise ValueError(f"tools/{name}.xml has no <inputs>")
+    return inputs, tokens
+
+
+def param_name(param: Element) -> str:
     """A Galaxy ``<param>``'s name: ``name``, else ``argument`` without its dashes."""
     return param.get("name") or (param.get("argument") or "").lstrip("-")
 
 
-def _params(tool_name, name):
+def _params(tool_name: str, name: str) -> list[Element]:
     inputs, _ = tool(tool_name)
     return [param for param in inputs.iter("param") if param_name(param) == name]
 
 
-def options(tool_name, name):
+def options(tool_name: str, name: str) -> tuple[str, ...]:
     """Every option value of the select(s) called ``name`` in a form, in form order, once each."""
-    values = [option.get("value") for param in _params(tool_name, name) for option in param.iter("option")]
+    values = [option.get("value", "") for param in _params(tool_name, name) for option in param.iter("option")]
     return tuple(dict.fromkeys(values))
 
 
-def when_params(tool_name, selector):
+def when_params(tool_name: str, selector: str) -> dict[str, tuple[str, ...]]:
     """``{option: (param names)}`` of the conditional whose select is ``selector``."""
     inputs, _ = tool(tool_name)
     cases = {}
@@ -95,11 +108,11 @@ def when_params(tool_name, selector):
             continue
         for when in conditional.findall("when"):
             names = [param_name(param) for param in when.iter("param")]
-            cases[when.get("value")] = tuple(dict.fromkeys(names))
+            cases[when.get("value", "")] = tuple(dict.fromkeys(names))
     return cases
 
 
-def token_list(tool_name, token):
+def token_list(tool_name: str, token: str) -> tuple[str, ...]:
     """A comma-separated ``<token>`` of the tool's macros as a tuple of names."""
     _, tokens = tool(tool_name)
     return tuple(item.strip() for item in tokens[token].split(",") if item.strip())

@@ -26,16 +26,19 @@ def load_inputs(path: str) -> dict[str, Any]:
     return params
 
 
+def without_galaxy_keys(params: dict[str, Any] | None) -> dict[str, Any]:
+    """A conditional's or repeat item's parameters (``{}`` for None), minus Galaxy's bookkeeping keys."""
+    return {key: value for key, value in (params or {}).items() if key not in GALAXY_KEYS}
+
+
 def flatten_sections(params: dict[str, Any]) -> dict[str, Any]:
     """Merge nested sections (dicts) into one flat dict of parameters, minus Galaxy's bookkeeping.
 
     Forms put rarely used options in collapsed sections ("Advanced options"); to the script they
     are just more parameters. Names are unique across a layer's sections by construction.
     """
-    flat = {}
-    for key, value in params.items():
-        if key in GALAXY_KEYS:
-            continue
+    flat: dict[str, Any] = {}
+    for key, value in without_galaxy_keys(params).items():
         if isinstance(value, dict):
             flat.update(flatten_sections(value))
         else:
@@ -43,7 +46,7 @@ def flatten_sections(params: dict[str, Any]) -> dict[str, Any]:
     return flat
 
 
-def check_dataset_path(path, label):
+def check_dataset_path(path: str | None, label: str) -> None:
     """A dataset path must name a readable regular file: say so, naming the input, if it does not.
 
     Galaxy passes files, but a path edited in a job script, a composite dataset's folder or a

@@ -9,20 +9,36 @@ one ``Error:`` line.
 Tools that train or predict run on TensorFlow (galaxy-ml's backend). ``keras_model_config`` only builds
 layers and writes the model's JSON, which is the same on every Keras backend (a test checks it), so it
 asks for ``tensorflow=False`` and gets the JAX backend when jax is installed, with Keras' optional imports of
-scikit-learn, matplotlib and pandas skipped (see :data:`NOT_FOR_LAYERS`): the tool then starts in about
-2 s instead of 5 s. Without jax it falls back to TensorFlow, only slower. An admin's ``KERAS_BACKEND`` in
-the job environment always wins.
+scikit-learn, matplotlib and pandas skipped and TensorFlow marked unimportable (see :data:`NOT_FOR_LAYERS`):
+the tool then starts in about 2 s instead of 5 s. Without jax it falls back to TensorFlow, only slower. An
+admin's ``KERAS_BACKEND`` in the job environment always wins.
+
+That light start leans on how Keras behaves, not on an API it promises: its optional imports sit in
+``try: ... except ImportError`` and it asks "is TensorFlow there?" by importing it. Modules are hidden
+with Python's own documented marker (``sys.modules[name] = None``: "cannot be imported"), never by
+changing Keras' objects, and only on the Keras releases in :data:`LIGHT_START_KERAS`; on any other
+release the tool imports everything (slower, same JSON). ``tests/test_keras_env.py`` fails on a Keras
+that is not in that list, or on which the light start no longer holds, so an upgrade cannot break it
+silently.
 """
 import contextlib
+import importlib.metadata
 import importlib.util
 import os
 import re
 import sys
 import tempfile
+from collections.abc import Iterable, Iterator
+from types import ModuleType
 
 # Keras imports these at start-up for features that building layers never uses (its scikit-learn
 # wrappers, image plotting, DataFrame inputs), each inside ``try: ... except ImportError``: about 1.2 s.
-NOT_FOR_LAYERS = ("sklearn", "matplotlib", "pandas")
+# TensorFlow too: on another backend Keras' JSON serializer imports it (4 s) only to ask whether a value is
+# a tf.TensorShape, which layers built on that backend never hold.
+NOT_FOR_LAYERS = ("sklearn", "matplotlib", "pandas", "tensorflow")
+# Keras releases (major.minor) on which that light start was checked (tests/test_keras_env.py). After an
+# upgrade: run that test, and add the release here once it passes.
+LIGHT_START_KERAS = ("3.15",)
 
 # What TensorFlow's C++ code writes to stderr while it starts, whatever TF_CPP_MIN_LOG_LEVEL says
 # (since TF 2.17 these come from absl before its logging is configured: no variable turns them off):
@@ -38,7 +54,7 @@ START_UP_NOISE = re.compile(
 KEEP_LOG_VARIABLE = "GXKERAS_KEEP_TF_STARTUP_LOG"
 
 
-def galaxy_slots():
+def galaxy_slots() -> int:
     """Number of cores Galaxy allocated to this job (``GALAXY_SLOTS``), 1 when unset or bad."""
     try:
         return max(1, int(os.environ.get("GALAXY_SLOTS", "1")))
@@ -46,46 +62,46 @@ def galaxy_slots():
         return 1
 
 
-def import_keras(tensorflow=True):
+def import_keras(tensorflow: bool = True) -> ModuleType:
     """Return the ``keras`` module, imported with TensorFlow's log noise off and threads set.
 
-    ``tensorflow=False``: the caller never trains or predicts, so a lighter backend will do.
+    ``tensorflow=False``: the caller never trains or predicts, so a lighter backend will do; on a
+    checked Keras release the modules in :data:`NOT_FOR_LAYERS` then stay unimportable in this process.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # no C++ INFO/WARNING lines in the job's stderr
     if not tensorflow and "KERAS_BACKEND" not in os.environ and importlib.util.find_spec("jax"):
         os.environ["KERAS_BACKEND"] = "jax"
         os.environ.setdefault("JAX_PLATFORMS", "cpu")  # building layers needs no accelerator: don't probe
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    with _hidden(() if tensorflow else NOT_FOR_LAYERS), _start_up_noise_dropped():
+    if not tensorflow and os.environ["KERAS_BACKEND"] != "tensorflow" and light_start_checked():
+        # For the whole process, not only the import: Keras asks for TensorFlow again when writing JSON.
+        _hide(NOT_FOR_LAYERS)
+    with _start_up_noise_dropped():
         import keras
 
         if keras.backend.backend() == "tensorflow":
             _set_tensorflow_threads(galaxy_slots())
-    if keras.backend.backend() != "tensorflow" and not tensorflow:
-        # Keras' JSON serializer asks "is TensorFlow importable?" (to recognise tf.TensorShape values)
-        # by importing it, 4 s; layers built on another backend hold no TensorFlow objects: say no.
-        from keras.src.utils import module_utils
-
-        module_utils.tensorflow._available = False
     return keras
 
 
-@contextlib.contextmanager
-def _hidden(modules):
-    """Make ``import`` of ``modules`` (not yet imported) raise ImportError inside the block."""
-    hidden = [name for name in modules if name not in sys.modules]
-    for name in hidden:
-        sys.modules[name] = None  # the import system's marker for "this module cannot be imported"
+def light_start_checked() -> bool:
+    """Whether the installed Keras is a release on which the light start was checked."""
     try:
-        yield
-    finally:
-        for name in hidden:
-            if sys.modules.get(name, ...) is None:
-                del sys.modules[name]  # later imports in this process work normally
+        version = importlib.metadata.version("keras")
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return ".".join(version.split(".")[:2]) in LIGHT_START_KERAS
+
+
+def _hide(modules: Iterable[str]) -> None:
+    """Make ``import`` of each of ``modules`` not yet imported raise ImportError in this process."""
+    for name in modules:
+        if name not in sys.modules:
+            sys.modules[name] = None  # type: ignore[assignment]  # the import system's "cannot be imported"
 
 
 @contextlib.contextmanager
-def _start_up_noise_dropped():
+def _start_up_noise_dropped() -> Iterator[None]:
     """Send file descriptor 2 to a temporary file inside the block, then write to stderr what it
     caught except :data:`START_UP_NOISE` (real errors and Python warnings still reach the user).
 
@@ -112,7 +128,7 @@ def _start_up_noise_dropped():
             sys.stderr.flush()
 
 
-def _set_tensorflow_threads(slots):
+def _set_tensorflow_threads(slots: int) -> None:
     import tensorflow as tf
 
     try:

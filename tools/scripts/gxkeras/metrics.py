@@ -46,7 +46,7 @@ def confusion_matrix(y_true: Any, y_pred: Any, classes: Any = None) -> tuple[np.
     return classes, matrix
 
 
-def _ratio(numerator, denominator):
+def _ratio(numerator: float, denominator: float) -> float:
     """A ratio that is 0 (not NaN) when nothing was counted, as scikit-learn's zero_division=0."""
     return float(numerator) / float(denominator) if denominator else 0.0
 

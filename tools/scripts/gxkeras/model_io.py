@@ -21,11 +21,12 @@ The estimator is then made from the checked parameters, its Keras model built in
 """
 import warnings
 from collections import Counter
+from typing import Any
 
 import h5py
 import numpy as np
 
-from gxkeras.errors import ToolInputError
+from gxkeras.errors import ToolInputError, first_line
 from gxkeras.estimators import (
     build_model, check_stored_params, is_classifier, make_estimator, output_layer,
 )
@@ -42,7 +43,7 @@ OPTIMIZER_SLOTS, OPTIMIZER_SCALARS = 3, 8
 WEIGHT_KINDS = "fiu"  # float, int and unsigned weights of at most 8 bytes each
 
 
-def save_estimator(estimator, path):
+def save_estimator(estimator: Any, path: str) -> None:
     """Write ``estimator`` (e.g. a ``KerasGClassifier``) to ``path`` as h5mlm."""
     from galaxy_ml.model_persist import dump_model_to_h5
 
@@ -54,7 +55,7 @@ def save_estimator(estimator, path):
         dump_model_to_h5(estimator, path)
 
 
-def open_hdf5(path, what, expected):
+def open_hdf5(path: str, what: str, expected: str) -> h5py.File:
     """``h5py.File`` of ``path`` once every object in it is checked to stay inside the file."""
     try:
         handle = h5py.File(path, "r")
@@ -68,7 +69,7 @@ def open_hdf5(path, what, expected):
     return handle
 
 
-def check_hdf5_objects(handle, what):
+def check_hdf5_objects(handle: h5py.File, what: str) -> None:
     """Refuse links and storage that reach outside the file, and attributes too large to read.
 
     An HDF5 external link opens another file; a dataset with external storage reads its values
@@ -77,7 +78,7 @@ def check_hdf5_objects(handle, what):
     """
     problems = []
 
-    def visit(name, link):
+    def visit(name: str, link: Any) -> str | None:
         if not isinstance(link, h5py.HardLink):
             problems.append(f"{name} is a {type(link).__name__}, which points outside the file's own objects")
             return None
@@ -97,7 +98,7 @@ def check_hdf5_objects(handle, what):
                                      f"{format_bytes(size)}, more than a model's names can need")
 
 
-def _attribute_bytes(attribute):
+def _attribute_bytes(attribute: Any) -> int:
     """Bytes an HDF5 attribute holds, from its metadata (no value read)."""
     try:
         return attribute.get_storage_size()
@@ -105,13 +106,13 @@ def _attribute_bytes(attribute):
         return 0
 
 
-def _members(group):
+def _members(group: h5py.Group) -> list[Any]:
     found = []
     group.visit(lambda name: found.append(group[name]))
     return found
 
 
-def _text(group, name, what):
+def _text(group: h5py.Group, name: str, what: str) -> str:
     """The scalar string dataset ``name`` of ``group`` (size checked before it is read)."""
     dataset = group.get(name)
     if not isinstance(dataset, h5py.Dataset) or dataset.shape != () or dataset.dtype.kind not in "OS":
@@ -126,7 +127,7 @@ def _text(group, name, what):
     return value
 
 
-def _describe(handle, what):
+def _describe(handle: h5py.File, what: str) -> tuple[str, dict[str, Any], str, h5py.Group]:
     """``(learning_type, params, kind, entry group)`` of a checked h5mlm file (nothing built yet)."""
     url = handle.attrs.get("-URL-")
     if isinstance(url, bytes):
@@ -157,7 +158,7 @@ def _describe(handle, what):
     return learning_type, params, kind, entry
 
 
-def check_h5mlm(path, label):
+def check_h5mlm(path: str, label: str) -> None:
     """Refuse, before anything in it is loaded, a file that is not an h5mlm model our tools wrote.
 
     Not HDF5; HDF5 without galaxy-ml's ``-URL-`` and ``-model_config-``; links or storage outside
@@ -169,7 +170,7 @@ def check_h5mlm(path, label):
         _describe(handle, what)
 
 
-def load_estimator(path, label):
+def load_estimator(path: str, label: str) -> Any:
     """The estimator in an h5mlm file, made from its checked parameters (never galaxy-ml's loader)."""
     what = f"{label} ({path})"
     with open_hdf5(path, what, "an h5mlm model") as handle:
@@ -189,7 +190,7 @@ def load_estimator(path, label):
     return estimator
 
 
-def set_model(estimator, model):
+def set_model(estimator: Any, model: Any) -> None:
     """Give the estimator its Keras model, as galaxy-ml's own loader does."""
     import keras
 
@@ -197,7 +198,7 @@ def set_model(estimator, model):
     estimator.model_ = model
 
 
-def check_weight_shapes(group, model, what):
+def check_weight_shapes(group: h5py.Group, model: Any, what: str) -> None:
     """Every dataset under ``group`` must be a number array shaped like one of the model's weights.
 
     Checked from HDF5's metadata (shape, dtype), before a single value is read: a compressed
@@ -220,7 +221,7 @@ def check_weight_shapes(group, model, what):
         pool[dataset.shape] -= 1
 
 
-def load_legacy_weights(group, model, what):
+def load_legacy_weights(group: h5py.Group, model: Any, what: str) -> None:
     """Weights in the Keras 2 HDF5 layout (galaxy-ml's ``save_weights`` and h5mlm), checked first."""
     from keras.src.legacy.saving import legacy_h5_format
 
@@ -228,11 +229,10 @@ def load_legacy_weights(group, model, what):
     try:
         legacy_h5_format.load_weights_from_hdf5_group(group, model)
     except (ValueError, KeyError, TypeError, IndexError) as error:
-        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise ToolInputError(f"{what}: the weights do not fit the model: {message[:300]}") from None
+        raise ToolInputError(f"{what}: the weights do not fit the model: {first_line(error)}") from None
 
 
-def set_attributes(estimator, attributes, what):
+def set_attributes(estimator: Any, attributes: object, what: str) -> None:
     """A classifier's ``classes_``: 2 or more sorted, distinct, finite numbers its output can give."""
     if not isinstance(attributes, h5py.Group) or set(attributes) - {"classes_"}:
         extra = sorted(set(attributes) - {"classes_"}) if isinstance(attributes, h5py.Group) else ["?"]

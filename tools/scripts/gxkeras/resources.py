@@ -7,6 +7,8 @@ estimated from the layer settings alone (no Keras object is built), multiplied b
 (float32) and compared with the memory available to the job.
 """
 import os
+from collections.abc import Mapping
+from typing import Any
 
 from gxkeras.errors import ToolInputError
 
@@ -23,7 +25,8 @@ GALAXY_MEMORY_VARIABLE = "GALAXY_MEMORY_MB"
 NO_LIMIT = 2 ** 60
 
 
-def available_memory(environ=None, cgroup_root="/sys/fs/cgroup", proc="/proc"):
+def available_memory(environ: Mapping[str, str] | None = None, cgroup_root: str = "/sys/fs/cgroup",
+                     proc: str = "/proc") -> int | None:
     """Bytes of memory this job may use, None when nothing says.
 
     In order: ``GXKERAS_MEMORY_LIMIT_BYTES`` (bytes), ``GALAXY_MEMORY_MB`` (Galaxy's own setting),
@@ -46,7 +49,7 @@ def available_memory(environ=None, cgroup_root="/sys/fs/cgroup", proc="/proc"):
     return meminfo.get("MemAvailable")
 
 
-def cgroup_memory_limit(cgroup_root="/sys/fs/cgroup", self_cgroup="/proc/self/cgroup"):
+def cgroup_memory_limit(cgroup_root: str = "/sys/fs/cgroup", self_cgroup: str = "/proc/self/cgroup") -> int | None:
     """The smallest memory limit of this process's cgroups (v2 ``memory.max``, v1
     ``memory.limit_in_bytes``), None when there is none ("max" or a huge value means none).
 
@@ -69,12 +72,12 @@ def cgroup_memory_limit(cgroup_root="/sys/fs/cgroup", self_cgroup="/proc/self/cg
     return min(limits) if limits else None
 
 
-def _limit(path):
+def _limit(path: str) -> int | None:
     text = "".join(_lines(path)).strip()
     return int(text) if text.isdigit() and 0 < int(text) < NO_LIMIT else None
 
 
-def _lines(path):
+def _lines(path: str) -> list[str]:
     try:
         with open(path) as handle:
             return handle.read().splitlines()
@@ -82,7 +85,7 @@ def _lines(path):
         return []
 
 
-def _meminfo(path):
+def _meminfo(path: str) -> dict[str, int]:
     """``/proc/meminfo``'s lines as bytes, e.g. ``{"MemTotal": ..., "MemAvailable": ...}``."""
     values = {}
     for line in _lines(path):
@@ -93,20 +96,22 @@ def _meminfo(path):
     return values
 
 
-def _int(value):
+def _int(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
-def _product(values):
+def _product(values: object) -> int | None:
+    """The product of one positive int or a list of them; None if any is not one."""
     total = 1
     for value in values if isinstance(values, (list, tuple)) else [values]:
-        if _int(value) is None:
+        number = _int(value)
+        if number is None:
             return None
-        total *= value
+        total *= number
     return total
 
 
-def layer_parameters(class_name, config, input_width):
+def layer_parameters(class_name: str | None, config: Any, input_width: int | None) -> int:
     """Weights of one layer from its Keras arguments and the size of its input's last axis.
 
     ``input_width`` may be None when it is unknown; only the Embedding needs none. Layers without
@@ -137,14 +142,15 @@ def layer_parameters(class_name, config, input_width):
     return 0
 
 
-def _spatial(sizes, window, strides, padding, dilation=1):
+def _spatial(sizes: list[Any], window: object, strides: object, padding: object,
+             dilation: object = 1) -> list[int | None] | None:
     """Output lengths of a convolution or pooling over ``sizes`` (None where unknown)."""
     count = len(sizes)
-    window, strides, dilation = (_as_tuple(value, count) for value in (window, strides, dilation))
-    if None in window or None in strides or None in dilation:
+    windows, strides_, dilations = (_as_tuple(value, count) for value in (window, strides, dilation))
+    if windows is None or strides_ is None or dilations is None:
         return None
-    out = []
-    for size, k, s, d in zip(sizes, window, strides, dilation, strict=False):
+    out: list[int | None] = []
+    for size, k, s, d in zip(sizes, windows, strides_, dilations, strict=False):
         if size is None:
             out.append(None)
         elif padding == "same":
@@ -154,13 +160,14 @@ def _spatial(sizes, window, strides, padding, dilation=1):
     return out
 
 
-def _as_tuple(value, count):
-    if isinstance(value, list) and len(value) == count:
-        return tuple(_int(item) for item in value)
-    return (_int(value),) * count
+def _as_tuple(value: object, count: int) -> tuple[int, ...] | None:
+    """A window, stride or dilation (one int, or a list of ``count``) as ``count`` positive ints; None if not."""
+    items = value if isinstance(value, list) and len(value) == count else [value] * count
+    numbers = [number for number in map(_int, items) if number is not None]
+    return tuple(numbers) if len(numbers) == len(items) else None
 
 
-def output_shape(class_name, config, shapes):
+def output_shape(class_name: str | None, config: Any, shapes: list[Any]) -> list[Any] | None:
     """A layer's output shape (without the batch axis) from its input shapes; None where unknown.
 
     Follows the layers the forms offer (and the wrappers), so that a later layer's weights are
@@ -168,7 +175,7 @@ def output_shape(class_name, config, shapes):
     """
     config = config if isinstance(config, dict) else {}
     shape = shapes[0] if shapes else None
-    if shape is None:
+    if shape is None or not isinstance(class_name, str):
         return None
     units = _int(config.get("units"))
     if class_name == "Embedding":
@@ -216,11 +223,11 @@ def output_shape(class_name, config, shapes):
     return None
 
 
-def _batchless(shape):
+def _batchless(shape: object) -> list[Any] | None:
     return list(shape[1:]) if isinstance(shape, list) and shape else None
 
 
-def _built_shape(layer):
+def _built_shape(layer: dict[str, Any]) -> list[Any] | None:
     """The input shape Keras recorded for a built layer (``build_config``), without the batch axis."""
     build = layer.get("build_config")
     shape = build.get("input_shape") if isinstance(build, dict) else None
@@ -229,14 +236,14 @@ def _built_shape(layer):
     return _batchless(shape)
 
 
-def _inbound_names(layer):
+def _inbound_names(layer: dict[str, Any]) -> list[str] | None:
     """Names of the layers whose outputs a functional layer takes (its first call)."""
     nodes = layer.get("inbound_nodes")
     if not isinstance(nodes, list) or not nodes or not isinstance(nodes[0], dict):
         return None
     names = []
 
-    def collect(value):
+    def collect(value: object) -> None:
         if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
             history = (value.get("config") or {}).get("keras_history")
             if isinstance(history, list) and history and isinstance(history[0], str):
@@ -249,7 +256,7 @@ def _inbound_names(layer):
     return names
 
 
-def config_parameters(config):
+def config_parameters(config: dict[str, Any]) -> int:
     """Estimated number of weights of a Keras model config (the ``config`` of a model JSON).
 
     Each layer's input shape is followed from the model's input through every layer (functional
@@ -258,7 +265,7 @@ def config_parameters(config):
     """
     config = config if isinstance(config, dict) else {}
     total, previous = 0, _batchless(config.get("build_input_shape"))
-    outputs = {}
+    outputs: dict[str, list[Any] | None] = {}
     for layer in config.get("layers") or []:
         if not isinstance(layer, dict):
             continue
@@ -281,7 +288,7 @@ def config_parameters(config):
     return total
 
 
-def check_parameters(n_parameters, what, limit=None):
+def check_parameters(n_parameters: int, what: str, limit: int | None = None) -> None:
     """Refuse ``n_parameters`` weights when 4 bytes each exceed the memory available to the job."""
     limit = available_memory() if limit is None else limit
     needed = n_parameters * BYTES_PER_PARAMETER
@@ -291,11 +298,13 @@ def check_parameters(n_parameters, what, limit=None):
             f"more than the {format_bytes(limit)} of memory available to this job; make the layers "
             "smaller (e.g. the Embedding's input_dim or output_dim, or the units)"
         )
-    return needed
 
 
-def format_bytes(count):
-    for unit in ("bytes", "KB", "MB", "GB", "TB"):
-        if count < 1024 or unit == "TB":
-            return f"{count:,.0f} {unit}" if unit == "bytes" else f"{count:,.1f} {unit}"
+def format_bytes(count: float) -> str:
+    """``1536`` -> ``1.5 KB``, for sizes in error messages."""
+    units = ("bytes", "KB", "MB", "GB", "TB")
+    index = 0
+    while count >= 1024 and index < len(units) - 1:
         count /= 1024
+        index += 1
+    return f"{count:,.0f} bytes" if index == 0 else f"{count:,.1f} {units[index]}"

@@ -7,6 +7,7 @@ refused before it is parsed.
 """
 import json
 import re
+from typing import Any
 
 from gxkeras.errors import ToolInputError
 
@@ -16,7 +17,7 @@ MAX_DEPTH = 64
 _TOKENS = re.compile(r'"(?:[^"\\]++|\\.)*+"|[\[\]{}]')
 
 
-def depth(text):
+def depth(text: str) -> int:
     """The deepest nesting of ``[`` and ``{`` in ``text``, outside strings."""
     level = deepest = 0
     for match in _TOKENS.finditer(text):
@@ -29,7 +30,7 @@ def depth(text):
     return deepest
 
 
-def loads(text, what, expected="valid JSON"):
+def loads(text: str | bytes | bytearray, what: str, expected: str = "valid JSON") -> Any:
     """``json.loads(text)``, refusing invalid or too deeply nested JSON with one line naming ``what``."""
     if isinstance(text, (bytes, bytearray)):
         try:

@@ -26,9 +26,11 @@ the Keras release the tools run on sums duplicate indices itself: ``test_keras_a
 reproducer to file upstream).
 """
 import contextlib
+from collections.abc import Iterator
+from typing import Any
 
 
-def densify_sparse_gradients(optimizer):
+def densify_sparse_gradients(optimizer: Any) -> Any:
     """Make ``optimizer`` update from dense gradients where it is given ``tf.IndexedSlices``; return it.
 
     Patches this one instance's ``apply`` (which ``apply_gradients`` and Keras' training step call).
@@ -37,17 +39,17 @@ def densify_sparse_gradients(optimizer):
 
     apply = optimizer.apply
 
-    def apply_dense(grads, trainable_variables=None):
+    def apply_dense(grads: list[Any], trainable_variables: list[Any] | None = None) -> Any:
         grads = [tf.convert_to_tensor(grad) if isinstance(grad, tf.IndexedSlices) else grad for grad in grads]
         return apply(grads, trainable_variables)
 
-    apply_dense.densifies_sparse_gradients = True  # lets tests see which optimizers carry the fix
+    apply_dense.densifies_sparse_gradients = True  # type: ignore[attr-defined]  # lets tests see which optimizers carry the fix
     optimizer.apply = apply_dense
     return optimizer
 
 
 @contextlib.contextmanager
-def correct_sparse_updates():
+def correct_sparse_updates() -> Iterator[None]:
     """While open, the optimizers galaxy-ml's Keras estimators build (in ``fit``) densify sparse gradients.
 
     galaxy-ml builds the optimizer in its ``_optimizer`` property and compiles the model with it inside

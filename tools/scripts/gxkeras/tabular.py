@@ -6,6 +6,8 @@ dataset by its form label and give the file's line and column, counted from 1 as
 """
 import csv
 import re
+from collections.abc import Iterator
+from typing import Any, NoReturn
 
 import numpy as np
 import pandas as pd
@@ -22,7 +24,7 @@ COLUMN_OPTIONS = (
 )
 
 
-def _parse_indices(columns, label, n_columns):
+def _parse_indices(columns: object, label: str, n_columns: int) -> list[int]:
     """Galaxy gives column numbers as a list or a comma string, counted from 1."""
     items = columns if isinstance(columns, list) else str(columns or "").split(",")
     indices = []
@@ -39,7 +41,7 @@ def _parse_indices(columns, label, n_columns):
     return indices
 
 
-def _parse_names(columns, label, names):
+def _parse_names(columns: object, label: str, names: list[str]) -> list[int]:
     wanted = [name.strip() for name in str(columns or "").split(",") if name.strip()]
     if not wanted:
         raise ToolInputError(f"{label}: no column name given")
@@ -49,7 +51,7 @@ def _parse_names(columns, label, names):
     return [names.index(name) for name in wanted]
 
 
-def select_columns(names, option, columns, label, header):
+def select_columns(names: list[str], option: str | None, columns: object, label: str, header: bool) -> list[int]:
     """Indices (0-based) of the columns the user chose, in the order the data has them."""
     n_columns = len(names)
     if option in (None, "", "all_columns"):
@@ -69,8 +71,8 @@ def select_columns(names, option, columns, label, header):
     return sorted(set(chosen))
 
 
-def _first_bad_cell(frame, header):
-    """(line, column, text) of the first cell that is not a finite number, or None."""
+def _first_bad_cell(frame: pd.DataFrame, header: bool) -> tuple[int, int, Any]:
+    """(line, column, text) of the first cell that is not a finite number (the caller found one)."""
     for position, name in enumerate(frame.columns):
         numbers = pd.to_numeric(frame[name], errors="coerce")
         bad = ~np.isfinite(numbers.to_numpy(dtype="float64", na_value=np.nan))
@@ -78,10 +80,11 @@ def _first_bad_cell(frame, header):
             row = int(np.argmax(bad))
             line = row + 1 + (1 if header else 0)
             return line, position + 1, frame[name].iloc[row]
-    return None
+    raise RuntimeError("_first_bad_cell: every cell is a finite number")  # a bug in the caller, not bad input
 
 
-def _read_frames(path, label, header, chunk_rows=None, as_text=False, **window):
+def _read_frames(path: str, label: str, header: bool, chunk_rows: int | None = None, as_text: bool = False,
+                 **window: Any) -> Any:
     """pandas' C reader of the table, whole or in chunks of ``chunk_rows`` rows (``window``: skiprows, nrows).
 
     By default pandas parses the numbers itself (fast: about 1 s for 25,000 x 500 word indices); a
@@ -99,7 +102,7 @@ def _read_frames(path, label, header, chunk_rows=None, as_text=False, **window):
         _raise_parser_error(error, label)
 
 
-def _numbers(frame, chosen):
+def _numbers(frame: pd.DataFrame, chosen: list[int]) -> np.ndarray | None:
     """The chosen columns as an array when pandas parsed them all as finite numbers, else None."""
     part = frame.iloc[:, chosen]
     if not all(dtype.kind in "iuf" for dtype in part.dtypes):
@@ -110,7 +113,8 @@ def _numbers(frame, chosen):
     return values
 
 
-def _text_values(path, label, header, chosen, first_row=0, rows=None):
+def _text_values(path: str, label: str, header: bool, chosen: list[int], first_row: int = 0,
+                 rows: int | None = None) -> np.ndarray:
     """Rows ``first_row`` to ``first_row + rows`` (all when None) read as text cells, then converted.
 
     The authority when pandas' number parser refused a cell: it raises the error naming the first cell
@@ -121,7 +125,7 @@ def _text_values(path, label, header, chosen, first_row=0, rows=None):
     return _frame_values(frame, chosen, label, header, first_row)
 
 
-def _raise_parser_error(error, label):
+def _raise_parser_error(error: Exception, label: str) -> NoReturn:
     found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
     if found:
         expected, line, seen = found.groups()
@@ -131,7 +135,7 @@ def _raise_parser_error(error, label):
     raise ToolInputError(f"{label}: not a tab-separated table ({error})") from None
 
 
-def _frame_values(frame, chosen, label, header, first_row=0):
+def _frame_values(frame: pd.DataFrame, chosen: list[int], label: str, header: bool, first_row: int = 0) -> np.ndarray:
     """The chosen columns of a text frame (``as_text``) as numbers; errors give the file's line and column.
 
     ``first_row`` is the number of data rows before this frame (when reading in chunks).
@@ -157,7 +161,7 @@ def _frame_values(frame, chosen, label, header, first_row=0):
     return values
 
 
-def check_header_names(names, label):
+def check_header_names(names: list[str], label: str) -> None:
     """Refuse a "header" that is plainly a row of data: numbers that cannot be column names.
 
     With the header option set, the first line is taken as column names and its values are lost.
@@ -176,7 +180,7 @@ def check_header_names(names, label):
         )
 
 
-def _raw_names(frame, path, header):
+def _raw_names(frame: pd.DataFrame, path: str, header: bool) -> list[str]:
     """Column names as written on line 1 (pandas renames repeated names 'a', 'a.1', ...)."""
     if not header:
         return [str(name) for name in frame.columns]
@@ -185,7 +189,8 @@ def _raw_names(frame, path, header):
     return line.split("\t")
 
 
-def read_tabular(path, label, header=False, column_option="all_columns", columns=None):
+def read_tabular(path: str, label: str, header: bool = False, column_option: str | None = "all_columns",
+                 columns: object = None) -> tuple[np.ndarray, list[str]]:
     """Read a tab-separated numeric table; return ``(values, column_names)`` for the chosen columns.
 
     ``label`` is the dataset's label in the form (e.g. "Training samples dataset"), used in errors.
@@ -216,7 +221,7 @@ BINARY_SIGNATURES = (
 )
 
 
-def check_row_lengths(path, label):
+def check_row_lengths(path: str, label: str) -> None:
     """The file must be UTF-8 text, and every non-empty line must have as many tab-separated cells
     as the first.
 
@@ -247,7 +252,7 @@ def check_row_lengths(path, label):
                                      "lines before it")
 
 
-def _check_text_line(line, number, label):
+def _check_text_line(line: bytes, number: int, label: str) -> None:
     if b"\x00" in line:
         raise ToolInputError(f"{label}: line {number} holds a NUL byte: binary data, expected tab-separated text")
     try:
@@ -258,7 +263,8 @@ def _check_text_line(line, number, label):
                              "(save the file as UTF-8)") from None
 
 
-def iter_tabular(path, label, header=False, column_option="all_columns", columns=None, chunk_rows=2000):
+def iter_tabular(path: str, label: str, header: bool = False, column_option: str | None = "all_columns",
+                 columns: object = None, chunk_rows: int = 2000) -> Iterator[tuple[np.ndarray, list[str]]]:
     """Like :func:`read_tabular`, but yield ``(values, column_names)`` for ``chunk_rows`` rows at a time.
 
     For data too large to hold as text cells at once (25,000 reviews x 500 word indices): memory
@@ -267,7 +273,8 @@ def iter_tabular(path, label, header=False, column_option="all_columns", columns
     """
     check_row_lengths(path, label)
     reader = _read_frames(path, label, header, chunk_rows=chunk_rows)
-    chosen = names = None
+    chosen: list[int] | None = None
+    names: list[str] = []
     first_row = 0
     try:
         for frame in reader:
@@ -291,7 +298,8 @@ def iter_tabular(path, label, header=False, column_option="all_columns", columns
         raise ToolInputError(f"{label}: the dataset has no data rows, expected tab-separated numbers")
 
 
-def read_tabular_input(params, infile, header, selector, col, label):
+def read_tabular_input(params: dict[str, Any], infile: str, header: str, selector: str, col: str,
+                       label: str) -> tuple[np.ndarray, list[str]]:
     """Read the dataset of one ``tabular_input`` macro from the tool's parameters.
 
     The keys are the macro's tokens (e.g. ``"infile1", "header1", "column_selector_options_1",

@@ -20,6 +20,7 @@ Speed matters (25,000 reviews, 6 million tokens): the per-token work is C code (
 word's final integer is computed once per distinct word, not once per occurrence.
 """
 import string
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from itertools import chain
 
@@ -51,7 +52,7 @@ class Settings:
     """
     lower: str = "unicode"
     filters: str = DEFAULT_FILTERS
-    num_words: int = None
+    num_words: int | None = None
     skip_top: int = 0
     start_char: int = 1
     oov_char: int = 2
@@ -61,7 +62,7 @@ class Settings:
     padding: str = "pre"
     truncating: str = "pre"
 
-    def check(self):
+    def check(self) -> "Settings":
         """Refuse settings Keras would refuse or that would silently produce nonsense."""
         _choice("lower", self.lower, LOWER_OPTIONS)
         _choice("unknown_words", self.unknown_words, UNKNOWN_OPTIONS)
@@ -83,12 +84,12 @@ class Settings:
         return self
 
 
-def _choice(name, value, options):
+def _choice(name: str, value: object, options: Collection[str]) -> None:
     if value not in options:
         raise ToolInputError(f"{name}: '{value}' is not one of {', '.join(options)}")
 
 
-def _separator_table(filters):
+def _separator_table(filters: str) -> dict[int, str]:
     return str.maketrans(dict.fromkeys(filters + ALWAYS_SEPARATORS, " "))
 
 
@@ -104,10 +105,12 @@ class Tokens:
     counts: np.ndarray
 
 
-def tokenize(texts, settings):
+def tokenize(texts: Iterable[str], settings: Settings) -> Tokens:
     """:class:`Tokens` of the texts (Keras' text_to_word_sequence with split=" ")."""
     table = _separator_table(settings.filters)
-    lower = {"unicode": str.lower, "ascii": lambda text: text.translate(_ASCII_LOWER), "none": str}[settings.lower]
+    lowers: dict[str, Callable[[str], str]] = {"unicode": str.lower, "none": str,
+                                                 "ascii": lambda text: text.translate(_ASCII_LOWER)}
+    lower = lowers[settings.lower]
     lists = [list(filter(None, lower(text).translate(table).split(" "))) for text in texts]
     counts = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
     flat = np.empty(int(counts.sum()), dtype=object)
@@ -116,7 +119,7 @@ def tokenize(texts, settings):
     return Tokens(codes, np.asarray(words, dtype=object), counts)
 
 
-def fit_vocabulary(tokens):
+def fit_vocabulary(tokens: Tokens) -> list[tuple[str, int]]:
     """``[(word, count), ...]`` in rank order: count descending, ties by first appearance (Tokenizer)."""
     counts = np.bincount(tokens.codes, minlength=len(tokens.words))
     order = np.argsort(-counts, kind="stable")
@@ -127,19 +130,19 @@ def fit_vocabulary(tokens):
 _DROPPED = -1
 
 
-def word_values(ranks, settings):
+def word_values(ranks: Mapping[str, int], settings: Settings) -> dict[str, int | None]:
     """``{word: the integer it becomes}`` (None: dropped) from ``{word: rank}``, once per word."""
     return {word: _limit(rank + settings.index_from, settings) for word, rank in ranks.items()}
 
 
-def _limit(value, settings):
+def _limit(value: int, settings: Settings) -> int | None:
     """keras.datasets.imdb: a value outside [skip_top, num_words) becomes oov_char (None: dropped)."""
     if value < settings.skip_top or (settings.num_words is not None and value >= settings.num_words):
         return settings.oov_char
     return value
 
 
-def encode(tokens, ranks, settings):
+def encode(tokens: Tokens, ranks: Mapping[str, int], settings: Settings) -> np.ndarray:
     """A ``(number of texts, maxlen)`` int32 array of word indices, padded/truncated as set.
 
     Each distinct word is looked up once; numpy then gives every token its value and places it in its
@@ -162,7 +165,7 @@ def encode(tokens, ranks, settings):
     return _place(flat, rows, n_rows, settings)
 
 
-def _place(flat, rows, n_rows, settings):
+def _place(flat: np.ndarray, rows: np.ndarray, n_rows: int, settings: Settings) -> np.ndarray:
     """pad_sequences on a flat array of values and their row numbers (rows ascending)."""
     maxlen = settings.maxlen
     lengths = np.bincount(rows, minlength=n_rows)
@@ -178,7 +181,7 @@ def _place(flat, rows, n_rows, settings):
     return out
 
 
-def decode(rows, ranks, settings):
+def decode(rows: np.ndarray, ranks: Mapping[str, int], settings: Settings) -> list[str]:
     """Words for each row of indices: what the model sees (padding left out, markers for start/OOV).
 
     ``start_char`` and ``oov_char`` are shown as <START> and <OOV>; an index that belongs to no word

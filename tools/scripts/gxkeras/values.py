@@ -39,11 +39,11 @@ def parse_shape(text: object, what: str, allow_none: bool = False) -> tuple[int 
 
 def parse_int_or_shape(text: object, what: str) -> int | tuple[int | None, ...]:
     """``3`` -> 3, ``3,3`` or ``(3, 3)`` -> (3, 3): the form of kernel, stride and pool sizes."""
-    shape = parse_shape(text, what)
-    return shape[0] if len(shape) == 1 and "," not in str(text) else shape
+    shape = parse_shape(text, what)  # None items refused
+    return shape[0] if len(shape) == 1 and shape[0] is not None and "," not in str(text) else shape
 
 
-def _is_plain_json_value(value):
+def _is_plain_json_value(value: object) -> bool:
     if isinstance(value, (str, int, float, bool)) or value is None:
         return True
     return isinstance(value, list) and all(_is_plain_json_value(item) for item in value)
@@ -74,7 +74,7 @@ def parse_kwargs(text: str | None, what: str) -> dict[str, Any]:
 SEED_MAX = 2 ** 32 - 1
 
 
-def check_seed(value, what):
+def check_seed(value: object, what: str) -> int | None:
     """``value`` as a seed (None when unset); refuse what NumPy or scikit-learn would refuse later.
 
     A negative or huge seed passes Keras but ends in a traceback from ``train_test_split`` after
@@ -92,13 +92,13 @@ def check_seed(value, what):
 LAYER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 
 
-def check_layer_name(name, what):
+def check_layer_name(name: object, what: str) -> None:
     if not isinstance(name, str) or not LAYER_NAME.fullmatch(name):
         raise ToolInputError(f"{what}: the layer name {str(name)[:40]!r} is not allowed: expected up to 100 "
                              "letters, digits, '_', '.' or '-', starting with a letter or digit")
 
 
-def check_layer_names(config, label):
+def check_layer_names(config: dict[str, Any], label: str) -> None:
     """Every layer name of a Keras model config valid and used once (wrapped layers included)."""
     seen = set()
     for index, layer in enumerate(config.get("layers") or [], start=1):

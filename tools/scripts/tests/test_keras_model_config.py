@@ -152,8 +152,8 @@ def run_config_script(inputs, outfile, backend=None):
     env = {key: value for key, value in os.environ.items() if key != "KERAS_BACKEND"}
     if backend:
         env["KERAS_BACKEND"] = backend
-    code = ("import sys, keras_model_config as tool; tool.main(sys.argv[1:]); "
-            "print('HEAVY_IMPORTS', 'tensorflow' in sys.modules, 'sklearn' in sys.modules)")
+    code = ("import sys, keras_model_config as tool; tool.main(sys.argv[1:]); "  # None: marked unimportable
+            "print('HEAVY_IMPORTS', *(sys.modules.get(name) is not None for name in ('tensorflow', 'sklearn')))")
     done = subprocess.run([sys.executable, "-c", code, "--inputs", inputs, "--outfile", str(outfile)],
                           capture_output=True, text=True, env=env, cwd=SCRIPT.parent)
     assert done.returncode == 0, done.stderr

@@ -1,0 +1,55 @@
+"""IUC metadata of every tool (macros expanded): EDAM, creator, citations, and a version_command that
+reports the galaxy-ml the job really runs with."""
+import re
+import subprocess
+import sys
+
+import pytest
+from repo_paths import ROOT
+
+from gxkeras import forms
+
+TOOLS = sorted(path.stem for path in (ROOT / "tools").glob("*.xml") if path.stem != "macros")
+# Tools whose XML does not name an EDAM operation yet (issue 17): remove a tool from here when its
+# <expand macro="edam_machine_learning"> gets one; the strict xfail then says so.
+WITHOUT_EDAM_OPERATION = {"keras_text_to_sequences", "plotly_regression_performance_plots", "sklearn_to_categorical"}
+
+
+def test_every_tool_is_checked():
+    assert len(TOOLS) == 8 and "keras_train_and_eval" in TOOLS
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param(name, marks=pytest.mark.xfail(strict=True, reason="no EDAM operation in the tool XML yet"))
+    if name in WITHOUT_EDAM_OPERATION else name for name in TOOLS])
+def test_edam_topic_and_operations(name):
+    root, _ = forms.document(name)
+    topics = [topic.text for topic in root.iter("edam_topic")]
+    operations = [operation.text or "" for operation in root.iter("edam_operation")]
+    assert topics == ["topic_3474"]  # Machine learning
+    assert operations and all(re.fullmatch(r"operation_\d{4}", operation) for operation in operations)
+
+
+@pytest.mark.parametrize("name", TOOLS)
+def test_creator_and_citations(name):
+    root, _ = forms.document(name)
+    creators = [item for creator in root.iter("creator") for item in creator if item.tag in ("person", "organization")]
+    assert creators and all(item.get("name") for item in creators)
+    assert "10.1371/journal.pcbi.1009014" in [citation.text for citation in root.iter("citation")]  # Galaxy-ML
+
+
+def test_version_command_prints_the_galaxy_ml_version_the_tools_require():
+    """Galaxy records the version_command's output as the tool's version: the galaxy-ml really imported."""
+    commands, requirements = set(), set()
+    for name in TOOLS:
+        root, tokens = forms.document(name)
+        commands.add(root.findtext("version_command", "").strip())
+        version = tokens["@TOOL_VERSION@"]
+        requirements |= {(requirement.text, requirement.get("version", "").replace("@TOOL_VERSION@", version))
+                         for requirement in root.iter("requirement")}
+    assert len(commands) == 1, "every tool uses the version_command macro"
+    command = commands.pop()
+    assert command.startswith("python3 -c ")
+    program = re.fullmatch(r"python3 -c '([^']+)'", command).group(1)
+    printed = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True, timeout=60)
+    assert ("galaxy-ml", printed.stdout.strip()) in requirements
