@@ -91,7 +91,7 @@ def test_seeds_in_range_pass():
 def builder_params(random_seed, config=TEST_DATA / "imdb_model_config.json"):
     return {"mode_selection": {"mode_type": "train_model", "infile_json": str(config), "learning_type": "KerasGClassifier",
                                "compile_params": {"loss": "binary_crossentropy",
-                                                  "optimizer_selection": {"optimizer_type": "adam"}},
+                                                  "optimizer_selection": {"optimizer_type": "Adam"}},
                                "random_seed": random_seed}}
 
 

@@ -328,7 +328,7 @@ def test_builder_refuses_a_huge_json_with_the_numbers(write_text, monkeypatch):
     path = write_text(json.dumps(model), "model.json")
     params = {"mode_selection": {"mode_type": "train_model", "infile_json": path, "learning_type": "KerasGClassifier",
                                  "compile_params": {"loss": "binary_crossentropy",
-                                                    "optimizer_selection": {"optimizer_type": "adam"}},
+                                                    "optimizer_selection": {"optimizer_type": "Adam"}},
                                  "random_seed": 1}}
     with pytest.raises(ToolInputError, match=r"^Select the dataset containing model configuration: the model has "
                                              r"about 1,000,000,\d{3},\d{3} parameters, 3\.6 TB as float32, more than "
@@ -434,7 +434,7 @@ def seeded_model(tmp_path_factory):
     config.write_text((TEST_DATA / "imdb_model_config.json").read_text())
     estimator = kmb.build_estimator({"mode_selection": {
         "mode_type": "train_model", "infile_json": str(config), "learning_type": "KerasGClassifier",
-        "compile_params": {"loss": "binary_crossentropy", "optimizer_selection": {"optimizer_type": "adam"},
+        "compile_params": {"loss": "binary_crossentropy", "optimizer_selection": {"optimizer_type": "Adam"},
                            "metrics": ["acc"]},
         "fit_params": {"epochs": 2, "batch_size": 32, "validation_split": 0.1, "verbose": 0, "callbacks": []},
         "random_seed": 1234}})
