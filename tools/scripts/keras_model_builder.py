@@ -18,15 +18,13 @@ from gxkeras.estimators import (
 from gxkeras.galaxy_inputs import GALAXY_KEYS, load_inputs
 from gxkeras.model_io import MAX_TEXT_BYTES as MAX_MODEL_JSON_BYTES, save_estimator
 from gxkeras.resources import format_bytes
-from gxkeras.values import check_layer_names, check_seed
+from gxkeras.values import as_bool, check_layer_names, check_seed
 
 MODEL_LABEL = "Select the dataset containing model configuration"
 # Keras 2's cosine_proximity metric (also "cosine") reported minus the cosine similarity; Keras 3 has no
 # metric by that name or with that sign (its cosine_similarity metric reports the similarity itself).
 KERAS2_ONLY_METRICS = {"cosine_proximity", "cosine"}
 NO_METRIC = "none"  # the Galaxy-ML tools' choice for "no metric besides the loss"
-# Booleans as older saved states and the Galaxy-ML tools' forms wrote them.
-BOOLEAN_TEXT = {"true": True, "booltrue": True, "false": False, "boolfalse": False}
 CLASSIFICATION_ONLY_METRICS = {
     "acc", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
     "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy", "AUC", "Precision", "Recall",
@@ -35,11 +33,6 @@ CLASSIFICATION_ONLY_METRICS = {
 
 def _clean(params):
     return {key: value for key, value in (params or {}).items() if key not in GALAXY_KEYS}
-
-
-def as_bool(value):
-    """A form boolean: JSON true/false, or the text an older saved state holds ("booltrue", "false")."""
-    return BOOLEAN_TEXT.get(value.lower(), value) if isinstance(value, str) else value
 
 
 def optimizer_params(selection):
