@@ -69,19 +69,32 @@ def test_state_check_finds_dropped_refused_and_missing():
 
 
 def test_state_check_on_the_gtn_builder_state():
-    """The GTN workflows' optimizer: `Adam` is no case of ours, so the import fails."""
+    """The GTN workflows' builder state loads unchanged; a value we do not offer on a conditional is refused."""
     step = json.loads((ROOT / "workflows" / "gtn" / "Intro_To_CNN_v1_0_11_0.ga").read_text())["steps"]["6"]
-    findings = workflow_state_check.check_step(json.loads(step["tool_state"]), tool_listing("keras_model_builder"))
+    state = json.loads(step["tool_state"])
+    assert workflow_state_check.check_step(state, tool_listing("keras_model_builder")) == []
+    state["mode_selection"]["compile_params"]["optimizer_selection"]["optimizer_type"] = "adam"
+    findings = workflow_state_check.check_step(state, tool_listing("keras_model_builder"))
     refused = [f for f in findings if f[0] == "refused"]
-    assert refused[0][1:] == ("mode_selection|compile_params|optimizer_selection|optimizer_type", '"Adam"',
+    assert refused[0][1:] == ("mode_selection|compile_params|optimizer_selection|optimizer_type", '"adam"',
                               "no case matched: import fails")
 
 
-def test_state_check_repeats_and_empty_repeats():
+def test_state_check_repeats_and_cases_of_the_same_path():
+    """Per layer index; and a path in two cases (Dense in a Sequential and in a functional model) is
+    checked against the case the state selects: only the functional Dense has inbound_nodes."""
     state = json.loads((ROOT / "workflows" / "gtn" / "Intro_To_CNN_v1_0_11_0.ga").read_text())["steps"]["4"]
-    findings = workflow_state_check.check_step(json.loads(state["tool_state"]), tool_listing("keras_model_config"))
-    dropped = {path for kind, path, _v, _e in findings if kind == "dropped"}
-    assert "model_selection|layers[5]|layer_selection|data_format" in dropped  # Flatten's, per layer index
-    assert "model_selection|layers[0]|layer_selection|target_shape" not in dropped
+    state = json.loads(state["tool_state"])
+    assert workflow_state_check.check_step(state, tool_listing("keras_model_config")) == []
+    state["model_selection"]["layers"][5]["layer_selection"]["bogus"] = "1"
+    findings = workflow_state_check.check_step(state, tool_listing("keras_model_config"))
+    assert [(kind, path) for kind, path, _v, _e in findings] == [
+        ("dropped", "model_selection|layers[5]|layer_selection|bogus")]
+    functional = {"model_selection": {"model_type": "functional", "input_layers": "[]", "output_layers": "[]", "layers": [
+        {"layer_selection": {"layer_type": "Input", "shape": "(3,)", "name": "", "dtype": "float32", "sparse": False}},
+        {"layer_selection": {"layer_type": "Dense", "units": "1", "activation": "linear", "kwargs": ""}}]}}
+    findings = workflow_state_check.check_step(functional, tool_listing("keras_model_config"))
+    assert [(kind, path) for kind, path, _v, _e in findings] == [
+        ("no value", "model_selection|layers[1]|layer_selection|inbound_nodes")]
     flat = workflow_state_check.flatten({"callbacks": [], "a": {"b": [{"__index__": 0, "c": 1}]}})
     assert flat == {"callbacks": [], "a|b[0]|c": 1}
