@@ -80,7 +80,7 @@ def parse_kwargs(text: str | None, what: str) -> dict[str, Any]:
         call = None
     if (not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name) or call.func.id != "f"
             or call.args or any(keyword.arg is None for keyword in call.keywords)):
-        raise ToolInputError(f"{what}: '{body[:80]}' is malformed: expected {KWARGS_EXPECTED}")
+        raise ToolInputError(f"{what}: {body[:80]!r} is malformed: expected {KWARGS_EXPECTED}")  # repr: one line
     kwargs = {}
     for keyword in call.keywords:
         if keyword.arg in kwargs:
