@@ -26,18 +26,18 @@ run() {  # run SCRIPT INPUTS_JSON ARGS...: one tool script, its inputs JSON writ
 
 # ---- IMDB chain ----
 run keras_model_config '{"model_selection": {"model_type": "sequential", "input_shape": "(100,)", "layers": [
-  {"__index__": 0, "layer_selection": {"layer_type": "Embedding", "input_dim": 10000, "output_dim": 8, "advanced": {"mask_zero": false, "kwargs": ""}}},
-  {"__index__": 1, "layer_selection": {"layer_type": "LSTM", "units": 8, "advanced": {"return_sequences": false, "dropout": 0.0, "recurrent_dropout": 0.0, "kwargs": ""}}},
-  {"__index__": 2, "layer_selection": {"layer_type": "Dense", "units": 1, "activation": "sigmoid", "advanced": {"use_bias": true, "kwargs": ""}}}]}}' \
+  {"__index__": 0, "layer_selection": {"layer_type": "Embedding", "input_dim": 10000, "output_dim": 8, "kwargs": ""}},
+  {"__index__": 1, "layer_selection": {"layer_type": "LSTM", "units": 8, "kwargs": ""}},
+  {"__index__": 2, "layer_selection": {"layer_type": "Dense", "units": 1, "activation": "sigmoid", "kwargs": ""}}]}}' \
   --outfile $TD/imdb_model_config.json
 
 builder_json() {  # builder_json MODEL_JSON LEARNING_TYPE LOSS METRICS EPOCHS BATCH
   cat <<JSON
 {"mode_selection": {"mode_type": "train_model", "infile_json": "$1", "learning_type": "$2",
   "compile_params": {"loss": "$3",
-    "optimizer_selection": {"optimizer_type": "adam", "learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-07, "amsgrad": false},
+    "optimizer_selection": {"optimizer_type": "Adam", "optimizer_options": {"learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-07, "amsgrad": false}},
     "metrics": $4},
-  "fit_params": {"epochs": $5, "batch_size": $6, "validation_split": 0.1, "verbose": "2", "callbacks": []},
+  "fit_params": {"epochs": $5, "batch_size": $6, "validation_split": 0.1, "verbose": 2, "callbacks": []},
   "random_seed": 42}}
 JSON
 }
@@ -71,10 +71,10 @@ np.savetxt("test-data/regression_X.tsv", np.hstack([ids, X]), delimiter="\t", fm
 np.savetxt("test-data/regression_y.tsv", y, fmt="%.4f", header="target", comments="")
 PYTHON
 run keras_model_config '{"model_selection": {"model_type": "sequential", "input_shape": "(4,)", "layers": [
-  {"__index__": 0, "layer_selection": {"layer_type": "Dense", "units": 8, "activation": "relu", "advanced": {"use_bias": true, "kwargs": ""}}},
-  {"__index__": 1, "layer_selection": {"layer_type": "Dense", "units": 1, "activation": "linear", "advanced": {"use_bias": true, "kwargs": ""}}}]}}' \
+  {"__index__": 0, "layer_selection": {"layer_type": "Dense", "units": 8, "activation": "relu", "kwargs": ""}},
+  {"__index__": 1, "layer_selection": {"layer_type": "Dense", "units": 1, "activation": "linear", "kwargs": ""}}]}}' \
   --outfile $TD/regression_model_config.json
-run keras_model_builder "$(builder_json $TD/regression_model_config.json KerasGRegressor mse '["mae"]' 5 16)" \
+run keras_model_builder "$(builder_json $TD/regression_model_config.json KerasGRegressor mean_squared_error '["mae"]' 5 16)" \
   --outfile $TD/regression_untrained.h5mlm
 
 ls -l $TD/imdb_model_config.json $TD/imdb_*.h5mlm $TD/regression_*

@@ -26,29 +26,33 @@ def _options(source):
     return values, (selected[0] if selected else values[0] if values else None)
 
 
-def walk(sources, prefix="", when=None):
-    """Yield one dict per parameter: path, type, default, select values, and the ``when`` it sits in."""
+def walk(sources, prefix="", when=None, chain=()):
+    """Yield one dict per parameter: path, type, default, select values, the ``when`` it sits in, and
+    ``chain``: every enclosing ``when``, outermost first (two cases may hold the same path, e.g. the
+    same layer type in a Sequential and in a functional model)."""
     for source in sources:
         kind = source.parse_input_type()
         name = source.parse_name() if kind == "param" else source.get("name")
         if kind == "param":
             param_type = source.get("type")
-            row = {"path": prefix + name, "type": param_type, "when": when,
+            row = {"path": prefix + name, "type": param_type, "when": when, "chain": chain,
                    "default": source.get("value", source.get("checked", None))}
             if param_type == "select":
                 row["options"], row["default"] = _options(source)
                 row["multiple"] = source.get_bool("multiple", False)
             yield row
         elif kind == "section":
-            yield from walk(source.parse_nested_inputs_source().parse_input_sources(), f"{prefix}{name}|", when)
+            yield from walk(source.parse_nested_inputs_source().parse_input_sources(), f"{prefix}{name}|", when, chain)
         elif kind == "repeat":
-            yield from walk(source.parse_nested_inputs_source().parse_input_sources(), f"{prefix}{name}[]|", when)
+            yield from walk(source.parse_nested_inputs_source().parse_input_sources(), f"{prefix}{name}[]|", when,
+                            chain)
         elif kind == "conditional":
             test = source.parse_test_input_source()
-            test_row = next(walk([test], f"{prefix}{name}|", when))
+            test_row = next(walk([test], f"{prefix}{name}|", when, chain))
             yield test_row
             for value, case in source.parse_when_input_sources():
-                yield from walk(case.parse_input_sources(), f"{prefix}{name}|", f"{test_row['path']}={value}")
+                case_when = f"{test_row['path']}={value}"
+                yield from walk(case.parse_input_sources(), f"{prefix}{name}|", case_when, (*chain, case_when))
 
 
 def tool_params(path):

@@ -61,14 +61,13 @@ def instantiate(generic_path, concrete):
 
 
 def active(row, flat, concrete, rows_by_path):
-    """Whether our parameter ``row`` (at ``concrete``) is in the case the saved state selects."""
-    if not row["when"]:
-        return True
-    cond, value = row["when"].split("=", 1)
-    cond_concrete = instantiate(cond, concrete)
-    if flat.get(cond_concrete, _default(rows_by_path, cond)) != value:
-        return False
-    return any(active(parent, flat, cond_concrete, rows_by_path) for parent in rows_by_path.get(cond, []))
+    """Whether our parameter ``row`` (at ``concrete``) is in the case the saved state selects: every
+    conditional around it, outermost first, has the value of its case."""
+    for when in row["chain"]:
+        cond, value = when.split("=", 1)
+        if flat.get(instantiate(cond, concrete), _default(rows_by_path, cond)) != value:
+            return False
+    return True
 
 
 def _default(rows_by_path, path):

@@ -315,7 +315,7 @@ def tool_inputs():
     all_columns = {"selected_column_selector_option": "all_columns"}
 
     def layer(layer_type, **fields):
-        return {"__index__": 0, "layer_selection": {"layer_type": layer_type, **fields, "advanced": {"kwargs": ""}}}
+        return {"__index__": 0, "layer_selection": {"layer_type": layer_type, **fields, "kwargs": ""}}
 
     def table(number, path):
         return {f"infile{number}": str(path), f"header{number}": False,
@@ -330,9 +330,9 @@ def tool_inputs():
             "__current_case__": 0, "mode_type": "train_model", "infile_json": str(model_json),
             "learning_type": "KerasGClassifier",
             "compile_params": {"loss": "binary_crossentropy", "metrics": ["acc"], "optimizer_selection": {
-                "__current_case__": 0, "optimizer_type": "adam", "learning_rate": 0.001, "beta_1": 0.9,
-                "beta_2": 0.999, "epsilon": 1e-07, "amsgrad": False}},
-            "fit_params": {"epochs": EPOCHS, "batch_size": BATCH, "validation_split": 0.1, "verbose": "2",
+                "__current_case__": 4, "optimizer_type": "Adam", "optimizer_options": {
+                    "learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-07, "amsgrad": False}}},
+            "fit_params": {"epochs": EPOCHS, "batch_size": BATCH, "validation_split": 0.1, "verbose": 2,
                            "callbacks": []},
             "random_seed": SEED}},
         "train": lambda model, X, y: {

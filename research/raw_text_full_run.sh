@@ -27,15 +27,15 @@ mkdir -p train test
 run keras_text_to_sequences "{\"mode\": \"fit\", \"infile\": \"train.tsv\", $encode}" --outdir train
 run keras_text_to_sequences "{\"mode\": \"apply\", \"infile\": \"test.tsv\", \"infile_vocabulary\": \"train/vocabulary.tsv\", $encode}" --outdir test
 run keras_model_config '{"model_selection": {"model_type": "sequential", "input_shape": "(500,)", "layers": [
-  {"__index__": 0, "layer_selection": {"layer_type": "Embedding", "input_dim": 10000, "output_dim": 32, "advanced": {"mask_zero": false, "kwargs": ""}}},
-  {"__index__": 1, "layer_selection": {"layer_type": "LSTM", "units": 100, "advanced": {"return_sequences": false, "dropout": 0.0, "recurrent_dropout": 0.0, "kwargs": ""}}},
-  {"__index__": 2, "layer_selection": {"layer_type": "Dense", "units": 1, "activation": "sigmoid", "advanced": {"use_bias": true, "kwargs": ""}}}]}}' \
+  {"__index__": 0, "layer_selection": {"layer_type": "Embedding", "input_dim": 10000, "output_dim": 32, "kwargs": ""}},
+  {"__index__": 1, "layer_selection": {"layer_type": "LSTM", "units": 100, "kwargs": ""}},
+  {"__index__": 2, "layer_selection": {"layer_type": "Dense", "units": 1, "activation": "sigmoid", "kwargs": ""}}]}}' \
   --outfile model_config.json
 run keras_model_builder '{"mode_selection": {"mode_type": "train_model", "infile_json": "model_config.json", "learning_type": "KerasGClassifier",
   "compile_params": {"loss": "binary_crossentropy",
-    "optimizer_selection": {"optimizer_type": "adam", "learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-07, "amsgrad": false},
+    "optimizer_selection": {"optimizer_type": "Adam", "optimizer_options": {"learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-07, "amsgrad": false}},
     "metrics": ["acc"]},
-  "fit_params": {"epochs": 2, "batch_size": 128, "validation_split": 0.1, "verbose": "2", "callbacks": []},
+  "fit_params": {"epochs": 2, "batch_size": 128, "validation_split": 0.1, "verbose": 2, "callbacks": []},
   "random_seed": 42}}' --outfile untrained.h5mlm
 all='{"selected_column_selector_option": "all_columns"}'
 run keras_train_and_eval "{\"experiment_schemes\": {\"selected_exp_scheme\": \"train_val\", \"infile_estimator\": \"untrained.h5mlm\",

@@ -83,19 +83,59 @@ def test_state_check_finds_dropped_refused_and_missing():
 
 
 def test_state_check_on_the_gtn_builder_state():
-    """The GTN workflows' optimizer: `Adam` is no case of ours, so the import fails."""
+    """The GTN workflows' builder state loads unchanged; a value we do not offer on a conditional is refused."""
     step = json.loads((ROOT / "workflows" / "gtn" / "Intro_To_CNN_v1_0_11_0.ga").read_text())["steps"]["6"]
-    findings = workflow_state_check.check_step(json.loads(step["tool_state"]), tool_listing("keras_model_builder"))
+    state = json.loads(step["tool_state"])
+    assert workflow_state_check.check_step(state, tool_listing("keras_model_builder")) == []
+    state["mode_selection"]["compile_params"]["optimizer_selection"]["optimizer_type"] = "adam"
+    findings = workflow_state_check.check_step(state, tool_listing("keras_model_builder"))
     refused = [f for f in findings if f[0] == "refused"]
-    assert refused[0][1:] == ("mode_selection|compile_params|optimizer_selection|optimizer_type", '"Adam"',
+    assert refused[0][1:] == ("mode_selection|compile_params|optimizer_selection|optimizer_type", '"adam"',
                               "no case matched: import fails")
 
 
-def test_state_check_repeats_and_empty_repeats():
+def test_state_check_repeats_and_cases_of_the_same_path():
+    """Per layer index; and a path in two cases (Dense in a Sequential and in a functional model) is
+    checked against the case the state selects: only the functional Dense has inbound_nodes."""
     state = json.loads((ROOT / "workflows" / "gtn" / "Intro_To_CNN_v1_0_11_0.ga").read_text())["steps"]["4"]
-    findings = workflow_state_check.check_step(json.loads(state["tool_state"]), tool_listing("keras_model_config"))
-    dropped = {path for kind, path, _v, _e in findings if kind == "dropped"}
-    assert "model_selection|layers[5]|layer_selection|data_format" in dropped  # Flatten's, per layer index
-    assert "model_selection|layers[0]|layer_selection|target_shape" not in dropped
+    state = json.loads(state["tool_state"])
+    assert workflow_state_check.check_step(state, tool_listing("keras_model_config")) == []
+    state["model_selection"]["layers"][5]["layer_selection"]["bogus"] = "1"
+    findings = workflow_state_check.check_step(state, tool_listing("keras_model_config"))
+    assert [(kind, path) for kind, path, _v, _e in findings] == [
+        ("dropped", "model_selection|layers[5]|layer_selection|bogus")]
+    functional = {"model_selection": {"model_type": "functional", "input_layers": "[]", "output_layers": "[]", "layers": [
+        {"layer_selection": {"layer_type": "Input", "shape": "(3,)", "name": "", "dtype": "float32", "sparse": False}},
+        {"layer_selection": {"layer_type": "Dense", "units": "1", "activation": "linear", "kwargs": ""}}]}}
+    findings = workflow_state_check.check_step(functional, tool_listing("keras_model_config"))
+    assert [(kind, path) for kind, path, _v, _e in findings] == [
+        ("no value", "model_selection|layers[1]|layer_selection|inbound_nodes")]
     flat = workflow_state_check.flatten({"callbacks": [], "a": {"b": [{"__index__": 0, "c": 1}]}})
     assert flat == {"callbacks": [], "a|b[0]|c": 1}
+
+
+def test_converter_moves_0_5_0_optimizer_options_to_our_layout():
+    import convert_old_states
+
+    old = {"mode_selection": {"mode_type": "train_model", "learning_type": "KerasGClassifier", "compile_params": {
+        "loss": "binary_crossentropy", "metrics": ["acc"], "optimizer_selection": {
+            "optimizer_type": "Adam", "optimizer_options": {"lr": "0.002", "beta_1": "0.9", "beta_2": "0.999",
+                                                            "decay": "0.0", "amsgrad": False}}}}}
+    changes, problems = convert_old_states.convert_builder_state(old, "5")
+    assert problems == []
+    options = old["mode_selection"]["compile_params"]["optimizer_selection"]["optimizer_options"]
+    assert options == {"learning_rate": "0.002", "beta_1": "0.9", "beta_2": "0.999", "amsgrad": False, "epsilon": None}
+    assert changes[0] == "step 5: optimizer_options|lr -> learning_rate (0.002)"
+    # the converted state loads into our form without a finding
+    assert workflow_state_check.check_step(
+        {**old, "mode_selection": {**old["mode_selection"], "infile_json": {"__class__": "ConnectedValue"},
+                                   "fit_params": {"epochs": "1", "batch_size": "32", "steps_per_epoch": None,
+                                                  "validation_split": "0.1", "validation_steps": None,
+                                                  "callbacks": [], "verbose": "1"}, "random_seed": None}},
+        tool_listing("keras_model_builder")) == []
+    nadam = {"mode_selection": {"compile_params": {"optimizer_selection": {
+        "optimizer_type": "Nadam", "optimizer_options": {"lr": "0.002", "decay": "0.01", "schedule_decay": "0.004"}}}}}
+    _changes, problems = convert_old_states.convert_builder_state(nadam, "6")
+    assert problems == [
+        "step 6: optimizer_options|decay 0.01 (lr / (1 + decay * iterations)) cannot be carried to Keras 3 by this suite",
+        "step 6: Nadam's schedule_decay 0.004 cannot be carried: Keras 3's Nadam has a fixed momentum schedule"]

@@ -11,15 +11,20 @@ import sys
 
 from gxkeras.errors import ToolInputError, output_paths, run_tool
 from gxkeras.estimators import (
-    CALLBACK_ARGS, CLASSIFIER_LOSSES, LEARNING_TYPES, LOSSES, METRICS, OPTIMIZER_ARGS, REGRESSOR_LOSSES,
-    check_argument, check_callbacks, check_fit, make_estimator, output_layer, parse_model_json,
+    CALLBACK_ARGS, CLASSIFIER_LOSSES, FORM_OPTIMIZERS, LEARNING_TYPES, LOSSES, METRICS, OPTIMIZER_ARGS,
+    REGRESSOR_LOSSES, check_argument, check_callbacks, check_fit, keras_loss, make_estimator, output_layer,
+    parse_model_json,
 )
 from gxkeras.galaxy_inputs import GALAXY_KEYS, load_inputs
 from gxkeras.model_io import MAX_TEXT_BYTES as MAX_MODEL_JSON_BYTES, save_estimator
 from gxkeras.resources import format_bytes
-from gxkeras.values import check_layer_names, check_seed
+from gxkeras.values import as_bool, check_layer_names, check_seed
 
 MODEL_LABEL = "Select the dataset containing model configuration"
+# Keras 2's cosine_proximity metric (also "cosine") reported minus the cosine similarity; Keras 3 has no
+# metric by that name or with that sign (its cosine_similarity metric reports the similarity itself).
+KERAS2_ONLY_METRICS = {"cosine_proximity", "cosine"}
+NO_METRIC = "none"  # the Galaxy-ML tools' choice for "no metric besides the loss"
 CLASSIFICATION_ONLY_METRICS = {
     "acc", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
     "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy", "AUC", "Precision", "Recall",
@@ -31,18 +36,24 @@ def _clean(params):
 
 
 def optimizer_params(selection):
-    """``{"optimizer": name, <its options>}`` from the "Select an optimizer" conditional."""
+    """``{"optimizer": galaxy-ml's name, <its options>}`` from the "Select an optimizer" conditional.
+
+    The options are in the section ``optimizer_options`` (the Galaxy-ML tools' layout); an empty
+    option is left to the optimizer's default, as galaxy-ml does.
+    """
     selection = _clean(selection)
-    name = selection.get("optimizer_type")
-    if name not in OPTIMIZER_ARGS:
-        raise ToolInputError(f"Select an optimizer: unknown optimizer {name!r}; expected one of "
-                             f"{', '.join(OPTIMIZER_ARGS)}")
+    form_name = selection.get("optimizer_type")
+    if form_name not in FORM_OPTIMIZERS:
+        raise ToolInputError(f"Select an optimizer: unknown optimizer {form_name!r}; expected one of "
+                             f"{', '.join(FORM_OPTIMIZERS)}")
+    name = form_name.lower()
+    options = _clean(selection.get("optimizer_options"))
     params = {"optimizer": name}
     for arg in OPTIMIZER_ARGS[name]:
-        value = selection.get(arg)
+        value = as_bool(options.get(arg))
         if value is None or value == "":
             continue
-        params[arg] = check_argument(arg, value, f"optimizer {name}")
+        params[arg] = check_argument(arg, value, f"optimizer {form_name}")
     return params
 
 
@@ -56,7 +67,12 @@ def metrics_list(value):
     if unknown:
         raise ToolInputError(f"Select metrics: unknown metric {', '.join(unknown)}; expected some of "
                              f"{', '.join(sorted(METRICS))}")
-    return list(dict.fromkeys(metrics))
+    keras2 = [metric for metric in metrics if metric in KERAS2_ONLY_METRICS]
+    if keras2:
+        raise ToolInputError(f"Select metrics: {keras2[0]} (Keras 2: minus the cosine similarity) does not exist "
+                             "in Keras 3; choose cosine_similarity, which reports the cosine similarity itself "
+                             "(the opposite sign), or leave it out")
+    return list(dict.fromkeys(metric for metric in metrics if metric != NO_METRIC))
 
 
 def callbacks_list(repeat):
@@ -70,18 +86,40 @@ def callbacks_list(repeat):
         if callback_type not in CALLBACK_ARGS:
             raise ToolInputError(f"Callback {index}: unknown callback {callback_type!r}; expected one of "
                                  f"{', '.join(CALLBACK_ARGS)}")
-        options = {key: selection[key] for key in CALLBACK_ARGS[callback_type]
+        options = {key: as_bool(selection[key]) for key in CALLBACK_ARGS[callback_type]
                    if selection.get(key) not in (None, "")}
         callbacks.append({"callback_selection": {"callback_type": callback_type, **options}})
     return check_callbacks(callbacks, "Callbacks")
 
 
+# Fit parameters of the Galaxy-ML tools that Keras 3 cannot honour on the tables these tools train on.
+STEP_PARAMS = {
+    "steps_per_epoch": "an epoch is one pass over the training data in batches of batch_size",
+    "validation_steps": "the whole validation set is evaluated after each epoch",
+}
+
+
+def _or_default(value, default):
+    return default if value is None or value == "" else value
+
+
 def fit_params(section):
+    """epochs, batch_size, validation_split, verbose and callbacks of the "Fit Parameters" section.
+
+    ``steps_per_epoch`` and ``validation_steps`` (the Galaxy-ML tools' fields, empty in their
+    workflows) must stay empty: Keras 3 takes the steps of all epochs from one pass over a table and,
+    once its batches run out, interrupts training with a warning only, so a number would silently
+    train on less than it says.
+    """
     section = section or {}
-    verbose = section.get("verbose") if section.get("verbose") not in (None, "") else 2
-    params = {"epochs": section.get("epochs", 1), "batch_size": section.get("batch_size", 32),
-              "validation_split": section.get("validation_split", 0.1) or 0.0,
-              "verbose": int(verbose) if str(verbose) in ("0", "1", "2") else verbose}  # a select gives text
+    for name, instead in STEP_PARAMS.items():
+        if section.get(name) not in (None, ""):
+            raise ToolInputError(f"Fit Parameters: {name} {section[name]!r} is not supported on tables in Keras 3; "
+                                 f"leave it empty ({instead})")
+    verbose = _or_default(section.get("verbose"), 2)
+    params = {"epochs": section.get("epochs", 1), "batch_size": _or_default(section.get("batch_size"), 32),
+              "validation_split": _or_default(section.get("validation_split"), 0.0),
+              "verbose": int(verbose) if str(verbose) in ("0", "1", "2") else verbose}  # older states: text
     check_fit(params, "Fit Parameters")
     params["validation_split"] = float(params["validation_split"])
     return {**params, "callbacks": callbacks_list(section.get("callbacks")) or None}
@@ -129,7 +167,7 @@ def build_estimator(params):
 
     seed = check_seed(mode.get("random_seed"), "Random seed")
     return make_estimator(
-        learning_type, config, model_type, loss=loss, metrics=metrics,
+        learning_type, config, model_type, loss=keras_loss(loss), metrics=metrics,
         **optimizer_params(compile_params.get("optimizer_selection")),
         **fit_params(mode.get("fit_params")), seed=seed,
     )

@@ -16,7 +16,7 @@ from gxkeras.errors import ToolInputError, output_paths, run_tool
 from gxkeras.galaxy_inputs import flatten_sections, load_inputs
 from gxkeras.keras_env import import_keras
 from gxkeras.resources import check_parameters, layer_parameters
-from gxkeras.values import check_layer_name, check_seed, parse_int_or_shape, parse_kwargs, parse_shape
+from gxkeras.values import as_bool, check_layer_name, check_seed, parse_int_or_shape, parse_kwargs, parse_shape
 
 # Layers the form offers, by the group shown in "Group -- Layer". Only these are ever looked up
 # in keras.layers: the layer type string from the form cannot name anything else.
@@ -30,7 +30,7 @@ LAYER_GROUPS = {
         "GlobalMaxPooling1D", "GlobalAveragePooling1D", "GlobalMaxPooling2D", "GlobalAveragePooling2D",
     ],
     "Normalization": ["BatchNormalization"],
-    "Merge": ["Concatenate", "Add", "Multiply", "Average"],  # functional models only
+    "Merge": ["Add", "Multiply", "Average", "Concatenate"],  # functional models only
 }
 GROUP_OF = {layer: group for group, layers in LAYER_GROUPS.items() for layer in layers}
 MERGE_LAYERS = set(LAYER_GROUPS["Merge"])
@@ -40,8 +40,9 @@ POSITIVE_INT_ARGS = {"units", "input_dim", "output_dim", "filters"}
 RATE_ARGS = {"rate", "dropout", "recurrent_dropout"}  # fractions in [0, 1)
 INT_OR_SHAPE_ARGS = {"kernel_size", "strides", "pool_size"}  # "3" -> 3, "3,3" -> (3, 3)
 SHAPE_ARGS = {"target_shape"}
-# Form fields that are not keyword arguments of the Keras layer itself.
-FORM_ONLY = {"layer_type", "kwargs", "rnn_type", "inbound_layers"}
+# Form fields that are not keyword arguments of the Keras layer itself (the wiring of functional models).
+FORM_ONLY = {"layer_type", "kwargs", "rnn_type", "inbound_nodes", "merging_layers"}
+INPUT_DTYPES = ("float32", "float64", "int32", "int64")
 # Base-layer arguments every Keras layer accepts through **kwargs.
 BASE_LAYER_ARGS = {"name", "trainable"}
 # Arguments the layers have that describe no architecture: weight values (``weights``: data in a
@@ -75,7 +76,7 @@ def convert_args(fields, label):
 
 def add_extra_kwargs(args, fields, keras_class, label):
     """Merge the "Extra keyword arguments" JSON, accepting only arguments the layer really has."""
-    extra = parse_kwargs(fields.get("kwargs"), f"{label}: extra keyword arguments")
+    extra = parse_kwargs(fields.get("kwargs"), f"{label}: kwargs")
     known = set(inspect.signature(keras_class.__init__).parameters) - {"self", "kwargs"}
     known |= BASE_LAYER_ARGS
     for key in extra:
@@ -133,7 +134,7 @@ def make_layer(keras, fields, index, input_width=None, budget=None):
     label = layer_label(index, layer_type)
     args = convert_args(fields, label)
     if budget is not None:
-        extra = parse_kwargs(fields.get("kwargs"), f"{label}: extra keyword arguments")
+        extra = parse_kwargs(fields.get("kwargs"), f"{label}: kwargs")
         budget.add(layer_type, {**extra, **args}, fields, input_width, label)
     try:
         if layer_type == "Bidirectional":
@@ -203,41 +204,84 @@ def build_sequential(keras, model_params, layers, budget=None):
     return model
 
 
-def parse_inbound(text, index, label):
-    """LAYER numbers this layer takes its input from; empty means the previous LAYER."""
-    if text is None or not str(text).strip():
-        if index == 1:
-            raise ToolInputError(f"{label}: the first LAYER of a functional model must be an Input")
-        return [index - 1]
-    if not re.fullmatch(r"\s*\d+(\s*,\s*\d+)*\s*", str(text)):
-        raise ToolInputError(f"{label}: inbound layers '{text}' is malformed: expected LAYER numbers such as 1,2")
-    numbers = [int(item) for item in str(text).split(",")]
+def layer_numbers(text, what, below):
+    """LAYER numbers typed as a list (``[2, 3]``, the Galaxy-ML tools' syntax, or ``2, 3``), each in 1..below."""
+    body = str(text if text is not None else "").strip()
+    body = body[1:-1] if body[:1] == "[" and body[-1:] == "]" else body
+    items = [item.strip() for item in body.split(",")]
+    if items and items[-1] == "":
+        items.pop()  # a trailing comma
+    if not all(item.isdigit() for item in items):
+        raise ToolInputError(f"{what} '{text}' is malformed: expected LAYER numbers in a list such as [1, 2]")
+    numbers = [int(item) for item in items]
     for number in numbers:
-        if not 1 <= number < index:
-            raise ToolInputError(
-                f"{label}: inbound layer {number} does not exist before it: expected a number in 1..{index - 1}"
-            )
+        if not 1 <= number <= below:
+            raise ToolInputError(f"{what}: LAYER {number} does not exist here: expected a number in 1..{below}")
     return numbers
 
 
-def build_functional(keras, layers, budget=None):
-    """A functional model: Input LAYERs are the model inputs; LAYERs nobody reads are its outputs."""
+def inbound_of(fields, index, label):
+    """The LAYER numbers a functional LAYER reads: its merging_layers (a merge layer), else its
+    inbound_nodes; empty (and for the layers the form gives none, Activation and BatchNormalization):
+    the LAYER just before it."""
+    if fields.get("layer_type") in MERGE_LAYERS:
+        numbers = layer_numbers(fields.get("merging_layers"), f"{label}: merging_layers", index - 1)
+        if len(numbers) < 2:
+            raise ToolInputError(f"{label}: a merge layer needs at least two LAYERs in merging_layers, such as [1, 2]")
+        return numbers
+    number = fields.get("inbound_nodes")
+    if number in (None, ""):
+        if index == 1:
+            raise ToolInputError(f"{label}: the first LAYER of a functional model must be an Input")
+        return [index - 1]
+    if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number < index:
+        raise ToolInputError(f"{label}: inbound_nodes {number!r} is not a LAYER before it: expected a number in "
+                             f"1..{index - 1}")
+    return [number]
+
+
+def make_input(keras, fields, index):
+    """An Input LAYER: its shape, and the Galaxy-ML tools' name, dtype and sparse fields."""
+    label = f"LAYER {index} (Input)"
+    args = {"shape": parse_shape(fields.get("shape"), f"{label}: shape", allow_none=True)}
+    if fields.get("name") not in (None, ""):
+        check_layer_name(fields["name"], label)
+        args["name"] = fields["name"]
+    dtype = fields.get("dtype") or "float32"
+    if dtype not in INPUT_DTYPES:
+        raise ToolInputError(f"{label}: dtype {dtype!r} is not one of {', '.join(INPUT_DTYPES)}")
+    sparse = as_bool(fields.get("sparse"))
+    if sparse not in (None, True, False):
+        raise ToolInputError(f"{label}: sparse must be true or false, got {sparse!r}")
+    return keras.Input(dtype=dtype, sparse=bool(sparse), **args)
+
+
+def chosen_layers(model_params, key, tensors, default, what):
+    """The model's inputs or outputs: the LAYERs listed in ``key`` (``[1, 5]``), else ``default``."""
+    text = model_params.get(key)
+    numbers = layer_numbers(text, key, len(tensors)) if str(text or "").strip("[] ") else []
+    if not numbers:
+        return default
+    if what == "input":
+        wrong = [number for number in numbers if tensors[number] not in default]
+        if wrong:
+            raise ToolInputError(f"{key}: LAYER {wrong[0]} is not an Input LAYER")
+    return [tensors[number] for number in numbers]
+
+
+def build_functional(keras, model_params, layers, budget=None):
+    """A functional model wired as the Galaxy-ML tools' form wires it: each LAYER reads the LAYER its
+    inbound_nodes names (merge layers: the LAYERs in merging_layers); the inputs and outputs are
+    input_layers / output_layers, or, left empty, every Input LAYER and every LAYER nobody reads."""
     tensors, inputs, consumed = {}, [], set()
     for index, fields in enumerate(layers, start=1):
         layer_type = fields.get("layer_type")
         if layer_type == "Input":
-            label = f"LAYER {index} (Input)"
-            if fields.get("inbound_layers"):
-                raise ToolInputError(f"{label}: an Input takes no inbound layers")
-            tensors[index] = keras.Input(shape=parse_shape(fields.get("shape"), f"{label}: shape", allow_none=True))
+            tensors[index] = make_input(keras, fields, index)
             inputs.append(tensors[index])
             continue
         label = layer_label(index, layer_type)
-        inbound = parse_inbound(fields.get("inbound_layers"), index, label)
-        if layer_type not in MERGE_LAYERS and len(inbound) > 1:
-            raise ToolInputError(f"{label}: takes one inbound layer, got {len(inbound)}; use a Merge layer")
-        if layer_type in MERGE_LAYERS and len(inbound) < 2:
-            raise ToolInputError(f"{label}: a merge layer needs at least two inbound layers, such as 1,2")
+        inbound = inbound_of(fields, index, label)
         consumed.update(inbound)
         sources = [tensors[number] for number in inbound]
         layer = make_layer(keras, fields, index, last_axis(tuple(sources[0].shape)), budget)
@@ -246,12 +290,14 @@ def build_functional(keras, layers, budget=None):
                                      label)  # (apply_layer calls the lambda at once, inside this iteration)
     if not inputs:
         raise ToolInputError("a functional model needs at least one LAYER of type Input")
-    outputs = [tensors[i] for i in tensors if i not in consumed and tensors[i] not in inputs]
+    inputs = chosen_layers(model_params, "input_layers", tensors, inputs, "input")
+    unread = [tensors[i] for i in tensors if i not in consumed and tensors[i] not in inputs]
+    outputs = chosen_layers(model_params, "output_layers", tensors, unread, "output")
     if not outputs:
         raise ToolInputError("the functional model has no output: its last LAYER is an Input")
     try:
         return keras.Model(inputs=inputs, outputs=outputs[0] if len(outputs) == 1 else outputs)
-    except ValueError as error:  # e.g. two LAYERs given the same name
+    except ValueError as error:  # e.g. two LAYERs given the same name, an output not reached from the inputs
         raise ToolInputError(f"the functional model: {first_line(error)}") from None
 
 
@@ -267,7 +313,7 @@ def build_model_json(params):
     if model_type == "sequential":
         model = build_sequential(keras, model_params, layers, budget)
     elif model_type == "functional":
-        model = build_functional(keras, layers, budget)
+        model = build_functional(keras, model_params, layers, budget)
     else:
         raise ToolInputError(f"unknown model type {model_type!r}: expected sequential or functional")
     model_json = json.loads(model.to_json())

@@ -22,8 +22,11 @@ from gxkeras.values import check_seed
 LEARNING_TYPES = ("KerasGClassifier", "KerasGRegressor")
 MODEL_TYPES = ("sequential", "functional")
 
-# The options of "Create deep learning model", read from its form (the one source of truth).
-OPTIMIZER_ARGS = forms.when_params("keras_model_builder", "optimizer_type")
+# The options of "Create deep learning model", read from its form (the one source of truth). The form
+# offers the optimizers under the Galaxy-ML tools' names (``Adam``); galaxy-ml and a model file name
+# them in lower case (``adam``), as the Galaxy-ML tools passed them.
+FORM_OPTIMIZERS = forms.options("keras_model_builder", "optimizer_type")
+OPTIMIZER_ARGS = {name.lower(): args for name, args in forms.when_params("keras_model_builder", "optimizer_type").items()}
 CALLBACK_ARGS = {name: args for name, args in forms.when_params("keras_model_builder", "callback_type").items()
                  if name != "None"}
 LOSSES = frozenset(forms.options("keras_model_builder", "loss"))
@@ -31,14 +34,38 @@ METRICS = frozenset(forms.options("keras_model_builder", "metrics"))
 MONITOR_MODES = forms.options("keras_model_builder", "mode")
 
 # What Python must know about those options (a contract test checks both sides agree).
-# Callbacks reviewed to write no file and reach no network or module (not ModelCheckpoint,
-# CSVLogger, TensorBoard, BackupAndRestore, RemoteMonitor, LambdaCallback ...).
-REVIEWED_CALLBACKS = {"EarlyStopping", "ReduceLROnPlateau", "TerminateOnNaN"}
+# Callbacks reviewed to reach no network or module and to write no file a user names (not
+# ModelCheckpoint, TensorBoard, BackupAndRestore, RemoteMonitor, LambdaCallback ...). CSVLogger takes no
+# option from the form or a model file: it always writes log.csv in the job's working directory.
+REVIEWED_CALLBACKS = {"EarlyStopping", "ReduceLROnPlateau", "TerminateOnNaN", "CSVLogger"}
+CSV_LOG = "log.csv"  # galaxy-ml's name for the CSVLogger file of the Galaxy-ML tools (tab-separated, appended)
+# Losses as the form names them (the Galaxy-ML tools' Keras 2 names). Keras 3 knows most of them by the
+# same name; these it knows by another one, with the same function (Keras 2's cosine_proximity loss and
+# Keras 3's cosine_similarity loss are both minus the cosine similarity).
+KERAS3_LOSS_NAMES = {"logcosh": "log_cosh", "kullback_leibler_divergence": "kl_divergence",
+                     "cosine_proximity": "cosine_similarity"}
 CLASSIFIER_LOSSES = {
     "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
-    "binary_focal_crossentropy", "hinge", "squared_hinge", "categorical_hinge", "kl_divergence", "poisson",
+    "binary_focal_crossentropy", "hinge", "squared_hinge", "categorical_hinge", "kullback_leibler_divergence",
+    "poisson",
 }
-REGRESSOR_LOSSES = {"mse", "mae", "mape", "msle", "huber", "log_cosh", "cosine_similarity", "poisson"}
+REGRESSOR_LOSSES = {"mean_squared_error", "mean_absolute_error", "mean_absolute_percentage_error",
+                    "mean_squared_logarithmic_error", "huber", "logcosh", "cosine_proximity", "poisson"}
+
+
+def keras_loss(loss: str) -> str:
+    """The Keras 3 name galaxy-ml compiles (and a model file stores) for the form's ``loss``."""
+    return KERAS3_LOSS_NAMES.get(loss, loss)
+
+
+# A model file stores the Keras 3 names; those written by this suite before the form took the old
+# names used Keras' short aliases (mse ...), which name the same functions.
+SHORT_LOSS_NAMES = {"mse": "mean_squared_error", "mae": "mean_absolute_error",
+                    "mape": "mean_absolute_percentage_error", "msle": "mean_squared_logarithmic_error"}
+STORED_LOSSES = {
+    "KerasGClassifier": {keras_loss(loss) for loss in CLASSIFIER_LOSSES},
+    "KerasGRegressor": {keras_loss(loss) for loss in REGRESSOR_LOSSES} | set(SHORT_LOSS_NAMES),
+}
 
 
 def _number(value: object) -> TypeGuard[int | float]:
@@ -74,7 +101,6 @@ ARG_CHECKS = {
     "patience": ("an integer >= 0", _count),
     "baseline": ("a number", _number),
     "restore_best_weights": ("true or false", lambda v: isinstance(v, bool)),
-    "start_from_epoch": ("an integer >= 0", _count),
     "factor": ("a number in [0, 1)", lambda v: _number(v) and 0 <= v < 1),
     "cooldown": ("an integer >= 0", _count),
     "min_lr": ("a number >= 0", lambda v: _number(v) and v >= 0),
@@ -170,8 +196,7 @@ def check_stored_params(learning_type: str, params: Any, label: str) -> str:
             raise ToolInputError(f"{label}: {arg} is not an option of the optimizer {optimizer}")
         check_argument(arg, params[arg], f"{label}: optimizer {optimizer}")
     loss = params.get("loss")
-    allowed = CLASSIFIER_LOSSES if learning_type == "KerasGClassifier" else REGRESSOR_LOSSES
-    if loss not in LOSSES or loss not in allowed:
+    if loss not in STORED_LOSSES[learning_type]:
         raise ToolInputError(f"{label}: loss {str(loss)[:60]!r} is not one the form offers for a {learning_type}")
     metrics = params.get("metrics") or []
     if not isinstance(metrics, list) or any(metric not in METRICS for metric in metrics):
@@ -263,7 +288,10 @@ def build_callbacks(callbacks: object, where: str) -> list[Any] | None:
     built = []
     for item in check_callbacks(callbacks, where) or []:
         options = dict(item["callback_selection"])
-        klass = getattr(keras.callbacks, options.pop("callback_type"))
+        callback_type = options.pop("callback_type")
+        if callback_type == "CSVLogger":  # as galaxy-ml does for the Galaxy-ML tools' CSVLogger
+            options = {"filename": CSV_LOG, "separator": "\t", "append": True}
+        klass = getattr(keras.callbacks, callback_type)
         built.append(klass(**{key: value for key, value in options.items() if value is not None}))
     return built or None
 

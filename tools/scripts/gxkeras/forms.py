@@ -32,23 +32,30 @@ def _macros(root: Element, folder: Path) -> tuple[dict[str, Element], dict[str, 
 def _expand(element: Element, macros: dict[str, Element]) -> Element:
     """A copy of ``element`` with every ``<expand macro=...>`` replaced by the macro's content.
 
-    ``<yield/>`` inside a macro takes the children of the ``<expand>``; token substitution in
-    attribute values is not needed for the names and option values read here.
+    ``<yield/>`` inside a macro takes the children of the ``<expand>`` (themselves expanded, so a
+    macro may be expanded inside another's body); token substitution in attribute values is not
+    needed for the names and option values read here.
     """
     copy = ElementTree.Element(element.tag, element.attrib)
     copy.text = element.text
-    for child in element:
-        if child.tag == "expand":
-            body = list(child)
-            for item in macros[child.get("macro", "")]:
-                if item.tag == "yield":
-                    copy.extend(_expand(part, macros) for part in body)
-                else:
-                    expanded = _expand(item, macros)
-                    copy.extend(_replace_yield(expanded, [_expand(part, macros) for part in body]))
-        else:
-            copy.append(_expand(child, macros))
+    copy.extend(_expand_all(list(element), macros))
     return copy
+
+
+def _expand_all(elements: list[Element], macros: dict[str, Element]) -> list[Element]:
+    """``elements`` expanded: each ``<expand>`` among them replaced by its macro's content."""
+    expanded = []
+    for child in elements:
+        if child.tag != "expand":
+            expanded.append(_expand(child, macros))
+            continue
+        body = _expand_all(list(child), macros)
+        for item in _expand_all(list(macros[child.get("macro", "")]), macros):
+            if item.tag == "yield":
+                expanded.extend(body)
+            else:
+                expanded.extend(_replace_yield(item, body))
+    return expanded
 
 
 def _replace_yield(element: Element, body: list[Element]) -> list[Element]:

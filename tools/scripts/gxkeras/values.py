@@ -1,14 +1,14 @@
 """Parsing the small typed values users type into text fields, without evaluating anything.
 
 Galaxy text fields arrive as strings. Shapes such as ``(500,)`` or ``3, 3`` and extra keyword
-arguments are parsed here as data (regular expressions and ``json``), never with ``eval``, so a
-hostile string can only ever produce an error message.
+arguments are parsed here as data (regular expressions and ``ast`` literals), never with ``eval``,
+so a hostile string can only ever produce an error message.
 """
+import ast
 import re
 from typing import Any
 
 from gxkeras.errors import ToolInputError
-from gxkeras.safe_json import loads
 
 _SHAPE_ITEM = re.compile(r"^(None|\d+)$")
 
@@ -43,30 +43,67 @@ def parse_int_or_shape(text: object, what: str) -> int | tuple[int | None, ...]:
     return shape[0] if len(shape) == 1 and shape[0] is not None and "," not in str(text) else shape
 
 
-def _is_plain_json_value(value: object) -> bool:
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return True
-    return isinstance(value, list) and all(_is_plain_json_value(item) for item in value)
+_NOT_PLAIN = object()
+
+
+def _plain(value: object) -> object:
+    """``value`` with tuples as lists, or ``_NOT_PLAIN`` for anything but numbers, strings,
+    True/False/None and lists of those (no dict, set, bytes or complex)."""
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    if isinstance(value, (list, tuple)):
+        items = [_plain(item) for item in value]
+        return _NOT_PLAIN if any(item is _NOT_PLAIN for item in items) else items
+    return _NOT_PLAIN
+
+
+MAX_KWARGS_CHARS = 2000  # far more than a layer's arguments need; keeps the parser's work small
+KWARGS_EXPECTED = "key=value pairs such as padding='same', strides=(2, 2), use_bias=False"
 
 
 def parse_kwargs(text: str | None, what: str) -> dict[str, Any]:
-    """Parse extra keyword arguments given as a JSON object of plain values.
+    """Parse extra keyword arguments in the Galaxy-ML tools' syntax: ``key=value, key2=(1, 2)``.
 
-    Nested objects are refused: Keras would deserialize a ``{"class_name": ..., "module": ...}``
-    dict into an object, which is a way to reach code the form does not offer.
+    The text is parsed as the argument list of a call (``ast``, never evaluated) and each value
+    with ``ast.literal_eval``: numbers, strings, True/False/None and tuples or lists of those.
+    Dicts are refused: Keras would deserialize a ``{"class_name": ..., "module": ...}`` dict into
+    an object, which is a way to reach code the form does not offer.
     """
     if text is None or not str(text).strip():
         return {}
-    kwargs = loads(text, what, 'an object such as {"use_bias": false}')
-    if not isinstance(kwargs, dict):
-        raise ToolInputError(f'{what}: expected a JSON object such as {{"use_bias": false}}')
-    for key, value in kwargs.items():
-        if not _is_plain_json_value(value):
-            raise ToolInputError(
-                f"{what}: the value of '{key}' must be a number, string, true/false, null "
-                "or a list of those"
-            )
+    body = str(text).strip().rstrip(",")
+    if len(body) > MAX_KWARGS_CHARS:
+        raise ToolInputError(f"{what}: longer than {MAX_KWARGS_CHARS} characters; expected {KWARGS_EXPECTED}")
+    try:
+        call = ast.parse(f"f({body})", mode="eval").body
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        call = None
+    if (not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name) or call.func.id != "f"
+            or call.args or any(keyword.arg is None for keyword in call.keywords)):
+        raise ToolInputError(f"{what}: {body[:80]!r} is malformed: expected {KWARGS_EXPECTED}")  # repr: one line
+    kwargs: dict[str, Any] = {}
+    for keyword in call.keywords:
+        name = str(keyword.arg)  # never None: refused above
+        if name in kwargs:
+            raise ToolInputError(f"{what}: '{name}' is given twice")
+        try:
+            plain = _plain(ast.literal_eval(keyword.value))
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            plain = _NOT_PLAIN
+        if plain is _NOT_PLAIN:
+            raise ToolInputError(f"{what}: the value of '{keyword.arg}' must be a number, 'string', True, False, None "
+                                 "or a tuple or list of those")
+        kwargs[name] = plain
     return kwargs
+
+
+# Booleans as the Galaxy-ML tools' forms wrote them (truevalue "booltrue") and as text.
+BOOLEAN_TEXT = {"true": True, "booltrue": True, "false": False, "boolfalse": False}
+
+
+def as_bool(value: object) -> object:
+    """A form boolean: JSON true/false, or the text an older saved state holds ("booltrue", "false")."""
+    return BOOLEAN_TEXT.get(value.lower(), value) if isinstance(value, str) else value
 
 
 # Seeds go to NumPy and scikit-learn (``train_test_split``), which take 0 .. 2**32 - 1, and to

@@ -24,6 +24,7 @@ from gxkeras.estimators import make_estimator
 from gxkeras.model_io import save_estimator
 from gxkeras.tabular import iter_tabular, read_tabular
 from gxkeras.values import SEED_MAX, check_layer_names, check_seed
+from form_values import kwargs_text
 from repo_paths import SCRIPTS, TEST_DATA
 
 LABEL = "Training samples dataset"
@@ -91,7 +92,7 @@ def test_seeds_in_range_pass():
 def builder_params(random_seed, config=TEST_DATA / "imdb_model_config.json"):
     return {"mode_selection": {"mode_type": "train_model", "infile_json": str(config), "learning_type": "KerasGClassifier",
                                "compile_params": {"loss": "binary_crossentropy",
-                                                  "optimizer_selection": {"optimizer_type": "adam"}},
+                                                  "optimizer_selection": {"optimizer_type": "Adam"}},
                                "random_seed": random_seed}}
 
 
@@ -195,21 +196,22 @@ def sequential(*layers, shape="(6, 4)"):
 
 
 def functional(*layers):
-    return {"model_selection": {"model_type": "functional", "layers": [{"layer_selection": layer} for layer in layers]}}
+    return {"model_selection": {"model_type": "functional", "layers": [{"layer_selection": layer} for layer in layers],
+                                "input_layers": "[]", "output_layers": "[]"}}
 
 
 def dense(units=3, **kwargs):
-    return {"layer_type": "Dense", "units": units, "advanced": {"kwargs": json.dumps(kwargs) if kwargs else ""}}
+    return {"layer_type": "Dense", "units": units, "kwargs": kwargs_text(**kwargs)}
 
 
 INPUT = {"layer_type": "Input", "shape": "(6, 4)"}
 
 
 @pytest.mark.parametrize("params, message", [
-    (sequential({"layer_type": "BatchNormalization", "kwargs": '{"axis": 5}'}),
+    (sequential({"layer_type": "BatchNormalization", "kwargs": "axis=5"}),
      r"^LAYER 1 \(Normalization -- BatchNormalization\): axis 5 does not exist: the input has 3 axes \(the batch axis "
      r"included\), expected an integer from -3 to 2$"),
-    (functional(INPUT, INPUT, {"layer_type": "Concatenate", "inbound_layers": "1,2", "kwargs": '{"axis": -4}'}),
+    (functional(INPUT, INPUT, {"layer_type": "Concatenate", "merging_layers": "[1, 2]", "axis": -4}),
      r"^LAYER 3 \(Merge -- Concatenate\): axis -4 does not exist: the input has 3 axes"),
     (sequential(dense(name="a"), dense(name="a")),
      r"^LAYER 2 \(Core -- Dense\): cannot be applied to its input: All layers added to a Sequential model should have "
@@ -217,9 +219,9 @@ INPUT = {"layer_type": "Input", "shape": "(6, 4)"}
     (functional(INPUT, dense(name="a"), dense(name="a")), r'^the functional model: The name "a" is used 2 times'),
     (sequential(dense(name=".")), r"^LAYER 1 \(Core -- Dense\): the layer name '\.' is not allowed"),
     (sequential(dense(name="dense/1")), r"^LAYER 1 \(Core -- Dense\): the layer name 'dense/1' is not allowed"),
-    (sequential({"layer_type": "Dropout", "rate": 0.5, "kwargs": '{"seed": -1}'}),
+    (sequential({"layer_type": "Dropout", "rate": 0.5, "kwargs": "seed=-1"}),
      r"^LAYER 1 \(Core -- Dropout\): seed must be an integer from 0 to 4294967295, got -1$"),
-    (sequential({"layer_type": "Dropout", "rate": 0.5, "kwargs": '{"seed": 99999999999999999999}'}),
+    (sequential({"layer_type": "Dropout", "rate": 0.5, "kwargs": "seed=99999999999999999999"}),
      r"^LAYER 1 \(Core -- Dropout\): seed must be an integer from 0 to 4294967295"),
     (sequential(dense(lora_rank=10 ** 8)), r"^LAYER 1 \(Core -- Dense\): 'lora_rank' is not part of a model architecture"),
     (sequential(dense(weights=[[1.0]])), r"^LAYER 1 \(Core -- Dense\): 'weights' is not part of a model architecture"),
@@ -234,7 +236,7 @@ def test_config_form_values_keras_would_crash_on(params, message):
 
 
 def test_a_valid_axis_still_builds():
-    model = json.loads(kmc.build_model_json(sequential({"layer_type": "BatchNormalization", "kwargs": '{"axis": -1}'})))
+    model = json.loads(kmc.build_model_json(sequential({"layer_type": "BatchNormalization", "kwargs": "axis=-1"})))
     assert model["config"]["layers"][1]["config"]["axis"] == -1
 
 
@@ -269,7 +271,7 @@ def test_fuzz_layer_arguments_end_in_a_model_or_one_error():
     for layer_type, argument, value in random.Random(11).sample(fuzz_cases(), 300):
         fields = {"layer_type": layer_type, **REQUIRED.get(layer_type, {})}
         fields = {key: val for key, val in fields.items() if key != argument}
-        fields["kwargs"] = json.dumps({argument: value})
+        fields["kwargs"] = kwargs_text(**{argument: value})
         shape = "(6, 6, 3)" if "2D" in layer_type else "(6,)" if layer_type == "Embedding" else "(6, 4)"
         try:
             kmc.build_model_json(sequential(fields, shape=shape))
@@ -315,7 +317,7 @@ def bad_runs(tmp_path):
     not_weights = tmp_path / "weights.h5"
     not_weights.write_text("not HDF5\n")
     return {
-        "keras_model_config.py": (sequential({"layer_type": "BatchNormalization", "kwargs": '{"axis": 5}'}),
+        "keras_model_config.py": (sequential({"layer_type": "BatchNormalization", "kwargs": "axis=5"}),
                                   ["--outfile"], "Error: LAYER 1 (Normalization -- BatchNormalization): axis 5"),
         "keras_model_builder.py": (builder_params(-1), ["--outfile"], "Error: Random seed must be an integer"),
         "keras_train_and_eval.py": (regression_params(TEST_DATA / "regression_untrained.h5mlm", -1),

@@ -328,7 +328,7 @@ def test_builder_refuses_a_huge_json_with_the_numbers(write_text, monkeypatch):
     path = write_text(json.dumps(model), "model.json")
     params = {"mode_selection": {"mode_type": "train_model", "infile_json": path, "learning_type": "KerasGClassifier",
                                  "compile_params": {"loss": "binary_crossentropy",
-                                                    "optimizer_selection": {"optimizer_type": "adam"}},
+                                                    "optimizer_selection": {"optimizer_type": "Adam"}},
                                  "random_seed": 1}}
     with pytest.raises(ToolInputError, match=r"^Select the dataset containing model configuration: the model has "
                                              r"about 1,000,000,\d{3},\d{3} parameters, 3\.6 TB as float32, more than "
@@ -368,7 +368,7 @@ def test_config_counts_the_whole_stack(monkeypatch):
     ([{"layer_type": "Embedding", "input_dim": 10000, "output_dim": 32}, {"layer_type": "LSTM", "units": 100},
       {"layer_type": "Dense", "units": 1, "activation": "sigmoid"}], "(500,)"),
     ([{"layer_type": "Embedding", "input_dim": 500, "output_dim": 8},
-      {"layer_type": "Bidirectional", "rnn_type": "GRU", "units": 6, "advanced": {"return_sequences": True}},
+      {"layer_type": "Bidirectional", "rnn_type": "GRU", "units": 6, "kwargs": "return_sequences=True"},
       {"layer_type": "SimpleRNN", "units": 4}, {"layer_type": "BatchNormalization"}, {"layer_type": "Dense", "units": 3}],
      "(20,)"),
     ([{"layer_type": "Conv2D", "filters": 4, "kernel_size": "3,3"}, {"layer_type": "MaxPooling2D", "pool_size": "2,2"},
@@ -387,23 +387,27 @@ def test_parameter_estimate_matches_keras(layers, shape):
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ('{"name": "x/\'; $(touch /tmp/pwned) `id`"}', r"the layer name .* is not allowed: expected up to 100 letters"),
-    ('{"__class__": "os.system"}', r"Dense has no argument '__class__'"),
-    ('{"kernel_initializer": {"class_name": "Lambda", "module": "os", "config": {}}}',
-     r"the value of 'kernel_initializer' must be a number, string, true/false, null or a list of those"),
-    ("__import__('os').system('id')", r"extra keyword arguments: not valid JSON"),
-    ('{"units": 3}\n; rm -rf ~', r"extra keyword arguments: not valid JSON"),
+    ("name=\"x/'; $(touch /tmp/pwned) `id`\"", r"the layer name .* is not allowed: expected up to 100 letters"),
+    ("__class__='os.system'", r"Dense has no argument '__class__'"),
+    ("kernel_initializer={'class_name': 'Lambda', 'module': 'os', 'config': {}}",
+     r"the value of 'kernel_initializer' must be a number, 'string', True, False, None or a tuple or list of those"),
+    ("__import__('os').system('id')", r"kwargs: .* is malformed: expected key=value pairs"),
+    ("use_bias=__import__('os').system('id')", r"the value of 'use_bias' must be a number"),
+    ("units=3), __import__('os').system('id'", r"kwargs: .* is malformed: expected key=value pairs"),
+    ("units=3\n; rm -rf ~", r"kwargs: .* is malformed: expected key=value pairs"),
+    ("a=" + "[" * 100000 + "]" * 100000, r"kwargs: longer than 2000 characters"),
+    ("a=" + "[" * 900 + "]" * 900, r"kwargs: .* is malformed"),
 ])
 def test_config_hostile_extra_kwargs(kwargs, message):
     with pytest.raises(ToolInputError, match=message):
-        kmc.build_model_json(sequential({"layer_type": "Dense", "units": 2, "advanced": {"kwargs": kwargs}}))
+        kmc.build_model_json(sequential({"layer_type": "Dense", "units": 2, "kwargs": kwargs}))
 
 
 def test_config_refuses_a_hostile_layer_name():
     """Names become HDF5 groups and TensorFlow name scopes: only plain ones pass (no shell text either)."""
     name = "n'; $(touch pwned) `id` \" && echo"
     with pytest.raises(ToolInputError, match=r"^LAYER 1 \(Core -- Dense\): the layer name .* is not allowed"):
-        kmc.build_model_json(sequential({"layer_type": "Dense", "units": 2, "advanced": {"kwargs": json.dumps({"name": name})}}))
+        kmc.build_model_json(sequential({"layer_type": "Dense", "units": 2, "kwargs": f"name={name!r}"}))
 
 
 # ---- ml_visualization_ex: titles drawn literally --------------------------------------------------
@@ -434,7 +438,7 @@ def seeded_model(tmp_path_factory):
     config.write_text((TEST_DATA / "imdb_model_config.json").read_text())
     estimator = kmb.build_estimator({"mode_selection": {
         "mode_type": "train_model", "infile_json": str(config), "learning_type": "KerasGClassifier",
-        "compile_params": {"loss": "binary_crossentropy", "optimizer_selection": {"optimizer_type": "adam"},
+        "compile_params": {"loss": "binary_crossentropy", "optimizer_selection": {"optimizer_type": "Adam"},
                            "metrics": ["acc"]},
         "fit_params": {"epochs": 2, "batch_size": 32, "validation_split": 0.1, "verbose": 0, "callbacks": []},
         "random_seed": 1234}})

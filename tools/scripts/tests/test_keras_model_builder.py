@@ -8,6 +8,7 @@ import pytest
 import keras_model_builder as kmb
 from gxkeras.errors import ToolInputError
 from gxkeras.model_io import load_estimator
+from gtn_states import saved_state
 from repo_paths import SCRIPTS, TEST_DATA
 
 SCRIPT = SCRIPTS / "keras_model_builder.py"
@@ -22,19 +23,26 @@ def dense_model_json(n_features=5, units=1, activation="sigmoid"):
     return model.to_json()
 
 
+def optimizer(name, **options):
+    """The "Select an optimizer" conditional as Galaxy writes it: the options in optimizer_options."""
+    return {"optimizer_type": name, "optimizer_options": options}
+
+
 def params(model_path, learning_type="KerasGClassifier", loss="binary_crossentropy", metrics=("acc",),
-           optimizer=None, callbacks=(), seed=42, epochs=2, batch_size=128, verbose="2"):
+           optimizer=None, callbacks=(), seed=42, epochs=2, batch_size=128, verbose=2, **fit):
     return {"mode_selection": {
         "__current_case__": 0, "mode_type": "train_model", "infile_json": str(model_path),
         "learning_type": learning_type,
         "compile_params": {
             "loss": loss,
-            "optimizer_selection": optimizer or {"__current_case__": 0, "optimizer_type": "adam", "learning_rate": 0.001,
-                                                 "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-07, "amsgrad": False},
+            "optimizer_selection": optimizer or {
+                "__current_case__": 4, "optimizer_type": "Adam",
+                "optimizer_options": {"learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-07,
+                                      "amsgrad": False}},
             "metrics": list(metrics) if metrics is not None else None,
         },
-        "fit_params": {"epochs": epochs, "batch_size": batch_size, "validation_split": 0.1, "verbose": verbose,
-                       "callbacks": list(callbacks)},
+        "fit_params": {"epochs": epochs, "batch_size": batch_size, "steps_per_epoch": None, "validation_split": 0.1,
+                       "validation_steps": None, "verbose": verbose, "callbacks": list(callbacks), **fit},
         "random_seed": seed,
     }}
 
@@ -55,32 +63,33 @@ def test_regressor_sgd_and_callbacks(write_text):
     callbacks = [
         {"__index__": 0, "callback_selection": {"__current_case__": 1, "callback_type": "EarlyStopping",
                                                 "monitor": "val_loss", "mode": "auto", "min_delta": 0.0, "patience": 2,
-                                                "baseline": None, "restore_best_weights": True, "start_from_epoch": 0}},
+                                                "baseline": None, "restore_best_weights": True}},
         {"__index__": 1, "callback_selection": {"callback_type": "None"}},
         {"__index__": 2, "callback_selection": {"callback_type": "TerminateOnNaN"}},
     ]
     estimator = kmb.build_estimator(params(
-        model, learning_type="KerasGRegressor", loss="mse", metrics=["mae"], callbacks=callbacks, seed=None,
-        optimizer={"optimizer_type": "sgd", "learning_rate": 0.05, "momentum": 0.9, "nesterov": True}))
+        model, learning_type="KerasGRegressor", loss="mean_squared_error", metrics=["mae"], callbacks=callbacks,
+        seed=None, optimizer=optimizer("SGD", learning_rate=0.05, momentum=0.9, nesterov="booltrue")))
     assert type(estimator).__name__ == "KerasGRegressor"
     assert (estimator.optimizer, estimator.learning_rate, estimator.momentum, estimator.nesterov) == ("sgd", 0.05, 0.9, True)
     assert estimator.beta_1 is None and estimator.seed is None
     assert estimator.callbacks == [
         {"callback_selection": {"callback_type": "EarlyStopping", "monitor": "val_loss", "mode": "auto",
-                                "min_delta": 0.0, "patience": 2, "restore_best_weights": True, "start_from_epoch": 0}},
+                                "min_delta": 0.0, "patience": 2, "restore_best_weights": True}},
         {"callback_selection": {"callback_type": "TerminateOnNaN"}},
     ]
     assert [type(cb).__name__ for cb in estimator._callbacks] == ["EarlyStopping", "TerminateOnNaN"]
 
 
-@pytest.mark.parametrize("optimizer", ["sgd", "rmsprop", "adagrad", "adadelta", "adamax", "nadam", "ftrl", "adam"])
-def test_every_optimizer_compiles(write_text, optimizer):
+@pytest.mark.parametrize("name", ["SGD", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam", "Ftrl", "Adam"])
+def test_every_optimizer_compiles(write_text, name):
     import numpy as np
 
     model = write_text(dense_model_json(n_features=3), "model.json")
-    estimator = kmb.build_estimator(params(model, optimizer={"optimizer_type": optimizer, "learning_rate": 0.01},
+    estimator = kmb.build_estimator(params(model, optimizer=optimizer(name, learning_rate=0.01),
                                            metrics=["acc", "AUC", "Precision"], epochs=1, batch_size=8, verbose="0"))
-    assert type(estimator._optimizer).__name__.lower() == optimizer
+    assert type(estimator._optimizer).__name__ == name
+    assert estimator._optimizer.learning_rate.numpy() == pytest.approx(0.01)
     X = np.random.default_rng(0).normal(size=(16, 3))
     estimator.fit(X, np.array([0, 1] * 8))
 
@@ -120,10 +129,15 @@ def test_bad_model_json(write_text, content, message):
 
 @pytest.mark.parametrize("changes, message", [
     ({"learning_type": "KerasGRegressor", "loss": "binary_crossentropy"}, "binary_crossentropy is a classification loss"),
-    ({"learning_type": "KerasGRegressor", "loss": "mse", "metrics": ["acc"]}, "acc measure classification"),
+    ({"learning_type": "KerasGRegressor", "loss": "mean_squared_error", "metrics": ["acc"]}, "acc measure classification"),
+    ({"loss": "mse"}, "unknown loss 'mse'"),
     ({"metrics": ["logcosh"]}, "unknown metric logcosh"),
-    ({"optimizer": {"optimizer_type": "adam", "learning_rate": 0.0}}, "learning_rate must be a number > 0"),
-    ({"optimizer": {"optimizer_type": "adam", "beta_1": 1.0}}, r"beta_1 must be a number in \(0, 1\)"),
+    ({"metrics": ["acc", "cosine_proximity"]}, "cosine_proximity .Keras 2: minus the cosine similarity. does not exist in Keras 3"),
+    ({"optimizer": optimizer("adam")}, "unknown optimizer 'adam'"),
+    ({"optimizer": optimizer("Adam", learning_rate=0.0)}, "learning_rate must be a number > 0"),
+    ({"optimizer": optimizer("Adam", beta_1=1.0)}, r"beta_1 must be a number in \(0, 1\)"),
+    ({"steps_per_epoch": 10}, "steps_per_epoch 10 is not supported on tables in Keras 3; leave it empty"),
+    ({"validation_steps": 2}, "validation_steps 2 is not supported on tables in Keras 3; leave it empty"),
     ({"epochs": 0}, "epochs must be a positive integer"),
     ({"callbacks": [{"callback_selection": {"callback_type": "ModelCheckpoint"}}]}, "unknown callback 'ModelCheckpoint'"),
 ])
@@ -149,3 +163,62 @@ def test_script_writes_h5mlm_or_one_error_line(tmp_path, write_inputs, write_tex
         "Error: Select the dataset containing model configuration: not a Keras model configuration")
     assert "Traceback" not in bad.stderr
     assert not outfile.exists()
+
+
+@pytest.mark.parametrize("tutorial, model, expected", [
+    ("FNN", lambda: dense_model_json(units=1, activation="linear"),
+     ("KerasGRegressor", "mean_squared_error", ["mse"], 150, 50)),
+    ("RNN", lambda: (TEST_DATA / "imdb_model_config.json").read_text(),
+     ("KerasGClassifier", "binary_crossentropy", ["acc"], 2, 128)),
+    ("CNN", lambda: dense_model_json(units=10, activation="softmax"),
+     ("KerasGClassifier", "categorical_crossentropy", ["categorical_accuracy"], 10, 500)),
+])
+def test_gtn_workflow_states_keep_their_meaning(write_text, tutorial, model, expected):
+    """The builder steps of the GTN workflows, as saved: Adam with its optimizer_options, Keras 2 loss names,
+    empty steps_per_epoch/validation_steps, verbose 1, a "None" callback."""
+    state = saved_state(tutorial, "keras_model_builder")
+    state["mode_selection"]["infile_json"] = write_text(model(), "model.json")
+    estimator = kmb.build_estimator(state)
+    assert (type(estimator).__name__, estimator.loss, estimator.metrics, estimator.epochs,
+            estimator.batch_size) == expected
+    assert (estimator.optimizer, estimator.learning_rate, estimator.beta_1, estimator.beta_2, estimator.epsilon,
+            estimator.amsgrad) == ("adam", 0.001, 0.9, 0.999, 1e-07, False)
+    assert (estimator.validation_split, estimator.verbose, estimator.callbacks, estimator.seed) == (0.1, 1, None, None)
+    assert (estimator.steps_per_epoch, estimator.validation_steps) == (None, None)
+
+
+@pytest.mark.parametrize("loss, keras_loss", [
+    ("logcosh", "log_cosh"), ("kullback_leibler_divergence", "kl_divergence"),
+    ("cosine_proximity", "cosine_similarity"), ("mean_absolute_percentage_error", "mean_absolute_percentage_error"),
+])
+def test_keras2_loss_names_run_the_same_function(write_text, loss, keras_loss):
+    import numpy as np
+    from gxkeras.keras_env import import_keras
+
+    keras = import_keras()
+    learning_type = "KerasGClassifier" if loss == "kullback_leibler_divergence" else "KerasGRegressor"
+    model = write_text(dense_model_json(units=2, activation="softmax"), "model.json")
+    estimator = kmb.build_estimator(params(model, learning_type=learning_type, loss=loss, metrics=["none"]))
+    assert (estimator.loss, estimator.metrics) == (keras_loss, [])
+    same = np.array([[0.6, 0.8]])
+    # Keras 2's cosine_proximity loss was minus the cosine similarity: -1 for equal directions
+    if loss == "cosine_proximity":
+        assert float(keras.losses.get(estimator.loss)(same, same)[0]) == pytest.approx(-1.0)
+
+
+def test_csvlogger_writes_log_csv_in_the_working_directory(tmp_path, monkeypatch):
+    import numpy as np
+
+    monkeypatch.chdir(tmp_path)
+    callbacks = [{"callback_selection": {"callback_type": "CSVLogger"}}]
+    estimator = kmb.build_estimator(params(TEST_DATA / "regression_model_config.json", learning_type="KerasGRegressor",
+                                           loss="mean_squared_error", metrics=["mae"], callbacks=callbacks,
+                                           epochs=2, batch_size=8, verbose=0))
+    assert estimator.callbacks == [{"callback_selection": {"callback_type": "CSVLogger"}}]
+    from gxkeras.estimators import build_callbacks
+
+    n_features = estimator.config["layers"][0]["config"]["batch_shape"][-1]
+    X = np.random.default_rng(0).normal(size=(32, n_features))
+    estimator.fit(X, X[:, 0], callbacks=build_callbacks(estimator.callbacks, "callbacks"))
+    lines = (tmp_path / "log.csv").read_text().splitlines()
+    assert lines[0].split("\t")[:2] == ["epoch", "loss"] and len(lines) == 3

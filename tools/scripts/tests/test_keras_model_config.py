@@ -9,23 +9,24 @@ import pytest
 
 import keras_model_config as kmc
 from gxkeras.errors import ToolInputError
+from gtn_states import saved_state
 from repo_paths import SCRIPTS
 
 SCRIPT = SCRIPTS / "keras_model_config.py"
 
 
-def layer(layer_type, advanced=None, **fields):
-    """One LAYER as Galaxy writes it: a conditional, with an 'advanced' section."""
-    return {"__index__": 0, "layer_selection": {
-        "layer_type": layer_type, **fields, "advanced": {"kwargs": "", **(advanced or {})}}}
+def layer(layer_type, **fields):
+    """One LAYER as Galaxy writes it: a conditional (the Galaxy-ML tools' layout: kwargs in the case)."""
+    return {"__index__": 0, "layer_selection": {"layer_type": layer_type, **fields}}
 
 
 def sequential(input_shape, *layers):
     return {"model_selection": {"model_type": "sequential", "input_shape": input_shape, "layers": list(layers)}}
 
 
-def functional(*layers):
-    return {"model_selection": {"model_type": "functional", "layers": list(layers)}}
+def functional(*layers, input_layers="[]", output_layers="[]"):
+    return {"model_selection": {"model_type": "functional", "layers": list(layers), "input_layers": input_layers,
+                                "output_layers": output_layers}}
 
 
 TUTORIAL = sequential(
@@ -62,49 +63,94 @@ def test_tutorial_model_round_trips_through_keras_and_galaxy_ml():
     assert predictions.size == 16 and set(predictions.ravel()) <= {0, 1}
 
 
-def test_bidirectional_and_advanced_options():
+def test_bidirectional_and_old_style_kwargs():
     model_json = kmc.build_model_json(sequential(
         "(50,)",
-        layer("Embedding", input_dim=100, output_dim=8),
-        layer("GRU", units=6, advanced={"return_sequences": True, "dropout": 0.25}),
+        layer("Embedding", input_dim=100, output_dim=8, kwargs="mask_zero=True"),
+        layer("GRU", units=6, kwargs="return_sequences=True, dropout=0.25"),
         layer("Bidirectional", rnn_type="LSTM", merge_mode="sum", units=4,
-              advanced={"return_sequences": False, "recurrent_dropout": 0.1}),
-        layer("Dense", units=1, activation="sigmoid", advanced={"kwargs": '{"kernel_initializer": "zeros"}'}),
+              kwargs="return_sequences=False, recurrent_dropout=0.1"),
+        layer("Dense", units=1, activation="sigmoid", kwargs="kernel_initializer='zeros', use_bias=False"),
     ))
     layers = model_layers(model_json)
+    assert layers[1][1]["mask_zero"] is True
     assert layers[2][1]["return_sequences"] is True and layers[2][1]["dropout"] == 0.25
     bidirectional = layers[3][1]
     assert bidirectional["merge_mode"] == "sum"
     assert bidirectional["layer"]["class_name"] == "LSTM" and bidirectional["layer"]["config"]["units"] == 4
-    assert layers[4][1]["kernel_initializer"]["class_name"] == "Zeros"
+    assert bidirectional["layer"]["config"]["recurrent_dropout"] == 0.1
+    assert layers[4][1]["kernel_initializer"]["class_name"] == "Zeros" and layers[4][1]["use_bias"] is False
 
 
-def test_functional_two_inputs():
+def test_functional_two_inputs_inferred():
     import keras
     model_json = kmc.build_model_json(functional(
-        {"layer_selection": {"layer_type": "Input", "shape": "(20,)"}, "inbound_layers": ""},
-        {"layer_selection": {"layer_type": "Input", "shape": "(8,)"}, "inbound_layers": ""},
-        {"layer_selection": {"layer_type": "Dense", "units": 16, "activation": "relu"}, "inbound_layers": "1"},
-        {"layer_selection": {"layer_type": "Dense", "units": 4, "activation": "relu"}, "inbound_layers": "2"},
-        {"layer_selection": {"layer_type": "Concatenate", "axis": -1}, "inbound_layers": "3, 4"},
-        {"layer_selection": {"layer_type": "Dense", "units": 1, "activation": "sigmoid"}, "inbound_layers": ""},
+        layer("Input", shape="(20,)"),
+        layer("Input", shape="(8,)"),
+        layer("Dense", units=16, activation="relu", inbound_nodes=1),
+        layer("Dense", units=4, activation="relu", inbound_nodes=2),
+        layer("Concatenate", axis=-1, merging_layers="[3, 4]"),
+        layer("Dense", units=1, activation="sigmoid", inbound_nodes=None),
     ))
     model = keras.models.model_from_json(model_json)
     assert [tuple(shape) for shape in model.input_shape] == [(None, 20), (None, 8)]
     assert model.output_shape == (None, 1)
 
 
+def test_functional_as_the_galaxy_ml_tools_own_test():
+    """The functional test state of the Galaxy-ML keras_model_config (1.0.11): named typed Inputs, inbound_nodes,
+    merging_layers, input_layers [1, 5] and output_layers [4, 10] (the main and the auxiliary output)."""
+    import keras
+    model_json = kmc.build_model_json(functional(
+        layer("Input", shape="(100, )", name="main_input", dtype="int32", sparse=False),
+        layer("Embedding", input_dim=10000, output_dim=512, kwargs="", inbound_nodes=1),
+        layer("LSTM", units=32, kwargs="", inbound_nodes=2),
+        layer("Dense", units=1, activation="sigmoid", kwargs="", inbound_nodes=3),
+        layer("Input", shape="(5, )", name="aux_input", dtype="float32", sparse="boolfalse"),
+        layer("Concatenate", merging_layers="[4, 5]", axis=-1),
+        layer("Dense", units=64, activation="relu", kwargs="", inbound_nodes=6),
+        layer("Dense", units=64, activation="relu", kwargs="", inbound_nodes=7),
+        layer("Dense", units=64, activation="relu", kwargs="", inbound_nodes=8),
+        layer("Dense", units=1, activation="sigmoid", kwargs="", inbound_nodes=9),
+        input_layers="[1, 5]", output_layers="[4, 10]",
+    ))
+    model = keras.models.model_from_json(model_json)
+    assert [tensor.name for tensor in model.inputs] == ["main_input", "aux_input"]
+    assert [tensor.dtype for tensor in model.inputs] == ["int32", "float32"]
+    assert [tuple(shape) for shape in model.output_shape] == [(None, 1), (None, 1)]
+    dense_names = [item["config"]["name"] for item in json.loads(model_json)["config"]["layers"]
+                   if item["class_name"] == "Dense"]
+    assert [name for name, _, _ in json.loads(model_json)["config"]["output_layers"]] == [dense_names[0], dense_names[-1]]
+
+
 def test_cnn():
     import keras
     model = keras.models.model_from_json(kmc.build_model_json(sequential(
         "(28, 28, 1)",
-        layer("Conv2D", filters=8, kernel_size="3,3", strides="1", padding="valid", activation="relu"),
-        layer("MaxPooling2D", pool_size="2,2", strides="", padding="valid"),
-        layer("Flatten"),
+        layer("Conv2D", filters=8, kernel_size="3,3", activation="relu", kwargs="strides=1, padding='valid'"),
+        layer("MaxPooling2D", pool_size="2,2", strides="", kwargs=""),
+        layer("Flatten", data_format="channels_last"),
         layer("Dense", units=10, activation="softmax"),
     )))
     assert model.output_shape == (None, 10)
     assert model.layers[0].kernel_size == (3, 3)
+
+
+@pytest.mark.parametrize("tutorial, classes, output_shape", [
+    ("FNN", ["Dense", "Dense", "Dense"], (None, 1)),
+    ("RNN", ["Embedding", "LSTM", "Dense"], (None, 1)),
+    ("CNN", ["Reshape", "Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D", "Flatten", "Dense"], (None, 10)),
+])
+def test_gtn_workflow_states_build_their_model(tutorial, classes, output_shape):
+    """The keras_model_config steps of the GTN workflows, as saved (kwargs "", Flatten data_format)."""
+    import keras
+
+    model = keras.models.model_from_json(kmc.build_model_json(saved_state(tutorial, "keras_model_config")))
+    assert [layer.__class__.__name__ for layer in model.layers] == classes
+    assert model.output_shape == output_shape
+    if tutorial == "CNN":  # (784,) -> (28, 28, 1) -> Conv2D(64, 3) ... -> Flatten -> Dense(10, softmax)
+        assert (model.layers[1].filters, model.layers[1].kernel_size, model.layers[2].pool_size) == (64, (3, 3), (2, 2))
+        assert model.layers[5].data_format == "channels_last" and model.count_params() == 640 + 18464 + 8010
 
 
 @pytest.mark.parametrize("params, message", [
@@ -112,17 +158,25 @@ def test_cnn():
     (sequential("(500,)", layer("Dense", units=-5)), r"LAYER 1 \(Core -- Dense\): units must be a positive integer, got -5"),
     (sequential("(5a0,)", layer("Dense", units=1)), r"input_shape '\(5a0,\)' is malformed"),
     (sequential("(500,)", layer("Dropout", rate=1.5)), r"rate must be a fraction in \[0, 1\)"),
-    (sequential("(500,)", layer("Dense", units=1, advanced={"kwargs": '{"bogus": 1}'})), r"Dense has no argument 'bogus'"),
-    (sequential("(500,)", layer("Dense", units=1, advanced={"kwargs": '{"units": 3}'})), r"'units' has its own field"),
-    (sequential("(10,)", layer("Conv2D", filters=2, kernel_size="3,3", strides="1", padding="valid")),
+    (sequential("(500,)", layer("Dense", units=1, kwargs="bogus=1")), r"Dense has no argument 'bogus'"),
+    (sequential("(500,)", layer("Dense", units=1, kwargs="units=3")), r"'units' has its own field"),
+    (sequential("(500,)", layer("Dense", units=1, kwargs="use_bias=os.system('id')")),
+     r"kwargs: the value of 'use_bias' must be a number, 'string', True, False, None"),
+    (sequential("(500,)", layer("Dense", units=1, kwargs='{"use_bias": false}')), r"kwargs: .* is malformed: expected key=value"),
+    (sequential("(10,)", layer("Conv2D", filters=2, kernel_size="3,3")),
      r"LAYER 1 \(Convolution -- Conv2D\): cannot be applied to its input"),
     (sequential("(10,)", layer("Concatenate")), r"needs a functional model"),
     ({"model_selection": {"model_type": "sequential", "input_shape": "(1,)", "layers": []}}, "no LAYER"),
-    (functional({"layer_selection": {"layer_type": "Dense", "units": 1}, "inbound_layers": ""}),
-     "first LAYER of a functional model must be an Input"),
-    (functional({"layer_selection": {"layer_type": "Input", "shape": "(3,)"}, "inbound_layers": ""},
-                {"layer_selection": {"layer_type": "Dense", "units": 1}, "inbound_layers": "5"}),
-     "inbound layer 5 does not exist before it"),
+    (functional(layer("Dense", units=1)), "first LAYER of a functional model must be an Input"),
+    (functional(layer("Input", shape="(3,)"), layer("Dense", units=1, inbound_nodes=5)),
+     r"inbound_nodes 5 is not a LAYER before it: expected a number in 1..1"),
+    (functional(layer("Input", shape="(3,)"), layer("Add", merging_layers="[1]")),
+     "a merge layer needs at least two LAYERs in merging_layers"),
+    (functional(layer("Input", shape="(3,)"), layer("Dense", units=1), input_layers="[2]"),
+     "input_layers: LAYER 2 is not an Input LAYER"),
+    (functional(layer("Input", shape="(3,)"), layer("Dense", units=1), output_layers="[1, x]"),
+     r"output_layers '\[1, x\]' is malformed"),
+    (functional(layer("Input", shape="(3,)", name="a b")), "the layer name 'a b' is not allowed"),
 ])
 def test_bad_input_gives_one_clear_error(params, message):
     with pytest.raises(ToolInputError, match=message):
@@ -162,11 +216,11 @@ def run_config_script(inputs, outfile, backend=None):
 
 @pytest.mark.parametrize("params", [TUTORIAL, sequential(
     "(28, 28, 1)",
-    layer("Conv2D", filters=8, kernel_size="3,3", strides="1", padding="valid", activation="relu"),
-    layer("BatchNormalization"),
-    layer("Flatten"),
+    layer("Conv2D", filters=8, kernel_size="3,3", activation="relu", kwargs="strides=1, padding='valid'"),
+    layer("BatchNormalization", kwargs="momentum=0.9"),
+    layer("Flatten", data_format="channels_last"),
     layer("Dropout", rate=0.2),
-    layer("Dense", units=10, activation="softmax", advanced={"kwargs": '{"kernel_initializer": "zeros"}'}),
+    layer("Dense", units=10, activation="softmax", kwargs="kernel_initializer='zeros'"),
 )])
 def test_config_tool_needs_no_tensorflow_and_writes_the_same_json(tmp_path, write_inputs, params):
     """Without TensorFlow (JAX backend, no scikit-learn) the tool starts faster; its JSON must equal TensorFlow's."""

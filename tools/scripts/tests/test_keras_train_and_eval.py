@@ -40,7 +40,7 @@ def make_model(tmp_path, write_text):
         config = write_text(model.to_json(), "model.json")
         estimator = kmb.build_estimator({"mode_selection": {
             "mode_type": "train_model", "infile_json": config, "learning_type": learning_type,
-            "compile_params": {"loss": loss, "optimizer_selection": {"optimizer_type": "adam", "learning_rate": 0.01},
+            "compile_params": {"loss": loss, "optimizer_selection": {"optimizer_type": "Adam", "optimizer_options": {"learning_rate": 0.01}},
                                "metrics": list(metrics)},
             "fit_params": {"epochs": epochs, "batch_size": 16, "validation_split": 0.1, "verbose": "2", "callbacks": []},
             "random_seed": seed}})
@@ -119,7 +119,7 @@ def test_regression_with_header_and_column_selection(tmp_path, make_model, write
     x_path = write_text("id\ta\tb\tc\td\n" + tsv(rows), "X.tsv")
     y_path = write_text("target\n" + tsv(y.reshape(-1, 1).round(3)), "y.tsv")
     out = outputs(tmp_path, history=False)
-    kte.run(params(make_model("KerasGRegressor", "mse", ["mae"], activation="linear", n_features=4), x_path, y_path,
+    kte.run(params(make_model("KerasGRegressor", "mean_squared_error", ["mae"], activation="linear", n_features=4), x_path, y_path,
                    header=True, secondary=["mean_absolute_error", "root_mean_squared_error"],
                    x_selector={"selected_column_selector_option": "all_but_by_header_name", "col1": "id"}), out)
     result = read(out["outfile_result"])
@@ -168,7 +168,7 @@ def test_bad_input_gives_one_clear_error(tmp_path, write_text, make_model, class
     elif case == "not_h5":
         model = X
     elif case == "stratified_regression":
-        model = make_model("KerasGRegressor", "mse", ["mae"], activation="linear")
+        model = make_model("KerasGRegressor", "mean_squared_error", ["mae"], activation="linear")
         arguments["shuffle"] = "stratified"
     with pytest.raises(ToolInputError, match=message):
         kte.run(params(model, X, y, **arguments), outputs(tmp_path))

@@ -29,12 +29,15 @@ def test_parse_int_or_shape():
     assert parse_int_or_shape("(2,)", "pool_size") == (2,)
 
 
-def test_parse_kwargs_plain_json_only():
+def test_parse_kwargs_old_syntax_as_literals_only():
     assert parse_kwargs("", "kw") == {}
-    assert parse_kwargs('{"use_bias": false, "axis": [1, 2]}', "kw") == {"use_bias": False, "axis": [1, 2]}
-    with pytest.raises(ToolInputError, match="not valid JSON"):
-        parse_kwargs("{'use_bias': False}", "kw")
-    with pytest.raises(ToolInputError, match="expected a JSON object"):
-        parse_kwargs("[1]", "kw")
-    with pytest.raises(ToolInputError, match="value of 'kernel_initializer'"):
-        parse_kwargs('{"kernel_initializer": {"class_name": "Lambda", "module": "os"}}', "kw")
+    assert parse_kwargs("use_bias=False, axis=(1, 2), name='d', x=None, rate=.5,", "kw") == {
+        "use_bias": False, "axis": [1, 2], "name": "d", "x": None, "rate": 0.5}
+    for text in ['{"use_bias": false}', "1, a=2", "**extra", "a=1) or f(b=2", "a b"]:
+        with pytest.raises(ToolInputError, match=r"^kw: .* is malformed: expected key=value pairs"):
+            parse_kwargs(text, "kw")
+    for text in ["a=b", "a={'class_name': 'Lambda'}", "a={1, 2}", "a=1j", "a=b''", "a=[1, x]", "a=print(1)"]:
+        with pytest.raises(ToolInputError, match=r"^kw: the value of 'a' must be a number, 'string', True, False"):
+            parse_kwargs(text, "kw")
+    with pytest.raises(ToolInputError, match=r"^kw: 'a' is given twice"):
+        parse_kwargs("a=1, a=2", "kw")
