@@ -291,11 +291,13 @@ def iter_tabular(path, label, header=False, column_option="all_columns", columns
         raise ToolInputError(f"{label}: the dataset has no data rows, expected tab-separated numbers")
 
 
-def read_tabular_input(params, infile, header, selector, col, label):
+def read_tabular_input(params, infile, header, selector, col, label,
+                       selector_param="selected_column_selector_option"):
     """Read the dataset of one ``tabular_input`` macro from the tool's parameters.
 
     The keys are the macro's tokens (e.g. ``"infile1", "header1", "column_selector_options_1",
-    "col1"``); the dataset path comes from the inputs JSON (``data_style="paths"``).
+    "col1"``, and ``selector_param`` where the form names its select otherwise); the dataset path
+    comes from the inputs JSON (``data_style="paths"``).
     """
     path = params.get(infile)
     if not path:
@@ -303,6 +305,6 @@ def read_tabular_input(params, infile, header, selector, col, label):
     selection = params.get(selector) or {}
     return read_tabular(
         path, label, header=bool(params.get(header)),
-        column_option=selection.get("selected_column_selector_option", "all_columns"),
+        column_option=selection.get(selector_param, "all_columns"),
         columns=selection.get(col),
     )

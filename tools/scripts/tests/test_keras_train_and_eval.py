@@ -6,9 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import keras_model_builder as kmb
 import keras_train_and_eval as kte
 from gxkeras.errors import ToolInputError
+from gxkeras.estimators import make_estimator
 from gxkeras.model_io import load_estimator, save_estimator
 from repo_paths import SCRIPTS, TEST_DATA
 
@@ -28,7 +28,7 @@ def classification_data(write_text):
 
 
 @pytest.fixture
-def make_model(tmp_path, write_text):
+def make_model(tmp_path):
     """Write an untrained h5mlm (a small Dense network) and return its path."""
     def make(learning_type="KerasGClassifier", loss="binary_crossentropy", metrics=("acc",), units=1,
              activation="sigmoid", n_features=5, epochs=2, seed=42):
@@ -37,33 +37,36 @@ def make_model(tmp_path, write_text):
         keras = import_keras()
         model = keras.Sequential([keras.Input((n_features,)), keras.layers.Dense(4, activation="relu"),
                                   keras.layers.Dense(units, activation=activation)])
-        config = write_text(model.to_json(), "model.json")
-        estimator = kmb.build_estimator({"mode_selection": {
-            "mode_type": "train_model", "infile_json": config, "learning_type": learning_type,
-            "compile_params": {"loss": loss, "optimizer_selection": {"optimizer_type": "adam", "learning_rate": 0.01},
-                               "metrics": list(metrics)},
-            "fit_params": {"epochs": epochs, "batch_size": 16, "validation_split": 0.1, "verbose": "2", "callbacks": []},
-            "random_seed": seed}})
-        path = str(tmp_path / f"{learning_type}.h5mlm")
+        estimator = make_estimator(learning_type, model.get_config(), "sequential", loss=loss, optimizer="adam",
+                                   learning_rate=0.01, metrics=list(metrics), epochs=epochs, batch_size=16,
+                                   validation_split=0.1, verbose=2, seed=seed)
+        path = str(tmp_path / f"{learning_type}_{units}.h5mlm")
         save_estimator(estimator, path)
         return path
     return make
 
 
+def split_algos(shuffle="simple", test_size=0.25, random_state=None, **more):
+    return {"split_algos": {"shuffle": shuffle, "test_size": test_size, "random_state": random_state, **more}}
+
+
 def params(model, X, y, scheme="train_val", primary="default", secondary=None, header=False,
-           shuffle="simple", x_selector=None):
-    split = {"shuffle": shuffle, "test_size": 0.25, "random_state": None}
+           shuffle="simple", x_selector=None, swaps=None, save=("save_estimator", "save_prediction", "save_csvlogger")):
+    """The inputs JSON as Galaxy writes it for the form (the Galaxy-ML tool's layout)."""
     experiment = {"__current_case__": 0, "selected_exp_scheme": scheme, "infile_estimator": model,
-                  "val_split": dict(split), "metrics": {"primary_scoring": primary, "secondary_scoring": secondary}}
+                  "hyperparams_swapping": {"param_set": [{"__index__": index, "sp_name": name, "sp_value": value}
+                                                         for index, (name, value) in enumerate(swaps or [(None, "")])]},
+                  "test_split": split_algos(shuffle),
+                  "metrics": {"scoring": {"primary_scoring": primary, "secondary_scoring": secondary}}}
     if scheme == "train_val_test":
-        experiment["test_split"] = dict(split)
+        experiment["val_split"] = split_algos(shuffle)
     return {"experiment_schemes": experiment,
             "input_options": {"selected_input": "tabular",
                               "infile1": X, "header1": header,
                               "column_selector_options_1": x_selector or {"selected_column_selector_option": "all_columns"},
                               "infile2": y, "header2": header,
-                              "column_selector_options_2": {"selected_column_selector_option": "all_columns"}},
-            "save_history": True, "save_predictions": True}
+                              "column_selector_options_2": {"selected_column_selector_option2": "all_columns"}},
+            "save": list(save)}
 
 
 def outputs(tmp_path, history=True, predictions=True):
@@ -120,10 +123,10 @@ def test_regression_with_header_and_column_selection(tmp_path, make_model, write
     y_path = write_text("target\n" + tsv(y.reshape(-1, 1).round(3)), "y.tsv")
     out = outputs(tmp_path, history=False)
     kte.run(params(make_model("KerasGRegressor", "mse", ["mae"], activation="linear", n_features=4), x_path, y_path,
-                   header=True, secondary=["mean_absolute_error", "root_mean_squared_error"],
+                   header=True, secondary=["neg_mean_absolute_error", "neg_root_mean_squared_error"],
                    x_selector={"selected_column_selector_option": "all_but_by_header_name", "col1": "id"}), out)
     result = read(out["outfile_result"])
-    assert [row[0] for row in result] == ["metric", "r2", "mean_absolute_error", "root_mean_squared_error", "loss"]
+    assert [row[0] for row in result] == ["metric", "r2", "neg_mean_absolute_error", "neg_root_mean_squared_error", "loss"]
     assert read(out["outfile_y_preds"])[0] == ["y_preds"]
 
 
@@ -140,7 +143,7 @@ def test_imdb_slice_with_the_committed_untrained_model(tmp_path):
     ("text", "Training samples dataset: line 2, column 3 is 'abc', expected a finite number"),
     ("width", "Training samples dataset: 5 columns, but the model's input shape is \\(3,\\)"),
     ("one_class", "every sample has the label 1"),
-    ("metric", "Scoring: r2 does not apply to a classification model"),
+    ("metric", "Metrics for evaluation: r2 does not apply to a classification model"),
     ("not_h5", "Choose the dataset containing pipeline/estimator object .*: not an HDF5 file"),
     ("stratified_regression", "Validation holdout: stratified splitting needs class labels"),
 ])
@@ -177,8 +180,8 @@ def test_bad_input_gives_one_clear_error(tmp_path, write_text, make_model, class
 def test_embedding_needs_word_indices(tmp_path, write_text):
     X = np.loadtxt(TEST_DATA / "imdb_X_test.tsv", dtype=int)[:20]
     X[5, 7] = 10000
-    with pytest.raises(ToolInputError, match="line 6, column 8 is 10000; the model starts with an Embedding of "
-                                             "input_dim 10000"):
+    with pytest.raises(ToolInputError, match="Training samples dataset: line 6, selected column 8 is 10000; the "
+                                             "model starts with an Embedding of input_dim 10000"):
         kte.run(params(str(TEST_DATA / "imdb_untrained.h5mlm"), write_text(tsv(X), "X.tsv"),
                        write_text(tsv(np.array([[0], [1]] * 10)), "y.tsv")), outputs(tmp_path))
 
