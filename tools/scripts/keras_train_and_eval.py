@@ -175,6 +175,11 @@ def swap_hyperparameters(estimator, section):
         estimator.set_params(**swaps)
     except (ValueError, TypeError, KeyError, AttributeError) as error:
         raise ToolInputError(f"Hyperparameter Swapping: {first_line(error)}") from None
+    if any(name == "config" or name.startswith("layers_") for name in swaps):
+        # Keras 3 records each layer's input shape (build_config), which a new number of units or filters
+        # upstream makes wrong: the model is rebuilt from its input instead.
+        for layer in estimator.config.get("layers") or []:
+            layer.pop("build_config", None)
     where = "Hyperparameter Swapping: the model with the new values"
     check_stored_params(type(estimator).__name__, estimator.get_params(deep=False), where)
     return estimator

@@ -46,7 +46,7 @@ def trained(tmp_path_factory):
 
 def params(model, data, method="predict", header=False, selection=None, weights=None):
     return {
-        "infile_estimator": model, "infile_weights": weights, "method": method,
+        "infile_estimator": model, "weights": [{"infile_weights": weights}] if weights else [], "method": method,
         "input_options": {"selected_input": "tabular", "infile1": data, "header1": header,
                           "column_selector_options_1": selection or {"selected_column_selector_option": "all_columns"}},
     }
@@ -131,7 +131,7 @@ def test_weights_not_matching_the_model(trained, tmp_path):
 
 @pytest.mark.parametrize("text, message", [
     ("1\t2\t3\n", "Training samples dataset: the selected data has 3 columns, but the model expects 100"),
-    ("\t".join(["1"] * 99 + ["10000"]) + "\n", "line 1, selected column 100 .* is 10000, .*word indices 0 to 9999"),
+    ("\t".join(["1"] * 99 + ["10000"]) + "\n", "line 1, selected column 100 is 10000; .*word index 0..9999"),
     ("\t".join(["1"] * 99 + ["x"]) + "\n", "Training samples dataset: line 1, column 100 is 'x'"),
 ])
 def test_bad_data(trained, tmp_path, write_text, text, message):
