@@ -46,15 +46,20 @@ RETIRED_INPUTS = {"sparse": "sparse matrix", "seq_fasta": "sequences in a fasta 
                   "refseq_and_interval": "reference genome and intervals"}
 
 
-def read_data(params):
-    """X, and y as read (one column, or several: a one-hot table), with their sizes checked."""
-    options = params.get("input_options") or {}
-    selected = options.get("selected_input", "tabular")
+def check_input_type(params):
+    """Only tabular data: the Galaxy-ML tool's other input types stop the job (before TensorFlow loads)."""
+    selected = (params.get("input_options") or {}).get("selected_input", "tabular")
     if selected in RETIRED_INPUTS:
         raise ToolInputError(f"Select input type: '{RETIRED_INPUTS[selected]}' input was a Galaxy-ML 1.0 feature "
                              "that this Keras 3 tool does not have; give the samples as tabular data")
     if selected != "tabular":
         raise ToolInputError(f"Select input type: unknown input type {selected!r}")
+
+
+def read_data(params):
+    """X, and y as read (one column, or several: a one-hot table), with their sizes checked."""
+    check_input_type(params)
+    options = params.get("input_options") or {}
     X, _ = read_tabular_input(options, "infile1", "header1", "column_selector_options_1", "col1", X_LABEL)
     y, _ = read_tabular_input(options, "infile2", "header2", "column_selector_options_2", "col2", Y_LABEL,
                               selector_param="selected_column_selector_option2")
@@ -431,6 +436,7 @@ def run(params, outputs):
         raise ToolInputError(f"Select a scheme: unknown scheme {selected!r}")
     if not scheme.get("infile_estimator"):
         raise ToolInputError(f"{MODEL_LABEL}: no dataset given")
+    check_input_type(params)
     import_keras()  # TensorFlow's settings (threads, quiet start-up) before galaxy-ml imports it
     estimator = check_estimator(load_estimator(scheme["infile_estimator"], MODEL_LABEL), MODEL_LABEL)
     estimator = swap_hyperparameters(estimator, scheme.get("hyperparams_swapping"))

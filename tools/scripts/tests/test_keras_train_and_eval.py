@@ -226,7 +226,7 @@ def test_one_hot_y_trains_scores_and_predicts(tmp_path, make_model, write_text, 
     true = [int(row[0]) for row in read(out["outfile_y_true"])[1:]]
     assert set(true) <= {0, 1, 2} and len(true) == 23
     # the validation accuracy in the table is the one of the written predictions
-    assert result["accuracy"] == pytest.approx(np.mean([int(p[0]) == t for p, t in zip(preds[1:], true)]), abs=1e-6)
+    assert result["accuracy"] == pytest.approx(np.mean([int(p[0]) == t for p, t in zip(preds[1:], true, strict=True)]), abs=1e-6)
     # Model Prediction on the trained model gives the class indices, argmax of the probabilities
     predicted, proba = tmp_path / "pred.tsv", tmp_path / "proba.tsv"
     for method, path in (("predict", predicted), ("predict_proba", proba)):
