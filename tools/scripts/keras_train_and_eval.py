@@ -1,11 +1,16 @@
 """keras_train_and_eval: "Deep learning training and evaluation" of a galaxy-ml Keras estimator.
 
-Loads the untrained model written by ``keras_model_builder``, reads X and y from tabular
-datasets, holds out a validation set (and, in the "Train, Validate and Test" scheme, a test set
-first), trains on the rest with the validation set as Keras' ``validation_data`` (so ``val_loss``
-is available to callbacks), then scores the model on the held-out data. Writes the metrics table,
-the trained model (h5mlm), its weights (Keras HDF5) and, when asked, the per-epoch history and the
-true and predicted values of the evaluation set.
+Loads the untrained model written by ``keras_model_builder``, sets the swapped hyperparameters,
+reads X and y (one column, or a one-hot table) from tabular datasets, holds out a validation set
+(and, in the "Train, Validate and Test" scheme, a test set first), trains on the rest with the
+validation set as Keras' ``validation_data`` (so ``val_loss`` is available to callbacks), then scores
+the model on the held-out data. Writes the metrics table and, as "Save the fitted model" asks, the
+trained model (h5mlm) with its weights (Keras HDF5), the true and predicted values of the evaluation
+set, and the per-epoch history.
+
+The inputs JSON has the layout of the Galaxy-ML tool (1.0.10/1.0.11), which saved workflows hold:
+``experiment_schemes|test_split|split_algos|...``, ``metrics|scoring|primary_scoring``, the y selector
+``selected_column_selector_option2``, ``save`` (docs/migration.md).
 """
 import argparse
 import ast
