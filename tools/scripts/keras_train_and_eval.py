@@ -28,6 +28,7 @@ from gxkeras.embedding import check_word_indices, embedding_input_dim
 from gxkeras.errors import ToolInputError, output_paths, run_tool
 from gxkeras.estimators import build_callbacks, check_estimator, check_stored_params, is_classifier, output_layer
 from gxkeras.galaxy_inputs import load_inputs
+from gxkeras.input_types import check_tabular
 from gxkeras.keras_env import import_keras
 from gxkeras.model_io import load_estimator, save_estimator
 from gxkeras.scoring import Prediction, check_names as scoring_check_names, compute as compute_score
@@ -42,23 +43,11 @@ OUTPUT_FLAGS = ("--outfile_result", "--outfile_object", "--outfile_weights", "--
                 "--outfile_y_true", "--outfile_y_preds")
 
 
-
 # ---- inputs ------------------------------------------------------------------------------------
 
-# Input types of the Galaxy-ML tool that Keras 3 galaxy-ml no longer has (the form keeps them so that
-# old saved states load; the job then stops here).
-RETIRED_INPUTS = {"sparse": "sparse matrix", "seq_fasta": "sequences in a fasta file",
-                  "refseq_and_interval": "reference genome and intervals"}
-
-
 def check_input_type(params):
-    """Only tabular data: the Galaxy-ML tool's other input types stop the job (before TensorFlow loads)."""
-    selected = (params.get("input_options") or {}).get("selected_input", "tabular")
-    if selected in RETIRED_INPUTS:
-        raise ToolInputError(f"Select input type: '{RETIRED_INPUTS[selected]}' input was a Galaxy-ML 1.0 feature "
-                             "that this Keras 3 tool does not have; give the samples as tabular data")
-    if selected != "tabular":
-        raise ToolInputError(f"Select input type: unknown input type {selected!r}")
+    """Only tabular data (before TensorFlow loads): see :mod:`gxkeras.input_types`."""
+    check_tabular((params.get("input_options") or {}).get("selected_input"), "Select input type")
 
 
 def read_data(params):

@@ -15,6 +15,7 @@ import numpy as np
 from gxkeras.embedding import check_word_indices, embedding_input_dim
 from gxkeras.errors import ToolInputError, output_paths, run_tool
 from gxkeras.galaxy_inputs import load_inputs
+from gxkeras.input_types import check_tabular
 from gxkeras.estimators import build_model
 from gxkeras.model_io import check_h5mlm, check_weight_shapes, load_estimator, load_legacy_weights, open_hdf5, set_model
 from gxkeras.tabular import iter_tabular
@@ -23,10 +24,6 @@ ESTIMATOR_LABEL = "Choose the dataset containing pipeline/estimator object"
 WEIGHTS_LABEL = "Choose the dataset containing weights for the estimator above"
 DATA_LABEL = "Training samples dataset"
 METHODS = ("predict", "predict_proba")
-# Input types of the Galaxy-ML tool that Keras 3 galaxy-ml no longer has (kept in the form so that old
-# saved states load; the job then stops with one line).
-RETIRED_INPUTS = {"sparse": "sparse matrix", "seq_fasta": "sequences in a fasta file",
-                  "variant_effect": "reference genome and variant call file"}
 CHUNK_ROWS = 4096  # rows read, checked and predicted at a time
 # Keras batch size for prediction: no gradients are kept, so a batch far larger than training's costs
 # little memory (1,024 x 500 steps of LSTM state: tens of MB) and each of the LSTM's per-time-step ops
@@ -172,12 +169,7 @@ def run(params, outfile, chunk_rows=CHUNK_ROWS):
     if method not in METHODS:
         raise ToolInputError(f"Select invocation method: unknown method '{method}', expected one of {', '.join(METHODS)}")
     data = params.get("input_options") or {}
-    selected = data.get("selected_input", "tabular")
-    if selected in RETIRED_INPUTS:
-        raise ToolInputError(f"Select input data type for prediction: '{RETIRED_INPUTS[selected]}' input was a "
-                             "Galaxy-ML 1.0 feature that this Keras 3 tool does not have; give the samples as tabular data")
-    if selected != "tabular":
-        raise ToolInputError(f"Select input data type for prediction: unknown input type {selected!r}")
+    check_tabular(data.get("selected_input"), "Select input data type for prediction")
     data_path = data.get("infile1")
     if not data_path:
         raise ToolInputError(f"{DATA_LABEL}: no dataset given")
