@@ -173,3 +173,21 @@ def test_untrained_model_needs_weights(tmp_path):
     assert not out.exists()
     mp.run(params(str(UNTRAINED), X_TEST, weights=str(ALL_POSITIVE)), str(out))
     assert out.read_text() == "Predicted\n" + "1\n" * 200
+
+
+@pytest.mark.parametrize("selected", ["sparse", "seq_fasta", "variant_effect"])
+def test_galaxy_ml_input_types_fail_with_one_line(tmp_path, selected):
+    """States saved by the Galaxy-ML tool may choose these; the job stops, it never ignores them."""
+    out = tmp_path / "out.tsv"
+    with pytest.raises(ToolInputError, match="^Select input data type for prediction: '.*' input was a Galaxy-ML "
+                                             "1.0 feature that this Keras 3 tool does not have"):
+        mp.run({"infile_estimator": str(TEST_DATA / "imdb_trained.h5mlm"), "method": "predict",
+                "input_options": {"selected_input": selected}}, str(out))
+    assert not out.exists()
+
+
+def test_at_most_one_weights_dataset(tmp_path):
+    with pytest.raises(ToolInputError, match="2 weights datasets given; give at most one"):
+        mp.run({"infile_estimator": str(TEST_DATA / "imdb_trained.h5mlm"), "method": "predict",
+                "weights": [{"infile_weights": "a"}, {"infile_weights": "b"}],
+                "input_options": {"selected_input": "tabular", "infile1": X_TEST}}, str(tmp_path / "out.tsv"))
