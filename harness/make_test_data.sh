@@ -7,6 +7,7 @@
 #     imdb_model_config.json  <- keras_model_config: (100,) Embedding(10000, 8) LSTM(8) Dense(1, sigmoid)
 #     imdb_untrained.h5mlm    <- keras_model_builder: KerasGClassifier, adam, binary_crossentropy, acc, 2 epochs, batch 128, seed 42
 #     imdb_trained.h5mlm      <- keras_train_and_eval on imdb_X_train.tsv / imdb_y_train.tsv (train_val)
+#     imdb_y_train_onehot.tsv <- imdb_y_train.tsv as 2 one-hot columns (keras_train_and_eval's one-hot test)
 #   Regression (KerasGRegressor on 60 rows x 4 numbers, with headers):
 #     regression_X.tsv, regression_y.tsv, regression_model_config.json,
 #     regression_untrained.h5mlm (keras_train_and_eval's Galaxy test trains it)
@@ -48,16 +49,20 @@ train_json() {  # train_json MODEL X Y HEADER [X_COLUMN_SELECTOR_JSON]
   local selector=${5:-'{"selected_column_selector_option": "all_columns"}'}
   cat <<JSON
 {"experiment_schemes": {"selected_exp_scheme": "train_val", "infile_estimator": "$1",
-   "val_split": {"shuffle": "simple", "test_size": 0.2, "random_state": null},
-   "metrics": {"primary_scoring": "default", "secondary_scoring": null}},
+   "hyperparams_swapping": {"param_set": [{"sp_name": null, "sp_value": ""}]},
+   "test_split": {"split_algos": {"shuffle": "simple", "test_size": 0.2, "random_state": null}},
+   "metrics": {"scoring": {"primary_scoring": "default"}}},
  "input_options": {"selected_input": "tabular",
    "infile1": "$2", "header1": $4, "column_selector_options_1": $selector,
-   "infile2": "$3", "header2": $4, "column_selector_options_2": {"selected_column_selector_option": "all_columns"}},
- "save_history": false, "save_predictions": false}
+   "infile2": "$3", "header2": $4, "column_selector_options_2": {"selected_column_selector_option2": "all_columns"}},
+ "save": ["save_estimator"]}
 JSON
 }
 run keras_train_and_eval "$(train_json $TD/imdb_untrained.h5mlm $TD/imdb_X_train.tsv $TD/imdb_y_train.tsv false)" \
   --outfile_result "$WORK/result.tsv" --outfile_object $TD/imdb_trained.h5mlm --outfile_weights "$WORK/weights.h5"
+
+"$PY" -c "import numpy as np; y = np.loadtxt('$TD/imdb_y_train.tsv', dtype=int)
+np.savetxt('$TD/imdb_y_train_onehot.tsv', np.stack([1 - y, y], 1), fmt='%d', delimiter='\t')"
 
 # ---- regression chain ----
 "$PY" - <<'PYTHON'

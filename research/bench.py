@@ -338,11 +338,13 @@ def tool_inputs():
         "train": lambda model, X, y: {
             "experiment_schemes": {
                 "__current_case__": 0, "selected_exp_scheme": "train_val", "infile_estimator": str(model),
-                "val_split": {"shuffle": "simple", "test_size": VALIDATION, "random_state": None},
-                "metrics": {"primary_scoring": "default", "secondary_scoring": None}},
-            "input_options": {"selected_input": "tabular", **table(1, X), **table(2, y)},
-            "save_history": True, "save_predictions": False},
-        "predict": lambda model, X: {"infile_estimator": str(model), "infile_weights": None, "method": "predict",
+                "hyperparams_swapping": {"param_set": [{"sp_name": None, "sp_value": ""}]},
+                "test_split": {"split_algos": {"shuffle": "simple", "test_size": VALIDATION, "random_state": None}},
+                "metrics": {"scoring": {"primary_scoring": "default"}}},
+            "input_options": {"selected_input": "tabular", **table(1, X), "infile2": str(y), "header2": False,
+                              "column_selector_options_2": {"selected_column_selector_option2": "all_columns"}},
+            "save": ["save_estimator", "save_csvlogger"]},
+        "predict": lambda model, X: {"infile_estimator": str(model), "method": "predict",
                                      "input_options": {"selected_input": "tabular", **table(1, X)}},
         "visualize": lambda y_true, y_pred: {"plotting_selection": {
             "plot_type": "classification_confusion_matrix", "plot_color": "Blues", "title": None,

@@ -39,11 +39,11 @@ run keras_model_builder '{"mode_selection": {"mode_type": "train_model", "infile
   "random_seed": 42}}' --outfile untrained.h5mlm
 all='{"selected_column_selector_option": "all_columns"}'
 run keras_train_and_eval "{\"experiment_schemes\": {\"selected_exp_scheme\": \"train_val\", \"infile_estimator\": \"untrained.h5mlm\",
-   \"val_split\": {\"shuffle\": \"simple\", \"test_size\": 0.2, \"random_state\": null},
-   \"metrics\": {\"primary_scoring\": \"default\", \"secondary_scoring\": null}},
+   \"test_split\": {\"split_algos\": {\"shuffle\": \"simple\", \"test_size\": 0.2, \"random_state\": null}},
+   \"metrics\": {\"scoring\": {\"primary_scoring\": \"default\"}}},
  \"input_options\": {\"selected_input\": \"tabular\", \"infile1\": \"train/X.tsv\", \"header1\": false, \"column_selector_options_1\": $all,
-   \"infile2\": \"train/y.tsv\", \"header2\": false, \"column_selector_options_2\": $all},
- \"save_history\": false, \"save_predictions\": false}" \
+   \"infile2\": \"train/y.tsv\", \"header2\": false, \"column_selector_options_2\": {\"selected_column_selector_option2\": \"all_columns\"}},
+ \"save\": [\"save_estimator\"]}" \
   --outfile_result training_metrics.tsv --outfile_object trained.h5mlm --outfile_weights trained.weights.h5
 run model_prediction "{\"infile_estimator\": \"trained.h5mlm\", \"method\": \"predict\",
   \"input_options\": {\"selected_input\": \"tabular\", \"infile1\": \"test/X.tsv\", \"header1\": false, \"column_selector_options_1\": $all}}" \

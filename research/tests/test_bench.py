@@ -60,7 +60,7 @@ def test_tool_inputs_are_json_with_the_tutorial_settings():
     fit = inputs["builder"]("model.json")["mode_selection"]["fit_params"]
     assert (fit["epochs"], fit["batch_size"]) == (2, 128)
     train = inputs["train"]("m.h5mlm", "X.tsv", "y.tsv")
-    assert train["experiment_schemes"]["val_split"]["test_size"] == 0.2
+    assert train["experiment_schemes"]["test_split"]["split_algos"]["test_size"] == 0.2
     assert train["input_options"]["infile1"] == "X.tsv" and train["input_options"]["infile2"] == "y.tsv"
     visualize = inputs["visualize"]("y.tsv", "pred.tsv")["plotting_selection"]
     assert visualize["infile_true"] == "y.tsv" and visualize["header_predicted"] is True

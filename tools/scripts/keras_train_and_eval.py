@@ -1,28 +1,39 @@
 """keras_train_and_eval: "Deep learning training and evaluation" of a galaxy-ml Keras estimator.
 
-Loads the untrained model written by ``keras_model_builder``, reads X and y from tabular
-datasets, holds out a validation set (and, in the "Train, Validate and Test" scheme, a test set
-first), trains on the rest with the validation set as Keras' ``validation_data`` (so ``val_loss``
-is available to callbacks), then scores the model on the held-out data. Writes the metrics table,
-the trained model (h5mlm), its weights (Keras HDF5) and, when asked, the per-epoch history and the
-true and predicted values of the evaluation set.
+Loads the untrained model written by ``keras_model_builder``, sets the swapped hyperparameters,
+reads X and y (one column, or a one-hot table) from tabular datasets, holds out a validation set
+(and, in the "Train, Validate and Test" scheme, a test set first), trains on the rest with the
+validation set as Keras' ``validation_data`` (so ``val_loss`` is available to callbacks), then scores
+the model on the held-out data. Writes the metrics table and, as "Save the fitted model" asks, the
+trained model (h5mlm) with its weights (Keras HDF5), the true and predicted values of the evaluation
+set, and the per-epoch history.
+
+The inputs JSON has the layout of the Galaxy-ML tool (1.0.10/1.0.11), which saved workflows hold:
+``experiment_schemes|test_split|split_algos|...``, ``metrics|scoring|primary_scoring``, the y selector
+``selected_column_selector_option2``, ``save`` (docs/migration.md).
 """
 import argparse
+import ast
+import csv
 import os
 import shutil
 import sys
 import tempfile
 
 import numpy as np
+import pandas as pd
 
-from gxkeras.errors import ToolInputError, output_paths, run_tool
 from gxkeras.allowlist import safe_mode
-from gxkeras.estimators import build_callbacks, check_estimator, is_classifier, output_layer
+from gxkeras.embedding import check_word_indices, embedding_input_dim
+from gxkeras.errors import ToolInputError, output_paths, run_tool
+from gxkeras.estimators import build_callbacks, check_estimator, check_stored_params, is_classifier, output_layer
 from gxkeras.galaxy_inputs import load_inputs
+from gxkeras.input_types import check_tabular
 from gxkeras.keras_env import import_keras
 from gxkeras.model_io import load_estimator, save_estimator
+from gxkeras.scoring import Prediction, check_names as scoring_check_names, compute as compute_score
 from gxkeras.sparse_updates import correct_sparse_updates
-from gxkeras.tabular import read_tabular_input
+from gxkeras.tabular import check_row_lengths, read_tabular_input, select_columns
 from gxkeras.values import check_layer_names, check_seed
 
 MODEL_LABEL = "Choose the dataset containing pipeline/estimator object"
@@ -31,27 +42,25 @@ Y_LABEL = "Dataset containing class labels or target values"
 OUTPUT_FLAGS = ("--outfile_result", "--outfile_object", "--outfile_weights", "--outfile_history",
                 "--outfile_y_true", "--outfile_y_preds")
 
-CLASSIFIER_METRICS = ("accuracy", "balanced_accuracy", "f1", "precision", "recall", "roc_auc", "average_precision")
-REGRESSOR_METRICS = ("r2", "explained_variance", "mean_absolute_error", "mean_squared_error",
-                     "root_mean_squared_error", "median_absolute_error")
-
 
 # ---- inputs ------------------------------------------------------------------------------------
 
+def check_input_type(params):
+    """Only tabular data (before TensorFlow loads): see :mod:`gxkeras.input_types`."""
+    check_tabular((params.get("input_options") or {}).get("selected_input"), "Select input type")
+
+
 def read_data(params):
-    """X and y (1-D) from the "tabular data" inputs, with their sizes checked against each other."""
+    """X, and y as read (one column, or several: a one-hot table), with their sizes checked."""
+    check_input_type(params)
     options = params.get("input_options") or {}
-    if options.get("selected_input", "tabular") != "tabular":
-        raise ToolInputError(f"Select input type: unknown input type {options.get('selected_input')!r}")
     X, _ = read_tabular_input(options, "infile1", "header1", "column_selector_options_1", "col1", X_LABEL)
-    y, names = read_tabular_input(options, "infile2", "header2", "column_selector_options_2", "col2", Y_LABEL)
-    if y.shape[1] != 1:
-        raise ToolInputError(f"{Y_LABEL}: {y.shape[1]} columns selected ({', '.join(names)}); select the one "
-                             "column of class labels or target values")
+    y, _ = read_tabular_input(options, "infile2", "header2", "column_selector_options_2", "col2", Y_LABEL,
+                              selector_param="selected_column_selector_option2")
     if X.shape[0] != y.shape[0]:
         raise ToolInputError(f"{X_LABEL} has {X.shape[0]} rows but {Y_LABEL} has {y.shape[0]}: they must have "
                              "one row per sample, in the same order (check the header options)")
-    return X, y[:, 0]
+    return X, y
 
 
 def model_input_shape(config):
@@ -74,26 +83,36 @@ def check_X(X, estimator, header_offset):
                                  f"{shape}, {int(np.prod(shape))} values per sample")
         if len(shape) > 1:
             X = X.reshape((X.shape[0],) + shape)
-    layers = [layer for layer in config.get("layers") or [] if layer.get("class_name") != "InputLayer"]
-    if layers and layers[0].get("class_name") == "Embedding":
-        input_dim = layers[0]["config"].get("input_dim")
-        flat = X.reshape(X.shape[0], -1)
-        bad = (flat != np.round(flat)) | (flat < 0) | (flat >= input_dim)
-        if bad.any():
-            row, column = np.argwhere(bad)[0]
-            value = flat[row, column]
-            shown = f"{int(value)}" if value == np.round(value) else f"{value:g}"
-            raise ToolInputError(f"{X_LABEL}: line {row + 1 + header_offset}, column {column + 1} is "
-                                 f"{shown}; the model starts with an Embedding of input_dim "
-                                 f"{input_dim}, so every value must be a word index 0..{input_dim - 1}")
+    input_dim = embedding_input_dim(config)
+    if input_dim:
+        check_word_indices(X, input_dim, X_LABEL, 1 + header_offset)
         X = X.astype("int64", copy=False)  # already int64 when read from whole numbers: no second copy
     return X
 
 
-def check_y(y, estimator, header_offset):
-    """Class labels must suit the output layer; regression targets must be numbers (already checked)."""
+def one_hot_labels(y, estimator, header_offset):
+    """The class index of each row of a one-hot table (what 'To categorical' makes): one 1 per row."""
     if not is_classifier(estimator):
-        return y.astype("float64")
+        raise ToolInputError(f"{Y_LABEL}: {y.shape[1]} columns selected; several columns are read as one-hot "
+                             "classes, which needs a classification model: select the one column of target values")
+    bad = np.flatnonzero(((y != 0) & (y != 1)).any(axis=1) | ((y == 1).sum(axis=1) != 1))
+    if bad.size:
+        raise ToolInputError(f"{Y_LABEL}: line {bad[0] + 1 + header_offset} is not one-hot (one 1, the rest 0); "
+                             f"with {y.shape[1]} columns selected each row must mark its one class")
+    units, _ = output_layer(estimator.config)
+    if units and units != y.shape[1]:
+        raise ToolInputError(f"{Y_LABEL}: {y.shape[1]} one-hot columns, but the model's last layer has {units} "
+                             "units: it needs one unit per class")
+    return y.argmax(axis=1)
+
+
+def check_y(y, estimator, header_offset):
+    """Labels (1-D) and the number of one-hot classes (None for one column of labels or values)."""
+    if y.shape[1] > 1:
+        return one_hot_labels(y, estimator, header_offset), y.shape[1]
+    y = y[:, 0]
+    if not is_classifier(estimator):
+        return y.astype("float64"), None
     units, activation = output_layer(estimator.config)
     classes = np.unique(y)
     if len(classes) < 2:
@@ -107,26 +126,113 @@ def check_y(y, estimator, header_offset):
     elif units and units > 1 and len(classes) > units:
         raise ToolInputError(f"{Y_LABEL}: {len(classes)} classes, but the model's last layer has only "
                              f"{units} units: it needs one unit per class")
-    return y.astype("int64") if np.all(y == np.round(y)) else y
+    return (y.astype("int64") if np.all(y == np.round(y)) else y), None
+
+
+# ---- hyperparameter swapping -------------------------------------------------------------------
+
+# Parameters the Galaxy-ML tool never swapped (it skipped them with a warning): refused here with one line.
+NOT_SWAPPABLE = ("n_jobs", "pre_dispatch", "memory", "_path", "_dir", "nthread", "callbacks")
+
+
+def swapped_parameters(section):
+    """``{name: value}`` of the "Hyperparameter Swapping" rows that set a value; values parsed as literals."""
+    swaps = {}
+    for number, row in enumerate((section or {}).get("param_set") or [], start=1):
+        where = f"Hyperparameter Swapping, setting {number}"
+        text = str(row.get("sp_value") or "").strip()
+        name = row.get("sp_name")
+        if not text:
+            continue  # an empty value keeps the parameter as it is (the Galaxy-ML tool's meaning)
+        if not name:
+            raise ToolInputError(f"{where}: a new value ({text[:60]}) but no parameter name chosen")
+        if text.startswith(":"):
+            raise ToolInputError(f"{where}: '{text[:60]}' builds a scikit-learn object, which only the Galaxy-ML "
+                                 "tool's non-Keras estimators took; give a number, True/False, or a quoted string")
+        try:
+            swaps[name] = ast.literal_eval(text)
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            raise ToolInputError(f"{where}: {name} = {text[:60]} is not a literal: give a number, True/False/None, "
+                                 "a quoted string such as 'adamax', or a list of those") from None
+    return swaps
+
+
+def swap_hyperparameters(estimator, section):
+    """Set the swapped parameters on the estimator, then check it again as a model file is checked."""
+    swaps = swapped_parameters(section)
+    if not swaps:
+        return estimator
+    known = estimator.get_params()
+    for name in swaps:
+        if name.lower().endswith(NOT_SWAPPABLE):
+            raise ToolInputError(f"Hyperparameter Swapping: {name} cannot be swapped; set it in 'Create deep "
+                                 "learning model'")
+        if name not in known:
+            raise ToolInputError(f"Hyperparameter Swapping: the model has no parameter {str(name)[:80]!r}")
+    print("Hyperparameters swapped: " + ", ".join(f"{name} = {value!r}" for name, value in swaps.items()))
+    try:
+        estimator.set_params(**swaps)
+    except (ValueError, TypeError, KeyError, AttributeError) as error:
+        raise ToolInputError(f"Hyperparameter Swapping: {first_line(error)}") from None
+    if any(name == "config" or name.startswith("layers_") for name in swaps):
+        # Keras 3 records each layer's input shape (build_config), which a new number of units or filters
+        # upstream makes wrong: the model is rebuilt from its input instead.
+        for layer in estimator.config.get("layers") or []:
+            layer.pop("build_config", None)
+    where = "Hyperparameter Swapping: the model with the new values"
+    check_stored_params(type(estimator).__name__, estimator.get_params(deep=False), where)
+    return estimator
+
+
+def first_line(error):
+    text = str(error).strip()
+    return text.splitlines()[0][:300] if text else type(error).__name__
 
 
 # ---- splitting ---------------------------------------------------------------------------------
 
-def holdout(X, y, options, seed, classifier, what):
-    """Split off ``test_size`` of the samples as a holdout: simple, stratified or no shuffling."""
-    from sklearn.model_selection import train_test_split
+def holdout_count(test_size, n_samples, what):
+    """The number of samples to hold out: a fraction below 1, a whole number of samples from 1 on."""
+    if isinstance(test_size, bool) or not isinstance(test_size, (int, float)) or not test_size > 0:
+        raise ToolInputError(f"{what}: Holdout size must be a fraction in (0, 1) or a number of samples, "
+                             f"got {test_size!r}")
+    if test_size < 1:
+        count = int(np.ceil(test_size * n_samples))
+    elif test_size != int(test_size):
+        raise ToolInputError(f"{what}: Holdout size {test_size:g} is more than 1 but not a whole number of samples")
+    else:
+        count = int(test_size)
+    if count < 1 or n_samples - count < 1:
+        raise ToolInputError(f"{what}: Holdout size {test_size:g} of {n_samples} samples leaves an empty set")
+    return count
 
-    options = options or {}
-    shuffle = options.get("shuffle", "simple")
-    test_size = options.get("test_size", 0.2)
-    random_state = check_seed(options.get("random_state"), f"{what}: Random seed of the split")
+
+def split_indices(y, algos, seed, classifier, what, groups=None):
+    """``(kept, held_out)`` row indices of one holdout: no shuffle, shuffle, stratified or by groups."""
+    from sklearn.model_selection import GroupShuffleSplit, train_test_split
+
+    algos = algos or {}
+    shuffle = algos.get("shuffle", "simple")
+    random_state = check_seed(algos.get("random_state"), f"{what}: Random seed number")
     if random_state is None:
         random_state = seed if seed is not None else 0
-    if not isinstance(test_size, (int, float)) or not 0 < test_size < 1:
-        raise ToolInputError(f"{what}: test_size must be a fraction in (0, 1), got {test_size!r}")
-    n_holdout = int(np.ceil(test_size * len(y)))
-    if n_holdout < 1 or len(y) - n_holdout < 1:
-        raise ToolInputError(f"{what}: test_size {test_size} of {len(y)} samples leaves an empty set")
+    rows = np.arange(len(y))
+    if shuffle == "group":
+        if groups is None:
+            raise ToolInputError(f"{what}: splitting by groups needs the groups column, chosen in the "
+                                 "'Groups column selector' of the first holdout's group method")
+        names = [name.strip() for name in str(algos.get("group_names") or "").split(",") if name.strip()]
+        if names:
+            held = np.isin(groups, names)
+            if not held.any() or held.all():
+                raise ToolInputError(f"{what}: the groups {', '.join(names)} hold {held.sum()} of {len(y)} "
+                                     "samples; the holdout and the rest must both have samples")
+            return rows[~held], rows[held]
+        test_size = algos.get("test_size")
+        count = holdout_count(0.2 if test_size is None else test_size, len(np.unique(groups)), what + " (groups)")
+        splitter = GroupShuffleSplit(n_splits=1, test_size=count, random_state=random_state)
+        return next(splitter.split(rows, groups=groups))
+    count = holdout_count(algos.get("test_size", 0.2), len(y), what)
     if shuffle == "stratified":
         if not classifier:
             raise ToolInputError(f"{what}: stratified splitting needs class labels; this is a regression model, "
@@ -136,97 +242,121 @@ def holdout(X, y, options, seed, classifier, what):
             raise ToolInputError(f"{what}: class {classes[counts.argmin()]:g} has only one sample; stratified "
                                  "splitting needs at least two per class (choose simple shuffling)")
         try:
-            return train_test_split(X, y, test_size=test_size, random_state=random_state, stratify=y)
+            return train_test_split(rows, test_size=count, random_state=random_state, stratify=y)
         except ValueError as error:
             raise ToolInputError(f"{what}: cannot stratify: {error}") from None
     if shuffle == "simple":
-        return train_test_split(X, y, test_size=test_size, random_state=random_state, shuffle=True)
+        return train_test_split(rows, test_size=count, random_state=random_state, shuffle=True)
     if shuffle == "None":
-        return train_test_split(X, y, test_size=test_size, shuffle=False)
-    raise ToolInputError(f"{what}: unknown shuffle option {shuffle!r}")
+        return rows[:-count], rows[-count:]
+    raise ToolInputError(f"{what}: unknown splitting method {shuffle!r}")
+
+
+def read_groups(algos, n_samples):
+    """The group of every sample (as text) from the "Groups column selector", or None without one."""
+    if (algos or {}).get("shuffle") != "group":
+        return None
+    selector = algos.get("groups_selector") or {}
+    path = selector.get("infile_g")
+    label = "Choose dataset containing groups info"
+    if not path:
+        raise ToolInputError(f"{label}: no dataset given")
+    check_row_lengths(path, label)
+    header = bool(selector.get("header_g"))
+    frame = pd.read_csv(path, sep="\t", header=0 if header else None, dtype=str, keep_default_na=False,
+                        quoting=csv.QUOTE_NONE)
+    options = selector.get("column_selector_options_g") or {}
+    chosen = select_columns([str(name) for name in frame.columns], options.get("selected_column_selector_option_g"),
+                            options.get("col_g"), label, header)
+    if len(chosen) != 1:
+        raise ToolInputError(f"{label}: {len(chosen)} columns selected; select the one column of groups")
+    if len(frame) != n_samples:
+        raise ToolInputError(f"{label} has {len(frame)} rows but {X_LABEL} has {n_samples}: one group per sample")
+    return frame.iloc[:, chosen[0]].str.strip().to_numpy()
+
+
+def split(X, y, scheme, seed, classifier):
+    """``{"train": rows, "validation": rows[, "test": rows]}`` as the scheme's holdouts make them."""
+    test_algos = (scheme.get("test_split") or {}).get("split_algos")
+    groups = read_groups(test_algos, len(y))
+    if scheme.get("selected_exp_scheme") == "train_val":
+        train, validation = split_indices(y, test_algos, seed, classifier, "Validation holdout", groups)
+        return {"train": train, "validation": validation}
+    rest, test = split_indices(y, test_algos, seed, classifier, "Test holdout", groups)
+    val_algos = (scheme.get("val_split") or {}).get("split_algos")
+    train, validation = split_indices(y[rest], val_algos, seed, classifier, "Validation holdout",
+                                      None if groups is None else groups[rest])
+    return {"train": rest[train], "validation": rest[validation], "test": test}
 
 
 # ---- scoring -----------------------------------------------------------------------------------
 
-def metric_names(scoring, classifier):
+def metric_names(metrics, classifier):
     """The primary metric ("default": accuracy or r2) then the secondary ones, checked for the task."""
-    scoring = scoring or {}
+    scoring = (metrics or {}).get("scoring") or {}
     primary = scoring.get("primary_scoring") or "default"
     if primary == "default":
         primary = "accuracy" if classifier else "r2"
     secondary = scoring.get("secondary_scoring") or []
-    if isinstance(secondary, str):
+    if isinstance(secondary, str):  # saved as a comma-separated string by older Galaxy releases
         secondary = [item.strip() for item in secondary.split(",") if item.strip()]
-    allowed = CLASSIFIER_METRICS if classifier else REGRESSOR_METRICS
-    kind = "a classification" if classifier else "a regression"
-    for name in [primary, *secondary]:
-        if name not in allowed:
-            raise ToolInputError(f"Scoring: {name} does not apply to {kind} model; choose one of {', '.join(allowed)}")
-    return list(dict.fromkeys([primary, *secondary]))
+    names = list(dict.fromkeys([primary, *secondary]))
+    return scoring_check_names(names, classifier, "Metrics for evaluation")
 
 
-def score(name, estimator, X, y):
-    """One metric of the trained estimator on (X, y); NaN where it is undefined (e.g. one class)."""
-    from sklearn import metrics
-
+def predict(estimator, X, y):
+    """One prediction of an evaluated set, from which every metric is computed."""
     if not is_classifier(estimator):
-        pred = estimator.predict(X, verbose=0)
-        if name == "root_mean_squared_error":
-            return float(np.sqrt(metrics.mean_squared_error(y, pred)))
-        return float(getattr(metrics, f"{name}_score" if name in ("r2", "explained_variance") else name)(y, pred))
-    classes = estimator.classes_
-    binary = len(classes) == 2
-    if name in ("roc_auc", "average_precision"):
-        if len(np.unique(y)) < 2:
-            return float("nan")
-        proba = estimator.predict_proba(X, verbose=0)
-        if binary:
-            function = metrics.roc_auc_score if name == "roc_auc" else metrics.average_precision_score
-            return float(function(y == classes[1], proba[:, 1]))
-        if name == "average_precision":
-            return float("nan")
-        return float(metrics.roc_auc_score(y, proba, multi_class="ovr", labels=classes))
-    pred = np.ravel(estimator.predict(X, verbose=0))
-    if name in ("accuracy", "balanced_accuracy"):
-        return float(getattr(metrics, f"{name}_score")(y, pred))
-    function = getattr(metrics, f"{name}_score")
-    if binary:
-        return float(function(y, pred, pos_label=classes[1], zero_division=0))
-    return float(function(y, pred, average="macro", zero_division=0))
+        return Prediction(y=y, values=np.ravel(estimator.predict(X, verbose=0)))
+    proba = estimator.predict_proba(X, verbose=0)
+    # the class of the highest probability: galaxy-ml's predict for softmax and one sigmoid unit,
+    # and the one label per sample of a one-hot y for other multi-unit outputs
+    return Prediction(y=y, labels=estimator.classes_[proba.argmax(axis=1)], proba=proba, classes=estimator.classes_)
 
 
-def encode_y(estimator, y):
-    """y as the Keras model sees it (galaxy-ml's class indices, one-hot for categorical_crossentropy)."""
+def encode_y(estimator, y, n_onehot=None):
+    """y as the Keras model sees it: class indices, or one-hot rows where the loss needs them."""
     if not is_classifier(estimator):
         return y
     classes = estimator.classes_
     index = np.searchsorted(classes, y)
-    if estimator.loss == "categorical_crossentropy":
-        import keras
-
-        return keras.utils.to_categorical(index, len(classes))
-    return index
+    onehot = estimator.loss == "categorical_crossentropy" or (
+        n_onehot is not None and estimator.loss != "sparse_categorical_crossentropy")
+    return np.eye(len(classes), dtype="float32")[index] if onehot else index
 
 
-def keras_loss(estimator, X, y):
-    return float(estimator.model_.evaluate(X, encode_y(estimator, y), verbose=0, return_dict=True)["loss"])
+def keras_loss(estimator, X, y, n_onehot):
+    return float(estimator.model_.evaluate(X, encode_y(estimator, y, n_onehot), verbose=0,
+                                           return_dict=True)["loss"])
 
 
 # ---- training ----------------------------------------------------------------------------------
 
-def train(estimator, X_train, y_train, X_val, y_val):
-    """Fit with the validation set as validation_data, with correct sparse updates; return Keras' History."""
+def train(estimator, X_train, y_train, X_val, y_val, n_onehot=None):
+    """Fit with the validation set as validation_data, with correct sparse updates; return Keras' History.
+
+    ``n_onehot``: the number of classes of a one-hot y (then ``y_*`` are the class indices 0..n-1).
+    """
     keras = import_keras()
     if estimator.seed is not None:
         keras.utils.set_random_seed(estimator.seed)
+    target = y_train
     if is_classifier(estimator):
-        unseen = np.setdiff1d(np.unique(y_val), np.unique(y_train))
-        if unseen.size:
-            raise ToolInputError(f"{Y_LABEL}: class {unseen[0]:g} is only in the validation set; use stratified "
-                                 "splitting or more samples")
-        # galaxy-ml encodes y itself but not validation_data: encode it the same way
-        estimator.classes_ = np.unique(y_train)
-        validation = (X_val, encode_y(estimator, y_val))
+        if n_onehot is not None:
+            estimator.classes_ = np.arange(n_onehot)
+            target = encode_y(estimator, y_train, n_onehot)
+            missing = np.setdiff1d(estimator.classes_, y_train)
+            if target.ndim == 1 and missing.size:  # galaxy-ml takes the classes of 1-D labels from the data
+                raise ToolInputError(f"{Y_LABEL}: class {missing[0]} is not in the training set, which a "
+                                     "sparse_categorical_crossentropy model needs; use stratified splitting")
+        else:
+            unseen = np.setdiff1d(np.unique(y_val), np.unique(y_train))
+            if unseen.size:
+                raise ToolInputError(f"{Y_LABEL}: class {unseen[0]:g} is only in the validation set; use "
+                                     "stratified splitting or more samples")
+            # galaxy-ml encodes y itself but not validation_data: encode it the same way
+            estimator.classes_ = np.unique(y_train)
+        validation = (X_val, encode_y(estimator, y_val, n_onehot))
     else:
         validation = (X_val, y_val)
     print(f"Training a {type(estimator).__name__} on {len(y_train)} samples, validating on {len(y_val)}: "
@@ -239,10 +369,9 @@ def train(estimator, X_train, y_train, X_val, y_val):
         # safe_mode: galaxy-ml rebuilds the Keras model from its config inside fit;
         # correct_sparse_updates: Keras 3 mis-updates Embeddings otherwise (see gxkeras.sparse_updates)
         with safe_mode(), correct_sparse_updates():
-            return estimator.fit(X_train, y_train, validation_data=validation, callbacks=callbacks)
+            return estimator.fit(X_train, target, validation_data=validation, callbacks=callbacks)
     except (ValueError, TypeError) as error:
-        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise ToolInputError(f"Keras could not train the model on this data: {message}") from None
+        raise ToolInputError(f"Keras could not train the model on this data: {first_line(error)}") from None
     finally:
         estimator.callbacks = stored
 
@@ -282,15 +411,15 @@ def write_history(path, history):
     write_table(path, ["epoch", *keys], [[epoch + 1, *(logs[key][epoch] for key in keys)] for epoch in range(n_epochs)])
 
 
-def write_predictions(estimator, X, y, true_path, preds_path):
-    write_table(true_path, ["y_true"], [[value] for value in y])
-    pred = np.ravel(estimator.predict(X, verbose=0))
-    if is_classifier(estimator):
-        proba = estimator.predict_proba(X, verbose=0)
-        header = ["y_preds", *(f"probability_{format_value(label)}" for label in estimator.classes_)]
-        write_table(preds_path, header, [[label, *row] for label, row in zip(pred, proba, strict=True)])
+def write_predictions(prediction, true_path, preds_path):
+    """The evaluation set's true values, and the predictions (with each class' probability)."""
+    write_table(true_path, ["y_true"], [[value] for value in prediction.y])
+    if prediction.proba is not None:
+        header = ["y_preds", *(f"probability_{format_value(label)}" for label in prediction.classes)]
+        write_table(preds_path, header, [[label, *row] for label, row in
+                                         zip(prediction.labels, prediction.proba, strict=True)])
     else:
-        write_table(preds_path, ["y_preds"], [[value] for value in pred])
+        write_table(preds_path, ["y_preds"], [[value] for value in prediction.values])
 
 
 def run(params, outputs):
@@ -301,8 +430,10 @@ def run(params, outputs):
         raise ToolInputError(f"Select a scheme: unknown scheme {selected!r}")
     if not scheme.get("infile_estimator"):
         raise ToolInputError(f"{MODEL_LABEL}: no dataset given")
+    check_input_type(params)
     import_keras()  # TensorFlow's settings (threads, quiet start-up) before galaxy-ml imports it
     estimator = check_estimator(load_estimator(scheme["infile_estimator"], MODEL_LABEL), MODEL_LABEL)
+    estimator = swap_hyperparameters(estimator, scheme.get("hyperparams_swapping"))
     check_layer_names(estimator.config, MODEL_LABEL)  # they become HDF5 groups when the model is saved
     check_seed(estimator.seed, f"{MODEL_LABEL}: the model's random seed")
     classifier = is_classifier(estimator)
@@ -311,41 +442,38 @@ def run(params, outputs):
     X, y = read_data(params)
     options = params.get("input_options") or {}
     X = check_X(X, estimator, int(bool(options.get("header1"))))
-    y = check_y(y, estimator, int(bool(options.get("header2"))))
+    y, n_onehot = check_y(y, estimator, int(bool(options.get("header2"))))
 
-    seed = estimator.seed
-    sets = {}
-    if selected == "train_val_test":
-        X, X_test, y, y_test = holdout(X, y, scheme.get("test_split"), seed, classifier, "Test holdout")
-        sets["test"] = (X_test, y_test)
-    X_train, X_val, y_train, y_val = holdout(X, y, scheme.get("val_split"), seed, classifier, "Validation holdout")
-    sets = {"validation": (X_val, y_val), **sets}
+    rows = split(X, y, scheme, estimator.seed, classifier)
+    sets = {name: (X[rows[name]], y[rows[name]]) for name in ("validation", "test") if name in rows}
+    history = train(estimator, X[rows["train"]], y[rows["train"]], *sets["validation"], n_onehot)
 
-    history = train(estimator, X_train, y_train, X_val, y_val)
-
+    predictions = {name: predict(estimator, *data) for name, data in sets.items()}
     header = ["metric", *sets]
-    rows = [[name, *(score(name, estimator, *data) for data in sets.values())] for name in names]
-    rows.append(["loss", *(keras_loss(estimator, *data) for data in sets.values())])
-    write_table(outputs["outfile_result"], header, rows)
+    table = [[name, *(compute_score(name, prediction) for prediction in predictions.values())] for name in names]
+    table.append(["loss", *(keras_loss(estimator, *data, n_onehot) for data in sets.values())])
+    write_table(outputs["outfile_result"], header, table)
     print("Evaluation (" + ", ".join(f"{name}: {len(data[1])} samples" for name, data in sets.items()) + "):")
-    for row in [header, *rows]:
+    for row in [header, *table]:
         print("  " + "\t".join(format_value(value) for value in row))
 
-    save_estimator(estimator, outputs["outfile_object"])
-    save_weights(estimator, outputs["outfile_weights"])
+    if outputs.get("outfile_object"):
+        save_estimator(estimator, outputs["outfile_object"])
+    if outputs.get("outfile_weights"):
+        save_weights(estimator, outputs["outfile_weights"])
     if outputs.get("outfile_history"):
         write_history(outputs["outfile_history"], history)
     if outputs.get("outfile_y_true") or outputs.get("outfile_y_preds"):
-        X_eval, y_eval = sets["test" if "test" in sets else "validation"]
-        write_predictions(estimator, X_eval, y_eval, outputs["outfile_y_true"], outputs["outfile_y_preds"])
+        evaluated = predictions["test" if "test" in predictions else "validation"]
+        write_predictions(evaluated, outputs["outfile_y_true"], outputs["outfile_y_preds"])
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--inputs", required=True, help="Galaxy's inputs JSON (the form's values)")
     parser.add_argument("--outfile_result", required=True, help="metrics table (tabular)")
-    parser.add_argument("--outfile_object", required=True, help="trained model (h5mlm)")
-    parser.add_argument("--outfile_weights", required=True, help="trained weights (Keras HDF5)")
+    parser.add_argument("--outfile_object", help="trained model (h5mlm)")
+    parser.add_argument("--outfile_weights", help="trained weights (Keras HDF5)")
     parser.add_argument("--outfile_history", help="per-epoch loss and metrics (tabular)")
     parser.add_argument("--outfile_y_true", help="true values of the evaluation set (tabular)")
     parser.add_argument("--outfile_y_preds", help="predicted values of the evaluation set (tabular)")

@@ -12,8 +12,10 @@ import tempfile
 
 import numpy as np
 
+from gxkeras.embedding import check_word_indices, embedding_input_dim
 from gxkeras.errors import ToolInputError, output_paths, run_tool
 from gxkeras.galaxy_inputs import load_inputs
+from gxkeras.input_types import check_tabular
 from gxkeras.estimators import build_model
 from gxkeras.model_io import check_h5mlm, check_weight_shapes, load_estimator, load_legacy_weights, open_hdf5, set_model
 from gxkeras.tabular import iter_tabular
@@ -98,27 +100,6 @@ def check_columns(n_columns, shape):
         )
 
 
-def embedding_vocabulary(estimator):
-    """``input_dim`` of the model's first layer when it is an Embedding, else None."""
-    for layer in estimator.model_.layers:
-        if type(layer).__name__ == "InputLayer":
-            continue
-        return getattr(layer, "input_dim", None) if type(layer).__name__ == "Embedding" else None
-    return None
-
-
-def check_vocabulary(values, vocabulary, first_row, header, chosen_names):
-    """Word indices must be whole numbers in [0, input_dim): TensorFlow's own error says nothing useful."""
-    bad = (values < 0) | (values >= vocabulary) | (np.mod(values, 1) != 0)
-    if bad.any():
-        row, column = np.argwhere(bad)[0]
-        line = first_row + row + 1 + int(bool(header))
-        raise ToolInputError(
-            f"{DATA_LABEL}: line {line}, selected column {column + 1} ({chosen_names[column]}) is "
-            f"{values[row, column]}, but the model's Embedding layer takes word indices 0 to {vocabulary - 1}"
-        )
-
-
 def format_values(values):
     """Text cells: integers as such, other numbers with 6 decimals."""
     values = np.asarray(values)
@@ -133,7 +114,7 @@ def predict_chunks(estimator, method, chunks, handle, header_line=False):
     """Predict each chunk of rows and write the rows; return the number of rows written."""
     shape = vocabulary = None
     rows = 0
-    for values, names in chunks:
+    for values, _names in chunks:
         if shape is None:
             shape = model_input_shape(estimator)
             check_columns(values.shape[1], shape)
@@ -143,9 +124,9 @@ def predict_chunks(estimator, method, chunks, handle, header_line=False):
                     f"this model is a {type(estimator).__name__}"
                 )
             handle.write("\t".join(header(estimator, method)) + "\n")
-            vocabulary = embedding_vocabulary(estimator)
+            vocabulary = embedding_input_dim(estimator.config)
         if vocabulary:
-            check_vocabulary(values, vocabulary, rows, header_line, names)
+            check_word_indices(values, vocabulary, DATA_LABEL, rows + 1 + int(bool(header_line)))
         if len(shape) > 1:
             values = values.reshape((len(values),) + shape)
         batch_size = max(estimator.batch_size or 1, PREDICT_BATCH_SIZE)
@@ -170,6 +151,14 @@ def header(estimator, method):
     return [f"Predicted_{index}" for index in range(units)]
 
 
+def weights_path(params):
+    """The dataset of the optional "Weights to load instead of the model's own" (a repeat of at most one)."""
+    rows = params.get("weights") or []
+    if len(rows) > 1:
+        raise ToolInputError(f"{WEIGHTS_LABEL}: {len(rows)} weights datasets given; give at most one")
+    return rows[0].get("infile_weights") if rows else None
+
+
 def run(params, outfile, chunk_rows=CHUNK_ROWS):
     """Predict with the form's parameters and write ``outfile``; return the number of rows."""
     estimator_path = params.get("infile_estimator")
@@ -180,8 +169,7 @@ def run(params, outfile, chunk_rows=CHUNK_ROWS):
     if method not in METHODS:
         raise ToolInputError(f"Select invocation method: unknown method '{method}', expected one of {', '.join(METHODS)}")
     data = params.get("input_options") or {}
-    if data.get("selected_input", "tabular") != "tabular":
-        raise ToolInputError(f"Select input data type for prediction: '{data.get('selected_input')}' is not supported")
+    check_tabular(data.get("selected_input"), "Select input data type for prediction")
     data_path = data.get("infile1")
     if not data_path:
         raise ToolInputError(f"{DATA_LABEL}: no dataset given")
@@ -197,8 +185,9 @@ def run(params, outfile, chunk_rows=CHUNK_ROWS):
 
     import_keras()
     estimator = load_estimator(estimator_path, ESTIMATOR_LABEL)
-    if params.get("infile_weights"):
-        load_weights(estimator, params["infile_weights"])
+    weights = weights_path(params)
+    if weights:
+        load_weights(estimator, weights)
 
     def all_chunks():
         yield first

@@ -298,12 +298,13 @@ def iter_tabular(path: str, label: str, header: bool = False, column_option: str
         raise ToolInputError(f"{label}: the dataset has no data rows, expected tab-separated numbers")
 
 
-def read_tabular_input(params: dict[str, Any], infile: str, header: str, selector: str, col: str,
-                       label: str) -> tuple[np.ndarray, list[str]]:
+def read_tabular_input(params: dict[str, Any], infile: str, header: str, selector: str, col: str, label: str,
+                       selector_param: str = "selected_column_selector_option") -> tuple[np.ndarray, list[str]]:
     """Read the dataset of one ``tabular_input`` macro from the tool's parameters.
 
     The keys are the macro's tokens (e.g. ``"infile1", "header1", "column_selector_options_1",
-    "col1"``); the dataset path comes from the inputs JSON (``data_style="paths"``).
+    "col1"``, and ``selector_param`` where the form names its select otherwise); the dataset path
+    comes from the inputs JSON (``data_style="paths"``).
     """
     path = params.get(infile)
     if not path:
@@ -311,6 +312,6 @@ def read_tabular_input(params: dict[str, Any], infile: str, header: str, selecto
     selection = params.get(selector) or {}
     return read_tabular(
         path, label, header=bool(params.get(header)),
-        column_option=selection.get("selected_column_selector_option", "all_columns"),
+        column_option=selection.get(selector_param, "all_columns"),
         columns=selection.get(col),
     )

@@ -104,14 +104,15 @@ def test_builder_refuses_a_seed_numpy_cannot_take(seed):
 
 def regression_params(model, random_state=None):
     return {"experiment_schemes": {"selected_exp_scheme": "train_val", "infile_estimator": str(model),
-                                   "val_split": {"shuffle": "simple", "test_size": 0.25, "random_state": random_state},
-                                   "metrics": {"primary_scoring": "default"}},
+                                   "test_split": {"split_algos": {"shuffle": "simple", "test_size": 0.25,
+                                                                  "random_state": random_state}},
+                                   "metrics": {"scoring": {"primary_scoring": "default"}}},
             "input_options": {"selected_input": "tabular", "infile1": str(TEST_DATA / "regression_X.tsv"),
                               "header1": True,
                               "column_selector_options_1": {"selected_column_selector_option": "all_but_by_header_name",
                                                             "col1": "sample_id"},
                               "infile2": str(TEST_DATA / "regression_y.tsv"), "header2": True,
-                              "column_selector_options_2": {"selected_column_selector_option": "all_columns"}}}
+                              "column_selector_options_2": {"selected_column_selector_option2": "all_columns"}}}
 
 
 def train_outputs(tmp_path):
@@ -121,7 +122,7 @@ def train_outputs(tmp_path):
 
 @pytest.mark.parametrize("random_state", [-1, 2 ** 32])
 def test_trainer_refuses_a_split_seed_scikit_learn_cannot_take(tmp_path, random_state):
-    with pytest.raises(ToolInputError, match=r"^Validation holdout: Random seed of the split must be an integer from 0 "
+    with pytest.raises(ToolInputError, match=r"^Validation holdout: Random seed number must be an integer from 0 "
                                              rf"to 4294967295, got {random_state}$"):
         kte.run(regression_params(TEST_DATA / "regression_untrained.h5mlm", random_state), train_outputs(tmp_path))
 
@@ -322,9 +323,9 @@ def bad_runs(tmp_path):
         "keras_model_builder.py": (builder_params(-1), ["--outfile"], "Error: Random seed must be an integer"),
         "keras_train_and_eval.py": (regression_params(TEST_DATA / "regression_untrained.h5mlm", -1),
                                     ["--outfile_result", "--outfile_object", "--outfile_weights"],
-                                    "Error: Validation holdout: Random seed of the split"),
+                                    "Error: Validation holdout: Random seed number"),
         "model_prediction.py": ({"infile_estimator": str(TEST_DATA / "imdb_untrained.h5mlm"),
-                                 "infile_weights": str(not_weights), "method": "predict",
+                                 "weights": [{"infile_weights": str(not_weights)}], "method": "predict",
                                  "input_options": {"selected_input": "tabular",
                                                    "infile1": str(TEST_DATA / "imdb_X_test.tsv"), "header1": False}},
                                 ["--outfile"], "Error: Choose the dataset containing weights for the estimator above"),

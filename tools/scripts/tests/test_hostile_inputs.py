@@ -94,13 +94,13 @@ def test_numeric_column_names_are_still_a_header(write_text):
 # ---- keras_train_and_eval and model_prediction: data that does not fit the model --------------------
 
 def train_params(model, X, y, header=False, x_selector=None):
-    split = {"shuffle": "simple", "test_size": 0.25, "random_state": None}
+    split = {"split_algos": {"shuffle": "simple", "test_size": 0.25, "random_state": None}}
     return {"experiment_schemes": {"selected_exp_scheme": "train_val", "infile_estimator": model,
-                                   "val_split": split, "metrics": {"primary_scoring": "default"}},
+                                   "test_split": split, "metrics": {"scoring": {"primary_scoring": "default"}}},
             "input_options": {"selected_input": "tabular", "infile1": X, "header1": header,
                               "column_selector_options_1": x_selector or {"selected_column_selector_option": "all_columns"},
                               "infile2": y, "header2": header,
-                              "column_selector_options_2": {"selected_column_selector_option": "all_columns"}}}
+                              "column_selector_options_2": {"selected_column_selector_option2": "all_columns"}}}
 
 
 def train_outputs(tmp_path, tag=""):
@@ -117,7 +117,7 @@ def imdb_rows(n=20):
 def test_training_refuses_word_indices_outside_the_embedding(tmp_path, write_text, value, place):
     X, y = imdb_rows()
     X[place[0] - 1, place[1] - 1] = value
-    with pytest.raises(ToolInputError, match=rf"^{X_LABEL}: line {place[0]}, column {place[1]} is {value}; the model "
+    with pytest.raises(ToolInputError, match=rf"^{X_LABEL}: line {place[0]}, selected column {place[1]} is {value}; the model "
                                              r"starts with an Embedding of input_dim 10000"):
         kte.run(train_params(str(TEST_DATA / "imdb_untrained.h5mlm"), write_text(tsv(X), "X.tsv"),
                              write_text(tsv(y.reshape(-1, 1)), "y.tsv")), train_outputs(tmp_path))
@@ -132,8 +132,9 @@ def test_prediction_refuses_word_indices_outside_the_embedding(tmp_path, write_t
               "input_options": {"selected_input": "tabular", "infile1": write_text(tsv(X), "X.tsv"), "header1": False,
                                 "column_selector_options_1": {"selected_column_selector_option": "all_columns"}}}
     out = tmp_path / "pred.tsv"
-    with pytest.raises(ToolInputError, match=rf"^{X_LABEL}: line 5, selected column 10 \(9\) is {value}.*, but the "
-                                             r"model's Embedding layer takes word indices 0 to 9999"):
+    with pytest.raises(ToolInputError, match=rf"^{X_LABEL}: line 5, selected column 10 is {value}.*; the model "
+                                             r"starts with an Embedding of input_dim 10000, so every value must be a "
+                                             r"word index 0..9999"):
         mp.run(params, str(out))
     assert not out.exists() and not Path(str(out) + ".part").exists()
 

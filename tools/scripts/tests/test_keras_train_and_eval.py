@@ -6,11 +6,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import keras_model_builder as kmb
 import keras_train_and_eval as kte
 from gxkeras.errors import ToolInputError
+from gxkeras.estimators import make_estimator
 from gxkeras.model_io import load_estimator, save_estimator
-from repo_paths import SCRIPTS, TEST_DATA
+from repo_paths import ROOT, SCRIPTS, TEST_DATA
 
 SCRIPT = SCRIPTS / "keras_train_and_eval.py"
 
@@ -28,7 +28,7 @@ def classification_data(write_text):
 
 
 @pytest.fixture
-def make_model(tmp_path, write_text):
+def make_model(tmp_path):
     """Write an untrained h5mlm (a small Dense network) and return its path."""
     def make(learning_type="KerasGClassifier", loss="binary_crossentropy", metrics=("acc",), units=1,
              activation="sigmoid", n_features=5, epochs=2, seed=42):
@@ -37,33 +37,36 @@ def make_model(tmp_path, write_text):
         keras = import_keras()
         model = keras.Sequential([keras.Input((n_features,)), keras.layers.Dense(4, activation="relu"),
                                   keras.layers.Dense(units, activation=activation)])
-        config = write_text(model.to_json(), "model.json")
-        estimator = kmb.build_estimator({"mode_selection": {
-            "mode_type": "train_model", "infile_json": config, "learning_type": learning_type,
-            "compile_params": {"loss": loss, "optimizer_selection": {"optimizer_type": "Adam", "optimizer_options": {"learning_rate": 0.01}},
-                               "metrics": list(metrics)},
-            "fit_params": {"epochs": epochs, "batch_size": 16, "validation_split": 0.1, "verbose": "2", "callbacks": []},
-            "random_seed": seed}})
-        path = str(tmp_path / f"{learning_type}.h5mlm")
+        estimator = make_estimator(learning_type, model.get_config(), "sequential", loss=loss, optimizer="adam",
+                                   learning_rate=0.01, metrics=list(metrics), epochs=epochs, batch_size=16,
+                                   validation_split=0.1, verbose=2, seed=seed)
+        path = str(tmp_path / f"{learning_type}_{units}.h5mlm")
         save_estimator(estimator, path)
         return path
     return make
 
 
+def split_algos(shuffle="simple", test_size=0.25, random_state=None, **more):
+    return {"split_algos": {"shuffle": shuffle, "test_size": test_size, "random_state": random_state, **more}}
+
+
 def params(model, X, y, scheme="train_val", primary="default", secondary=None, header=False,
-           shuffle="simple", x_selector=None):
-    split = {"shuffle": shuffle, "test_size": 0.25, "random_state": None}
+           shuffle="simple", x_selector=None, swaps=None, save=("save_estimator", "save_prediction", "save_csvlogger")):
+    """The inputs JSON as Galaxy writes it for the form (the Galaxy-ML tool's layout)."""
     experiment = {"__current_case__": 0, "selected_exp_scheme": scheme, "infile_estimator": model,
-                  "val_split": dict(split), "metrics": {"primary_scoring": primary, "secondary_scoring": secondary}}
+                  "hyperparams_swapping": {"param_set": [{"__index__": index, "sp_name": name, "sp_value": value}
+                                                         for index, (name, value) in enumerate(swaps or [(None, "")])]},
+                  "test_split": split_algos(shuffle),
+                  "metrics": {"scoring": {"primary_scoring": primary, "secondary_scoring": secondary}}}
     if scheme == "train_val_test":
-        experiment["test_split"] = dict(split)
+        experiment["val_split"] = split_algos(shuffle)
     return {"experiment_schemes": experiment,
             "input_options": {"selected_input": "tabular",
                               "infile1": X, "header1": header,
                               "column_selector_options_1": x_selector or {"selected_column_selector_option": "all_columns"},
                               "infile2": y, "header2": header,
-                              "column_selector_options_2": {"selected_column_selector_option": "all_columns"}},
-            "save_history": True, "save_predictions": True}
+                              "column_selector_options_2": {"selected_column_selector_option2": "all_columns"}},
+            "save": list(save)}
 
 
 def outputs(tmp_path, history=True, predictions=True):
@@ -119,11 +122,11 @@ def test_regression_with_header_and_column_selection(tmp_path, make_model, write
     x_path = write_text("id\ta\tb\tc\td\n" + tsv(rows), "X.tsv")
     y_path = write_text("target\n" + tsv(y.reshape(-1, 1).round(3)), "y.tsv")
     out = outputs(tmp_path, history=False)
-    kte.run(params(make_model("KerasGRegressor", "mean_squared_error", ["mae"], activation="linear", n_features=4), x_path, y_path,
-                   header=True, secondary=["mean_absolute_error", "root_mean_squared_error"],
+    kte.run(params(make_model("KerasGRegressor", "mse", ["mae"], activation="linear", n_features=4), x_path, y_path,
+                   header=True, secondary=["neg_mean_absolute_error", "neg_root_mean_squared_error"],
                    x_selector={"selected_column_selector_option": "all_but_by_header_name", "col1": "id"}), out)
     result = read(out["outfile_result"])
-    assert [row[0] for row in result] == ["metric", "r2", "mean_absolute_error", "root_mean_squared_error", "loss"]
+    assert [row[0] for row in result] == ["metric", "r2", "neg_mean_absolute_error", "neg_root_mean_squared_error", "loss"]
     assert read(out["outfile_y_preds"])[0] == ["y_preds"]
 
 
@@ -140,7 +143,7 @@ def test_imdb_slice_with_the_committed_untrained_model(tmp_path):
     ("text", "Training samples dataset: line 2, column 3 is 'abc', expected a finite number"),
     ("width", "Training samples dataset: 5 columns, but the model's input shape is \\(3,\\)"),
     ("one_class", "every sample has the label 1"),
-    ("metric", "Scoring: r2 does not apply to a classification model"),
+    ("metric", "Metrics for evaluation: r2 does not apply to a classification model"),
     ("not_h5", "Choose the dataset containing pipeline/estimator object .*: not an HDF5 file"),
     ("stratified_regression", "Validation holdout: stratified splitting needs class labels"),
 ])
@@ -177,8 +180,8 @@ def test_bad_input_gives_one_clear_error(tmp_path, write_text, make_model, class
 def test_embedding_needs_word_indices(tmp_path, write_text):
     X = np.loadtxt(TEST_DATA / "imdb_X_test.tsv", dtype=int)[:20]
     X[5, 7] = 10000
-    with pytest.raises(ToolInputError, match="line 6, column 8 is 10000; the model starts with an Embedding of "
-                                             "input_dim 10000"):
+    with pytest.raises(ToolInputError, match="Training samples dataset: line 6, selected column 8 is 10000; the "
+                                             "model starts with an Embedding of input_dim 10000"):
         kte.run(params(str(TEST_DATA / "imdb_untrained.h5mlm"), write_text(tsv(X), "X.tsv"),
                        write_text(tsv(np.array([[0], [1]] * 10)), "y.tsv")), outputs(tmp_path))
 
@@ -197,3 +200,165 @@ def test_script_failure_leaves_no_outputs(tmp_path, write_inputs, write_text, ma
     assert result.stderr.strip().splitlines()[-1].startswith("Error: Training samples dataset has 60 rows")
     assert "Traceback" not in result.stderr
     assert not any(Path(path).exists() for path in out.values())
+
+
+# ---- the Galaxy-ML tool's saved states and meanings ------------------------------------------------
+
+def test_one_hot_y_trains_scores_and_predicts(tmp_path, make_model, write_text, write_inputs):
+    """A 3-column one-hot y (what sklearn_to_categorical makes) with a softmax model, end to end."""
+    import model_prediction as mp
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(90, 5)).round(3)
+    labels = np.argmax(X[:, :3], axis=1)
+    onehot = np.eye(3, dtype=int)[labels]
+    x_path, y_path = write_text(tsv(X), "X.tsv"), write_text(tsv(onehot), "y.tsv")
+    model = make_model(loss="categorical_crossentropy", units=3, activation="softmax", epochs=30)
+    out = outputs(tmp_path)
+    kte.run(params(model, x_path, y_path, primary="f1_macro", secondary=["accuracy", "neg_log_loss",
+                                                                           "precision_wighted", "roc_auc"]), out)
+    result = {row[0]: float(row[1]) for row in read(out["outfile_result"])[1:]}
+    assert list(result) == ["f1_macro", "accuracy", "neg_log_loss", "precision_wighted", "roc_auc", "loss"]
+    assert result["accuracy"] > 0.6 and result["roc_auc"] > 0.8 and result["neg_log_loss"] < 0
+    # the true values are the class indices of the one-hot rows, the predictions one probability per class
+    preds = read(out["outfile_y_preds"])
+    assert preds[0] == ["y_preds", "probability_0", "probability_1", "probability_2"]
+    true = [int(row[0]) for row in read(out["outfile_y_true"])[1:]]
+    assert set(true) <= {0, 1, 2} and len(true) == 23
+    # the validation accuracy in the table is the one of the written predictions
+    assert result["accuracy"] == pytest.approx(np.mean([int(p[0]) == t for p, t in zip(preds[1:], true, strict=True)]), abs=1e-6)
+    # Model Prediction on the trained model gives the class indices, argmax of the probabilities
+    predicted, proba = tmp_path / "pred.tsv", tmp_path / "proba.tsv"
+    for method, path in (("predict", predicted), ("predict_proba", proba)):
+        mp.run({"infile_estimator": out["outfile_object"], "method": method,
+                "input_options": {"selected_input": "tabular", "infile1": x_path, "header1": False,
+                                  "column_selector_options_1": {"selected_column_selector_option": "all_columns"}}},
+               str(path))
+    predicted_rows, proba_rows = read(predicted), read(proba)
+    assert predicted_rows[0] == ["Predicted"] and proba_rows[0] == ["0", "1", "2"]
+    assert [int(row[0]) for row in predicted_rows[1:]] == [int(np.argmax([float(v) for v in row]))
+                                                            for row in proba_rows[1:]]
+    assert np.mean([int(row[0]) for row in predicted_rows[1:]] == labels) > 0.6
+
+
+@pytest.mark.parametrize("rows, message", [
+    ([[1, 0, 0], [1, 1, 0]], "line 2 is not one-hot"),
+    ([[1, 0, 0], [0, 0, 2]], "line 2 is not one-hot"),
+])
+def test_one_hot_y_must_be_one_hot(tmp_path, make_model, write_text, rows, message):
+    X = write_text(tsv(np.zeros((2, 5))), "X.tsv")
+    y = write_text(tsv(np.array(rows)), "y.tsv")
+    model = make_model(loss="categorical_crossentropy", units=3, activation="softmax")
+    with pytest.raises(ToolInputError, match=message):
+        kte.run(params(model, X, y), outputs(tmp_path))
+
+
+def test_one_hot_y_width_must_match_the_model(tmp_path, make_model, write_text):
+    X = write_text(tsv(np.zeros((4, 5))), "X.tsv")
+    y = write_text(tsv(np.eye(4, dtype=int)), "y.tsv")
+    with pytest.raises(ToolInputError, match="4 one-hot columns, but the model's last layer has 3 units"):
+        kte.run(params(make_model(loss="categorical_crossentropy", units=3, activation="softmax"), X, y),
+                outputs(tmp_path))
+    with pytest.raises(ToolInputError, match="several columns are read as one-hot classes, which needs a "
+                                             "classification model"):
+        kte.run(params(make_model("KerasGRegressor", "mse", ["mae"], activation="linear"), X, y), outputs(tmp_path))
+
+
+def test_hyperparameter_swapping_sets_the_named_parameters(tmp_path, make_model, classification_data):
+    out = outputs(tmp_path)
+    kte.run(params(make_model(), *classification_data, swaps=[("epochs", "3"), ("layers_1_Dense__config__units", "6"),
+                                                              ("learning_rate", "0.05"), ("batch_size", "")]), out)
+    assert [row[0] for row in read(out["outfile_history"])[1:]] == ["1", "2", "3"]
+    trained = load_estimator(out["outfile_object"], "trained")
+    assert trained.epochs == 3 and trained.learning_rate == 0.05 and trained.batch_size == 16
+    assert trained.config["layers"][1]["config"]["units"] == 6
+    assert trained.model_.layers[0].units == 6
+
+
+@pytest.mark.parametrize("swap, message", [
+    (("no_such_parameter", "1"), "Hyperparameter Swapping: the model has no parameter 'no_such_parameter'"),
+    (("optimizer", "adamax"), "Hyperparameter Swapping, setting 1: optimizer = adamax is not a literal"),
+    (("epochs", "__import__('os')"), "is not a literal"),
+    (("epochs", ": sklearn_tree.ExtraTreeRegressor()"), "builds a scikit-learn object"),
+    (("callbacks", "[]"), "callbacks cannot be swapped"),
+    (("learning_rate", "-1"), "Hyperparameter Swapping: the model with the new values: optimizer adam: "
+                              "learning_rate must be a number > 0"),
+    (("layers_1_Dense__config__activation", "'no_such_activation'"), "Hyperparameter Swapping: the model with"),
+    ((None, "3"), "setting 1: a new value \\(3\\) but no parameter name chosen"),
+])
+def test_hyperparameter_swapping_refuses_with_one_line(tmp_path, make_model, classification_data, swap, message):
+    with pytest.raises(ToolInputError, match=message):
+        kte.run(params(make_model(), *classification_data, swaps=[swap]), outputs(tmp_path))
+
+
+def test_group_split_by_names_and_by_shuffling_groups(tmp_path, make_model, classification_data, write_text):
+    X, y = classification_data
+    groups = write_text("group\n" + "".join(f"chr{index % 6}\n" for index in range(60)), "groups.tsv")
+    selector = {"infile_g": groups, "header_g": True,
+                "column_selector_options_g": {"selected_column_selector_option_g": "by_index_number", "col_g": "1"}}
+    base = params(make_model(), X, y, scheme="train_val_test")
+    scheme = base["experiment_schemes"]
+    scheme["test_split"] = split_algos("group", None, group_names="chr1, chr2", groups_selector=selector)
+    scheme["val_split"] = split_algos("group", 1, random_state=3)
+    out = outputs(tmp_path)
+    kte.run(base, out)
+    assert len(read(out["outfile_y_true"])) == 21  # chr1 and chr2: 20 test samples, and the header
+    assert read(out["outfile_result"])[0] == ["metric", "validation", "test"]
+    scheme["test_split"] = split_algos("group", 0.5, random_state=1, groups_selector=selector)
+    kte.run(base, out)
+    assert len(read(out["outfile_y_true"])) == 31  # 3 of the 6 groups
+
+
+def test_holdout_size_may_be_a_number_of_samples(tmp_path, make_model, classification_data):
+    base = params(make_model(), *classification_data, shuffle="None")
+    base["experiment_schemes"]["test_split"] = split_algos("None", 7)
+    out = outputs(tmp_path)
+    kte.run(base, out)
+    assert len(read(out["outfile_y_true"])) == 8
+    base["experiment_schemes"]["test_split"] = split_algos("simple", 2.5)
+    with pytest.raises(ToolInputError, match="Holdout size 2.5 is more than 1 but not a whole number"):
+        kte.run(base, out)
+
+
+@pytest.mark.parametrize("selected", ["sparse", "seq_fasta", "refseq_and_interval"])
+def test_galaxy_ml_input_types_fail_with_one_line(tmp_path, make_model, classification_data, selected):
+    base = params(make_model(), *classification_data)
+    base["input_options"] = {"selected_input": selected}
+    with pytest.raises(ToolInputError, match="^Select input type: '.*' input was a Galaxy-ML 1.0 feature"):
+        kte.run(base, outputs(tmp_path))
+
+
+def test_binarize_scorers_are_refused_before_training(tmp_path, make_model, classification_data):
+    with pytest.raises(ToolInputError, match="binarize_auc_scorer scores Galaxy-ML's binarized-target estimators"):
+        kte.run(params(make_model(), *classification_data, primary="binarize_auc_scorer"), outputs(tmp_path))
+
+
+def test_save_selects_the_outputs(tmp_path, write_inputs, make_model, classification_data):
+    """Only the evaluation table when nothing is saved (the command line then names no other output)."""
+    out = tmp_path / "result.tsv"
+    command = [sys.executable, str(SCRIPT), "--inputs", write_inputs(params(make_model(), *classification_data,
+                                                                            save=())),
+               "--outfile_result", str(out)]
+    result = subprocess.run(command, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert read(out)[0] == ["metric", "validation"]
+    assert sorted(path.name for path in tmp_path.iterdir() if path.suffix in (".out", ".tsv")) == [
+        "X.tsv", "result.tsv", "y.tsv"]
+
+
+def test_the_gtn_rnn_state_runs_with_its_meaning(tmp_path):
+    """The RNN tutorial's saved tool state (workflows/gtn), its datasets given: f1 is the primary score."""
+    import json
+
+    workflow = json.loads((ROOT / "workflows" / "gtn" / "Intro_To_RNN_v1_0_10_0.ga").read_text())
+    step = next(step for step in workflow["steps"].values() if step.get("tool_id") == "keras_train_and_eval")
+    state = json.loads(step["tool_state"])
+    state["experiment_schemes"]["infile_estimator"] = str(TEST_DATA / "imdb_untrained.h5mlm")
+    state["experiment_schemes"]["test_split"]["split_algos"]["test_size"] = 0.2  # Galaxy's inputs JSON has numbers
+    state["input_options"].update(infile1=str(TEST_DATA / "imdb_X_test.tsv"), infile2=str(TEST_DATA / "imdb_y_test.tsv"))
+    out = {"outfile_result": str(tmp_path / "result.tsv"), "outfile_object": str(tmp_path / "model.h5mlm"),
+           "outfile_weights": str(tmp_path / "weights.h5")}
+    kte.run(state, out)
+    result = read(out["outfile_result"])
+    assert result[0] == ["metric", "validation"] and [row[0] for row in result[1:]] == ["f1", "loss"]
+    assert 0 <= float(result[1][1]) <= 1

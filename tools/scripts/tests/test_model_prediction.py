@@ -46,7 +46,7 @@ def trained(tmp_path_factory):
 
 def params(model, data, method="predict", header=False, selection=None, weights=None):
     return {
-        "infile_estimator": model, "infile_weights": weights, "method": method,
+        "infile_estimator": model, "weights": [{"infile_weights": weights}] if weights else [], "method": method,
         "input_options": {"selected_input": "tabular", "infile1": data, "header1": header,
                           "column_selector_options_1": selection or {"selected_column_selector_option": "all_columns"}},
     }
@@ -131,7 +131,7 @@ def test_weights_not_matching_the_model(trained, tmp_path):
 
 @pytest.mark.parametrize("text, message", [
     ("1\t2\t3\n", "Training samples dataset: the selected data has 3 columns, but the model expects 100"),
-    ("\t".join(["1"] * 99 + ["10000"]) + "\n", "line 1, selected column 100 .* is 10000, .*word indices 0 to 9999"),
+    ("\t".join(["1"] * 99 + ["10000"]) + "\n", "line 1, selected column 100 is 10000; .*word index 0..9999"),
     ("\t".join(["1"] * 99 + ["x"]) + "\n", "Training samples dataset: line 1, column 100 is 'x'"),
 ])
 def test_bad_data(trained, tmp_path, write_text, text, message):
@@ -173,3 +173,21 @@ def test_untrained_model_needs_weights(tmp_path):
     assert not out.exists()
     mp.run(params(str(UNTRAINED), X_TEST, weights=str(ALL_POSITIVE)), str(out))
     assert out.read_text() == "Predicted\n" + "1\n" * 200
+
+
+@pytest.mark.parametrize("selected", ["sparse", "seq_fasta", "variant_effect"])
+def test_galaxy_ml_input_types_fail_with_one_line(tmp_path, selected):
+    """States saved by the Galaxy-ML tool may choose these; the job stops, it never ignores them."""
+    out = tmp_path / "out.tsv"
+    with pytest.raises(ToolInputError, match="^Select input data type for prediction: '.*' input was a Galaxy-ML "
+                                             "1.0 feature that this Keras 3 tool does not have"):
+        mp.run({"infile_estimator": str(TEST_DATA / "imdb_trained.h5mlm"), "method": "predict",
+                "input_options": {"selected_input": selected}}, str(out))
+    assert not out.exists()
+
+
+def test_at_most_one_weights_dataset(tmp_path):
+    with pytest.raises(ToolInputError, match="2 weights datasets given; give at most one"):
+        mp.run({"infile_estimator": str(TEST_DATA / "imdb_trained.h5mlm"), "method": "predict",
+                "weights": [{"infile_weights": "a"}, {"infile_weights": "b"}],
+                "input_options": {"selected_input": "tabular", "infile1": X_TEST}}, str(tmp_path / "out.tsv"))

@@ -46,7 +46,8 @@ def predict(tmp_path, model, weights=None, data="regression_X.tsv"):
     """Run model_prediction's ``run``; return (error message, output path)."""
     out = tmp_path / "job" / "pred.tsv"
     out.parent.mkdir(exist_ok=True)
-    params = {"infile_estimator": str(model), "infile_weights": weights and str(weights), "method": "predict",
+    params = {"infile_estimator": str(model), "weights": [{"infile_weights": str(weights)}] if weights else [],
+              "method": "predict",
               "input_options": {"selected_input": "tabular", "infile1": str(TEST_DATA / data), "header1": True}}
     with pytest.raises(ToolInputError) as caught:
         mp.run(params, str(out))
@@ -58,7 +59,7 @@ def train(tmp_path, model):
                ("outfile_result", "outfile_object", "outfile_weights")}
     (tmp_path / "job").mkdir(exist_ok=True)
     params = {"experiment_schemes": {"selected_exp_scheme": "train_val", "infile_estimator": str(model),
-                                     "val_split": {"shuffle": "simple", "test_size": 0.2}},
+                                     "test_split": {"split_algos": {"shuffle": "simple", "test_size": 0.2}}},
               "input_options": {"selected_input": "tabular", "infile1": str(TEST_DATA / "regression_X.tsv"),
                                 "header1": True, "infile2": str(TEST_DATA / "regression_y.tsv"), "header2": True}}
     with pytest.raises(ToolInputError) as caught:
