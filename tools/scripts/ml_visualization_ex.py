@@ -16,6 +16,7 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
+from gxkeras import forms
 from gxkeras.errors import ToolInputError, output_paths, run_tool
 from gxkeras.figures import Heatmap, Panel, Trace, clean_title, draw, output_format
 from gxkeras.galaxy_inputs import load_inputs
@@ -29,12 +30,6 @@ CURVE_TRUE_LABEL = "Select the dataset containing true labels"
 CURVE_SCORE_LABEL = "Select the dataset containing predicted probabilities"
 LEARNING_LABEL = "Select the dataset containing values for plotting learning curve"
 RFECV_LABEL = "Select the dataset containing grid_scores from a fitted RFECV object"
-# The form's color maps (the old tool's, then ours) and the matplotlib names they stand for: the old
-# values Summer and Autumn name matplotlib's summer and autumn (matplotlib itself refuses capitals).
-COLORMAPS = {"Greens": "Greens", "Blues": "Blues", "Greys": "Greys", "Purples": "Purples", "Oranges": "Oranges",
-             "Reds": "Reds", "Summer": "summer", "Autumn": "autumn", "winter": "winter", "RdYlGn": "RdYlGn",
-             "Spectral": "Spectral", "YlGnBu": "YlGnBu", "viridis": "viridis", "cividis": "cividis",
-             "plasma": "plasma", "inferno": "inferno", "magma": "magma", "coolwarm": "coolwarm"}
 SCORES_HINT = ("the confusion matrix needs predicted class labels (model_prediction's 'predict'); for scores "
                "or probabilities choose the 'ROC curve' or 'Precision-recall curve' plot type")
 
@@ -88,10 +83,16 @@ def check_predicted_labels(y_true, y_pred, header_lines):
 
 
 def colormap(value):
+    """The matplotlib name of a color map of the form (its one source): the old form's Summer and
+    Autumn are matplotlib's summer and autumn (matplotlib itself refuses capitals)."""
+    import matplotlib
+
+    offered = forms.options("ml_visualization_ex", "plot_color")
     cmap = value or "Greens"
-    if cmap not in COLORMAPS:
-        raise ToolInputError(f"Color map: unknown '{cmap}', expected one of {', '.join(COLORMAPS)}")
-    return COLORMAPS[cmap]
+    if cmap not in offered:
+        raise ToolInputError(f"Color map: unknown '{cmap}', expected one of {', '.join(offered)}")
+    names = {name.lower(): name for name in matplotlib.colormaps}
+    return cmap if cmap in matplotlib.colormaps else names[cmap.lower()]
 
 
 def confusion_matrix_plot(params, path, metrics_path):

@@ -124,6 +124,19 @@ def test_old_colormaps_and_formats(tmp_path):
     assert page.startswith("<!doctype html>") and '"type":"heatmap"' in page and "&lt;b&gt;x&lt;\\u002fb&gt;" in page
 
 
+def test_every_colormap_of_the_form_is_a_matplotlib_colormap():
+    """The form is the one list of color maps; each names a matplotlib one (Summer -> summer)."""
+    from gxkeras import forms
+
+    offered = forms.options("ml_visualization_ex", "plot_color")
+    assert {"Greys", "Purples", "Blues", "Greens", "Oranges", "Reds", "Summer", "Autumn", "RdYlGn", "Spectral",
+            "winter"} <= set(offered)  # the Galaxy-ML form's eleven
+    assert viz.colormap("Summer") == "summer" and viz.colormap("Autumn") == "autumn" and viz.colormap("") == "Greens"
+    import matplotlib
+
+    assert all(viz.colormap(name) in matplotlib.colormaps for name in offered)
+
+
 def test_one_hot_true_labels(tmp_path, write_text):
     """A one-hot table (to_categorical's output) is read as class indices, against predicted indices."""
     onehot = str(TEST_DATA / "multiclass_onehot.tsv")
