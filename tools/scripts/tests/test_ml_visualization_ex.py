@@ -121,7 +121,7 @@ def test_old_colormaps_and_formats(tmp_path):
     viz.run(cm_params(true, predicted, plot_format="html", title="<b>x</b>"), str(tmp_path / "p.html"),
             str(tmp_path / "m.tsv"))
     page = (tmp_path / "p.html").read_text()
-    assert page.startswith("<!doctype html>") and '"type":"heatmap"' in page and "&lt;b&gt;x&lt;\\u002fb&gt;" in page
+    assert page.startswith("<!doctype html>") and '"z":[[110,0],[0,90]]' in page and "&lt;b&gt;x&lt;\\u002fb&gt;" in page
 
 
 def test_every_colormap_of_the_form_is_a_matplotlib_colormap():
