@@ -347,11 +347,9 @@ def tool_inputs():
         "predict": lambda model, X: {"infile_estimator": str(model), "method": "predict",
                                      "input_options": {"selected_input": "tabular", **table(1, X)}},
         "visualize": lambda y_true, y_pred: {"plotting_selection": {
-            "plot_type": "classification_confusion_matrix", "plot_color": "Blues", "title": None,
-            **{f"{key}_true": value for key, value in
-               (("infile", str(y_true)), ("header", False), ("column_selector_options", all_columns))},
-            **{f"{key}_predicted": value for key, value in
-               (("infile", str(y_pred)), ("header", True), ("column_selector_options", all_columns))}}},
+            "plot_type": "classification_confusion_matrix", "plot_color": "Blues", "title": None, "plot_format": "png",
+            "infile_true": str(y_true), "header_true": False, "column_selector_options_true": all_columns,
+            "infile_predicted": str(y_pred), "header_predicted": True}},
     }
 
 
@@ -383,7 +381,7 @@ def ours(work, paths, env):
                                 {"outfile": work / "predictions.tsv"}, env)
     steps["visualize"] = run_tool(work, "visualize", "ml_visualization_ex",
                                   inputs["visualize"](paths["y_test"], work / "predictions.tsv"),
-                                  {"output_plot": work / "confusion.png", "output_metrics": work / "confusion.tsv"},
+                                  {"output": work / "confusion.png", "output_metrics": work / "confusion.tsv"},
                                   env)
     n_rows = len(read_labels(paths["y_train"]))
     n_val = -(-n_rows * 2 // 10)  # the train tool's holdout: ceil(0.2 * n)

@@ -50,8 +50,8 @@ run model_prediction "{\"infile_estimator\": \"trained.h5mlm\", \"method\": \"pr
   --outfile predictions.tsv
 run ml_visualization_ex "{\"plotting_selection\": {\"plot_type\": \"classification_confusion_matrix\",
   \"infile_true\": \"test/y.tsv\", \"header_true\": false, \"column_selector_options_true\": $all,
-  \"infile_predicted\": \"predictions.tsv\", \"header_predicted\": true, \"column_selector_options_predicted\": $all,
+  \"infile_predicted\": \"predictions.tsv\", \"header_predicted\": true, \"plot_format\": \"png\",
   \"title\": \"Raw-text IMDB: confusion matrix of the 5,000 held-out reviews\", \"plot_color\": \"Blues\"}}" \
-  --output_plot confusion_matrix.png --output_metrics metrics.tsv
+  --output confusion_matrix.png --output_metrics metrics.tsv
 echo "[$(date +%T)] done"
 cat metrics.tsv

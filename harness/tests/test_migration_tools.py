@@ -139,3 +139,37 @@ def test_converter_moves_0_5_0_optimizer_options_to_our_layout():
     assert problems == [
         "step 6: optimizer_options|decay 0.01 (lr / (1 + decay * iterations)) cannot be carried to Keras 3 by this suite",
         "step 6: Nadam's schedule_decay 0.004 cannot be carried: Keras 3's Nadam has a fixed momentum schedule"]
+
+
+CONNECTED = {"__class__": "ConnectedValue"}
+# Full states of the Galaxy-ML ml_visualization_ex (1.0.8.1 - 1.0.11.x), one per plot type, as Galaxy
+# saves them for the old tool's own tests (its defaults), with every colormap of its form.
+OLD_VIZ_STATES = [
+    {"plot_type": "roc_curve", "infile1": CONNECTED, "infile2": CONNECTED, "pos_label": "", "drop_intermediate": True,
+     "title": "", "report_minimum_n_positives": "", "plot_format": "plotly_html"},
+    {"plot_type": "pr_curve", "infile1": CONNECTED, "infile2": CONNECTED, "pos_label": "1", "title": "",
+     "report_minimum_n_positives": "2", "plot_format": "matplotlib_svg"},
+    {"plot_type": "feature_importances", "infile_estimator": CONNECTED, "infile1": CONNECTED,
+     "column_selector_options": {"selected_column_selector_option": "by_header_name", "col1": "a,b"},
+     "threshold": "", "title": "", "plot_format": "html"},
+    {"plot_type": "learning_curve", "infile1": CONNECTED, "plot_std_err": False, "title": "", "plot_format": "html"},
+    {"plot_type": "rfecv_gridscores", "infile1": CONNECTED, "steps": "", "title": "", "plot_format": "html"},
+    {"plot_type": "keras_plot_model", "infile_model_config": CONNECTED, "title": "", "plot_format": "png"},
+] + [
+    {"plot_type": "classification_confusion_matrix", "infile_true": CONNECTED, "header_true": False,
+     "column_selector_options_true": {"selected_column_selector_option": "by_index_number", "col1": "1"},
+     "infile_predicted": CONNECTED, "header_predicted": False, "title": "Confusion matrix", "plot_format": "png",
+     "plot_color": color}
+    for color in ("Greys", "Purples", "Blues", "Greens", "Oranges", "Reds", "Summer", "Autumn", "RdYlGn", "Spectral",
+                  "winter")
+]
+
+
+@pytest.mark.parametrize("state", OLD_VIZ_STATES, ids=lambda state: state["plot_type"] + state.get("plot_color", ""))
+def test_old_ml_visualization_states_load_unchanged(state):
+    """Every plot type, parameter and colormap of the old form loads with no finding (issue 13)."""
+    findings = workflow_state_check.check_step({"plotting_selection": state}, tool_listing("ml_visualization_ex"))
+    assert findings == []
+    findings = workflow_state_check.check_step({"plotting_selection": dict(state, plot_type="learning_curves")},
+                                               tool_listing("ml_visualization_ex"))
+    assert findings and findings[0][0] == "refused"  # the check can fail: our former name is no case

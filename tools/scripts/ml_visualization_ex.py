@@ -1,40 +1,42 @@
 """ml_visualization_ex: plots for evaluating models ("Machine Learning Visualization Extension").
 
-Confusion matrix (with the TP/FP/TN/FN, accuracy, precision, recall and F1 table), learning curves
-from a training history, ROC and precision-recall curves. Only numpy, pandas, scikit-learn and
-matplotlib (Agg) are used: this tool never imports TensorFlow or Keras, so it starts in a second.
+The successor of the Galaxy-ML tool of the same id: its form (parameter names, plot types, the one
+output ``output``) is that tool's, so saved workflows load unchanged (docs/migration.md). Plot types:
+confusion matrix (with the TP/FP/TN/FN, accuracy, precision, recall and F1 table), ROC and
+precision-recall curves (two classes, one-vs-rest for more, one curve per column of a one-hot or
+multi-label table), learning curves (a Keras training history or scikit-learn's learning_curve
+table), RFECV scores, and a diagram of a Keras model configuration. Each is written as plotly HTML,
+PNG or SVG (``plot_format``). Only numpy, pandas, scikit-learn, matplotlib (Agg) and plotly are used:
+this tool never imports TensorFlow or Keras, so it starts in a second.
 """
 import argparse
+import ast
+from functools import partial
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from gxkeras.errors import ToolInputError, output_paths, run_tool  # noqa: E402
-from gxkeras.galaxy_inputs import load_inputs  # noqa: E402
-from gxkeras.metrics import as_labels, confusion_matrix, format_metrics, per_class_metrics  # noqa: E402
-from gxkeras.tabular import check_row_lengths, read_tabular_input  # noqa: E402
+from gxkeras import forms
+from gxkeras.errors import ToolInputError, output_paths, run_tool
+from gxkeras.figures import Heatmap, Panel, Trace, clean_title, draw, output_format
+from gxkeras.galaxy_inputs import load_inputs
+from gxkeras.metrics import as_labels, confusion_matrix, format_metrics, per_class_metrics
+from gxkeras.model_diagram import draw_diagram
+from gxkeras.tabular import check_header_names, check_row_lengths, read_tabular, read_tabular_input
 
 TRUE_LABEL = "Select dataset containing the true labels"
 PREDICTED_LABEL = "Select dataset containing the predicted labels"
-PROBABILITY_LABEL = "Select dataset containing the predicted probabilities"
-HISTORY_LABEL = "Select dataset containing the training history"
-COLORMAPS = ("Blues", "Greens", "Oranges", "Reds", "Purples", "Greys", "YlGnBu", "viridis", "cividis",
-             "plasma", "inferno", "magma", "coolwarm")
-FIGSIZE = (6.4, 4.8)  # inches; at DPI this makes a 640 x 480 image
-DPI = 100
+CURVE_TRUE_LABEL = "Select the dataset containing true labels"
+CURVE_SCORE_LABEL = "Select the dataset containing predicted probabilities"
+LEARNING_LABEL = "Select the dataset containing values for plotting learning curve"
+RFECV_LABEL = "Select the dataset containing grid_scores from a fitted RFECV object"
+SCORES_HINT = ("the confusion matrix needs predicted class labels (model_prediction's 'predict'); for scores "
+               "or probabilities choose the 'ROC curve' or 'Precision-recall curve' plot type")
 
 
-def read_labels(params, suffix, label):
-    """The one label column of a ``tabular_input`` block named with ``suffix`` (e.g. ``true``)."""
-    values, _names = read_tabular_input(
-        params, f"infile_{suffix}", f"header_{suffix}", f"column_selector_options_{suffix}", f"col_{suffix}", label
-    )
-    return as_labels(values, label)
+def is_true(value):
+    """A boolean of the inputs JSON: Galaxy writes true/false; the old forms' truevalue was 'booltrue'."""
+    return value is True or str(value).strip().lower() in ("true", "booltrue")
 
 
 def check_same_length(first, second, first_label, second_label):
@@ -45,50 +47,21 @@ def check_same_length(first, second, first_label, second_label):
         )
 
 
-def set_literal_title(axes, title, default):
-    """The user's title exactly as typed: no mathtext (``$...$``), no TeX, one line per line typed.
-
-    Titles are free text from the form; matplotlib would otherwise parse ``$...$`` as math (and fail
-    on unbalanced or odd input). Control characters other than newlines are dropped.
-    """
-    text = "".join(char for char in str(title or "") if char == "\n" or char.isprintable()).strip()
-    text = text or default
-    axes.set_title(text, parse_math=False, usetex=False)
-    print(f"Title: {text!r}")
-
-
-def new_figure():
-    return plt.figure(figsize=FIGSIZE, dpi=DPI)
+def one_label_column(values, label):
+    """Labels from the chosen columns: one column as it is; a one-hot table (what to_categorical
+    makes: 0/1, exactly one 1 per row) as the index of its 1; otherwise the last column, as the
+    Galaxy-ML tool took it."""
+    values = np.asarray(values)
+    if values.ndim == 2 and values.shape[1] > 1:
+        if np.isin(values, (0, 1)).all() and (values.sum(axis=1) == 1).all():
+            print(f"{label}: one-hot table of {values.shape[1]} columns read as class indices 0-{values.shape[1] - 1}")
+            return values.argmax(axis=1)
+        print(f"{label}: {values.shape[1]} columns, the labels are taken from the last one")
+        values = values[:, -1:]
+    return as_labels(values, label)
 
 
-def save_figure(figure, path):
-    figure.tight_layout()
-    figure.savefig(path, format="png", dpi=DPI)
-    plt.close(figure)
-
-
-def plot_confusion_matrix(classes, matrix, title, cmap, path):
-    """The matrix as a heat map, each cell annotated with its count."""
-    figure = new_figure()
-    axes = figure.add_subplot()
-    image = axes.imshow(matrix, interpolation="nearest", cmap=cmap)
-    figure.colorbar(image, ax=axes)
-    names = [str(name) for name in classes]
-    axes.set_xticks(range(len(names)), labels=names)
-    axes.set_yticks(range(len(names)), labels=names)
-    axes.set_xlabel("Predicted label")
-    axes.set_ylabel("True label")
-    set_literal_title(axes, title, "Confusion matrix")
-    threshold = matrix.max() / 2.0 if matrix.size else 0
-    for (row, column), count in np.ndenumerate(matrix):
-        axes.text(column, row, f"{count:,}", ha="center", va="center",
-                  color="white" if count > threshold else "black")
-    save_figure(figure, path)
-
-
-SCORES_HINT = ("the confusion matrix needs predicted class labels (model_prediction's 'predict'); for scores "
-               "or probabilities choose the 'ROC curve' or 'Precision-recall curve' plot type")
-
+# ---- confusion matrix ------------------------------------------------------------------------------
 
 def check_predicted_labels(y_true, y_pred, header_lines):
     """Refuse predictions that are scores, not labels: each distinct score would become a "class"
@@ -109,46 +82,222 @@ def check_predicted_labels(y_true, y_pred, header_lines):
                              f"classes: these are not labels of the same classes; {SCORES_HINT}")
 
 
-def confusion_matrix_plot(params, plot_path, metrics_path):
-    y_true = read_labels(params, "true", TRUE_LABEL)
-    y_pred = read_labels(params, "predicted", PREDICTED_LABEL)
+def colormap(value):
+    """The matplotlib name of a color map of the form (its one source): the old form's Summer and
+    Autumn are matplotlib's summer and autumn (matplotlib itself refuses capitals)."""
+    import matplotlib
+
+    offered = forms.options("ml_visualization_ex", "plot_color")
+    cmap = value or "Greens"
+    if cmap not in offered:
+        raise ToolInputError(f"Color map: unknown '{cmap}', expected one of {', '.join(offered)}")
+    names = {name.lower(): name for name in matplotlib.colormaps}
+    return cmap if cmap in matplotlib.colormaps else names[cmap.lower()]
+
+
+def confusion_matrix_plot(params, path, metrics_path):
+    values, _names = read_tabular_input(params, "infile_true", "header_true", "column_selector_options_true", "col1",
+                                        TRUE_LABEL)
+    y_true = one_label_column(values, TRUE_LABEL)
+    header_predicted = is_true(params.get("header_predicted"))
+    predicted, _names = read_tabular(params.get("infile_predicted"), PREDICTED_LABEL, header=header_predicted)
+    y_pred = one_label_column(predicted, PREDICTED_LABEL)
     check_same_length(y_true, y_pred, TRUE_LABEL, PREDICTED_LABEL)
-    check_predicted_labels(y_true, y_pred, int(bool(params.get("header_predicted"))))
-    cmap = params.get("plot_color") or "Blues"
-    if cmap not in COLORMAPS:
-        raise ToolInputError(f"Color map: unknown '{cmap}', expected one of {', '.join(COLORMAPS)}")
+    check_predicted_labels(y_true, y_pred, int(header_predicted))
+    cmap = colormap(params.get("plot_color"))
     classes, matrix = confusion_matrix(y_true, y_pred)
     rows = per_class_metrics(classes, matrix)
-    plot_confusion_matrix(classes, matrix, params.get("title"), cmap, plot_path)
+    title = clean_title(params.get("title"), "Confusion matrix")
+    draw(Heatmap(matrix, [str(name) for name in classes], cmap), title, params.get("plot_format") or "png", path)
     with open(metrics_path, "w") as handle:
         handle.write(format_metrics(rows))
-    overall = rows[-1]
-    print(f"{len(y_true)} samples, {len(classes)} classes, accuracy {overall['accuracy']:.4f}")
+    print(f"{len(y_true)} samples, {len(classes)} classes, accuracy {rows[-1]['accuracy']:.4f}")
 
 
-def read_history(path):
-    """A training history table: one row per epoch, a header of metric names."""
-    check_row_lengths(path, HISTORY_LABEL)  # a readable UTF-8 table before pandas sees it
+# ---- ROC and precision-recall curves ---------------------------------------------------------------
+
+def _is_number(text):
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _data_lines(path):
+    with open(path, "rb") as handle:
+        return sum(1 for line in handle if line.strip())
+
+
+def has_header(path, label, data_rows=None):
+    """Whether line 1 is a header. The Galaxy-ML tool always took it as one ("headered" tables); a
+    line of numbers is data instead when it cannot be column names (fractions, repeated values), or,
+    with ``data_rows`` given (the other table's rows), when the file has exactly that many lines."""
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        cells = handle.readline().rstrip("\r\n").split("\t")
+    if not all(_is_number(cell) for cell in cells):
+        return True
+    if data_rows is not None:
+        return _data_lines(path) != data_rows
+    try:
+        check_header_names(cells, label)
+    except ToolInputError:
+        return False
+    return True
+
+
+def read_curve_tables(params):
+    """(truth values, truth column names or None, scores, score column names or None)."""
+    for key, label in (("infile1", CURVE_TRUE_LABEL), ("infile2", CURVE_SCORE_LABEL)):
+        if not params.get(key):
+            raise ToolInputError(f"{label}: no dataset given")
+        check_row_lengths(params[key], label)
+    score_header = has_header(params["infile2"], CURVE_SCORE_LABEL)
+    scores, score_names = read_tabular(params["infile2"], CURVE_SCORE_LABEL, header=score_header)
+    truth_header = has_header(params["infile1"], CURVE_TRUE_LABEL, data_rows=len(scores))
+    truth, truth_names = read_tabular(params["infile1"], CURVE_TRUE_LABEL, header=truth_header)
+    check_same_length(truth, scores, CURVE_TRUE_LABEL, CURVE_SCORE_LABEL)
+    return truth, truth_names if truth_header else None, scores.astype("float64"), score_names if score_header else None
+
+
+def _same_label(value, text):
+    """A label (a number or a header name) equals the text of pos_label: 1 matches "1" and "1.0"."""
+    if str(value) == text:
+        return True
+    return _is_number(str(value)) and _is_number(text) and float(value) == float(text)
+
+
+def score_column(names, label_text, position):
+    """The scores column of one class: the column headed by its label if there is one (Model
+    Prediction's predict_proba output is headed by the class labels), else column ``position``."""
+    for index, name in enumerate(names or []):
+        if _same_label(name, label_text):
+            return index
+    return position
+
+
+def curves_of(truth, truth_names, scores, score_names, pos_label):
+    """``[(name, 0/1 truth, scores), ...]``: one curve per positive class or label."""
+    if truth.shape[1] > 1:  # one-hot or multi-label: column i of the truth against column i of the scores
+        if scores.shape[1] != truth.shape[1]:
+            raise ToolInputError(f"{CURVE_SCORE_LABEL}: {scores.shape[1]} columns, but the true labels have "
+                                 f"{truth.shape[1]} (one per class or label): expected one score column for each")
+        positive = pos_label or "1"
+        names = truth_names or [str(index) for index in range(truth.shape[1])]
+        return [(names[i], np.array([_same_label(v, positive) for v in truth[:, i]], dtype=int), scores[:, i])
+                for i in range(truth.shape[1])]
+    labels = as_labels(truth, CURVE_TRUE_LABEL)
+    classes = np.unique(labels)
+    if len(classes) < 2:
+        raise ToolInputError(f"{CURVE_TRUE_LABEL}: only one class ({classes[0]}); the curves need two")
+    if not pos_label and len(classes) > 2:  # one-vs-rest
+        if scores.shape[1] != len(classes):
+            raise ToolInputError(f"{CURVE_SCORE_LABEL}: {scores.shape[1]} columns for {len(classes)} classes: "
+                                 "expected one score column per class (predict_proba), or give pos_label")
+        return [(str(c), (labels == c).astype(int), scores[:, score_column(score_names, str(c), i)])
+                for i, c in enumerate(classes)]
+    if not pos_label:
+        if not set(classes.tolist()) <= {0, 1} and not set(classes.tolist()) <= {-1, 1}:
+            raise ToolInputError(f"pos_label: the true labels are {classes[0]} and {classes[1]}, not 0/1 or -1/1: "
+                                 "give the label of the positive class")
+        pos_label = "1"
+    matches = [c for c in classes if _same_label(c, pos_label)]
+    if not matches:
+        raise ToolInputError(f"pos_label: {pos_label} is not among the true labels ({', '.join(map(str, classes))})")
+    column = score_column(score_names, pos_label, 0)  # else the first column, as the Galaxy-ML tool read it
+    print(f"Positive class {pos_label}: scores from column {column + 1} of {scores.shape[1]}")
+    return [(pos_label, (labels == matches[0]).astype(int), scores[:, column])]
+
+
+def keep_curves(curves, minimum):
+    """Curves with at least ``minimum`` positives (report_minimum_n_positives), and with both classes."""
+    kept = []
+    for name, truth, score in curves:
+        positives = int(truth.sum())
+        if minimum not in (None, "") and positives < int(minimum):
+            print(f"{name}: {positives} positives, fewer than {minimum}: left out")
+        elif positives in (0, len(truth)):
+            print(f"{name}: {'no' if positives == 0 else 'only'} positive samples: no curve")
+        else:
+            kept.append((name, truth, score))
+    if not kept:
+        raise ToolInputError(f"{CURVE_TRUE_LABEL}: no class or label with both positive and negative samples "
+                             f"(and at least {minimum or 1} positives) is left to plot")
+    return kept
+
+
+def curve_plot(kind, params, path, metrics_path):
+    from sklearn.metrics import auc, average_precision_score, precision_recall_curve, roc_curve
+
+    truth, truth_names, scores, score_names = read_curve_tables(params)
+    pos_label = str(params.get("pos_label") or "").strip()
+    curves = keep_curves(curves_of(truth, truth_names, scores, score_names, pos_label),
+                         params.get("report_minimum_n_positives"))
+    traces, rows = [], []
+    metric = "roc_auc" if kind == "roc_curve" else "average_precision"
+    for name, positive, score in curves:
+        if kind == "roc_curve":
+            fpr, tpr, _ = roc_curve(positive, score, drop_intermediate=is_true(params.get("drop_intermediate", True)))
+            area = auc(fpr, tpr)
+            traces.append(Trace(fpr, tpr, f"{name} (AUC = {area:.3f})"))
+        else:
+            precision, recall, _ = precision_recall_curve(positive, score)
+            area = average_precision_score(positive, score)
+            traces.append(Trace(recall, precision, f"{name} (AP = {area:.3f})", style="step"))
+        rows.append((name, int(positive.sum()), area))
+    if kind == "roc_curve":
+        traces.append(Trace([0, 1], [0, 1], "chance", style="dashed"))
+        panel = Panel(traces, "False positive rate", "True positive rate", limits=(-0.01, 1.01))
+        default = "ROC curve"
+    else:
+        if len(curves) == 1:
+            prevalence = float(curves[0][1].mean())
+            traces.append(Trace([0, 1], [prevalence, prevalence], "chance", style="dashed"))
+        panel = Panel(traces, "Recall", "Precision", limits=(-0.01, 1.01))
+        default = "Precision-recall curve"
+    draw([panel], clean_title(params.get("title"), default), params.get("plot_format") or "plotly_html", path)
+    lines = [f"class\tpositives\t{metric}"] + [f"{name}\t{count}\t{area:.4f}" for name, count, area in rows]
+    if len(rows) > 1:
+        lines.append(f"macro_average\t{sum(row[1] for row in rows)}\t{np.mean([row[2] for row in rows]):.4f}")
+    with open(metrics_path, "w") as handle:
+        handle.write("\n".join(lines) + "\n")
+    print(f"{metric}: " + ", ".join(f"{name} {area:.4f}" for name, _, area in rows) + f" over {len(truth)} samples")
+
+
+# ---- learning curves -------------------------------------------------------------------------------
+
+SKLEARN_COLUMNS = ("train_sizes_abs", "mean_train_scores", "mean_test_scores")
+
+
+def read_numeric_table(path, label):
+    """A table with a header line whose every column holds numbers (a history, a learning_curve output)."""
+    check_row_lengths(path, label)  # a readable UTF-8 table before pandas sees it
     try:
         frame = pd.read_csv(path, sep="\t")
     except (pd.errors.EmptyDataError, pd.errors.ParserError) as error:
-        raise ToolInputError(f"{HISTORY_LABEL}: not a tab-separated table with a header ({error})") from None
+        raise ToolInputError(f"{label}: not a tab-separated table with a header ({error})") from None
     if frame.empty:
-        raise ToolInputError(f"{HISTORY_LABEL}: no rows: expected one row per epoch under a header such as epoch, loss, val_loss")
+        raise ToolInputError(f"{label}: no rows: expected a header line, then one row per epoch or training size")
     frame.columns = [str(name).strip() for name in frame.columns]
     for name in frame.columns:
         numbers = pd.to_numeric(frame[name], errors="coerce")
         if numbers.isna().any():
             row = int(numbers.isna().to_numpy().argmax())
-            raise ToolInputError(
-                f"{HISTORY_LABEL}: line {row + 2}, column {name} is '{frame[name].iloc[row]}', expected a number"
-            )
+            raise ToolInputError(f"{label}: line {row + 2}, column {name} is '{frame[name].iloc[row]}', expected a number")
         frame[name] = numbers
     return frame
 
 
-def learning_curves_plot(params, plot_path):
-    frame = read_history(params.get("infile_history"))
+def sklearn_learning_curve(frame, plot_std_err):
+    """scikit-learn's learning_curve table: mean train and test scores per training-set size."""
+    errors = {kind: frame.get(f"std_{kind}_scores") if plot_std_err else None for kind in ("train", "test")}
+    traces = [Trace(frame["train_sizes_abs"], frame[f"mean_{kind}_scores"], f"{kind.capitalize()} scores",
+                    style="points", error=errors[kind]) for kind in ("train", "test")]
+    return [Panel(traces, "No. of samples", "Performance score")]
+
+
+def history_learning_curves(frame):
+    """A Keras training history: one panel per metric (loss first), training and validation."""
     if "epoch" in frame.columns:
         epochs = frame["epoch"].to_numpy()
         epochs = epochs + 1 if epochs.min() == 0 else epochs  # Keras counts epochs from 0
@@ -158,116 +307,136 @@ def learning_curves_plot(params, plot_path):
     metrics += [name[4:] for name in frame.columns if name.startswith("val_") and name[4:] not in frame.columns]
     metrics.sort(key=lambda name: name != "loss")  # loss first, then the metrics in the file's order
     if not metrics:
-        raise ToolInputError(f"{HISTORY_LABEL}: no metric columns: expected a header such as epoch, loss, val_loss")
-    figure = plt.figure(figsize=(FIGSIZE[0], 2.4 * len(metrics) + 0.6), dpi=DPI)
-    for index, name in enumerate(metrics, start=1):
-        axes = figure.add_subplot(len(metrics), 1, index)
-        for column, style in ((name, "o-"), (f"val_{name}", "s--")):
-            if column in frame.columns:
-                label = "validation" if column.startswith("val_") else "training"
-                axes.plot(epochs, frame[column], style, label=label)
-        axes.set_ylabel(name)
-        axes.legend()
-        axes.grid(alpha=0.3)
-        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-        if index == 1:
-            set_literal_title(axes, params.get("title"), "Learning curves")
-    axes.set_xlabel("Epoch")
-    save_figure(figure, plot_path)
+        raise ToolInputError(f"{LEARNING_LABEL}: no metric columns: expected a header such as epoch, loss, val_loss")
+    panels = []
+    for name in metrics:
+        traces = [Trace(epochs, frame[column], "validation" if column.startswith("val_") else "training",
+                        style="dashed_points" if column.startswith("val_") else "points")
+                  for column in (name, f"val_{name}") if column in frame.columns]
+        panels.append(Panel(traces, "Epoch", name, integer_x=True))
     print(f"Plotted {', '.join(metrics)} over {len(frame)} epochs")
+    return panels
 
 
-def read_scores(params, y_true):
-    """Probabilities of the positive class: the one selected column, or the last of predict_proba's."""
-    values, _names = read_tabular_input(
-        params, "infile_probability", "header_probability", "column_selector_options_probability",
-        "col_probability", PROBABILITY_LABEL,
-    )
-    if values.shape[1] > 2:
-        raise ToolInputError(
-            f"{PROBABILITY_LABEL}: {values.shape[1]} columns selected; select the one column of the positive class"
-        )
-    scores = values[:, -1].astype("float64")
-    check_same_length(y_true, scores, TRUE_LABEL, PROBABILITY_LABEL)
-    return scores
-
-
-def binary_truth(y_true, pos_label):
-    classes = np.unique(y_true)
-    if len(classes) > 2:
-        raise ToolInputError(f"{TRUE_LABEL}: {len(classes)} classes; ROC and precision-recall curves need two")
-    if pos_label not in classes:
-        raise ToolInputError(
-            f"Label of the positive class: {pos_label} is not among the true labels ({', '.join(map(str, classes))})"
-        )
-    if len(classes) < 2:
-        raise ToolInputError(f"{TRUE_LABEL}: only one class ({classes[0]}); the curves need both classes")
-    return (y_true == pos_label).astype(int)
-
-
-def curve_plot(params, plot_path, metrics_path, kind):
-    from sklearn.metrics import auc, average_precision_score, precision_recall_curve, roc_curve
-
-    y_true = read_labels(params, "true", TRUE_LABEL)
-    pos_label = params.get("pos_label")
-    pos_label = 1 if pos_label is None else pos_label
-    truth = binary_truth(y_true, pos_label)
-    scores = read_scores(params, y_true)
-    figure = new_figure()
-    axes = figure.add_subplot()
-    if kind == "roc_curve":
-        fpr, tpr, _ = roc_curve(truth, scores)
-        area = auc(fpr, tpr)
-        axes.plot(fpr, tpr, label=f"ROC curve (AUC = {area:.3f})")
-        axes.plot([0, 1], [0, 1], "k--", label="chance")
-        axes.set_xlabel("False positive rate")
-        axes.set_ylabel("True positive rate")
-        name, default_title = "roc_auc", "ROC curve"
+def learning_curve_plot(params, path, _metrics_path=None):
+    frame = read_numeric_table(params.get("infile1"), LEARNING_LABEL)
+    if all(column in frame.columns for column in SKLEARN_COLUMNS):
+        panels = sklearn_learning_curve(frame, is_true(params.get("plot_std_err")))
     else:
-        precision, recall, _ = precision_recall_curve(truth, scores)
-        area = average_precision_score(truth, scores)
-        axes.step(recall, precision, where="post", label=f"precision-recall (AP = {area:.3f})")
-        axes.axhline(truth.mean(), color="k", linestyle="--", label="chance")
-        axes.set_xlabel("Recall")
-        axes.set_ylabel("Precision")
-        name, default_title = "average_precision", "Precision-recall curve"
-    axes.set_xlim(-0.01, 1.01)
-    axes.set_ylim(-0.01, 1.01)
-    axes.legend(loc="lower right" if kind == "roc_curve" else "lower left")
-    set_literal_title(axes, params.get("title"), default_title)
-    save_figure(figure, plot_path)
-    with open(metrics_path, "w") as handle:
-        handle.write(f"metric\tvalue\n{name}\t{area:.4f}\n")
-    print(f"{name} = {area:.4f} over {len(truth)} samples")
+        panels = history_learning_curves(frame)
+    draw(panels, clean_title(params.get("title"), "Learning curves"), params.get("plot_format") or "html", path)
+
+
+# ---- RFECV scores ----------------------------------------------------------------------------------
+
+def parse_steps(text):
+    """The Step IDs: a list of numbers written as literals, ``range(...)``, ``list(range(...))`` and
+    ``+`` of these (the old form's example: ``list(range(10)) + [15, 20]``). Parsed, never evaluated."""
+    text = str(text or "").strip()
+    if not text:
+        return None
+    try:
+        tree = ast.parse(text, mode="eval").body
+    except SyntaxError:
+        tree = None
+    values = _steps_node(tree) if tree is not None else None
+    if values is None:
+        raise ToolInputError(f"Step IDs: '{text}' is not a list of numbers; write e.g. [1, 2, 5] or "
+                             "list(range(10)) + [15, 20]")
+    return values
+
+
+def _steps_node(node):
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = _steps_node(node.left), _steps_node(node.right)
+        return None if left is None or right is None else left + right
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords:
+        if node.func.id == "list" and len(node.args) == 1:
+            return _steps_node(node.args[0])
+        if node.func.id == "range" and 1 <= len(node.args) <= 3:
+            bounds = [_number(arg) for arg in node.args]
+            if all(isinstance(bound, int) for bound in bounds) and (len(bounds) < 3 or bounds[2] != 0):
+                values = list(range(*bounds))
+                return values if len(values) <= 100_000 else None
+        return None
+    if isinstance(node, (ast.List, ast.Tuple)):
+        values = [_number(item) for item in node.elts]
+        return None if any(value is None for value in values) else values
+    return None
+
+
+def _number(node):
+    try:
+        value = ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return None
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def rfecv_plot(params, path, _metrics_path=None):
+    frame = read_numeric_table(params.get("infile1"), RFECV_LABEL)
+    scores = frame.iloc[:, 0].to_numpy()
+    steps = parse_steps(params.get("steps"))
+    if steps is not None and len(steps) != len(scores):
+        raise ToolInputError(f"Step IDs: {len(steps)} given for {len(scores)} scores: expected one per score")
+    x = steps if steps is not None else list(range(1, len(scores) + 1))
+    panel = Panel([Trace(x, scores, "", style="points", hover=steps)], "Number of features selected",
+                  "Cross validation score", integer_x=True)
+    draw([panel], clean_title(params.get("title"), ""), params.get("plot_format") or "html", path)
+    print(f"{len(scores)} scores, best {scores.max():.4f} at {x[int(scores.argmax())]}")
+
+
+# ---- dispatch ------------------------------------------------------------------------------------
+
+def model_diagram_plot(params, path, _metrics_path=None):
+    image_format = output_format(params.get("plot_format") or "png")
+    if image_format == "html":
+        raise ToolInputError("The output format and library: the model diagram is drawn as png or svg, not html")
+    draw_diagram(params.get("infile_model_config"), params.get("title"), image_format, path)
+
+
+def feature_importances_plot(_params, _path, _metrics_path=None):
+    raise ToolInputError(
+        "Select a plotting type: 'Feature importances' needs a fitted scikit-learn estimator (coef_ or "
+        "feature_importances_), which this suite neither makes nor loads (its models are Keras networks, which have "
+        "neither); run this step with the Galaxy-ML tool (ml_visualization_ex 1.0.11) instead"
+    )
+
+
+PLOTS = {
+    "classification_confusion_matrix": confusion_matrix_plot,
+    "roc_curve": partial(curve_plot, "roc_curve"),
+    "pr_curve": partial(curve_plot, "pr_curve"),
+    "learning_curve": learning_curve_plot,
+    "rfecv_gridscores": rfecv_plot,
+    "keras_plot_model": model_diagram_plot,
+    "feature_importances": feature_importances_plot,
+}
 
 
 def run(params, plot_path, metrics_path=None):
     selection = params.get("plotting_selection") or {}
     plot_type = selection.get("plot_type")
-    if plot_type == "classification_confusion_matrix":
-        confusion_matrix_plot(selection, plot_path, metrics_path)
-    elif plot_type == "learning_curves":
-        learning_curves_plot(selection, plot_path)
-    elif plot_type in ("roc_curve", "pr_curve"):
-        curve_plot(selection, plot_path, metrics_path, plot_type)
-    else:
-        raise ToolInputError(f"Select a plotting type: unknown plot type {plot_type!r}")
+    if plot_type not in PLOTS:
+        raise ToolInputError(f"Select a plotting type: unknown plot type {plot_type!r}, expected one of "
+                             f"{', '.join(PLOTS)}")
+    PLOTS[plot_type](selection, plot_path, metrics_path)
 
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--inputs", required=True, help="Galaxy's inputs JSON (the form's values, dataset paths)")
-    parser.add_argument("--output_plot", required=True, help="where to write the PNG image")
+    parser.add_argument("--output", required=True, help="where to write the plot (html, png or svg: plot_format)")
     parser.add_argument("--output_metrics", help="where to write the metrics table")
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    run(load_inputs(args.inputs), args.output_plot, args.output_metrics)
+    run(load_inputs(args.inputs), args.output, args.output_metrics)
 
 
-OUTPUT_FLAGS = ("--output_plot", "--output_metrics")
+OUTPUT_FLAGS = ("--output", "--output_metrics")
 
 if __name__ == "__main__":
     import sys

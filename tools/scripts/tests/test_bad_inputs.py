@@ -71,8 +71,8 @@ def test_utf8_with_a_byte_order_mark_is_still_read(tmp_path):
 def test_a_gzipped_history_is_refused(tmp_path):
     history = tmp_path / "history.tsv"
     history.write_bytes(gzip.compress(b"epoch\tloss\n0\t0.5\n"))
-    params = {"plotting_selection": {"plot_type": "learning_curves", "infile_history": str(history)}}
-    with pytest.raises(ToolInputError, match=r"^Select dataset containing the training history \(.*\): the dataset "
+    params = {"plotting_selection": {"plot_type": "learning_curve", "infile1": str(history)}}
+    with pytest.raises(ToolInputError, match=r"^Select the dataset containing values for plotting learning curve \(.*\): the dataset "
                                              "is gzip-compressed"):
         viz.run(params, str(tmp_path / "plot.png"))
 

@@ -569,7 +569,7 @@ def test_run_tool_removes_outputs_on_any_failure(tmp_path):
     ("ml_visualization_ex.py",
      {"plotting_selection": {"plot_type": "classification_confusion_matrix", "infile_true": "TRUE",
                              "infile_predicted": "PRED", "header_predicted": True}},
-     ["--output_plot", "--output_metrics"],
+     ["--output", "--output_metrics"],
      "Error: Select dataset containing the predicted labels: 'Does the dataset contain header' is set, but line 1 "
      "(1) is"),
 ])

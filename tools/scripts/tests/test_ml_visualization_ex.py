@@ -62,20 +62,20 @@ def selection(option="all_columns", **extra):
     return {"selected_column_selector_option": option, **extra}
 
 
-def cm_params(true_path, predicted_path, header_true=False, header_predicted=False, sel_true=None, sel_predicted=None, **extra):
+def cm_params(true_path, predicted_path, header_true=False, header_predicted=False, sel_true=None, **extra):
+    """The old tool's layout: a column selector (``col1``) for the true labels only."""
     return {"plotting_selection": {
         "plot_type": "classification_confusion_matrix",
         "infile_true": true_path, "header_true": header_true, "column_selector_options_true": sel_true or selection(),
         "infile_predicted": predicted_path, "header_predicted": header_predicted,
-        "column_selector_options_predicted": sel_predicted or selection(),
-        "title": None, "plot_color": "Blues", **extra}}
+        "title": None, "plot_format": "png", "plot_color": "Blues", **extra}}
 
 
 def test_confusion_matrix_with_headers_and_column_selection(tmp_path):
     """The committed hand-made pair: true labels in column 2 ('sentiment') under a header."""
     plot, metrics = tmp_path / "plot.png", tmp_path / "metrics.tsv"
-    for sel in (selection("by_header_name", col_true="sentiment"), selection("by_index_number", col_true=["2"]),
-                selection("all_but_by_header_name", col_true="review_id")):
+    for sel in (selection("by_header_name", col1="sentiment"), selection("by_index_number", col1=["2"]),
+                selection("all_but_by_header_name", col1="review_id")):
         viz.run(cm_params(str(TEST_DATA / "cm_true.tsv"), str(TEST_DATA / "cm_predicted.tsv"), True, True, sel),
                 str(plot), str(metrics))
         assert metrics.read_text().splitlines() == [
@@ -97,7 +97,7 @@ def test_header_flag_matters(tmp_path, write_text):
 @pytest.mark.parametrize("true_text, predicted_text, kwargs, message", [
     ("1\n0\n1\n", "1\n0\n", {}, "Select dataset containing the predicted labels: has 2 rows but "
                                "'Select dataset containing the true labels' has 3"),
-    ("1\t0\n0\t1\n", "1\n0\n", {}, "Select dataset containing the true labels: expected one column of labels, got 2"),
+    ("1\n0\n", "0.6\t0.4\n0.2\t0.8\n", {}, "Select dataset containing the predicted labels: line 1 is 0.4, not a class label"),
     ("1\n0\n", "1\nx\n", {}, "Select dataset containing the predicted labels: line 2, column 1 is 'x'"),
     ("1\n0\n", "1\n0\n", {"plot_color": "jet; rm"}, "Color map: unknown"),
 ])
@@ -108,39 +108,169 @@ def test_bad_inputs(tmp_path, write_text, true_text, predicted_text, kwargs, mes
     assert not (tmp_path / "m.tsv").exists()
 
 
-def test_learning_curves(tmp_path, write_text):
+def test_old_colormaps_and_formats(tmp_path):
+    """Every colormap of the old form draws (Summer and Autumn as matplotlib's summer and autumn), as
+    PNG, SVG or plotly HTML; the one-hot or multi-column true labels of old states are read too."""
+    true, predicted = str(TEST_DATA / "imdb_y_test.tsv"), str(TEST_DATA / "imdb_y_test.tsv")
+    for cmap in ("Greys", "Purples", "Blues", "Greens", "Oranges", "Reds", "Summer", "Autumn", "RdYlGn", "Spectral",
+                 "winter"):
+        viz.run(cm_params(true, predicted, plot_color=cmap), str(tmp_path / "p.png"), str(tmp_path / "m.tsv"))
+        assert (tmp_path / "p.png").read_bytes().startswith(PNG_MAGIC)
+    viz.run(cm_params(true, predicted, plot_format="svg"), str(tmp_path / "p.svg"), str(tmp_path / "m.tsv"))
+    assert b"<svg" in (tmp_path / "p.svg").read_bytes()[:400]
+    viz.run(cm_params(true, predicted, plot_format="html", title="<b>x</b>"), str(tmp_path / "p.html"),
+            str(tmp_path / "m.tsv"))
+    page = (tmp_path / "p.html").read_text()
+    assert page.startswith("<!doctype html>") and '"z":[[110,0],[0,90]]' in page and "&lt;b&gt;x&lt;\\u002fb&gt;" in page
+
+
+def test_every_colormap_of_the_form_is_a_matplotlib_colormap():
+    """The form is the one list of color maps; each names a matplotlib one (Summer -> summer)."""
+    from gxkeras import forms
+
+    offered = forms.options("ml_visualization_ex", "plot_color")
+    assert {"Greys", "Purples", "Blues", "Greens", "Oranges", "Reds", "Summer", "Autumn", "RdYlGn", "Spectral",
+            "winter"} <= set(offered)  # the Galaxy-ML form's eleven
+    assert viz.colormap("Summer") == "summer" and viz.colormap("Autumn") == "autumn" and viz.colormap("") == "Greens"
+    import matplotlib
+
+    assert all(viz.colormap(name) in matplotlib.colormaps for name in offered)
+
+
+def test_one_hot_true_labels(tmp_path, write_text):
+    """A one-hot table (to_categorical's output) is read as class indices, against predicted indices."""
+    onehot = str(TEST_DATA / "multiclass_onehot.tsv")
+    predicted = write_text("0\n0\n1\n1\n1\n1\n2\n2\n0\n", "pred.tsv")
+    metrics = tmp_path / "m.tsv"
+    viz.run(cm_params(onehot, predicted, header_true=True), str(tmp_path / "p.png"), str(metrics))
+    lines = metrics.read_text().splitlines()
+    assert lines[1].startswith("0\t2\t1\t5\t1\t") and lines[3].startswith("2\t2\t0\t6\t1\t")
+
+
+def test_learning_curve_from_history_and_from_sklearn(tmp_path, write_text):
+    """The old plot type learning_curve: a Keras history (epochs) or scikit-learn's learning_curve table."""
     plot = tmp_path / "plot.png"
-    viz.run({"plotting_selection": {"plot_type": "learning_curves", "infile_history": str(TEST_DATA / "history.tsv")}},
-            str(plot))
+    viz.run({"plotting_selection": {"plot_type": "learning_curve", "infile1": str(TEST_DATA / "history.tsv"),
+                                    "plot_format": "png"}}, str(plot))
     assert plot.read_bytes().startswith(PNG_MAGIC)
     # No epoch column and only validation values of one metric are fine too.
-    viz.run({"plotting_selection": {"plot_type": "learning_curves",
-                                    "infile_history": write_text("loss\tval_auc\n0.7\t0.6\n0.5\t0.7\n")}}, str(plot))
-    with pytest.raises(ToolInputError, match="training history: line 3, column loss is 'x'"):
-        viz.run({"plotting_selection": {"plot_type": "learning_curves",
-                                        "infile_history": write_text("epoch\tloss\n0\t0.7\n1\tx\n")}}, str(plot))
+    viz.run({"plotting_selection": {"plot_type": "learning_curve", "plot_format": "png",
+                                    "infile1": write_text("loss\tval_auc\n0.7\t0.6\n0.5\t0.7\n")}}, str(plot))
+    with pytest.raises(ToolInputError, match="learning curve: line 3, column loss is 'x'"):
+        viz.run({"plotting_selection": {"plot_type": "learning_curve",
+                                        "infile1": write_text("epoch\tloss\n0\t0.7\n1\tx\n")}}, str(plot))
+    sklearn_table = write_text("train_sizes_abs\tmean_train_scores\tstd_train_scores\tmean_test_scores\t"
+                               "std_test_scores\n10\t0.9\t0.01\t0.6\t0.05\n20\t0.85\t0.02\t0.7\t0.04\n")
+    page = tmp_path / "plot.html"
+    viz.run({"plotting_selection": {"plot_type": "learning_curve", "infile1": sklearn_table, "plot_std_err": True,
+                                    "plot_format": "html"}}, str(page))
+    text = page.read_text()
+    assert '"name":"Train scores"' in text and '"x":[10,20]' in text and '"array":[0.05,0.04]' in text
 
 
-@pytest.mark.parametrize("plot_type, expected", [("roc_curve", "roc_auc\t0.8571"), ("pr_curve", "average_precision\t0.8583")])
-def test_curves(tmp_path, plot_type, expected):
-    params = {"plotting_selection": {
-        "plot_type": plot_type, "pos_label": 1,
-        "infile_true": str(TEST_DATA / "cm_true.tsv"), "header_true": True,
-        "column_selector_options_true": selection("by_header_name", col_true="sentiment"),
-        "infile_probability": str(TEST_DATA / "cm_proba.tsv"), "header_probability": True,
-        "column_selector_options_probability": selection()}}
+def curve_params(plot_type, true_name, score_name, **extra):
+    return {"plotting_selection": {
+        "plot_type": plot_type, "infile1": str(TEST_DATA / true_name), "infile2": str(TEST_DATA / score_name),
+        "pos_label": "", "title": "", "report_minimum_n_positives": None, "plot_format": "png",
+        **({"drop_intermediate": True} if plot_type == "roc_curve" else {}), **extra}}
+
+
+@pytest.mark.parametrize("plot_type, metric, value", [("roc_curve", "roc_auc", "0.8571"),
+                                                      ("pr_curve", "average_precision", "0.8583")])
+def test_curves(tmp_path, plot_type, metric, value):
+    """Two classes: the positive class' scores are the column headed by its label (predict_proba's '1')."""
     plot, metrics = tmp_path / "plot.png", tmp_path / "metrics.tsv"
+    params = curve_params(plot_type, "curve_true.tsv", "cm_proba.tsv")
     viz.run(params, str(plot), str(metrics))
-    assert metrics.read_text().splitlines() == ["metric\tvalue", expected]
+    assert metrics.read_text().splitlines() == [f"class\tpositives\t{metric}", f"1\t5\t{value}"]
+    assert plot.read_bytes().startswith(PNG_MAGIC)
     from sklearn.metrics import average_precision_score, roc_auc_score
 
-    truth = np.loadtxt(TEST_DATA / "cm_true.tsv", skiprows=1, usecols=1)
+    truth = np.loadtxt(TEST_DATA / "curve_true.tsv", skiprows=1)
     scores = np.loadtxt(TEST_DATA / "cm_proba.tsv", skiprows=1)[:, 1]
     score = roc_auc_score(truth, scores) if plot_type == "roc_curve" else average_precision_score(truth, scores)
-    assert expected.endswith(f"{score:.4f}")
-    params["plotting_selection"]["pos_label"] = 7
-    with pytest.raises(ToolInputError, match="Label of the positive class: 7 is not among the true labels"):
+    assert value == f"{score:.4f}"
+    params["plotting_selection"]["pos_label"] = "0"  # class 0: the column headed 0
+    viz.run(params, str(plot), str(metrics))
+    assert metrics.read_text().splitlines()[1].startswith("0\t7\t")
+    params["plotting_selection"]["pos_label"] = "7"
+    with pytest.raises(ToolInputError, match="pos_label: 7 is not among the true labels"):
         viz.run(params, str(plot), str(metrics))
+
+
+def test_curve_without_headers_takes_the_first_column(tmp_path, write_text):
+    """Tables without a header line: fractions cannot be column names, and a truth file with as many
+    lines as there are scores has none; without names, the first column holds the positive scores."""
+    truth = write_text("1\n0\n1\n0\n", "t.tsv")
+    scores = write_text("0.9\t0.1\n0.2\t0.8\n0.7\t0.3\n0.4\t0.6\n", "s.tsv")
+    params = {"plotting_selection": {"plot_type": "roc_curve", "infile1": truth, "infile2": scores,
+                                     "pos_label": "", "plot_format": "svg"}}
+    viz.run(params, str(tmp_path / "p.svg"), str(tmp_path / "m.tsv"))
+    assert (tmp_path / "m.tsv").read_text().splitlines()[1] == "1\t2\t1.0000"
+
+
+@pytest.mark.parametrize("true_name, names", [("multiclass_true.tsv", ["0", "1", "2"]),
+                                              ("multiclass_onehot.tsv", ["cat", "dog", "bird"])])
+def test_multiclass_curves(tmp_path, true_name, names):
+    """One-vs-rest for a label column of three classes; one curve per column of a one-hot table."""
+    metrics = tmp_path / "m.tsv"
+    viz.run(curve_params("roc_curve", true_name, "multiclass_proba.tsv", plot_format="plotly_html"),
+            str(tmp_path / "p.html"), str(metrics))
+    assert metrics.read_text().splitlines() == [
+        "class\tpositives\troc_auc", f"{names[0]}\t3\t1.0000", f"{names[1]}\t3\t0.9167", f"{names[2]}\t3\t0.9444",
+        "macro_average\t9\t0.9537"]
+    page = (tmp_path / "p.html").read_text()
+    assert f'"name":"{names[1]} (AUC = 0.917)"' in page
+    viz.run(curve_params("pr_curve", true_name, "multiclass_proba.tsv", plot_format="matplotlib_svg",
+                         report_minimum_n_positives=3), str(tmp_path / "p.svg"), str(metrics))
+    assert metrics.read_text().splitlines()[-1] == "macro_average\t9\t0.9111"
+    with pytest.raises(ToolInputError, match="at least 4 positives"):
+        viz.run(curve_params("pr_curve", true_name, "multiclass_proba.tsv", report_minimum_n_positives=4),
+                str(tmp_path / "p.png"), str(metrics))
+
+
+def test_rfecv_steps_are_parsed_never_evaluated(tmp_path, write_text):
+    assert viz.parse_steps("list(range(3)) + [15, 20]") == [0, 1, 2, 15, 20]
+    assert viz.parse_steps("range(1, 7, 2)") == [1, 3, 5] and viz.parse_steps("") is None
+    for text in ("__import__('os').system('id')", "[1] * 10**9", "range(10**12)", "[x for x in ()]"):
+        with pytest.raises(ToolInputError, match="Step IDs: .* is not a list of numbers"):
+            viz.parse_steps(text)
+    scores = write_text("score\n0.5\n0.7\n0.6\n", "scores.tsv")
+    page = tmp_path / "p.html"
+    viz.run({"plotting_selection": {"plot_type": "rfecv_gridscores", "infile1": scores, "steps": "[1, 5, 10]",
+                                    "title": "", "plot_format": "html"}}, str(page))
+    assert '"x":[1,5,10]' in page.read_text() and '"y":[0.5,0.7,0.6]' in page.read_text()
+
+
+def test_model_diagram(tmp_path, write_text, capsys):
+    """Sequential (layer order) and functional (inbound_nodes, Keras 3 and Keras 2) wiring, never built."""
+    plot = tmp_path / "model.png"
+    viz.run({"plotting_selection": {"plot_type": "keras_plot_model", "title": "",
+                                    "infile_model_config": str(TEST_DATA / "imdb_model_config.json"),
+                                    "plot_format": "png"}}, str(plot))
+    assert plot.read_bytes().startswith(PNG_MAGIC)
+    assert "4 layers, 3 connections" in capsys.readouterr().out
+    history = {"class_name": "__keras_tensor__", "config": {"keras_history": ["a", 0, 0]}}
+    functional = {"class_name": "Functional", "config": {"name": "f", "layers": [
+        {"class_name": "InputLayer", "config": {"name": "a"}, "inbound_nodes": []},
+        {"class_name": "Dense", "config": {"name": "b", "units": 2}, "inbound_nodes": [{"args": [history]}]},
+        {"class_name": "Dense", "config": {"name": "c", "units": 3}, "inbound_nodes": [[["a", 0, 0, {}]]]},
+        {"class_name": "Concatenate", "config": {"name": "d"}, "inbound_nodes": [[["b", 0, 0, {}], ["c", 0, 0, {}]]]},
+    ]}}
+    import json
+
+    viz.run({"plotting_selection": {"plot_type": "keras_plot_model", "plot_format": "svg",
+                                    "infile_model_config": write_text(json.dumps(functional), "f.json")}},
+            str(tmp_path / "model.svg"))
+    assert "4 layers, 4 connections" in capsys.readouterr().out
+    with pytest.raises(ToolInputError, match="no 'config' with 'layers'"):
+        viz.run({"plotting_selection": {"plot_type": "keras_plot_model",
+                                        "infile_model_config": write_text("[1, 2]", "bad.json")}}, str(plot))
+
+
+def test_feature_importances_fails_with_one_clear_line(tmp_path):
+    with pytest.raises(ToolInputError, match="'Feature importances' needs a fitted scikit-learn estimator"):
+        viz.run({"plotting_selection": {"plot_type": "feature_importances"}}, str(tmp_path / "p.html"))
 
 
 def run_script(inputs, tmp_path, code_after=""):
@@ -149,7 +279,7 @@ def run_script(inputs, tmp_path, code_after=""):
         "import sys; sys.path.insert(0, %r)\n"
         "import ml_visualization_ex as viz\n"
         "from gxkeras.errors import output_paths, run_tool\n"
-        "argv = ['--inputs', %r, '--output_plot', %r, '--output_metrics', %r]\n"
+        "argv = ['--inputs', %r, '--output', %r, '--output_metrics', %r]\n"
         "try:\n    run_tool(viz.main, argv, outputs=output_paths(argv, *viz.OUTPUT_FLAGS))\n"
         "finally:\n    %s\n"
     ) % (str(SCRIPTS), inputs, str(tmp_path / "plot.png"), str(tmp_path / "metrics.tsv"), code_after or "pass")

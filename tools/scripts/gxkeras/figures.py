@@ -1,0 +1,186 @@
+"""Plots described once, drawn as a PNG or SVG image (matplotlib) or an interactive HTML page (plotly).
+
+The Galaxy-ML visualisation tool wrote plotly HTML for most plots and a matplotlib image for a few; its
+successor offers each plot in each format (``plot_format``), so a plot is described as data
+(:class:`Panel`, :class:`Trace`, :class:`Heatmap`) and handed to one of two small renderers here,
+instead of being written twice in each plot function.
+
+Titles are drawn exactly as typed (no mathtext, no TeX, no HTML markup): they are free text from the form.
+"""
+from dataclasses import dataclass, field
+import html
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
+import numpy as np  # noqa: E402
+
+from gxkeras.errors import ToolInputError  # noqa: E402
+
+WIDTH, HEIGHT, PANEL_HEIGHT = 6.4, 4.8, 2.4  # inches; at DPI a single plot is 640 x 480 pixels
+DPI = 100
+# plot_format values: the old tool's spellings (html, plotly_html, matplotlib_svg) and ours (png, svg)
+FORMATS = {"html": "html", "plotly_html": "html", "png": "png", "svg": "svg", "matplotlib_svg": "svg"}
+
+
+@dataclass
+class Trace:
+    """One curve: ``style`` is ``line``, ``step`` (drawn after each point), ``dashed`` or ``points``."""
+    x: list
+    y: list
+    name: str
+    style: str = "line"
+    error: list | None = None
+    hover: list | None = None
+
+
+@dataclass
+class Panel:
+    traces: list
+    xlabel: str
+    ylabel: str
+    limits: tuple | None = None  # (low, high) of both axes, e.g. for rates
+    integer_x: bool = False
+
+
+@dataclass
+class Heatmap:
+    matrix: np.ndarray
+    names: list
+    cmap: str
+    xlabel: str = "Predicted label"
+    ylabel: str = "True label"
+    extra: dict = field(default_factory=dict)
+
+
+def clean_title(title, default):
+    """The user's title, control characters other than newlines dropped; ``default`` when empty."""
+    text = "".join(char for char in str(title or "") if char == "\n" or char.isprintable()).strip()
+    text = text or default
+    print(f"Title: {text!r}")
+    return text
+
+
+def output_format(plot_format, default="png"):
+    value = plot_format or default
+    if value not in FORMATS:
+        raise ToolInputError(f"The output format and library: unknown '{value}', expected one of {', '.join(FORMATS)}")
+    return FORMATS[value]
+
+
+def draw(content, title, plot_format, path):
+    """Write ``content`` (a list of panels, or a heatmap) as ``plot_format`` to ``path``."""
+    kind = output_format(plot_format)
+    if kind == "html":
+        figure = _plotly_heatmap(content, title) if isinstance(content, Heatmap) else _plotly_panels(content, title)
+        figure.write_html(path, include_plotlyjs=True, include_mathjax=False, full_html=True)
+        return
+    if isinstance(content, Heatmap):
+        figure = _matplotlib_heatmap(content, title)
+    else:
+        figure = _matplotlib_panels(content, title)
+    figure.tight_layout()
+    figure.savefig(path, format=kind, dpi=DPI)
+    plt.close(figure)
+
+
+MATPLOTLIB_STYLES = {"line": "-", "step": "-", "dashed": "--", "points": "o-", "dashed_points": "s--"}
+
+
+def _matplotlib_panels(panels, title):
+    height = HEIGHT if len(panels) == 1 else PANEL_HEIGHT * len(panels) + 0.6
+    figure = plt.figure(figsize=(WIDTH, height), dpi=DPI)
+    for index, panel in enumerate(panels, start=1):
+        axes = figure.add_subplot(len(panels), 1, index)
+        for trace in panel.traces:
+            style = MATPLOTLIB_STYLES[trace.style]
+            if trace.error is not None:
+                axes.errorbar(trace.x, trace.y, yerr=trace.error, fmt=style, capsize=3, label=trace.name)
+            elif trace.style == "step":
+                axes.step(trace.x, trace.y, where="post", label=trace.name)
+            else:
+                axes.plot(trace.x, trace.y, style, color="k" if trace.name == "chance" else None, label=trace.name)
+        if index == len(panels):
+            axes.set_xlabel(panel.xlabel)
+        axes.set_ylabel(panel.ylabel)
+        if panel.limits:
+            axes.set_xlim(*panel.limits)
+            axes.set_ylim(*panel.limits)
+        if panel.integer_x:
+            axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        if any(trace.name for trace in panel.traces):
+            axes.legend(fontsize="small")
+        axes.grid(alpha=0.3)
+        if index == 1 and title:
+            axes.set_title(title, parse_math=False, usetex=False)
+    return figure
+
+
+def _matplotlib_heatmap(heatmap, title):
+    figure = plt.figure(figsize=(WIDTH, HEIGHT), dpi=DPI)
+    axes = figure.add_subplot()
+    image = axes.imshow(heatmap.matrix, interpolation="nearest", cmap=heatmap.cmap)
+    figure.colorbar(image, ax=axes)
+    axes.set_xticks(range(len(heatmap.names)), labels=heatmap.names)
+    axes.set_yticks(range(len(heatmap.names)), labels=heatmap.names)
+    axes.set_xlabel(heatmap.xlabel)
+    axes.set_ylabel(heatmap.ylabel)
+    axes.set_title(title, parse_math=False, usetex=False)
+    threshold = heatmap.matrix.max() / 2.0 if heatmap.matrix.size else 0
+    for (row, column), count in np.ndenumerate(heatmap.matrix):
+        axes.text(column, row, f"{count:,}", ha="center", va="center",
+                  color="white" if count > threshold else "black")
+    return figure
+
+
+PLOTLY_DASH = {"line": None, "step": None, "dashed": "dash", "points": None, "dashed_points": "dash"}
+
+
+def _plotly_panels(panels, title):
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    figure = make_subplots(rows=len(panels), cols=1, shared_xaxes=len(panels) > 1, vertical_spacing=0.08)
+    for row, panel in enumerate(panels, start=1):
+        for trace in panel.traces:
+            figure.add_trace(go.Scatter(
+                x=_plain(trace.x), y=_plain(trace.y), name=_text(trace.name),
+                mode="lines+markers" if trace.style.endswith("points") else "lines",
+                line={"dash": PLOTLY_DASH[trace.style], "shape": "hv" if trace.style == "step" else "linear",
+                      **({"color": "black"} if trace.name == "chance" else {})},
+                error_y=None if trace.error is None else {"type": "data", "array": _plain(trace.error)},
+                text=None if trace.hover is None else [_text(item) for item in trace.hover],
+            ), row=row, col=1)
+        figure.update_yaxes(title_text=_text(panel.ylabel), row=row, col=1,
+                            range=list(panel.limits) if panel.limits else None)
+        figure.update_xaxes(title_text=_text(panel.xlabel) if row == len(panels) else None, row=row, col=1,
+                            range=list(panel.limits) if panel.limits else None)
+    figure.update_layout(title={"text": _text(title), "x": 0.5}, font={"family": "sans-serif", "size": 11},
+                         plot_bgcolor="rgba(255,255,255,0)", height=max(480, 300 * len(panels)))
+    return figure
+
+
+def _plotly_heatmap(heatmap, title):
+    import plotly.graph_objects as go
+
+    names = [_text(name) for name in heatmap.names]
+    colormap = matplotlib.colormaps[heatmap.cmap]
+    scale = [[step, matplotlib.colors.to_hex(colormap(step))] for step in np.linspace(0, 1, 11)]
+    figure = go.Figure(go.Heatmap(z=heatmap.matrix.tolist(), x=names, y=names, colorscale=scale,
+                                  text=[[f"{count:,}" for count in row] for row in heatmap.matrix.tolist()],
+                                  texttemplate="%{text}", hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>"))
+    figure.update_layout(title={"text": _text(title), "x": 0.5}, xaxis={"title": heatmap.xlabel, "type": "category"},
+                         yaxis={"title": heatmap.ylabel, "type": "category", "autorange": "reversed"})
+    return figure
+
+
+def _plain(values):
+    """Plain lists, so that the values can be read in the page's source (numpy arrays are base64-encoded)."""
+    return np.asarray(values).tolist()
+
+
+def _text(value):
+    """Plotly renders titles as HTML: escape them so that they are shown as typed."""
+    return None if value is None else html.escape(str(value)).replace("\n", "<br>")
