@@ -10,9 +10,14 @@ From the full data sets (made by research/gtn_tutorials.py; provenance in each f
   images as 784 pixel values 0..255, and their digits, no header (as the CNN workflow reads them).
 
 The RNN workflow's test uses the IMDB slices already in test-data (``imdb500_*``, harness/make_test_data.sh).
+
+Sources (full provenance and checksums: the README.md beside each full set): the car purchase data is
+Michael Grogan's ``cars.csv`` (GitHub MGCodesandStats/datasets, no licence stated), the data the GTN FNN
+tutorial cites; MNIST is LeCun, Cortes and Burges' (commonly distributed under CC BY-SA 3.0).
 """
 import argparse
 import gzip
+import itertools
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,7 +32,7 @@ def first_lines(path, count):
     """The first ``count`` lines of a plain or gzipped text file."""
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rt") as handle:
-        return [line for _, line in zip(range(count), handle)]
+        return list(itertools.islice(handle, count))
 
 
 def source(folder, name):
