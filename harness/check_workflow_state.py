@@ -42,6 +42,18 @@ def upgrade_messages(gi, workflow_id):
     return messages
 
 
+def error_summary(error):
+    """Galaxy's reason in one line: the last line of the server's traceback when it sent one."""
+    try:
+        body = json.loads(error.body)
+    except (TypeError, ValueError):
+        return str(error.body)[:500]
+    lines = [line for line in str(body.get("traceback") or "").splitlines() if line.strip()]
+    reason = lines[-1].strip() if lines else body.get("err_msg")
+    data = body.get("err_data")
+    return f"{reason}{f' {json.dumps(data)[:500]}' if data else ''}"
+
+
 def plain_invocation_refused(gi, workflow_id, workflow_dict, history_id, dataset_id):
     """Why Galaxy refuses to run the workflow without allow_tool_state_corrections; None when it accepts.
 
@@ -54,7 +66,7 @@ def plain_invocation_refused(gi, workflow_id, workflow_dict, history_id, dataset
         invocation = gi.workflows.invoke_workflow(workflow_id, inputs=inputs, inputs_by="step_index",
                                                   history_id=history_id, allow_tool_state_corrections=False)
     except GalaxyError as error:
-        return f"HTTP {error.status_code}: {str(error.body)[:500]}"
+        return f"HTTP {error.status_code}: {error_summary(error)}"
     gi.invocations.cancel_invocation(invocation["id"])
     return None
 
@@ -66,7 +78,8 @@ def check(gi, path, history_id, dataset_id):
     try:
         workflow_id = gi.workflows.import_workflow_dict(workflow_dict)["id"]
     except GalaxyError as error:  # e.g. HTTP 500 when a conditional's saved value matches no case
-        return [f"Galaxy cannot import it (HTTP {error.status_code}): {str(error.body)[:300]}"]
+        return [f"Galaxy cannot import it (HTTP {error.status_code}): {error_summary(error)} (the Galaxy log has "
+                "the first error, e.g. 'No case matched value')"]
     try:
         failures = [f"Galaxy upgrades its saved state at {step}: {json.dumps(message)}"
                     for step, message in upgrade_messages(gi, workflow_id).items()]

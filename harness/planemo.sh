@@ -96,7 +96,7 @@ case "${1:-}" in
       --test_output_xunit "$OUT/tools.xunit.xml" "${targets[@]}" || rc=$?
     report tools || rc=${rc/#0/1}
     exit "$rc" ;;
-  test-workflows)  # [WORKFLOW.ga ...] (default: every workflows/*.ga) [planemo args]
+  test-workflows)  # [WORKFLOW.ga ...] (default: every workflows/*.ga and workflows/gtn/*.ga) [planemo args]
     shift
     galaxy_args
     [ -n "${GALAXY_URL:-}" ] || engine+=(--extra_tools tools/)
@@ -107,13 +107,14 @@ case "${1:-}" in
     [ ${#workflows[@]} -gt 0 ] || workflows=(workflows/*.ga workflows/gtn/*.ga)
     # The published GTN workflows mark no workflow output, and planemo can only assert on labelled
     # ones: it tests a copy of each with its step outputs labelled (nothing else changed); the state
-    # check below runs on the workflows themselves.
+    # check below runs on the workflows themselves. Their steps name the Galaxy-ML Tool Shed
+    # repositories (tool_shed_repository): --no_shed_install, the tools are ours, already loaded.
     listed=$(.venv-galaxy/bin/python harness/label_workflow_outputs.py "$OUT/labelled" "${workflows[@]}")
     mapfile -t testable <<< "$listed"
     rc=0
     timeout "${PLANEMO_TIMEOUT:-2400}" "$PLANEMO" test "${engine[@]}" \
       --test_output "$OUT/workflows.html" --test_output_json "$OUT/workflows.json" \
-      ${planemo_args[@]+"${planemo_args[@]}"} "${testable[@]}" || rc=$?
+      --no_shed_install ${planemo_args[@]+"${planemo_args[@]}"} "${testable[@]}" || rc=$?
     report workflows || rc=${rc/#0/1}
     if [ -n "${GALAXY_URL:-}" ]; then
       .venv-galaxy/bin/python harness/check_workflow_state.py "$GALAXY_URL" "$GALAXY_ADMIN_KEY" "${workflows[@]}" || rc=1
