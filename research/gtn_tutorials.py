@@ -246,10 +246,12 @@ def cnn(data, work, seed, onehot):
     matrix = np.zeros((10, 10), dtype=int)
     np.add.at(matrix, (true, predicted), 1)
     diagonal = np.diag(matrix)
-    precision, recall = diagonal / matrix.sum(axis=0), diagonal / matrix.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):  # a digit never predicted (small data): NaN
+        precision, recall = diagonal / matrix.sum(axis=0), diagonal / matrix.sum(axis=1)
+        f1 = 2 * precision * recall / (precision + recall)
     return {"accuracy": round(float(diagonal.sum() / matrix.sum()), 4), "confusion_matrix": matrix.tolist(),
             "precision": np.round(precision, 3).tolist(), "recall": np.round(recall, 3).tolist(),
-            "f1": np.round(2 * precision * recall / (precision + recall), 3).tolist(),
+            "f1": np.round(f1, 3).tolist(),
             "n_test": int(true.size), "steps": times}
 
 
@@ -267,7 +269,8 @@ def main(argv=None):
         run = commands.add_parser(name, help=f"the {name.upper()} tutorial's workflow on the full data")
         run.add_argument("--data", type=Path, default=SHARED / folder)
         run.add_argument("--out", type=Path, default=ROOT / "gtn-results" / name)
-        run.add_argument("--seed", type=int, default=42, help="model seed (the workflows leave it empty)")
+        run.add_argument("--seed", type=lambda text: None if text == "none" else int(text), default=42,
+                         help="model seed; 'none' as in the workflows, which leave it empty (default: 42)")
         if name == "cnn":
             run.add_argument("--onehot", action="store_true",
                              help="train on To categorical's one-hot y, as the workflow does")
