@@ -14,6 +14,7 @@ imports each workflow (as planemo's test user) and checks both faces of it:
    invocation is cancelled at once and its history purged: this checks the request, not the run.
 """
 import json
+import re
 import sys
 
 from bioblend import ConnectionError as GalaxyError
@@ -43,13 +44,14 @@ def upgrade_messages(gi, workflow_id):
 
 
 def error_summary(error):
-    """Galaxy's reason in one line: the last line of the server's traceback when it sent one."""
+    """Galaxy's reason in one line: the last exception line of the server's traceback when it sent one."""
     try:
         body = json.loads(error.body)
     except (TypeError, ValueError):
         return str(error.body)[:500]
-    lines = [line for line in str(body.get("traceback") or "").splitlines() if line.strip()]
-    reason = lines[-1].strip() if lines else body.get("err_msg")
+    lines = [line.strip() for line in str(body.get("traceback") or "").splitlines() if line.strip()]
+    raised = [line for line in lines if re.match(r"[\w.]+(Error|Exception): ", line)]
+    reason = (raised or lines or [body.get("err_msg")])[-1]
     data = body.get("err_data")
     return f"{reason}{f' {json.dumps(data)[:500]}' if data else ''}"
 
