@@ -42,7 +42,7 @@ def label_outputs(workflow):
             if label in labels:
                 raise SystemExit(f"{workflow.get('name')}: two step outputs would be labelled {label!r}")
             labels.add(label)
-            step["workflow_outputs"].append({"label": label, "output_name": output["name"], "uuid": None})
+            step["workflow_outputs"].append({"label": label, "output_name": output["name"]})
     return workflow
 
 
