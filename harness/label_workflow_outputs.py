@@ -43,6 +43,8 @@ def label_outputs(workflow):
                 raise SystemExit(f"{workflow.get('name')}: two step outputs would be labelled {label!r}")
             labels.add(label)
             step["workflow_outputs"].append({"label": label, "output_name": output["name"]})
+    if not labels:
+        raise SystemExit(f"{workflow.get('name')}: its tool steps save no outputs to label")
     return workflow
 
 

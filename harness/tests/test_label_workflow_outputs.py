@@ -74,3 +74,9 @@ def test_tool_shed_ids_are_shortened():
     assert labeller.short_tool_id("toolshed.g2.bx.psu.edu/repos/bgruening/keras_model_config/"
                                   "keras_model_config/1.0.10.0") == "keras_model_config"
     assert labeller.short_tool_id("keras_model_config") == "keras_model_config"
+
+
+def test_a_workflow_whose_steps_save_no_outputs_is_refused():
+    workflow = {"name": "bare", "steps": {"0": {"type": "tool", "tool_id": "model_prediction", "outputs": []}}}
+    with pytest.raises(SystemExit, match="save no outputs"):
+        labeller.label_outputs(workflow)
