@@ -76,8 +76,9 @@ test-ui:
 # The main job: the IMDB tutorial workflow in a local Galaxy. DATA=DIR (four TSVs, gzipped or not)
 # or DATA=zenodo (the tutorial's record, cached in .cache/); default: the bundled real slice.
 # SET="random_seed=7 epochs=3": workflow parameters for this run (default: the tutorial's settings).
+# RECIPE=1: workflows/imdb_rnn_recipe.ga instead (issue 12: more accurate, not slower; docs/results.md).
 run: envs
-	.venv-galaxy/bin/python harness/run_imdb.py $(if $(DATA),--data $(DATA)) $(foreach setting,$(SET),--set $(setting))
+	.venv-galaxy/bin/python harness/run_imdb.py $(if $(DATA),--data $(DATA)) $(if $(RECIPE),--recipe) $(foreach setting,$(SET),--set $(setting))
 
 # A local Galaxy with the tools, to click through the forms (http://127.0.0.1:$PORT, default 9090).
 serve: envs

@@ -1,6 +1,7 @@
 """`make run`: the IMDB tutorial workflow in a local Galaxy, from data to confusion matrix.
 
     python harness/run_imdb.py [--data DIR|zenodo] [--results results] [--port 9500] [--set NAME=VALUE ...]
+                               [--recipe]
 
 Starts a local Galaxy with the tools (harness/planemo.sh serve), uploads X_train, y_train, X_test and
 y_test (``.tsv`` or ``.tsv.gz``) from DIR (default: the real IMDB slice bundled in data/imdb_slice;
@@ -9,9 +10,12 @@ workflows/imdb_rnn.ga with the tutorial's settings, shows each step's progress a
 lines as they happen, downloads the outputs into the results folder, prints the confusion matrix and
 scores, and stops Galaxy. ``--set random_seed=7`` (or epochs, batch_size, embedding_dim, lstm_units)
 changes one of the workflow's parameters for this run; the defaults are the tutorial's settings.
+``--recipe`` runs workflows/imdb_rnn_recipe.ga instead (issue 12: more accurate, not slower; its
+parameters add conv_filters; docs/results.md).
 """
 import argparse
 import gzip
+import json
 import os
 import shutil
 import signal
@@ -25,9 +29,8 @@ from pathlib import Path
 import fetch_imdb
 
 ROOT = Path(__file__).resolve().parents[1]
-WORKFLOW = ROOT / "workflows" / "imdb_rnn.ga"
+WORKFLOWS = {"tutorial": ROOT / "workflows" / "imdb_rnn.ga", "recipe": ROOT / "workflows" / "imdb_rnn_recipe.ga"}
 INPUTS = ("X_train", "y_train", "X_test", "y_test")
-PARAMETERS = ("epochs", "batch_size", "embedding_dim", "lstm_units", "random_seed")  # the workflow's int inputs
 # workflow output label -> file name in the results folder
 OUTPUT_FILES = {
     "model_config": "model_config.json",
@@ -166,13 +169,20 @@ def summarize(results):
     print(f"all outputs:           {results}/")
 
 
-def parameter_values(settings):
-    """``["random_seed=7", ...]`` -> ``{"random_seed": 7}``, refusing unknown names and non-integers."""
+def workflow_parameters(path):
+    """Labels of the workflow's integer parameter inputs, read from the .ga itself (its one source)."""
+    steps = json.loads(Path(path).read_text())["steps"].values()
+    return [step["label"] for step in steps if step["type"] == "parameter_input"
+            and json.loads(step["tool_state"]).get("parameter_type") == "integer"]
+
+
+def parameter_values(settings, known):
+    """``["random_seed=7", ...]`` -> ``{"random_seed": 7}``, refusing names not in ``known`` and non-integers."""
     values = {}
     for setting in settings:
         name, _, value = setting.partition("=")
-        if name not in PARAMETERS:
-            raise ValueError(f"--set {setting}: unknown parameter {name!r}; expected one of {', '.join(PARAMETERS)}")
+        if name not in known:
+            raise ValueError(f"--set {setting}: unknown parameter {name!r}; expected one of {', '.join(known)}")
         try:
             values[name] = int(value)
         except ValueError:
@@ -187,10 +197,13 @@ def main(argv=None):
     parser.add_argument("--results", default=str(ROOT / "results"))
     parser.add_argument("--port", type=int, default=9500)
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                        help=f"a workflow parameter for this run ({', '.join(PARAMETERS)})")
+                        help="a workflow parameter for this run (an integer input of the workflow, e.g. random_seed)")
+    parser.add_argument("--recipe", action="store_true",
+                        help=f"run {WORKFLOWS['recipe'].name} instead of the tutorial's {WORKFLOWS['tutorial'].name}")
     args = parser.parse_args(argv)
+    workflow_path = WORKFLOWS["recipe" if args.recipe else "tutorial"]
     try:
-        parameters = parameter_values(args.set)
+        parameters = parameter_values(args.set, workflow_parameters(workflow_path))
     except ValueError as error:
         parser.error(str(error))
 
@@ -216,7 +229,7 @@ def main(argv=None):
         galaxy.wait()
         log(f"Galaxy is up at {galaxy.url}")
         gi = galaxy_instance(url=galaxy.url, key=user_api_key(galaxy_instance(url=galaxy.url)))
-        history = gi.histories.create_history("IMDB RNN tutorial")
+        history = gi.histories.create_history("IMDB RNN recipe" if args.recipe else "IMDB RNN tutorial")
         with tempfile.TemporaryDirectory() as workdir:
             datasets = {}
             for name, path in inputs.items():
@@ -226,7 +239,7 @@ def main(argv=None):
                 datasets[name] = upload["outputs"][0]["id"]
             for dataset_id in datasets.values():
                 gi.datasets.wait_for_dataset(dataset_id, maxwait=1800)
-        workflow = gi.workflows.import_workflow_from_local_path(str(WORKFLOW))
+        workflow = gi.workflows.import_workflow_from_local_path(str(workflow_path))
         invocation = gi.workflows.invoke_workflow(
             workflow["id"], inputs={**{name: {"src": "hda", "id": dataset_id} for name, dataset_id in datasets.items()},
                                     **parameters},
