@@ -3,12 +3,14 @@
 Training and prediction check their data the same way, with the same message: an index outside
 ``0..input_dim - 1`` makes TensorFlow fail with an error that names neither the file nor the cell.
 """
+from typing import Any
+
 import numpy as np
 
 from gxkeras.errors import ToolInputError
 
 
-def embedding_input_dim(config):
+def embedding_input_dim(config: dict[str, Any] | None) -> int | None:
     """``input_dim`` of the model's first layer (after its InputLayer) when it is an Embedding, else None."""
     layers = [layer for layer in (config or {}).get("layers") or [] if layer.get("class_name") != "InputLayer"]
     if layers and layers[0].get("class_name") == "Embedding":
@@ -16,7 +18,7 @@ def embedding_input_dim(config):
     return None
 
 
-def check_word_indices(values, input_dim, label, first_line):
+def check_word_indices(values: np.ndarray, input_dim: int, label: str, first_line: int) -> None:
     """Every value must be a whole number in ``[0, input_dim)``; ``first_line`` is the file line of row 0.
 
     ``values`` are the selected columns, one row per sample (any further axes are flattened); the

@@ -9,6 +9,8 @@ Titles are drawn exactly as typed (no mathtext, no TeX, no HTML markup): they ar
 """
 from dataclasses import dataclass, field
 import html
+import os
+from typing import Any
 
 import matplotlib
 
@@ -55,7 +57,7 @@ class Heatmap:
     extra: dict = field(default_factory=dict)
 
 
-def clean_title(title, default):
+def clean_title(title: object, default: str) -> str:
     """The user's title, control characters other than newlines dropped; ``default`` when empty."""
     text = "".join(char for char in str(title or "") if char == "\n" or char.isprintable()).strip()
     text = text or default
@@ -63,14 +65,14 @@ def clean_title(title, default):
     return text
 
 
-def output_format(plot_format, default="png"):
+def output_format(plot_format: str | None, default: str = "png") -> str:
     value = plot_format or default
     if value not in FORMATS:
         raise ToolInputError(f"The output format and library: unknown '{value}', expected one of {', '.join(FORMATS)}")
     return FORMATS[value]
 
 
-def draw(content, title, plot_format, path):
+def draw(content: list[Panel] | Heatmap, title: str, plot_format: str | None, path: str | os.PathLike[str]) -> None:
     """Write ``content`` (a list of panels, or a heatmap) as ``plot_format`` to ``path``."""
     kind = output_format(plot_format)
     if kind == "html":
@@ -89,7 +91,7 @@ def draw(content, title, plot_format, path):
 MATPLOTLIB_STYLES = {"line": "-", "step": "-", "dashed": "--", "points": "o-", "dashed_points": "s--"}
 
 
-def _matplotlib_panels(panels, title):
+def _matplotlib_panels(panels: list[Panel], title: str) -> Any:
     height = HEIGHT if len(panels) == 1 else PANEL_HEIGHT * len(panels) + 0.6
     figure = plt.figure(figsize=(WIDTH, height), dpi=DPI)
     for index, panel in enumerate(panels, start=1):
@@ -118,7 +120,7 @@ def _matplotlib_panels(panels, title):
     return figure
 
 
-def _matplotlib_heatmap(heatmap, title):
+def _matplotlib_heatmap(heatmap: Heatmap, title: str) -> Any:
     figure = plt.figure(figsize=(WIDTH, HEIGHT), dpi=DPI)
     axes = figure.add_subplot()
     image = axes.imshow(heatmap.matrix, interpolation="nearest", cmap=heatmap.cmap)
@@ -138,7 +140,7 @@ def _matplotlib_heatmap(heatmap, title):
 PLOTLY_DASH = {"line": None, "step": None, "dashed": "dash", "points": None, "dashed_points": "dash"}
 
 
-def _plotly_panels(panels, title):
+def _plotly_panels(panels: list[Panel], title: str) -> Any:
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
@@ -162,7 +164,7 @@ def _plotly_panels(panels, title):
     return figure
 
 
-def _plotly_heatmap(heatmap, title):
+def _plotly_heatmap(heatmap: Heatmap, title: str) -> Any:
     import plotly.graph_objects as go
 
     names = [_text(name) for name in heatmap.names]
@@ -176,11 +178,11 @@ def _plotly_heatmap(heatmap, title):
     return figure
 
 
-def _plain(values):
+def _plain(values: Any) -> Any:
     """Plain lists, so that the values can be read in the page's source (numpy arrays are base64-encoded)."""
     return np.asarray(values).tolist()
 
 
-def _text(value):
+def _text(value: object) -> str | None:
     """Plotly renders titles as HTML: escape them so that they are shown as typed."""
     return None if value is None else html.escape(str(value)).replace("\n", "<br>")

@@ -15,7 +15,7 @@ RETIRED_INPUTS = {
 }
 
 
-def check_tabular(selected, label):
+def check_tabular(selected: str | None, label: str) -> None:
     """``selected`` (the form's input type, ``label`` its label) must be ``tabular``."""
     selected = selected or "tabular"
     if selected in RETIRED_INPUTS:

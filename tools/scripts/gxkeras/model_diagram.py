@@ -7,6 +7,9 @@ is only read (never deserialised into a model, never evaluated): each layer beco
 of a Sequential model, the ``inbound_nodes`` of a functional one (Keras 3 ``keras_history`` records
 and the Keras 2 ``[name, node, tensor, kwargs]`` lists alike).
 """
+import os
+from typing import Any
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -22,7 +25,11 @@ SHOWN = ("units", "filters", "kernel_size", "pool_size", "rate", "output_dim", "
 MAX_LAYERS = 200
 
 
-def read_layers(path):
+Node = tuple[str, str, str]  # (layer name, class name, details)
+Edge = tuple[str, str]  # (from, to)
+
+
+def read_layers(path: str | os.PathLike[str]) -> tuple[str, list[Node], list[Edge]]:
     """``(model name, [(layer name, class name, details), ...], [(from, to), ...])`` of the model JSON."""
     try:
         with open(path, "rb") as handle:
@@ -31,13 +38,16 @@ def read_layers(path):
         raise ToolInputError(f"{LABEL}: cannot be read ({error.strerror})") from None
     model = safe_json.loads(text, LABEL, "a Keras model configuration (JSON)")
     config = model.get("config") if isinstance(model, dict) else None
-    layers = config.get("layers") if isinstance(config, dict) else None
+    if not isinstance(config, dict):  # then there are no layers either: refused just below
+        config = {}
+    layers = config.get("layers")
     if not isinstance(layers, list) or not layers:
         raise ToolInputError(f"{LABEL}: no 'config' with 'layers': expected a Keras model configuration "
                              "(the output of keras_model_config)")
     if len(layers) > MAX_LAYERS:
         raise ToolInputError(f"{LABEL}: {len(layers)} layers, more than the {MAX_LAYERS} a diagram can show")
-    nodes, edges = [], []
+    nodes: list[Node] = []
+    edges: list[Edge] = []
     for index, layer in enumerate(layers):
         if not isinstance(layer, dict) or not isinstance(layer.get("config", {}), dict):
             raise ToolInputError(f"{LABEL}: layer {index + 1} is not a layer configuration (an object)")
@@ -56,7 +66,7 @@ def read_layers(path):
     return str(config.get("name") or model.get("class_name") or "model"), nodes, edges
 
 
-def _inbound_names(value):
+def _inbound_names(value: Any) -> list[str]:
     """The names of the layers a layer reads from, in any of the formats Keras 2 and 3 save."""
     if isinstance(value, dict):
         history = value.get("keras_history")
@@ -70,12 +80,12 @@ def _inbound_names(value):
     return []
 
 
-def _short(value):
+def _short(value: object) -> str:
     text = str(value).replace("None", "?")
     return text if len(text) <= 24 else text[:21] + "..."
 
 
-def _levels(nodes, edges):
+def _levels(nodes: list[Node], edges: list[Edge]) -> dict[str, int]:
     """Each layer's row: one below the lowest of the layers it reads from (inputs on top)."""
     level = {name: 0 for name, _, _ in nodes}
     for _ in range(len(nodes)):  # at most one pass per layer; a cycle cannot raise a level forever
@@ -89,12 +99,13 @@ def _levels(nodes, edges):
     raise ToolInputError(f"{LABEL}: the layers' inbound nodes form a cycle: not a model")
 
 
-def draw_diagram(config_path, title, image_format, path):
+def draw_diagram(config_path: str | os.PathLike[str], title: str | None, image_format: str,
+                 path: str | os.PathLike[str]) -> None:
     """Draw the model of ``config_path`` as ``image_format`` (png or svg) to ``path``."""
     model_name, nodes, edges = read_layers(config_path)
     level = _levels(nodes, edges)
     rows = max(level.values()) + 1
-    by_row = {}
+    by_row: dict[int, list[str]] = {}
     for name, _, _ in nodes:
         by_row.setdefault(level[name], []).append(name)
     width = max(6.4, 2.6 * max(len(names) for names in by_row.values()))
@@ -103,7 +114,7 @@ def draw_diagram(config_path, title, image_format, path):
     axes.set_xlim(0, 1)
     axes.set_ylim(rows + 0.2, -0.8)
     axes.axis("off")
-    position = {}
+    position: dict[str, tuple[float, int]] = {}
     for row, names in by_row.items():
         for index, name in enumerate(names):
             position[name] = ((index + 1) / (len(names) + 1), row)

@@ -16,6 +16,7 @@ samples average of a one-hot row). ``binarize_auc_scorer`` and ``binarize_averag
 need Galaxy-ML's binarized-target estimators (a ``discretize_value`` threshold a Keras model does not
 have): they are refused before training with one line, as the old tool failed on them.
 """
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,18 +48,21 @@ class Prediction:
     classes: np.ndarray = None
     values: np.ndarray = None
 
-    def indicators(self):
+    def indicators(self) -> tuple[np.ndarray, np.ndarray]:
         """True and predicted labels as one-hot rows over ``classes`` (for the samples averages)."""
         eye = np.eye(len(self.classes), dtype=int)
         return eye[np.searchsorted(self.classes, self.y)], eye[np.searchsorted(self.classes, self.labels)]
 
 
-def _averaged(function, average):
+Scorer = Callable[[Prediction], float]
+
+
+def _averaged(function: str, average: str | None) -> Scorer:
     from sklearn import metrics
 
     score = getattr(metrics, f"{function}_score")
 
-    def compute(p):
+    def compute(p: Prediction) -> float:
         if average == "samples":
             true, predicted = p.indicators()
             return score(true, predicted, average="samples", zero_division=0)
@@ -70,7 +74,7 @@ def _averaged(function, average):
     return compute
 
 
-def _roc_auc(p):
+def _roc_auc(p: Prediction) -> float:
     from sklearn import metrics
 
     if len(np.unique(p.y)) < 2:
@@ -80,7 +84,7 @@ def _roc_auc(p):
     return metrics.roc_auc_score(p.y, p.proba, multi_class="ovr", labels=p.classes)
 
 
-def _average_precision(p):
+def _average_precision(p: Prediction) -> float:
     from sklearn import metrics
 
     if len(np.unique(p.y)) < 2:
@@ -92,21 +96,21 @@ def _average_precision(p):
     return metrics.average_precision_score(true[:, present], p.proba[:, present], average="macro")
 
 
-def _neg_log_loss(p):
+def _neg_log_loss(p: Prediction) -> float:
     from sklearn import metrics
 
     return -metrics.log_loss(p.y, np.clip(p.proba, 1e-15, 1), labels=p.classes)
 
 
-def _regression(function, sign=1):
-    def compute(p):
+def _regression(function: str, sign: int = 1) -> Scorer:
+    def compute(p: Prediction) -> float:
         from sklearn import metrics
 
         return sign * getattr(metrics, function)(p.y, p.values)
     return compute
 
 
-def _neg_mean_squared_log_error(p):
+def _neg_mean_squared_log_error(p: Prediction) -> float:
     from sklearn import metrics
 
     if (p.y <= -1).any() or (p.values <= -1).any():
@@ -114,16 +118,16 @@ def _neg_mean_squared_log_error(p):
     return -metrics.mean_squared_log_error(p.y, p.values)
 
 
-def _spearman(p):
+def _spearman(p: Prediction) -> float:
     from scipy.stats import spearmanr
 
     return spearmanr(p.y, p.values)[0]
 
 
-def _classification_scorers():
+def _classification_scorers() -> dict[str, Scorer]:
     from sklearn import metrics
 
-    scorers = {
+    scorers: dict[str, Scorer] = {
         "accuracy": lambda p: metrics.accuracy_score(p.y, p.labels),
         "balanced_accuracy": lambda p: metrics.balanced_accuracy_score(p.y, p.labels),
         "average_precision": _average_precision,
@@ -136,7 +140,7 @@ def _classification_scorers():
     return scorers
 
 
-REGRESSION = {
+REGRESSION: dict[str, Scorer] = {
     "r2": _regression("r2_score"),
     "explained_variance": _regression("explained_variance_score"),
     "neg_mean_absolute_error": _regression("mean_absolute_error", -1),
@@ -151,12 +155,12 @@ CLASSIFICATION_NAMES = ("accuracy", "balanced_accuracy", "average_precision", "n
                         *(function + suffix for function, suffixes in _SUFFIXES.items() for suffix in suffixes))
 
 
-def scorer_names(classifier):
+def scorer_names(classifier: bool) -> tuple[str, ...]:
     """The names this module computes for a classifier or a regressor."""
     return CLASSIFICATION_NAMES if classifier else tuple(REGRESSION)
 
 
-def check_names(names, classifier, where):
+def check_names(names: Sequence[str], classifier: bool, where: str) -> list[str]:
     """Every name must be a scorer of this kind of model; one line naming the first that is not."""
     allowed = scorer_names(classifier)
     kind = "a classification" if classifier else "a regression"
@@ -169,7 +173,7 @@ def check_names(names, classifier, where):
     return list(names)
 
 
-def compute(name, prediction):
+def compute(name: str, prediction: Prediction) -> float:
     """The score ``name`` of one evaluated set, as a float (NaN where it is undefined)."""
     function = REGRESSION.get(name) or _classification_scorers()[name]
     return float(function(prediction))
