@@ -15,7 +15,7 @@ from gxkeras.estimators import (
     REGRESSOR_LOSSES, check_argument, check_callbacks, check_fit, keras_loss, make_estimator, output_layer,
     parse_model_json,
 )
-from gxkeras.galaxy_inputs import GALAXY_KEYS, load_inputs
+from gxkeras.galaxy_inputs import load_inputs, without_galaxy_keys
 from gxkeras.model_io import MAX_TEXT_BYTES as MAX_MODEL_JSON_BYTES, save_estimator
 from gxkeras.resources import format_bytes
 from gxkeras.values import as_bool, check_layer_names, check_seed
@@ -31,23 +31,19 @@ CLASSIFICATION_ONLY_METRICS = {
 }
 
 
-def _clean(params):
-    return {key: value for key, value in (params or {}).items() if key not in GALAXY_KEYS}
-
-
 def optimizer_params(selection):
     """``{"optimizer": galaxy-ml's name, <its options>}`` from the "Select an optimizer" conditional.
 
     The options are in the section ``optimizer_options`` (the Galaxy-ML tools' layout); an empty
     option is left to the optimizer's default, as galaxy-ml does.
     """
-    selection = _clean(selection)
+    selection = without_galaxy_keys(selection)
     form_name = selection.get("optimizer_type")
     if form_name not in FORM_OPTIMIZERS:
         raise ToolInputError(f"Select an optimizer: unknown optimizer {form_name!r}; expected one of "
                              f"{', '.join(FORM_OPTIMIZERS)}")
     name = form_name.lower()
-    options = _clean(selection.get("optimizer_options"))
+    options = without_galaxy_keys(selection.get("optimizer_options"))
     params = {"optimizer": name}
     for arg in OPTIMIZER_ARGS[name]:
         value = as_bool(options.get(arg))
@@ -79,7 +75,7 @@ def callbacks_list(repeat):
     """galaxy-ml's callback dicts from the callbacks repeat, each option checked as a model file's are."""
     callbacks = []
     for index, item in enumerate(repeat or [], start=1):
-        selection = _clean((item or {}).get("callback_selection"))
+        selection = without_galaxy_keys((item or {}).get("callback_selection"))
         callback_type = selection.get("callback_type")
         if callback_type in (None, "", "None"):
             continue

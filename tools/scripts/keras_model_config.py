@@ -9,10 +9,10 @@ galaxy-ml's ``KerasGClassifier(config=...)`` read.
 import argparse
 import inspect
 import json
-import re
 
 from gxkeras.allowlist import check_model_config
-from gxkeras.errors import ToolInputError, output_paths, run_tool
+from gxkeras.errors import ToolInputError, first_line, output_paths, run_tool
+from gxkeras.estimators import KERAS_BUILD_ERRORS
 from gxkeras.galaxy_inputs import flatten_sections, load_inputs
 from gxkeras.keras_env import import_keras
 from gxkeras.resources import check_parameters, layer_parameters
@@ -149,21 +149,9 @@ def make_layer(keras, fields, index, input_width=None, budget=None):
         return keras_class(**add_extra_kwargs(args, fields, keras_class, label))
     except ToolInputError:
         raise
-    except Exception as error:  # noqa: BLE001 Keras checks its arguments with ValueError, TypeError, ...
+    except KERAS_BUILD_ERRORS as error:  # Keras checks its arguments with ValueError, TypeError, ...
         # Every argument comes from the form: whatever Keras refuses is the user's to fix.
         raise ToolInputError(f"{label}: {first_line(error)}") from None
-
-
-ANSI_CODES = re.compile(r"\x1b\[[0-9;]*m")
-
-
-def first_line(error):
-    """The line of a Keras error that says what is wrong (Keras' "Exception encountered when
-    calling X.call()." preamble and its terminal colour codes skipped)."""
-    lines = [line.strip() for line in ANSI_CODES.sub("", str(error)).splitlines() if line.strip()]
-    if len(lines) > 1 and lines[0].startswith("Exception encountered when calling"):
-        return f"{lines[0].rstrip('.')}: {lines[1]}"
-    return lines[0] if lines else type(error).__name__
 
 
 def apply_layer(layer, input_shape, apply, label):
@@ -171,7 +159,7 @@ def apply_layer(layer, input_shape, apply, label):
     check_axis(layer, input_shape, label)
     try:
         return apply()
-    except Exception as error:  # noqa: BLE001 shape errors: ValueError, TypeError, IndexError, ...
+    except KERAS_BUILD_ERRORS as error:  # shape errors: ValueError, TypeError, IndexError, ...
         raise ToolInputError(f"{label}: cannot be applied to its input: {first_line(error)}") from None
 
 

@@ -25,7 +25,7 @@ import pandas as pd
 
 from gxkeras.allowlist import safe_mode
 from gxkeras.embedding import check_word_indices, embedding_input_dim
-from gxkeras.errors import ToolInputError, output_paths, run_tool
+from gxkeras.errors import ToolInputError, first_line, output_paths, run_tool
 from gxkeras.estimators import build_callbacks, check_estimator, check_stored_params, is_classifier, output_layer
 from gxkeras.galaxy_inputs import load_inputs
 from gxkeras.input_types import check_tabular
@@ -182,11 +182,6 @@ def swap_hyperparameters(estimator, section):
     where = "Hyperparameter Swapping: the model with the new values"
     check_stored_params(type(estimator).__name__, estimator.get_params(deep=False), where)
     return estimator
-
-
-def first_line(error):
-    text = str(error).strip()
-    return text.splitlines()[0][:300] if text else type(error).__name__
 
 
 # ---- splitting ---------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import tempfile
 import numpy as np
 
 from gxkeras.embedding import check_word_indices, embedding_input_dim
-from gxkeras.errors import ToolInputError, output_paths, run_tool
+from gxkeras.errors import ToolInputError, first_line, output_paths, run_tool
 from gxkeras.galaxy_inputs import load_inputs
 from gxkeras.input_types import check_tabular
 from gxkeras.estimators import build_model
@@ -61,7 +61,7 @@ def load_weights(estimator, path):
                 os.symlink(os.path.abspath(path), link)
                 model.load_weights(link)
         except (ValueError, KeyError, TypeError) as error:
-            message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            message = first_line(error)
             raise ToolInputError(f"{what}: do not fit the model: {message[:300]}") from None
     set_model(estimator, model)
     if not hasattr(estimator, "classes_") and hasattr(estimator, "predict_proba"):
