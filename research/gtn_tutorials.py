@@ -13,12 +13,16 @@ and residual plots*), the confusion matrix and the per-digit precision, recall a
 *Machine Learning Visualization Extension*). Everything lands in ``--out`` (default
 ``gtn-results/NAME/``): the tools' outputs, their logs and ``result.json``. Results: ``docs/results.md``.
 
-The inputs JSON are written in today's form vocabulary (``adam``, ``mse``, scoring ``mean_squared_error``);
-the saved workflows spell the same choices the Galaxy-ML way (``Adam``, ``mean_squared_error``,
-``neg_mean_squared_error``), which is what issue 13 teaches the forms to accept. Where the CNN
-workflow feeds the 10-column one-hot y of *To categorical* to training, this script feeds the label
-column unless ``--onehot``: with categorical cross-entropy the training tool one-hot encodes the labels
-itself, so the model sees the same targets (``--onehot`` needs the one-hot support of issue 13).
+The inputs JSON have the layout and values of the published workflows' saved states (Galaxy-ML's
+form: ``optimizer_type: Adam`` + ``optimizer_options``, ``test_split|split_algos``,
+``metrics|scoring|primary_scoring``, ``save``; issue 13, docs/migration.md), typed as Galaxy's inputs
+JSON types them; ``research/tests/test_gtn_tutorials.py`` checks them against the ``.ga`` files step by
+step. Only the connections (the data and the earlier steps' outputs) and ``random_seed`` (``--seed``;
+the workflows leave it empty) differ. Where the CNN workflow feeds the 10-column one-hot y of
+*To categorical* to training, this script feeds the label column unless ``--onehot``: with categorical
+cross-entropy the training tool one-hot encodes the labels itself, so the model sees the same targets.
+(The saved states are not fed to the scripts as they are: a ``.ga`` holds every value as text, which
+Galaxy converts by the tool's parameter types before it writes the inputs JSON.)
 
 Data (not in the repository; provenance in each folder's README.md):
 ``../shared/data/car_purchase/`` (``X_train.tsv``, ``y_train.tsv``, ``X_test.tsv``, ``y_test.tsv``, with a
@@ -131,38 +135,41 @@ def table(number, path, header):
 
 
 def layer(layer_type, **fields):
-    return {"layer_selection": {"layer_type": layer_type, **fields, "advanced": {"kwargs": ""}}}
+    return {"layer_selection": {"layer_type": layer_type, **fields}}
 
 
 def builder(model_json, learning_type, loss, metrics, epochs, batch_size, seed):
-    """keras_model_builder's inputs: Adam with the workflows' (Keras default) settings."""
+    """keras_model_builder's inputs: Adam with the workflows' (Keras default) settings, no callback."""
     return {"mode_selection": {
-        "__current_case__": 0, "mode_type": "train_model", "infile_json": str(model_json),
-        "learning_type": learning_type,
-        "compile_params": {"loss": loss, "metrics": metrics, "optimizer_selection": {
-            "optimizer_type": "adam", "learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999,
-            "epsilon": 1e-07, "amsgrad": False}},
-        "fit_params": {"epochs": epochs, "batch_size": batch_size, "validation_split": 0.1, "verbose": "2",
-                       "callbacks": []},
+        "mode_type": "train_model", "infile_json": str(model_json), "learning_type": learning_type,
+        "compile_params": {"loss": loss, "optimizer_selection": {"optimizer_type": "Adam", "optimizer_options": {
+            "learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-07, "amsgrad": False}},
+            "metrics": metrics},
+        "fit_params": {"epochs": epochs, "batch_size": batch_size, "steps_per_epoch": None, "validation_split": 0.1,
+                       "validation_steps": None, "callbacks": [{"callback_selection": {"callback_type": "None"}}],
+                       "verbose": 1},
         "random_seed": seed}}
 
 
 def train(model, X, y, header, scoring):
-    """keras_train_and_eval's inputs: "Train and Validate", 20 % held out (the workflows' test_split)."""
+    """keras_train_and_eval's inputs: "Train and Validate", 20 % held out, the trained model saved."""
     return {"experiment_schemes": {
         "selected_exp_scheme": "train_val", "infile_estimator": str(model),
-        "val_split": {"shuffle": "simple", "test_size": 0.2, "random_state": None},
-        "metrics": {"primary_scoring": scoring, "secondary_scoring": None}},
-        "input_options": {"selected_input": "tabular", **table(1, X, header), **table(2, y, header)},
-        "save_history": True, "save_predictions": False}
+        "hyperparams_swapping": {"param_set": [{"sp_name": None, "sp_value": ""}]},
+        "test_split": {"split_algos": {"shuffle": "simple", "test_size": 0.2, "random_state": None}},
+        "metrics": {"scoring": {"primary_scoring": scoring, "secondary_scoring": None}}},
+        "input_options": {"selected_input": "tabular", **table(1, X, header), "infile2": str(y), "header2": header,
+                          "column_selector_options_2": {"selected_column_selector_option2": "all_columns"}},
+        "save": ["save_estimator"]}
 
 
 def predict(model, X, header):
-    return {"infile_estimator": str(model), "infile_weights": None, "method": "predict",
-            "input_options": {"selected_input": "tabular", **table(1, X, header)}}
+    return {"infile_estimator": str(model), "input_options": {"selected_input": "tabular", **table(1, X, header)},
+            "method": "predict"}
 
 
-TRAIN_OUTPUTS = ("outfile_result", "outfile_object", "outfile_weights", "outfile_history")
+# What keras_train_and_eval writes with ``save: [save_estimator]`` (its <outputs> filters).
+TRAIN_OUTPUTS = ("outfile_result", "outfile_object", "outfile_weights")
 
 
 def run_steps(work, steps):
@@ -179,18 +186,18 @@ def run_steps(work, steps):
 def fnn(data, work, seed):
     """FNN tutorial: Dense(12, relu) -> Dense(8, relu) -> Dense(1, linear), MSE, Adam, 150 epochs, batch 50."""
     data = prepare_data(data, work)
-    config = {"model_selection": {"model_type": "sequential", "input_shape": "(5,)", "layers": [
-        layer("Dense", units=12, activation="relu"), layer("Dense", units=8, activation="relu"),
-        layer("Dense", units=1, activation="linear")]}}
+    config = {"model_selection": {"model_type": "sequential", "input_shape": "(5, )", "layers": [
+        layer("Dense", units=12, activation="relu", kwargs=""), layer("Dense", units=8, activation="relu", kwargs=""),
+        layer("Dense", units=1, activation="linear", kwargs="")]}}
     plots = {name: work / f"{name}.html" for name in
              ("output_actual_vs_pred", "output_scatter_plot", "output_residual_plot")}
     times = run_steps(work, [
         ("config", "keras_model_config", config, {"outfile": work / "model.json"}),
         ("builder", "keras_model_builder",
-         builder(work / "model.json", "KerasGRegressor", "mse", ["mse"], 150, 50, seed),
+         builder(work / "model.json", "KerasGRegressor", "mean_squared_error", ["mse"], 150, 50, seed),
          {"outfile": work / "model.h5mlm"}),
         ("train", "keras_train_and_eval",
-         train(work / "model.h5mlm", data["X_train"], data["y_train"], True, "mean_squared_error"),
+         train(work / "model.h5mlm", data["X_train"], data["y_train"], True, "neg_mean_squared_error"),
          {name: work / f"{name}.out" for name in TRAIN_OUTPUTS}),
         ("predict", "model_prediction", predict(work / "outfile_object.out", data["X_test"], True),
          {"outfile": work / "predictions.tsv"}),
@@ -209,20 +216,20 @@ def cnn(data, work, seed, onehot):
     """CNN workflow: Reshape(28,28,1) -> Conv2D(64,3) -> MaxPool(2,2) -> Conv2D(32,3) -> MaxPool -> Flatten
     -> Dense(10, softmax); categorical cross-entropy, Adam, 10 epochs, batch 500 (the workflow's values)."""
     data = prepare_data(data, work)
-    config = {"model_selection": {"model_type": "sequential", "input_shape": "(784,)", "layers": [
+    config = {"model_selection": {"model_type": "sequential", "input_shape": "(784, )", "layers": [
         layer("Reshape", target_shape="(28,28,1)"),
-        layer("Conv2D", filters=64, kernel_size="3", strides="1", padding="valid", activation="relu"),
-        layer("MaxPooling2D", pool_size="(2, 2)", strides="", padding="valid"),
-        layer("Conv2D", filters=32, kernel_size="3", strides="1", padding="valid", activation="relu"),
-        layer("MaxPooling2D", pool_size="(2, 2)", strides="", padding="valid"),
-        layer("Flatten"),
-        layer("Dense", units=10, activation="softmax")]}}
+        layer("Conv2D", filters=64, kernel_size="3", activation="relu", kwargs=""),
+        layer("MaxPooling2D", pool_size="(2, 2)", strides="", kwargs=""),
+        layer("Conv2D", filters=32, kernel_size="3", activation="relu", kwargs=""),
+        layer("MaxPooling2D", pool_size="(2, 2)", strides="", kwargs=""),
+        layer("Flatten", data_format="channels_last"),
+        layer("Dense", units=10, activation="softmax", kwargs="")]}}
     y_train = work / "y_train_onehot.tsv" if onehot else data["y_train"]
     times = run_steps(work, [
+        ("config", "keras_model_config", config, {"outfile": work / "model.json"}),
         ("to_categorical", "sklearn_to_categorical",
          {"infile": str(data["y_train"]), "header0": False, "num_classes": 10},
          {"outfile": work / "y_train_onehot.tsv"}),
-        ("config", "keras_model_config", config, {"outfile": work / "model.json"}),
         ("builder", "keras_model_builder",
          builder(work / "model.json", "KerasGClassifier", "categorical_crossentropy", ["categorical_accuracy"],
                  10, 500, seed),
@@ -233,13 +240,12 @@ def cnn(data, work, seed, onehot):
         ("predict", "model_prediction", predict(work / "outfile_object.out", data["X_test"], False),
          {"outfile": work / "predictions.tsv"}),
         ("confusion_matrix", "ml_visualization_ex", {"plotting_selection": {
-            "plot_type": "classification_confusion_matrix", "plot_color": "Greens",
-            "title": "Confusion matrix between true and predicted labels",
-            "infile_true": str(data["y_test"]), "header_true": False,
-            "column_selector_options_true": ALL_COLUMNS,
+            "plot_type": "classification_confusion_matrix",
+            "infile_true": str(data["y_test"]), "header_true": False, "column_selector_options_true": ALL_COLUMNS,
             "infile_predicted": str(work / "predictions.tsv"), "header_predicted": True,
-            "column_selector_options_predicted": ALL_COLUMNS}},
-         {"output_plot": work / "confusion.png", "output_metrics": work / "confusion.tsv"}),
+            "title": "Confusion matrix between true and predicted labels", "plot_format": "png",
+            "plot_color": "Greens"}},
+         {"output": work / "confusion.png", "output_metrics": work / "confusion.tsv"}),
     ])
     true = np.loadtxt(data["y_test"], dtype=int, ndmin=1)
     predicted = np.loadtxt(work / "predictions.tsv", skiprows=1, dtype=float, ndmin=1).astype(int)

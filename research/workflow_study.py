@@ -36,28 +36,53 @@ DATA_INPUTS = ("X_train", "y_train", "X_test", "y_test")
 TRAINING_TOOL = "keras_train_and_eval"
 
 
+def chosen(state, key, option):
+    """Whether a multiple select (Galaxy-ML's ``save``: a list, or a comma-separated string) holds ``option``."""
+    value = state.get(key) or []
+    return option in (value.split(",") if isinstance(value, str) else value)
+
+
+# keras_train_and_eval's optional outputs by the ``save`` option that asks for them (its <outputs> filters).
+SAVED_OUTPUTS = {"save_estimator": ("outfile_object", "outfile_weights"), "save_csvlogger": ("outfile_history",),
+                 "save_prediction": ("outfile_y_true", "outfile_y_preds")}
+# ml_visualization_ex writes ``output_metrics`` only for these plot types (its <command> and <outputs>).
+METRIC_PLOTS = ("classification_confusion_matrix", "roc_curve", "pr_curve")
+
+
 def tool_outputs(tool_id, state):
     """The command-line flag of each output the tool's <command> writes, given the step's state.
 
-    Mirrors the <command> blocks of tools/*.xml (output name -> flag) for the tools these workflows use.
+    Mirrors the <command> blocks and <outputs> filters of tools/*.xml (output name -> flag) for the tools
+    these workflows use.
     """
     if tool_id in ("keras_model_config", "keras_model_builder"):
         return {"outfile": "--outfile"}
     if tool_id == "model_prediction":
         return {"outfile_predict": "--outfile"}
     if tool_id == "ml_visualization_ex":
-        return {"output_plot": "--output_plot", "output_metrics": "--output_metrics"}
+        outputs = {"output": "--output"}
+        if state["plotting_selection"]["plot_type"] in METRIC_PLOTS:
+            outputs["output_metrics"] = "--output_metrics"
+        return outputs
     if tool_id == TRAINING_TOOL:
-        outputs = {name: "--" + name for name in ("outfile_result", "outfile_object", "outfile_weights")}
-        if state.get("save_history"):
-            outputs["outfile_history"] = "--outfile_history"
-        if state.get("save_predictions"):
-            outputs.update(outfile_y_true="--outfile_y_true", outfile_y_preds="--outfile_y_preds")
+        outputs = {"outfile_result": "--outfile_result"}
+        for option, names in SAVED_OUTPUTS.items():
+            if chosen(state, "save", option):
+                outputs.update({name: "--" + name for name in names})
         return outputs
     raise SystemExit(f"Error: workflow step tool {tool_id!r} is not known to {Path(__file__).name}")
 
 
-OUTPUT_SUFFIX = {"outfile_object": ".h5mlm", "outfile_weights": ".weights.h5", "output_plot": ".png"}
+OUTPUT_SUFFIX = {"outfile_object": ".h5mlm", "outfile_weights": ".weights.h5"}
+# ml_visualization_ex's ``output`` is html unless plot_format asks for an image (its <change_format>).
+PLOT_SUFFIX = {"png": ".png", "svg": ".svg", "matplotlib_svg": ".svg"}
+
+
+def output_suffix(name, state):
+    """The file suffix of output ``name`` of a step with ``state`` (Galaxy's datatype of that output)."""
+    if name == "output":
+        return PLOT_SUFFIX.get(state["plotting_selection"].get("plot_format"), ".html")
+    return OUTPUT_SUFFIX.get(name, ".tsv")
 
 
 def set_connected(state, key, value, step):
@@ -134,7 +159,7 @@ def run_workflow(workflow, parameters, data, workdir, python=sys.executable):
         inputs_path = Path(workdir) / f"{step}.inputs.json"
         inputs_path.write_text(json.dumps(state, indent=1))
         flags = tool_outputs(spec["tool_id"], state)
-        outputs[step] = {name: str(Path(workdir) / f"{step}.{name}{OUTPUT_SUFFIX.get(name, '.tsv')}") for name in flags}
+        outputs[step] = {name: str(Path(workdir) / f"{step}.{name}{output_suffix(name, state)}") for name in flags}
         command = [python, str(ROOT / "tools" / "scripts" / f"{spec['tool_id']}.py"), "--inputs", str(inputs_path)]
         for name, flag in flags.items():
             command += [flag, outputs[step][name]]

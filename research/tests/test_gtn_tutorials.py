@@ -8,6 +8,7 @@ import pytest
 
 import gtn_tutorials as gtn
 
+GTN = Path(__file__).resolve().parents[2] / "workflows" / "gtn"
 CARS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "car_purchase" / "cars.csv"
 
 
@@ -65,11 +66,74 @@ def test_cars_tsv_makes_the_tutorials_tables(tmp_path):
         assert values.shape == shape and values.min() >= 0 and values.max() <= 1
 
 
-def test_tool_inputs_follow_the_workflows():
-    built = gtn.builder("model.json", "KerasGRegressor", "mse", ["mse"], 150, 50, None)["mode_selection"]
-    assert built["compile_params"]["optimizer_selection"]["optimizer_type"] == "adam"
-    assert (built["fit_params"]["epochs"], built["fit_params"]["batch_size"]) == (150, 50)
-    trained = gtn.train("model.h5mlm", "X.tsv", "y.tsv", True, "mean_squared_error")
-    assert trained["experiment_schemes"]["val_split"]["test_size"] == 0.2
-    assert trained["input_options"]["header1"] is True and trained["input_options"]["header2"] is True
-    json.dumps(trained)  # what run_tool writes as the inputs JSON
+class Ran(Exception):
+    """Stops a tutorial run once its steps are built (no tool is run)."""
+
+
+def built_steps(monkeypatch, tutorial, *args):
+    """The (name, script, inputs, outputs) steps ``gtn.fnn``/``gtn.cnn`` would run, with fake data paths."""
+    monkeypatch.setattr(gtn, "prepare_data", lambda data, work: {name: f"/data/{name}.tsv" for name in
+                                                                  ("X_train", "y_train", "X_test", "y_test")})
+
+    def capture(work, steps):
+        raise Ran(steps)
+    monkeypatch.setattr(gtn, "run_steps", capture)
+    with pytest.raises(Ran) as ran:
+        tutorial(Path("/data"), Path("/work"), *args)
+    return ran.value.args[0]
+
+
+def flat(state, prefix=""):
+    """{path: value} of a state, minus Galaxy's bookkeeping keys; a connection's value as ``<connected>``;
+    values as text (a .ga saves every value as text; Galaxy types them from the tool's parameters)."""
+    found = {}
+    for key, value in state.items():
+        if key.startswith("__") or key == "chromInfo":
+            continue
+        path = prefix + key
+        if isinstance(value, dict) and "__class__" in value:
+            found[path] = "<connected>"
+        elif isinstance(value, dict):
+            found.update(flat(value, path + "|"))
+        elif isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
+            for index, item in enumerate(value):
+                found.update(flat(item, f"{path}_{index}|"))
+        elif isinstance(value, list):
+            found[path] = ",".join(map(str, value))
+        else:
+            found[path] = value if value is None or isinstance(value, bool) else str(value)
+    return found
+
+
+def saved_states(workflow):
+    """Tool id (a Tool Shed id's tool part) -> the step's saved tool_state, for each tool step of a .ga."""
+    steps = json.loads((GTN / workflow).read_text())["steps"].values()
+    return {step["tool_id"].split("/")[-2] if "/" in step["tool_id"] else step["tool_id"]: json.loads(step["tool_state"])
+            for step in steps if step.get("tool_id")}
+
+
+@pytest.mark.parametrize("tutorial, args, workflow", [
+    (gtn.fnn, (None,), "Intro_To_FNN_latest.ga"), (gtn.cnn, (None, True), "Intro_To_CNN_v1_0_11_0.ga")])
+def test_tool_inputs_are_the_published_workflows_saved_states(monkeypatch, tutorial, args, workflow):
+    """Every step's inputs hold exactly the saved state's parameters and values; connections become paths."""
+    saved = saved_states(workflow)
+    steps = built_steps(monkeypatch, tutorial, *args)
+    assert [script for _, script, _, _ in steps] == list(saved)  # the workflow's tools, in its order
+    for name, script, inputs, _ in steps:
+        ours, theirs = flat(inputs), flat(saved[script])
+        assert set(ours) == set(theirs), f"{name}: {set(ours) ^ set(theirs)}"
+        for path, value in theirs.items():
+            if value != "<connected>":
+                assert ours[path] == value, f"{name}: {path} is {ours[path]!r}, the workflow saves {value!r}"
+        json.dumps(inputs)  # what run_tool writes as the inputs JSON
+
+
+def test_connections_and_outputs_follow_the_steps(monkeypatch):
+    """Training reads the builder's model; prediction the trained model; the plot is one PNG output."""
+    steps = {name: (inputs, outputs) for name, _, inputs, outputs in built_steps(monkeypatch, gtn.cnn, 7, False)}
+    training, _ = steps["train"]
+    assert training["experiment_schemes"]["infile_estimator"] == str(steps["builder"][1]["outfile"])
+    assert training["input_options"]["infile2"] == "/data/y_train.tsv"  # the label column without --onehot
+    assert steps["builder"][0]["mode_selection"]["random_seed"] == 7
+    assert steps["predict"][0]["infile_estimator"] == str(steps["train"][1]["outfile_object"])
+    assert set(steps["confusion_matrix"][1]) == {"output", "output_metrics"}
