@@ -238,6 +238,7 @@ def main(argv=None):
         return 0
     overrides = dict(item.split("=", 1) for item in args.set)
     workflow = yaml.safe_load(args.workflow.read_text())
+    args.work = args.work.resolve()  # the steps run with the work folder as cwd: a relative path would break
     args.work.mkdir(parents=True, exist_ok=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     data = plain_data(args.data, args.work)
