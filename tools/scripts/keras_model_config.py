@@ -15,19 +15,26 @@ from gxkeras.errors import ToolInputError, first_line, output_paths, run_tool
 from gxkeras.estimators import KERAS_BUILD_ERRORS
 from gxkeras.galaxy_inputs import flatten_sections, load_inputs
 from gxkeras.keras_env import import_keras
-from gxkeras.resources import check_parameters, layer_parameters
-from gxkeras.values import as_bool, check_layer_name, check_seed, parse_int_or_shape, parse_kwargs, parse_shape
+from gxkeras.resources import check_parameters, input_width, layer_parameters
+from gxkeras.values import (as_bool, check_layer_name, check_seed, parse_int_or_shape, parse_int_pairs, parse_kwargs,
+                            parse_shape)
 
 # Layers the form offers, by the group shown in "Group -- Layer". Only these are ever looked up
 # in keras.layers: the layer type string from the form cannot name anything else.
 LAYER_GROUPS = {
-    "Core": ["Dense", "Activation", "Dropout", "Flatten", "Reshape"],
+    "Core": ["Dense", "Activation", "Dropout", "Flatten", "Reshape", "Permute", "RepeatVector", "ActivityRegularization",
+             "Masking", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D"],
     "Embedding": ["Embedding"],
-    "Recurrent": ["SimpleRNN", "LSTM", "GRU", "Bidirectional"],
-    "Convolution": ["Conv1D", "Conv2D"],
+    "Recurrent": ["SimpleRNN", "LSTM", "GRU", "Bidirectional", "ConvLSTM2D"],
+    "Convolution": [
+        "Conv1D", "Conv2D", "SeparableConv1D", "SeparableConv2D", "DepthwiseConv2D", "Conv2DTranspose", "Conv3D",
+        "Conv3DTranspose", "Cropping1D", "Cropping2D", "Cropping3D", "UpSampling1D", "UpSampling2D", "UpSampling3D",
+        "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D",
+    ],
     "Pooling": [
         "MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D",
         "GlobalMaxPooling1D", "GlobalAveragePooling1D", "GlobalMaxPooling2D", "GlobalAveragePooling2D",
+        "MaxPooling3D", "AveragePooling3D", "GlobalMaxPooling3D", "GlobalAveragePooling3D",
     ],
     "Normalization": ["BatchNormalization"],
     "Merge": ["Add", "Multiply", "Average", "Concatenate"],  # functional models only
@@ -36,10 +43,12 @@ GROUP_OF = {layer: group for group, layers in LAYER_GROUPS.items() for layer in 
 MERGE_LAYERS = set(LAYER_GROUPS["Merge"])
 RNN_TYPES = {"SimpleRNN", "LSTM", "GRU"}
 
-POSITIVE_INT_ARGS = {"units", "input_dim", "output_dim", "filters"}
+POSITIVE_INT_ARGS = {"units", "input_dim", "output_dim", "filters", "n"}
 RATE_ARGS = {"rate", "dropout", "recurrent_dropout"}  # fractions in [0, 1)
-INT_OR_SHAPE_ARGS = {"kernel_size", "strides", "pool_size"}  # "3" -> 3, "3,3" -> (3, 3)
-SHAPE_ARGS = {"target_shape"}
+NON_NEGATIVE_ARGS = {"l1", "l2"}  # regularization factors
+INT_OR_SHAPE_ARGS = {"kernel_size", "strides", "pool_size", "size"}  # "3" -> 3, "3,3" -> (3, 3)
+SHAPE_ARGS = {"target_shape", "dims"}
+INT_PAIRS_ARGS = {"cropping", "padding"}  # "1", "(1, 2)" or "((1, 0), (2, 2))": Cropping and ZeroPadding
 # Form fields that are not keyword arguments of the Keras layer itself (the wiring of functional models).
 FORM_ONLY = {"layer_type", "kwargs", "rnn_type", "inbound_nodes", "merging_layers"}
 INPUT_DTYPES = ("float32", "float64", "int32", "int64")
@@ -66,10 +75,14 @@ def convert_args(fields, label):
             raise ToolInputError(f"{label}: {name} must be a positive integer, got {value!r}")
         if name in RATE_ARGS and not (isinstance(value, (int, float)) and 0 <= value < 1):
             raise ToolInputError(f"{label}: {name} must be a fraction in [0, 1), got {value!r}")
+        if name in NON_NEGATIVE_ARGS and not (isinstance(value, (int, float)) and 0 <= value < float("inf")):
+            raise ToolInputError(f"{label}: {name} must be a number of at least 0, got {value!r}")
         if name in INT_OR_SHAPE_ARGS:
             value = parse_int_or_shape(value, f"{label}: {name}")
         elif name in SHAPE_ARGS:
             value = parse_shape(value, f"{label}: {name}")
+        elif name in INT_PAIRS_ARGS:
+            value = parse_int_pairs(value, f"{label}: {name}")
         args[name] = value
     return args
 
@@ -107,23 +120,25 @@ class ParameterBudget:
         self.total = 0
         self.limit = limit
 
-    def add(self, layer_type, args, fields, input_width, label):
+    def add(self, layer_type, args, fields, input_shape, label):
+        """Count the layer of ``args`` on an input of ``input_shape`` (batch axis first)."""
+        width = input_width(layer_type, args, batchless(input_shape))
         if layer_type == "Bidirectional":
-            count = 2 * layer_parameters(fields.get("rnn_type"), args, input_width)
+            count = 2 * layer_parameters(fields.get("rnn_type"), args, width)
         else:
-            count = layer_parameters(layer_type, args, input_width)
+            count = layer_parameters(layer_type, args, width)
         self.total += count
         check_parameters(self.total, f"{label}: too large", self.limit)
 
 
-def last_axis(shape):
-    """The size of the last axis of a Keras shape (None where unknown)."""
+def batchless(shape):
+    """A Keras shape without its batch axis (None where unknown)."""
     if isinstance(shape, list) and shape and isinstance(shape[0], (list, tuple)):
         shape = shape[0]  # several outputs: the first
-    return shape[-1] if shape else None
+    return list(shape[1:]) if shape else None
 
 
-def make_layer(keras, fields, index, input_width=None, budget=None):
+def make_layer(keras, fields, index, input_shape=None, budget=None):
     """Build one Keras layer from one LAYER of the form (its size checked first against ``budget``)."""
     layer_type = fields.get("layer_type")
     if layer_type not in GROUP_OF:
@@ -135,7 +150,7 @@ def make_layer(keras, fields, index, input_width=None, budget=None):
     args = convert_args(fields, label)
     if budget is not None:
         extra = parse_kwargs(fields.get("kwargs"), f"{label}: kwargs")
-        budget.add(layer_type, {**extra, **args}, fields, input_width, label)
+        budget.add(layer_type, {**extra, **args}, fields, input_shape, label)
     try:
         if layer_type == "Bidirectional":
             rnn_type = fields.get("rnn_type")
@@ -185,7 +200,7 @@ def build_sequential(keras, model_params, layers, budget=None):
     for index, fields in enumerate(layers, start=1):
         if fields.get("layer_type") in MERGE_LAYERS | {"Input"}:
             raise ToolInputError(f"{layer_label(index, fields['layer_type'])}: needs a functional model")
-        layer = make_layer(keras, fields, index, last_axis(current), budget)
+        layer = make_layer(keras, fields, index, current, budget)
         apply_layer(layer, current, lambda: model.add(layer),  # noqa: B023 (called at once)
                     layer_label(index, fields["layer_type"]))
         current = model.output_shape
@@ -210,7 +225,7 @@ def layer_numbers(text, what, below):
 
 def inbound_of(fields, index, label):
     """The LAYER numbers a functional LAYER reads: its merging_layers (a merge layer), else its
-    inbound_nodes; empty (and for the layers the form gives none, Activation and BatchNormalization):
+    inbound_nodes; empty (and for the layers the form gives none: Activation, RepeatVector, BatchNormalization):
     the LAYER just before it."""
     if fields.get("layer_type") in MERGE_LAYERS:
         numbers = layer_numbers(fields.get("merging_layers"), f"{label}: merging_layers", index - 1)
@@ -272,7 +287,7 @@ def build_functional(keras, model_params, layers, budget=None):
         inbound = inbound_of(fields, index, label)
         consumed.update(inbound)
         sources = [tensors[number] for number in inbound]
-        layer = make_layer(keras, fields, index, last_axis(tuple(sources[0].shape)), budget)
+        layer = make_layer(keras, fields, index, tuple(sources[0].shape), budget)
         tensors[index] = apply_layer(layer, tuple(sources[0].shape),
                                      lambda: layer(sources if layer_type in MERGE_LAYERS else sources[0]),  # noqa: B023
                                      label)  # (apply_layer calls the lambda at once, inside this iteration)

@@ -6,6 +6,7 @@ killer (or take the node with it) with no useful message. Here the number of par
 estimated from the layer settings alone (no Keras object is built), multiplied by 4 bytes
 (float32) and compared with the memory available to the job.
 """
+import math
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -111,8 +112,44 @@ def _product(values: object) -> int | None:
     return total
 
 
+# Layers with a kernel over a window: Conv* and their transposes (kernel x input channels x filters).
+CONVOLUTIONS = {"Conv1D", "Conv2D", "Conv3D", "Conv2DTranspose", "Conv3DTranspose"}
+# Layers that slide a window over the spatial axes (their output length follows ``_spatial``).
+WINDOWED = CONVOLUTIONS - {"Conv2DTranspose", "Conv3DTranspose"} | {
+    "SeparableConv1D", "SeparableConv2D", "DepthwiseConv2D", "MaxPooling1D", "MaxPooling2D", "MaxPooling3D",
+    "AveragePooling1D", "AveragePooling2D", "AveragePooling3D"}
+# Layers whose output has the shape of their input.
+SAME_SHAPE = {"Activation", "Dropout", "BatchNormalization", "LayerNormalization", "Add", "Multiply", "Average",
+              "InputLayer", "ActivityRegularization", "Masking", "SpatialDropout1D", "SpatialDropout2D",
+              "SpatialDropout3D"}
+
+
+def _factor(value: object) -> int:
+    """A multiplier such as ``depth_multiplier`` or ``groups``: Keras refuses what is not a positive int,
+    so anything else counts as 1 (a float is rounded up: never fewer weights than Keras would make)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 1 <= value < math.inf:
+        return 1
+    return math.ceil(value)
+
+
+def _bias(config: dict[str, Any], count: int) -> int:
+    return 0 if config.get("use_bias") is False else count
+
+
+def input_width(class_name: str | None, config: Any, shape: Any) -> int | None:
+    """The size of the axis a layer's weights grow with: the channels (``data_format``'s axis for the
+    convolutions, which ``channels_first`` puts first, after the time axis for ConvLSTM2D), else the last."""
+    if not isinstance(shape, (list, tuple)) or not shape:
+        return None
+    config = config if isinstance(config, dict) else {}
+    if config.get("data_format") == "channels_first" and len(shape) > 1:
+        return shape[1] if class_name == "ConvLSTM2D" else shape[0]
+    return shape[-1]
+
+
 def layer_parameters(class_name: str | None, config: Any, input_width: int | None) -> int:
-    """Weights of one layer from its Keras arguments and the size of its input's last axis.
+    """Weights of one layer from its Keras arguments and the size of its input's channel axis
+    (:func:`input_width`: the last axis, unless a convolution's ``data_format`` says otherwise).
 
     ``input_width`` may be None when it is unknown; only the Embedding needs none. Layers without
     weights (or not known here) count 0. Wrappers (Bidirectional, TimeDistributed) count their
@@ -134,9 +171,18 @@ def layer_parameters(class_name: str | None, config: Any, input_width: int | Non
     if class_name in RNN_GATES and units:
         biases = 2 if class_name == "GRU" else 1  # Keras 3's GRU has reset_after=True: two biases
         return RNN_GATES[class_name] * (units * (width + units) + biases * units)
-    if class_name in ("Conv1D", "Conv2D", "Conv3D"):
-        filters, kernel = _int(config.get("filters")), _product(config.get("kernel_size"))
-        return kernel * width * filters + filters if filters and kernel else 0
+    filters, kernel = _int(config.get("filters")), _product(config.get("kernel_size"))
+    if class_name in CONVOLUTIONS and filters and kernel:
+        groups = _factor(config.get("groups"))
+        return kernel * (width // groups if width % groups == 0 else width) * filters + _bias(config, filters)
+    if class_name in ("SeparableConv1D", "SeparableConv2D") and filters and kernel:
+        depth = width * _factor(config.get("depth_multiplier"))  # a depthwise then a 1x1 pointwise kernel
+        return kernel * depth + depth * filters + _bias(config, filters)
+    if class_name == "DepthwiseConv2D" and kernel:
+        depth = width * _factor(config.get("depth_multiplier"))
+        return kernel * depth + _bias(config, depth)
+    if class_name == "ConvLSTM2D" and filters and kernel:  # 4 gates, each an input and a recurrent kernel
+        return 4 * filters * (kernel * (width + filters)) + _bias(config, 4 * filters)
     if class_name in ("BatchNormalization", "LayerNormalization"):
         return 4 * width
     return 0
@@ -153,18 +199,88 @@ def _spatial(sizes: list[Any], window: object, strides: object, padding: object,
     for size, k, s, d in zip(sizes, windows, strides_, dilations, strict=False):
         if size is None:
             out.append(None)
-        elif padding == "same":
+        elif padding in ("same", "causal"):  # causal pads the start by the window: as long as "same"
             out.append(-(-size // s))
         else:
             out.append(max(0, (size - (k - 1) * d - 1) // s + 1))
     return out
 
 
-def _as_tuple(value: object, count: int) -> tuple[int, ...] | None:
-    """A window, stride or dilation (one int, or a list of ``count``) as ``count`` positive ints; None if not."""
+def _transposed(sizes: list[Any], config: dict[str, Any]) -> list[int | None] | None:
+    """Output lengths of a transposed convolution (Keras' ``compute_conv_transpose_output_shape``)."""
+    count = len(sizes)
+    windows, strides, dilations = (_as_tuple(config.get(key, default), count) for key, default in
+                                   (("kernel_size", None), ("strides", 1), ("dilation_rate", 1)))
+    extra = config.get("output_padding")
+    paddings = None if extra is None else _as_tuple(extra, count, minimum=0)
+    if windows is None or strides is None or dilations is None or (extra is not None and paddings is None):
+        return None
+    out: list[int | None] = []
+    for index, (size, k, s, d) in enumerate(zip(sizes, windows, strides, dilations, strict=False)):
+        k = (k - 1) * d + 1
+        if size is None:
+            out.append(None)
+        elif paddings is not None:
+            out.append((size - 1) * s + (k if config.get("padding", "valid") == "valid" else k % 2) + paddings[index])
+        else:
+            out.append(size * s if config.get("padding") == "same" else (size - 1) * s + max(k, s))
+    return out
+
+
+def _as_tuple(value: object, count: int, minimum: int = 1) -> tuple[int, ...] | None:
+    """A window, stride or dilation (one int, or a list of ``count``) as ``count`` ints of at least
+    ``minimum``; None if not."""
     items = value if isinstance(value, list) and len(value) == count else [value] * count
-    numbers = [number for number in map(_int, items) if number is not None]
+    numbers = [item for item in items if isinstance(item, int) and not isinstance(item, bool) and item >= minimum]
     return tuple(numbers) if len(numbers) == len(items) else None
+
+
+def _pairs(value: object, count: int) -> list[tuple[int, int]] | None:
+    """Cropping or zero padding of ``count`` axes (an int, one per axis, ``(before, after)`` of a
+    single axis, or one pair per axis) as ``(before, after)`` pairs; None if not."""
+    if isinstance(value, list) and count == 1 and len(value) == 2 and not isinstance(value[0], list):
+        value = [value]
+    per_axis = value if isinstance(value, list) and len(value) == count else [value] * count
+    pairs = [tuple(item) if isinstance(item, list) else (item, item) for item in per_axis]
+    if all(len(pair) == 2 and _as_tuple(list(pair), 2, minimum=0) for pair in pairs):
+        return [(pair[0], pair[1]) for pair in pairs]
+    return None
+
+
+def _channels(config: dict[str, Any], shape: list[Any]) -> tuple[list[Any], Any, bool]:
+    """``(spatial axes, channels, channels_first)`` of an image-like shape without the batch axis."""
+    if config.get("data_format") == "channels_first":
+        return list(shape[1:]), shape[0], True
+    return list(shape[:-1]), shape[-1], False
+
+
+def _spatial_shape(class_name: str, config: dict[str, Any], shape: list[Any]) -> list[Any] | None:
+    """Output shape of the layers that change only the spatial axes (and the channels)."""
+    spatial, channels, first = _channels(config, shape)
+    sizes: list[Any] | None
+    if class_name in WINDOWED:
+        conv = "Conv" in class_name
+        window = config.get("kernel_size") if conv else config.get("pool_size")
+        sizes = _spatial(spatial, window, config.get("strides") or window, config.get("padding", "valid"),
+                         config.get("dilation_rate", 1) if conv else 1)
+    elif class_name in ("Conv2DTranspose", "Conv3DTranspose"):
+        sizes = _transposed(spatial, config)
+    elif class_name.startswith(("Cropping", "ZeroPadding")):
+        pairs = _pairs(config.get("cropping" if class_name.startswith("Cropping") else "padding"), len(spatial))
+        sign = -1 if class_name.startswith("Cropping") else 1
+        sizes = None if pairs is None else [None if size is None else size + sign * (before + after)
+                                            for size, (before, after) in zip(spatial, pairs, strict=False)]
+    else:  # UpSampling
+        factors = _as_tuple(config.get("size"), len(spatial))
+        sizes = None if factors is None else [None if size is None else size * factor
+                                              for size, factor in zip(spatial, factors, strict=False)]
+    if sizes is None:
+        return None
+    if class_name == "DepthwiseConv2D":
+        channels = channels * _factor(config.get("depth_multiplier")) if _int(channels) else None
+    elif "Conv" in class_name:
+        channels = _int(config.get("filters"))
+    return [channels, *sizes] if first else [*sizes, channels]
 
 
 def output_shape(class_name: str | None, config: Any, shapes: list[Any]) -> list[Any] | None:
@@ -193,32 +309,36 @@ def output_shape(class_name: str | None, config: Any, shapes: list[Any]) -> list
         if result and config.get("merge_mode", "concat") == "concat" and result[-1] is not None:
             result[-1] *= 2
         return result
-    if class_name in ("Conv1D", "Conv2D", "Conv3D", "MaxPooling1D", "MaxPooling2D", "AveragePooling1D",
-                      "AveragePooling2D"):
-        if config.get("data_format") == "channels_first":
-            return None
-        conv = class_name.startswith("Conv")
-        window = config.get("kernel_size") if conv else config.get("pool_size")
-        strides = config.get("strides") or window
-        sizes = _spatial(shape[:-1], window, strides, config.get("padding", "valid"),
-                         config.get("dilation_rate", 1) if conv else 1)
-        return None if sizes is None else [*sizes, _int(config.get("filters")) if conv else shape[-1]]
+    if class_name == "ConvLSTM2D":  # (time, rows, cols, channels): a Conv2D over each step
+        step = _spatial_shape("Conv2D", config, shape[1:])
+        return None if step is None else [shape[0], *step] if config.get("return_sequences") else step
+    if class_name in WINDOWED or class_name.startswith(("Conv", "Cropping", "ZeroPadding", "UpSampling")):
+        return _spatial_shape(class_name, config, shape)
     if class_name.startswith("Global") and "Pooling" in class_name:
-        return [shape[-1]]
+        spatial, channels, first = _channels(config, shape)
+        if not config.get("keepdims"):
+            return [channels]
+        return [channels, *[1] * len(spatial)] if first else [*[1] * len(spatial), channels]
     if class_name == "Flatten":
         size = _product(shape)
         return [size] if size else None
     if class_name == "Reshape":
         target = config.get("target_shape")
         return list(target) if isinstance(target, list) and all(_int(item) for item in target) else None
+    if class_name == "Permute":
+        dims = config.get("dims")
+        if isinstance(dims, list) and sorted(dims) == list(range(1, len(shape) + 1)):
+            return [shape[dim - 1] for dim in dims]
+        return None
+    if class_name == "RepeatVector":
+        return [_int(config.get("n")), *shape]
     if class_name == "Concatenate":
         axis = config.get("axis", -1)
         if axis != -1 or any(other is None for other in shapes):
             return None
         widths = [other[-1] for other in shapes]
         return [*shape[:-1], sum(widths)] if all(_int(width) for width in widths) else None
-    if class_name in ("Activation", "Dropout", "BatchNormalization", "LayerNormalization", "Add", "Multiply",
-                      "Average", "InputLayer"):
+    if class_name in SAME_SHAPE:
         return list(shape)
     return None
 
@@ -276,7 +396,7 @@ def config_parameters(config: dict[str, Any]) -> int:
             names = _inbound_names(layer)
             shapes = [outputs.get(name) for name in names] if names else [previous]
             built = _built_shape(layer)
-            widths = {shapes[0][-1] if shapes[0] else None, built[-1] if built else None}
+            widths = {input_width(class_name, layer_config, shapes[0]), input_width(class_name, layer_config, built)}
             total += max(layer_parameters(class_name, layer_config, width) for width in widths)
             shape = output_shape(class_name, layer_config, shapes)
             if shape is None and built is not None:

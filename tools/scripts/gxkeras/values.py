@@ -43,6 +43,36 @@ def parse_int_or_shape(text: object, what: str) -> int | tuple[int | None, ...]:
     return shape[0] if len(shape) == 1 and shape[0] is not None and "," not in str(text) else shape
 
 
+_INT_PAIRS_TEXT = re.compile(r"^[\d\s,()\[\]]{1,200}$")
+INT_PAIRS_EXPECTED = "an integer, a tuple of integers or a tuple of (before, after) pairs such as 1, (1, 2) or ((1, 0), (2, 2))"
+
+
+def parse_int_pairs(text: object, what: str) -> Any:
+    """``1`` -> 1, ``(1, 2)`` -> (1, 2), ``((1, 0), (2, 2))`` -> ((1, 0), (2, 2)): the cropping and
+    zero padding of the Galaxy-ML tools' Cropping and ZeroPadding layers (integers of at least 0; the
+    layer checks how many it needs). Only digits, commas and brackets reach ``ast.literal_eval``."""
+    body = str(text if text is not None else "").strip()
+    value: object = None
+    if _INT_PAIRS_TEXT.match(body):
+        try:
+            value = ast.literal_eval(body)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            value = None
+
+    def plain(item: object, depth: int) -> object:
+        if isinstance(item, int) and item >= 0:
+            return item
+        if depth < 2 and isinstance(item, (list, tuple)) and item:
+            items = tuple(plain(part, depth + 1) for part in item)
+            return None if None in items else items
+        return None
+
+    result = plain(value, 0)
+    if result is None:
+        raise ToolInputError(f"{what} '{text}' is malformed: expected {INT_PAIRS_EXPECTED}")
+    return result
+
+
 _NOT_PLAIN = object()
 
 

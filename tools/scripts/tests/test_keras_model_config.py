@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import keras_model_config as kmc
+from gxkeras import resources
 from gxkeras.errors import ToolInputError
 from gtn_states import saved_state
 from repo_paths import SCRIPTS
@@ -229,3 +230,61 @@ def test_config_tool_needs_no_tensorflow_and_writes_the_same_json(tmp_path, writ
     tf_json, tf_heavy = run_config_script(inputs, tmp_path / "tf.json", backend="tensorflow")
     assert not light_heavy and tf_heavy
     assert light_json == tf_json
+
+
+# Every layer type of the groups Core, Convolution, Pooling (3D) and Recurrent (ConvLSTM2D) that the
+# Galaxy-ML tools offered, built from the form's fields (their names and text syntax) on an input it
+# fits; the weights the tool's size check counts must be exactly the ones Keras makes.
+@pytest.mark.parametrize("input_shape, fields, output_shape", [
+    ("(4, 3)", dict(layer_type="Permute", dims="(2, 1)"), (None, 3, 4)),
+    ("(5,)", dict(layer_type="RepeatVector", n=3), (None, 3, 5)),
+    ("(5,)", dict(layer_type="ActivityRegularization", l1=0.01, l2=0.0), (None, 5)),
+    ("(6, 2)", dict(layer_type="Masking", mask_value=0.0), (None, 6, 2)),
+    ("(6, 2)", dict(layer_type="SpatialDropout1D", rate=0.2), (None, 6, 2)),
+    ("(6, 6, 2)", dict(layer_type="SpatialDropout2D", rate=0.2, kwargs="seed=1"), (None, 6, 6, 2)),
+    ("(4, 4, 4, 2)", dict(layer_type="SpatialDropout3D", rate=0.2, kwargs=""), (None, 4, 4, 4, 2)),
+    ("(10, 3)", dict(layer_type="SeparableConv1D", filters=4, kernel_size="3", activation="relu",
+                     kwargs="depth_multiplier=2"), (None, 8, 4)),
+    ("(8, 8, 3)", dict(layer_type="SeparableConv2D", filters=5, kernel_size="3,3", activation="linear",
+                       kwargs="padding='same'"), (None, 8, 8, 5)),
+    ("(8, 8, 3)", dict(layer_type="DepthwiseConv2D", kernel_size="(3, 3)", activation="relu",
+                       kwargs="depth_multiplier=2, use_bias=False"), (None, 6, 6, 6)),
+    ("(4, 4, 3)", dict(layer_type="Conv2DTranspose", filters=2, kernel_size="3,3", activation="relu",
+                       kwargs="strides=(2, 2)"), (None, 9, 9, 2)),
+    ("(5, 5, 5, 1)", dict(layer_type="Conv3D", filters=3, kernel_size="3,3,3", activation="relu", kwargs=""),
+     (None, 3, 3, 3, 3)),
+    ("(3, 3, 3, 2)", dict(layer_type="Conv3DTranspose", filters=2, kernel_size="2,2,2", activation="linear",
+                          kwargs="strides=2, padding='same'"), (None, 6, 6, 6, 2)),
+    ("(10, 3)", dict(layer_type="Cropping1D", cropping="(1, 2)"), (None, 7, 3)),
+    ("(8, 8, 3)", dict(layer_type="Cropping2D", cropping="((1, 0), (2, 2))", kwargs=""), (None, 7, 4, 3)),
+    ("(6, 6, 6, 1)", dict(layer_type="Cropping3D", cropping="1", kwargs=""), (None, 4, 4, 4, 1)),
+    ("(5, 3)", dict(layer_type="UpSampling1D", size=2), (None, 10, 3)),
+    ("(4, 4, 3)", dict(layer_type="UpSampling2D", size="(2, 3)", kwargs="interpolation='bilinear'"), (None, 8, 12, 3)),
+    ("(2, 2, 2, 1)", dict(layer_type="UpSampling3D", size="2", kwargs=""), (None, 4, 4, 4, 1)),
+    ("(5, 3)", dict(layer_type="ZeroPadding1D", padding="1"), (None, 7, 3)),
+    ("(4, 4, 3)", dict(layer_type="ZeroPadding2D", padding="((1, 0), (0, 2))", kwargs=""), (None, 5, 6, 3)),
+    ("(2, 2, 2, 1)", dict(layer_type="ZeroPadding3D", padding="(1, 1, 1)", kwargs=""), (None, 4, 4, 4, 1)),
+    ("(6, 6, 6, 2)", dict(layer_type="MaxPooling3D", pool_size="(2, 2, 2)", strides=""), (None, 3, 3, 3, 2)),
+    ("(6, 6, 6, 2)", dict(layer_type="AveragePooling3D", pool_size="2,2,2", strides="1,1,1", kwargs="padding='same'"),
+     (None, 6, 6, 6, 2)),
+    ("(4, 4, 4, 2)", dict(layer_type="GlobalMaxPooling3D", data_format="channels_last"), (None, 2)),
+    ("(2, 4, 4, 4)", dict(layer_type="GlobalAveragePooling3D", data_format="channels_first"), (None, 2)),
+    ("(3, 6, 6, 2)", dict(layer_type="ConvLSTM2D", filters=4, kernel_size="3,3", kwargs="return_sequences=True"),
+     (None, 3, 4, 4, 4)),
+])
+def test_every_layer_type_builds_and_is_counted_exactly(input_shape, fields, output_shape, monkeypatch):
+    import keras
+
+    counted = []
+    original = kmc.layer_parameters
+    monkeypatch.setattr(kmc, "layer_parameters", lambda *args: counted.append(original(*args)) or counted[-1])
+    for model_json in (kmc.build_model_json(sequential(input_shape, layer(**fields))),
+                       kmc.build_model_json(functional(layer("Input", shape=input_shape), layer(**fields)))):
+        model = keras.models.model_from_json(model_json)
+        assert [type(item).__name__ for item in model.layers][-1] == fields["layer_type"]
+        assert model.output_shape == output_shape
+        assert counted.pop() == model.count_params()
+        config = json.loads(model_json)["config"]
+        for item in config["layers"]:
+            item.pop("build_config", None)  # the loaders' estimate follows the shapes itself
+        assert resources.config_parameters(config) == model.count_params()
