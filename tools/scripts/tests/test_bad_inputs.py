@@ -230,6 +230,17 @@ INPUT = {"layer_type": "Input", "shape": "(6, 4)"}
     (sequential({"layer_type": "MaxPooling1D", "pool_size": "9"}),
      r"^LAYER 1 \(Pooling -- MaxPooling1D\): cannot be applied to its input: Exception encountered when calling "
      r"MaxPooling1D\.call\(\): Computed output size would be zero or negative"),
+    (sequential({"layer_type": "MaxPooling2D", "pool_size": "2", "kwargs": "strides=0"}, shape="(6, 6, 3)"),
+     r"^LAYER 1 \(Pooling -- MaxPooling2D\): cannot be applied to its input: .*division by zero"),
+    (sequential({"layer_type": "ConvLSTM2D", "filters": 2, "kernel_size": "2,2", "kwargs": "strides=0"},
+                shape="(3, 6, 6, 3)"), r"^LAYER 1 \(Recurrent -- ConvLSTM2D\): cannot be applied to its input"),
+    (sequential({"layer_type": "Cropping1D", "cropping": "(1, x)"}),
+     r"^LAYER 1 \(Convolution -- Cropping1D\): cropping '\(1, x\)' is malformed: expected an integer, a tuple"),
+    (sequential({"layer_type": "Cropping1D", "cropping": "(3, 3)"}),
+     r"^LAYER 1 \(Convolution -- Cropping1D\): .*cropping"),
+    (sequential({"layer_type": "Permute", "dims": "(1, 1)"}), r"^LAYER 1 \(Core -- Permute\): "),
+    (sequential({"layer_type": "ActivityRegularization", "l1": -0.5}),
+     r"^LAYER 1 \(Core -- ActivityRegularization\): l1 must be a number of at least 0, got -0\.5$"),
 ])
 def test_config_form_values_keras_would_crash_on(params, message):
     with pytest.raises(ToolInputError, match=message):
@@ -264,7 +275,16 @@ def inspect_arguments(keras_class):
 REQUIRED = {"Dense": {"units": 3}, "SimpleRNN": {"units": 3}, "LSTM": {"units": 3}, "GRU": {"units": 3},
             "Bidirectional": {"units": 3, "rnn_type": "LSTM"}, "Conv1D": {"filters": 2, "kernel_size": "2"},
             "Conv2D": {"filters": 2, "kernel_size": "2,2"}, "Embedding": {"input_dim": 10, "output_dim": 3},
-            "Reshape": {"target_shape": "(24,)"}, "Activation": {"activation": "relu"}, "Dropout": {"rate": 0.1}}
+            "Reshape": {"target_shape": "(24,)"}, "Activation": {"activation": "relu"}, "Dropout": {"rate": 0.1},
+            "Permute": {"dims": "(2, 1)"}, "RepeatVector": {"n": 2}, "ConvLSTM2D": {"filters": 2, "kernel_size": "2,2"},
+            **{name: {"filters": 2, "kernel_size": "2"} for name in ("SeparableConv1D", "Conv3D", "Conv3DTranspose")},
+            **{name: {"filters": 2, "kernel_size": "2,2"} for name in ("SeparableConv2D", "Conv2DTranspose")},
+            "DepthwiseConv2D": {"kernel_size": "2,2"}, **{f"Cropping{n}D": {"cropping": "1"} for n in (1, 2, 3)},
+            **{f"ZeroPadding{n}D": {"padding": "1"} for n in (1, 2, 3)}, **{f"UpSampling{n}D": {"size": "2"} for n in (1, 2, 3)},
+            **{f"{kind}Pooling3D": {"pool_size": "2"} for kind in ("Max", "Average")}}
+# An input each layer type fits: images for 2D, volumes for 3D, time steps of images for ConvLSTM2D.
+FUZZ_SHAPES = {"2D": "(6, 6, 3)", "3D": "(6, 6, 6, 3)", "ConvLSTM2D": "(3, 6, 6, 3)", "Embedding": "(6,)",
+               "RepeatVector": "(6,)"}
 
 
 def test_fuzz_layer_arguments_end_in_a_model_or_one_error():
@@ -273,7 +293,7 @@ def test_fuzz_layer_arguments_end_in_a_model_or_one_error():
         fields = {"layer_type": layer_type, **REQUIRED.get(layer_type, {})}
         fields = {key: val for key, val in fields.items() if key != argument}
         fields["kwargs"] = kwargs_text(**{argument: value})
-        shape = "(6, 6, 3)" if "2D" in layer_type else "(6,)" if layer_type == "Embedding" else "(6, 4)"
+        shape = next((FUZZ_SHAPES[key] for key in reversed(FUZZ_SHAPES) if key in layer_type), "(6, 4)")
         try:
             kmc.build_model_json(sequential(fields, shape=shape))
         except ToolInputError:

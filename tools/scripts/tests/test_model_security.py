@@ -282,6 +282,48 @@ def test_parameter_count_follows_shapes_like_keras(layers):
     assert resources.config_parameters(config) == model.count_params()
 
 
+@pytest.mark.parametrize("layers", [
+    lambda k: [k.Input((10, 4)), k.layers.SeparableConv1D(5, 3, depth_multiplier=2, padding="same"),
+               k.layers.Permute((2, 1)), k.layers.Flatten(), k.layers.Dense(3)],
+    lambda k: [k.Input((9, 9, 3)), k.layers.SeparableConv2D(4, (3, 2), strides=2),
+               k.layers.DepthwiseConv2D(2, depth_multiplier=3, use_bias=False), k.layers.Flatten(), k.layers.Dense(2)],
+    lambda k: [k.Input((5, 5, 2)), k.layers.Conv2DTranspose(3, 3, strides=2), k.layers.Flatten(), k.layers.Dense(2)],
+    lambda k: [k.Input((5, 5, 2)), k.layers.Conv2DTranspose(3, 3, strides=2, padding="same", output_padding=1),
+               k.layers.Flatten(), k.layers.Dense(2)],
+    lambda k: [k.Input((4, 4, 4, 2)), k.layers.Conv3D(3, 2), k.layers.Conv3DTranspose(2, (2, 3, 2), strides=(1, 2, 1)),
+               k.layers.Flatten(), k.layers.Dense(2)],
+    lambda k: [k.Input((6, 7, 8, 2)), k.layers.MaxPooling3D(2), k.layers.AveragePooling3D((1, 2, 2), strides=1,
+                                                                                          padding="same"),
+               k.layers.Flatten(), k.layers.Dense(2)],
+    lambda k: [k.Input((2, 6, 7, 8)), k.layers.GlobalAveragePooling3D(data_format="channels_first"), k.layers.Dense(2)],
+    lambda k: [k.Input((10, 3)), k.layers.Cropping1D((1, 2)), k.layers.UpSampling1D(3), k.layers.ZeroPadding1D((2, 1)),
+               k.layers.Flatten(), k.layers.Dense(2)],
+    lambda k: [k.Input((8, 9, 3)), k.layers.Cropping2D(((1, 0), (2, 1))), k.layers.UpSampling2D((2, 3)),
+               k.layers.ZeroPadding2D((1, 2)), k.layers.Flatten(), k.layers.Dense(2)],
+    lambda k: [k.Input((6, 6, 6, 1)), k.layers.Cropping3D(1), k.layers.UpSampling3D(2),
+               k.layers.ZeroPadding3D(((1, 0), (0, 1), (2, 2))), k.layers.Flatten(), k.layers.Dense(2)],
+    lambda k: [k.Input((3, 8, 9)), k.layers.ZeroPadding2D(1, data_format="channels_first"),
+               k.layers.Conv2D(4, 3, data_format="channels_first"), k.layers.Flatten(), k.layers.Dense(2)],
+    lambda k: [k.Input((4, 2, 6, 6)), k.layers.ConvLSTM2D(3, (3, 2), data_format="channels_first", padding="same",
+                                                          return_sequences=True), k.layers.Flatten(), k.layers.Dense(2)],
+    lambda k: [k.Input((7,)), k.layers.RepeatVector(4), k.layers.Masking(), k.layers.ActivityRegularization(0.1),
+               k.layers.SpatialDropout1D(0.2), k.layers.Conv1D(4, 3, padding="causal", strides=2), k.layers.LSTM(3)],
+])
+def test_parameter_count_of_conv_pooling_and_core_layers_like_keras(layers):
+    """The layer types of the Core, Convolution, Pooling and Recurrent groups: weights (channels_first
+    included: the channels are then not the last axis) and shapes followed as Keras does."""
+    test_parameter_count_follows_shapes_like_keras(layers)
+
+
+def test_channels_first_convolution_is_counted_by_its_channels():
+    """A Conv2D on (channels, rows, cols) has channels x filters x window weights: 2 rows cannot hide
+    100,000 channels."""
+    config = {"layers": [{"class_name": "InputLayer", "config": {"batch_shape": [None, 100000, 2, 2]}},
+                         {"class_name": "Conv2D", "config": {"filters": 100000, "kernel_size": [2, 2],
+                                                             "data_format": "channels_first"}}]}
+    assert resources.config_parameters(config) == 4 * 100000 * 100000 + 100000
+
+
 def test_functional_parameter_count_follows_the_graph():
     from gxkeras.keras_env import import_keras
 
