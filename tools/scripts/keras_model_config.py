@@ -15,7 +15,7 @@ from gxkeras.errors import ToolInputError, first_line, output_paths, run_tool
 from gxkeras.estimators import KERAS_BUILD_ERRORS
 from gxkeras.galaxy_inputs import flatten_sections, load_inputs
 from gxkeras.keras_env import import_keras
-from gxkeras.resources import check_parameters, input_width, layer_parameters
+from gxkeras.resources import RNN_CELLS, check_parameters, input_width, layer_parameters
 from gxkeras.values import (as_bool, check_layer_name, check_seed, parse_int_or_shape, parse_int_pairs, parse_kwargs,
                             parse_shape)
 
@@ -25,7 +25,7 @@ LAYER_GROUPS = {
     "Core": ["Dense", "Activation", "Dropout", "Flatten", "Reshape", "Permute", "RepeatVector", "ActivityRegularization",
              "Masking", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D"],
     "Embedding": ["Embedding"],
-    "Recurrent": ["SimpleRNN", "LSTM", "GRU", "Bidirectional", "ConvLSTM2D"],
+    "Recurrent": ["SimpleRNN", "LSTM", "GRU", "Bidirectional", "ConvLSTM2D", *RNN_CELLS],
     "Convolution": [
         "Conv1D", "Conv2D", "SeparableConv1D", "SeparableConv2D", "DepthwiseConv2D", "Conv2DTranspose", "Conv3D",
         "Conv3DTranspose", "Cropping1D", "Cropping2D", "Cropping3D", "UpSampling1D", "UpSampling2D", "UpSampling3D",
@@ -87,9 +87,8 @@ def convert_args(fields, label):
     return args
 
 
-def add_extra_kwargs(args, fields, keras_class, label):
-    """Merge the "Extra keyword arguments" JSON, accepting only arguments the layer really has."""
-    extra = parse_kwargs(fields.get("kwargs"), f"{label}: kwargs")
+def add_extra_kwargs(args, extra, keras_class, label):
+    """Merge the extra keyword arguments (parsed kwargs), accepting only arguments the layer really has."""
     known = set(inspect.signature(keras_class.__init__).parameters) - {"self", "kwargs"}
     known |= BASE_LAYER_ARGS
     for key in extra:
@@ -148,25 +147,40 @@ def make_layer(keras, fields, index, input_shape=None, budget=None):
         )
     label = layer_label(index, layer_type)
     args = convert_args(fields, label)
+    extra = parse_kwargs(fields.get("kwargs"), f"{label}: kwargs")
     if budget is not None:
-        extra = parse_kwargs(fields.get("kwargs"), f"{label}: kwargs")
         budget.add(layer_type, {**extra, **args}, fields, input_shape, label)
     try:
+        if layer_type in RNN_CELLS:
+            return make_cell_rnn(keras, layer_type, args, extra, label)
         if layer_type == "Bidirectional":
             rnn_type = fields.get("rnn_type")
             if rnn_type not in RNN_TYPES:
                 raise ToolInputError(f"{label}: cannot wrap {rnn_type!r}; expected one of {sorted(RNN_TYPES)}")
             merge_mode = args.pop("merge_mode", "concat")
             rnn_class = getattr(keras.layers, rnn_type)
-            inner = rnn_class(**add_extra_kwargs(args, fields, rnn_class, label))
+            inner = rnn_class(**add_extra_kwargs(args, extra, rnn_class, label))
             return keras.layers.Bidirectional(inner, merge_mode=merge_mode)
         keras_class = getattr(keras.layers, layer_type)
-        return keras_class(**add_extra_kwargs(args, fields, keras_class, label))
+        return keras_class(**add_extra_kwargs(args, extra, keras_class, label))
     except ToolInputError:
         raise
     except KERAS_BUILD_ERRORS as error:  # Keras checks its arguments with ValueError, TypeError, ...
         # Every argument comes from the form: whatever Keras refuses is the user's to fix.
         raise ToolInputError(f"{label}: {first_line(error)}") from None
+
+
+def make_cell_rnn(keras, layer_type, args, extra, label):
+    """A cell of the old form (SimpleRNNCell, GRUCell, LSTMCell) inside the ``keras.layers.RNN`` that runs it
+    over the time steps. A cell alone needs its states as a second input and is no layer of a model (the
+    Galaxy-ML tools added it alone, which Keras refused). The RNN's own arguments (``return_sequences``,
+    ``go_backwards``, ``name`` ...) may be given in kwargs beside the cell's."""
+    rnn_args = set(inspect.signature(keras.layers.RNN.__init__).parameters) - {"self", "cell", "kwargs"}
+    outer = {key: value for key, value in extra.items() if key in rnn_args | BASE_LAYER_ARGS}
+    inner = {key: value for key, value in extra.items() if key not in outer}
+    cell_class = getattr(keras.layers, layer_type)
+    cell = cell_class(**add_extra_kwargs(args, inner, cell_class, label))
+    return keras.layers.RNN(cell, **add_extra_kwargs({}, outer, keras.layers.RNN, label))
 
 
 def apply_layer(layer, input_shape, apply, label):

@@ -10,7 +10,8 @@ derived from the forms (:mod:`gxkeras.forms`), nothing imported or built:
 - every object is a (module, class) pair our forms can produce: the layer types of
   "Create a deep learning model architecture", the initializers, regularizers and constraints its
   extra keyword arguments may name, and the few objects Keras writes around them (the model,
-  ``InputLayer``, ``DTypePolicy``, the functional graph's ``__keras_tensor__``);
+  ``InputLayer``, ``DTypePolicy``, the functional graph's ``__keras_tensor__``, the ``RNN`` that runs a
+  cell the form offers);
 - every other value is a number, true/false, null, a list, a dict with plain keys, or a short
   string that names no file, URL or module (no ``/``, ``\\``, ``:``, no leading ``.``/``~``, not
   ``a.b``); activations, initializers, regularizers and constraints given by name are the forms'.
@@ -26,6 +27,7 @@ from typing import Any, NoReturn
 
 from gxkeras import forms
 from gxkeras.errors import ToolInputError
+from gxkeras.resources import RNN_CELLS
 
 # Objects Keras itself writes around the layers a form offers.
 MODEL_CLASSES = {("keras", "Sequential"): "sequential", ("keras.src.models.functional", "Functional"): "functional",
@@ -54,6 +56,8 @@ def allowed() -> dict[str, set[Any]]:
         "constraints": set(forms.token_list("keras_model_config", "@KERAS_CONSTRAINTS@")),
     }
     objects = {("keras.layers", name) for name in layer_types} | STRUCTURE | set(MODEL_CLASSES)
+    if layer_types & set(RNN_CELLS):  # the form's cells run inside the RNN layer (keras_model_config)
+        objects.add(("keras.layers", "RNN"))
     for kind in ("initializers", "regularizers", "constraints"):
         objects |= {(f"keras.{kind}", name) for name in names[kind]}
     return {"objects": objects, **names}

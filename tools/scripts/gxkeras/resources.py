@@ -16,6 +16,9 @@ from gxkeras.errors import ToolInputError
 BYTES_PER_PARAMETER = 4  # float32 weights
 # Gates per recurrent cell: each has a kernel (input x units), a recurrent kernel and a bias.
 RNN_GATES = {"SimpleRNN": 1, "GRU": 3, "LSTM": 4}
+# The cells of the recurrent layers: the config tool runs one inside ``keras.layers.RNN`` (whose
+# config holds it as "cell"), with the weights of the layer of the same name.
+RNN_CELLS = {"SimpleRNNCell": "SimpleRNN", "GRUCell": "GRU", "LSTMCell": "LSTM"}
 # Layers that wrap another and how many copies of its weights they hold.
 WRAPPERS = {"Bidirectional": 2, "TimeDistributed": 1}
 # For tests and administrators: a fixed limit in bytes instead of the machine's available memory.
@@ -162,6 +165,10 @@ def layer_parameters(class_name: str | None, config: Any, input_width: int | Non
     if class_name in WRAPPERS:
         inner = config.get("layer") if isinstance(config.get("layer"), dict) else {}
         return WRAPPERS[class_name] * layer_parameters(inner.get("class_name"), inner.get("config"), input_width)
+    if class_name == "RNN":
+        cell = config.get("cell") if isinstance(config.get("cell"), dict) else {}
+        return layer_parameters(cell.get("class_name"), cell.get("config"), input_width)
+    class_name = RNN_CELLS.get(str(class_name), class_name)
     width = _int(input_width)
     if width is None:
         return 0
@@ -298,7 +305,10 @@ def output_shape(class_name: str | None, config: Any, shapes: list[Any]) -> list
         return [*shape, _int(config.get("output_dim"))]
     if class_name == "Dense":
         return [*shape[:-1], units]
-    if class_name in RNN_GATES:
+    if class_name == "RNN":  # a cell inside RNN: the cell has the units, the RNN return_sequences
+        cell = config.get("cell") if isinstance(config.get("cell"), dict) else {}
+        units = _int(cell["config"].get("units")) if isinstance(cell.get("config"), dict) else None
+    if class_name in RNN_GATES or class_name == "RNN":
         return [*shape[:-1], units] if config.get("return_sequences") else [units]
     if class_name in WRAPPERS:
         inner = config.get("layer") if isinstance(config.get("layer"), dict) else {}

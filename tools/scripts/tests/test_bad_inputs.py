@@ -276,7 +276,7 @@ REQUIRED = {"Dense": {"units": 3}, "SimpleRNN": {"units": 3}, "LSTM": {"units": 
             "Bidirectional": {"units": 3, "rnn_type": "LSTM"}, "Conv1D": {"filters": 2, "kernel_size": "2"},
             "Conv2D": {"filters": 2, "kernel_size": "2,2"}, "Embedding": {"input_dim": 10, "output_dim": 3},
             "Reshape": {"target_shape": "(24,)"}, "Activation": {"activation": "relu"}, "Dropout": {"rate": 0.1},
-            "Permute": {"dims": "(2, 1)"}, "RepeatVector": {"n": 2}, "ConvLSTM2D": {"filters": 2, "kernel_size": "2,2"},
+            **{name: {"units": 3} for name in ("SimpleRNNCell", "GRUCell", "LSTMCell")}, "Permute": {"dims": "(2, 1)"}, "RepeatVector": {"n": 2}, "ConvLSTM2D": {"filters": 2, "kernel_size": "2,2"},
             **{name: {"filters": 2, "kernel_size": "2"} for name in ("SeparableConv1D", "Conv3D", "Conv3DTranspose")},
             **{name: {"filters": 2, "kernel_size": "2,2"} for name in ("SeparableConv2D", "Conv2DTranspose")},
             "DepthwiseConv2D": {"kernel_size": "2,2"}, **{f"Cropping{n}D": {"cropping": "1"} for n in (1, 2, 3)},

@@ -271,6 +271,10 @@ def test_config_tool_needs_no_tensorflow_and_writes_the_same_json(tmp_path, writ
     ("(2, 4, 4, 4)", dict(layer_type="GlobalAveragePooling3D", data_format="channels_first"), (None, 2)),
     ("(3, 6, 6, 2)", dict(layer_type="ConvLSTM2D", filters=4, kernel_size="3,3", kwargs="return_sequences=True"),
      (None, 3, 4, 4, 4)),
+    # a cell runs inside keras.layers.RNN; the RNN's arguments (return_sequences, name) go to it
+    ("(5, 3)", dict(layer_type="SimpleRNNCell", units=4, kwargs="dropout=0.1, return_sequences=True"), (None, 5, 4)),
+    ("(5, 3)", dict(layer_type="GRUCell", units=4, kwargs="name='gru_cell_rnn', go_backwards=True"), (None, 4)),
+    ("(5, 3)", dict(layer_type="LSTMCell", units=6, kwargs=""), (None, 6)),
 ])
 def test_every_layer_type_builds_and_is_counted_exactly(input_shape, fields, output_shape, monkeypatch):
     import keras
@@ -281,7 +285,11 @@ def test_every_layer_type_builds_and_is_counted_exactly(input_shape, fields, out
     for model_json in (kmc.build_model_json(sequential(input_shape, layer(**fields))),
                        kmc.build_model_json(functional(layer("Input", shape=input_shape), layer(**fields)))):
         model = keras.models.model_from_json(model_json)
-        assert [type(item).__name__ for item in model.layers][-1] == fields["layer_type"]
+        last = model.layers[-1]
+        if fields["layer_type"].endswith("Cell"):
+            assert type(last).__name__ == "RNN" and type(last.cell).__name__ == fields["layer_type"]
+        else:
+            assert type(last).__name__ == fields["layer_type"]
         assert model.output_shape == output_shape
         assert counted.pop() == model.count_params()
         config = json.loads(model_json)["config"]

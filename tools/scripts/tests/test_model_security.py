@@ -308,6 +308,9 @@ def test_parameter_count_follows_shapes_like_keras(layers):
                                                           return_sequences=True), k.layers.Flatten(), k.layers.Dense(2)],
     lambda k: [k.Input((7,)), k.layers.RepeatVector(4), k.layers.Masking(), k.layers.ActivityRegularization(0.1),
                k.layers.SpatialDropout1D(0.2), k.layers.Conv1D(4, 3, padding="causal", strides=2), k.layers.LSTM(3)],
+    lambda k: [k.Input((5, 3)), k.layers.RNN(k.layers.GRUCell(4), return_sequences=True),
+               k.layers.RNN(k.layers.LSTMCell(3), return_sequences=True), k.layers.RNN(k.layers.SimpleRNNCell(2)),
+               k.layers.Dense(2)],
 ])
 def test_parameter_count_of_conv_pooling_and_core_layers_like_keras(layers):
     """The layer types of the Core, Convolution, Pooling and Recurrent groups: weights (channels_first
