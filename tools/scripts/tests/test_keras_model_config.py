@@ -1,6 +1,7 @@
 """The config-building module: real Keras models from form parameters, and clear errors."""
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -296,3 +297,15 @@ def test_every_layer_type_builds_and_is_counted_exactly(input_shape, fields, out
         for item in config["layers"]:
             item.pop("build_config", None)  # the loaders' estimate follows the shapes itself
         assert resources.config_parameters(config) == model.count_params()
+
+
+def test_help_lists_every_layer_type_offered():
+    """The tool's help names each layer type of the form (the form is the list; the help must follow)."""
+    from xml.etree import ElementTree
+
+    from gxkeras import forms
+
+    help_text = ElementTree.parse(SCRIPTS.parent / "keras_model_config.xml").getroot().findtext("help")
+    named = set(re.findall(r"\b[A-Z][A-Za-z0-9]+\b", help_text))
+    missing = [layer for layer in forms.options("keras_model_config", "layer_type") if layer not in named]
+    assert not missing, f"not in the help of keras_model_config: {missing}"
