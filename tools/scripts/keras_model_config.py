@@ -15,7 +15,7 @@ from gxkeras.errors import ToolInputError, first_line, output_paths, run_tool
 from gxkeras.estimators import KERAS_BUILD_ERRORS
 from gxkeras.galaxy_inputs import flatten_sections, load_inputs
 from gxkeras.keras_env import import_keras
-from gxkeras.resources import RNN_CELLS, check_parameters, input_width, layer_parameters
+from gxkeras.resources import RNN_CELLS, check_output_size, check_parameters, input_width, layer_parameters
 from gxkeras.values import (as_bool, check_layer_name, check_seed, parse_int_or_shape, parse_int_pairs, parse_kwargs,
                             parse_shape)
 
@@ -218,6 +218,7 @@ def build_sequential(keras, model_params, layers, budget=None):
         apply_layer(layer, current, lambda: model.add(layer),  # noqa: B023 (called at once)
                     layer_label(index, fields["layer_type"]))
         current = model.output_shape
+        check_output_size(batchless(current), f"{layer_label(index, fields['layer_type'])}: too large", budget.limit if budget else None)
     return model
 
 
@@ -305,6 +306,8 @@ def build_functional(keras, model_params, layers, budget=None):
         tensors[index] = apply_layer(layer, tuple(sources[0].shape),
                                      lambda: layer(sources if layer_type in MERGE_LAYERS else sources[0]),  # noqa: B023
                                      label)  # (apply_layer calls the lambda at once, inside this iteration)
+        output = getattr(tensors[index], "shape", None)  # None: a list of outputs (return_state=True), no amplifier
+        check_output_size(batchless(tuple(output or ())), f"{label}: too large", budget.limit if budget else None)
     if not inputs:
         raise ToolInputError("a functional model needs at least one LAYER of type Input")
     inputs = chosen_layers(model_params, "input_layers", tensors, inputs, "input")

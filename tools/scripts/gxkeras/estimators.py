@@ -15,7 +15,7 @@ from typing import Any, TypeGuard
 from gxkeras import forms
 from gxkeras.allowlist import check_model_config, model_type as model_json_type, safe_mode
 from gxkeras.errors import ToolInputError, first_line
-from gxkeras.resources import check_parameters, config_parameters
+from gxkeras.resources import check_config_size
 from gxkeras.safe_json import loads
 from gxkeras.values import check_seed
 
@@ -206,7 +206,7 @@ def check_stored_params(learning_type: str, params: Any, label: str) -> str:
     check_callbacks(params.get("callbacks"), label)
     check_seed(params.get("seed"), f"{label}: the model's random seed")
     check_model_config(params["config"], label)
-    check_parameters(config_parameters(params["config"]), label)
+    check_config_size(params["config"], label)
     return kind
 
 
@@ -224,7 +224,7 @@ def parse_model_json(text: str | bytes, label: str) -> tuple[dict[str, Any], str
     check_model_config(model, label)
     if not model["config"]["layers"]:
         raise ToolInputError(f"{label}: the model has no layers")
-    check_parameters(config_parameters(model["config"]), label)  # before Keras allocates anything
+    check_config_size(model["config"], label)  # before Keras allocates anything
     _build_check(model, label)
     return model["config"], kind
 
@@ -273,7 +273,7 @@ def check_estimator(estimator: Any, label: str) -> Any:
         raise ToolInputError(f"{label}: the estimator holds no Keras model configuration")
     check_model_config(config, label)
     if getattr(estimator, "model_", None) is None:  # the trainer will build it: refuse a size too large
-        check_parameters(config_parameters(config), label)
+        check_config_size(config, label)
     return estimator
 
 

@@ -8,7 +8,7 @@ estimated from the layer settings alone (no Keras object is built), multiplied b
 """
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from gxkeras.errors import ToolInputError
@@ -386,20 +386,21 @@ def _inbound_names(layer: dict[str, Any]) -> list[str] | None:
     return names
 
 
-def config_parameters(config: dict[str, Any]) -> int:
-    """Estimated number of weights of a Keras model config (the ``config`` of a model JSON).
+def _followed(config: dict[str, Any]) -> Iterator[tuple[str, int, list[Any] | None]]:
+    """Each layer of a Keras model config: its name, its estimated weights and its output shape.
 
     Each layer's input shape is followed from the model's input through every layer (functional
     models through their graph). A crafted file could understate ``build_config``, which Keras
     builds from, or the shapes, so each layer counts the larger of the two estimates.
     """
     config = config if isinstance(config, dict) else {}
-    total, previous = 0, _batchless(config.get("build_input_shape"))
+    previous = _batchless(config.get("build_input_shape"))
     outputs: dict[str, list[Any] | None] = {}
     for layer in config.get("layers") or []:
         if not isinstance(layer, dict):
             continue
         class_name, layer_config = layer.get("class_name"), layer.get("config") or {}
+        weights = 0
         if class_name == "InputLayer":
             shape = _batchless(layer_config.get("batch_shape"))
         else:
@@ -407,7 +408,7 @@ def config_parameters(config: dict[str, Any]) -> int:
             shapes = [outputs.get(name) for name in names] if names else [previous]
             built = _built_shape(layer)
             widths = {input_width(class_name, layer_config, shapes[0]), input_width(class_name, layer_config, built)}
-            total += max(layer_parameters(class_name, layer_config, width) for width in widths)
+            weights = max(layer_parameters(class_name, layer_config, width) for width in widths)
             shape = output_shape(class_name, layer_config, shapes)
             if shape is None and built is not None:
                 shape = output_shape(class_name, layer_config, [built])
@@ -415,7 +416,34 @@ def config_parameters(config: dict[str, Any]) -> int:
         if isinstance(name, str):
             outputs[name] = shape
         previous = shape
-    return total
+        yield str(name), weights, shape
+
+
+def config_parameters(config: dict[str, Any]) -> int:
+    """Estimated number of weights of a Keras model config (the ``config`` of a model JSON)."""
+    return sum(weights for _, weights, _ in _followed(config))
+
+
+def check_config_size(config: dict[str, Any], what: str, limit: int | None = None) -> None:
+    """Refuse a model config whose weights, or one layer's output for a single sample, exceed the
+    job's memory. Layers without weights can still blow up (``RepeatVector(10**9)``, an
+    ``UpSampling2D`` of huge factors): Keras would allocate their output at the first batch."""
+    limit = available_memory() if limit is None else limit
+    check_parameters(config_parameters(config), what, limit)
+    for name, _, shape in _followed(config):
+        check_output_size(shape, f"{what}: layer {name[:60]!r}", limit)
+
+
+def check_output_size(shape: object, what: str, limit: int | None = None) -> None:
+    """Refuse a layer whose output for one sample (``shape`` without the batch axis) exceeds the job's memory."""
+    size = _product(shape) if isinstance(shape, (list, tuple)) and shape else None
+    limit = available_memory() if limit is None else limit
+    if size and limit and size * BYTES_PER_PARAMETER > limit:
+        raise ToolInputError(
+            f"{what}: its output has {size:,} values for one sample, {format_bytes(size * BYTES_PER_PARAMETER)} "
+            f"as float32, more than the {format_bytes(limit)} of memory available to this job; make the "
+            "repetition, upsampling, padding or strides smaller"
+        )
 
 
 def check_parameters(n_parameters: int, what: str, limit: int | None = None) -> None:

@@ -327,6 +327,28 @@ def test_channels_first_convolution_is_counted_by_its_channels():
     assert resources.config_parameters(config) == 4 * 100000 * 100000 + 100000
 
 
+@pytest.mark.parametrize("fields, shape", [
+    ({"layer_type": "RepeatVector", "n": 10 ** 8}, "(100,)"),
+    ({"layer_type": "UpSampling2D", "size": "(100000, 100000)"}, "(8, 8, 1)"),
+    ({"layer_type": "ZeroPadding1D", "padding": "(999999999, 0)"}, "(8, 3)"),
+    ({"layer_type": "Conv2DTranspose", "filters": 1, "kernel_size": "1", "kwargs": "strides=100000"}, "(8, 8, 1)"),
+])
+def test_layers_without_weights_cannot_ask_for_huge_outputs(monkeypatch, fields, shape):
+    """No weights to count, but one sample's output would fill the memory at the first batch: refused
+    by the config tool and by the loaders (a model JSON from elsewhere)."""
+    from keras_model_config import build_model_json
+
+    monkeypatch.setenv(resources.LIMIT_VARIABLE, str(1024 ** 3))
+    form = {"model_selection": {"model_type": "sequential", "input_shape": shape,
+                                "layers": [{"layer_selection": fields}]}}
+    with pytest.raises(ToolInputError, match=r"LAYER 1 \(.*\): too large: its output has [\d,]+ values for one sample"):
+        build_model_json(form)
+    monkeypatch.setenv(resources.LIMIT_VARIABLE, str(10 ** 16))  # the config tool builds it; the loaders refuse it
+    config = json.loads(build_model_json(form))["config"]
+    with pytest.raises(ToolInputError, match=r"model: layer '.*': its output has [\d,]+ values for one sample"):
+        resources.check_config_size(config, "model", limit=1024 ** 3)
+
+
 def test_functional_parameter_count_follows_the_graph():
     from gxkeras.keras_env import import_keras
 
