@@ -4,7 +4,9 @@ A form value or a JSON from someone else's history can ask for an ``Embedding(10
 4 TB of weights. TensorFlow would try to allocate it and the job would die from the kernel's OOM
 killer (or take the node with it) with no useful message. Here the number of parameters is
 estimated from the layer settings alone (no Keras object is built), multiplied by 4 bytes
-(float32) and compared with the memory available to the job.
+(float32) and compared with the memory available to the job. Layers without weights can ask for as
+much (``RepeatVector(10**9)``, ``UpSampling2D`` by huge factors): each layer's output for one sample,
+followed through the model's shapes, must fit too.
 """
 import math
 import os
