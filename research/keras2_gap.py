@@ -12,10 +12,11 @@ Both modes start from the training tool's own initial weights for the seed (gala
 ``train_test_split`` with the seed), and feed explicit batches with ``train_on_batch``, so that every
 model sees exactly the same data in the same order:
 
-- ``steps``: four models in lock step on the first ``--steps`` batches of epoch 1: Keras 2, Keras 3 with
-  the fix (densified sparse gradients), the same with one Dense weight moved by one float ulp (how fast
-  float noise grows in this model), and Keras 3 without the fix. Prints, every few steps, each model's
-  loss and the largest weight difference to Keras 2 (and of the ulp copy to its original).
+- ``steps``: models in lock step on the first ``--steps`` batches of epoch 1: Keras 2, Keras 3 with the
+  fix (densified sparse gradients), the same with one Dense weight moved by one float ulp (how fast float
+  noise grows in this model), and with ``--nofix`` Keras 3 without the fix. Prints, every ``--every``
+  steps, each model's loss and the largest weight difference to Keras 2 (and of the ulp copy to its
+  original), per weight array (Embedding, LSTM kernel, recurrent kernel, bias, Dense kernel, bias).
 - ``train``: one full run (2 epochs, batch 128) of ``--keras 2`` or ``3`` (with the fix) in the batch
   order ``--order keras2`` (what tf-keras' ``fit`` draws from the seed: epoch 1's permutation, then a
   new one) or ``keras3`` (what Keras 3's ``fit`` on TensorFlow draws: epoch 1's permutation again in
@@ -131,7 +132,7 @@ def max_difference(first, second):
     return [float(np.abs(a - b).max()) for a, b in zip(first.get_weights(), second.get_weights())]
 
 
-def run_steps(seed, steps, data, every=10):
+def run_steps(seed, steps, data, every=10, with_nofix=False):
     X, y, _, _ = data
     train, _, weights = tool_start(seed, X, y)
     keras2, keras3 = batch_orders(seed, len(train))
@@ -139,7 +140,9 @@ def run_steps(seed, steps, data, every=10):
     nudged = [w.copy() for w in weights]
     nudged[-2][0, 0] = np.nextafter(nudged[-2][0, 0], np.float32(1))  # one Dense weight, one ulp up
     models = {"keras2": keras2_model(weights), "keras3_fix": keras3_model(weights),
-              "keras3_fix_ulp": keras3_model(nudged), "keras3_nofix": keras3_model(weights, fix=False)}
+              "keras3_fix_ulp": keras3_model(nudged)}
+    if with_nofix:
+        models["keras3_nofix"] = keras3_model(weights, fix=False)
     rows = []
     for number, batch in enumerate(keras2[0][:steps], start=1):
         rows_x, rows_y = X[train[batch]], y[train[batch]].astype("float32")
@@ -183,13 +186,15 @@ def main(argv=None):
     parser.add_argument("mode", choices=("steps", "train"))
     parser.add_argument("--seed", type=int, default=2)
     parser.add_argument("--steps", type=int, default=100, help="steps: how many batches of epoch 1")
+    parser.add_argument("--every", type=int, default=10, help="steps: print every this many steps")
+    parser.add_argument("--nofix", action="store_true", help="steps: also Keras 3 without the fix")
     parser.add_argument("--keras", choices=("2", "3"), default="2", help="train: Keras 2, or Keras 3 with the fix")
     parser.add_argument("--order", choices=("keras2", "keras3"), default="keras2", help="train: whose batch order")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder with the four tutorial TSVs")
     parser.add_argument("--out", type=Path, help="append the JSON result(s) to this file")
     args = parser.parse_args(argv)
     data = load(args.data)
-    results = run_steps(args.seed, args.steps, data) if args.mode == "steps" else \
+    results = run_steps(args.seed, args.steps, data, args.every, args.nofix) if args.mode == "steps" else \
         [run_train(args.seed, args.keras, args.order, data)]
     if args.mode == "train":
         print(json.dumps(results[0]), flush=True)
