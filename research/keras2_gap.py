@@ -94,7 +94,7 @@ def batch_orders(seed, n_samples, epochs=2):
 
 def same_order(first, second):
     """Whether two epochs' batch lists are the same batches in the same order."""
-    return len(first) == len(second) and all(np.array_equal(a, b) for a, b in zip(first, second))
+    return len(first) == len(second) and all(np.array_equal(a, b) for a, b in zip(first, second, strict=True))
 
 
 def keras2_model(weights):
@@ -129,7 +129,7 @@ def step(model, x, y):
 
 def max_difference(first, second):
     """Per weight array, the largest absolute difference (Embedding, LSTM kernel, recurrent, bias, Dense...)."""
-    return [float(np.abs(a - b).max()) for a, b in zip(first.get_weights(), second.get_weights())]
+    return [float(np.abs(a - b).max()) for a, b in zip(first.get_weights(), second.get_weights(), strict=True)]
 
 
 def run_steps(seed, steps, data, every=10, with_nofix=False):
