@@ -136,7 +136,8 @@ def run_steps(seed, steps, data, every=10, with_nofix=False):
     X, y, _, _ = data
     train, _, weights = tool_start(seed, X, y)
     keras2, keras3 = batch_orders(seed, len(train))
-    assert same_order(keras2[0], keras3[0]), "epoch 1 of tf-keras and Keras 3 differ"
+    if not same_order(keras2[0], keras3[0]):
+        raise SystemExit("epoch 1 of tf-keras and Keras 3 differ: the batches would not be the same")
     nudged = [w.copy() for w in weights]
     nudged[-2][0, 0] = np.nextafter(nudged[-2][0, 0], np.float32(1))  # one Dense weight, one ulp up
     models = {"keras2": keras2_model(weights), "keras3_fix": keras3_model(weights),
