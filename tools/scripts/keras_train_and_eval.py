@@ -382,7 +382,7 @@ def class_weight_indices(choice, classes, y_train):
     if unknown:
         raise ToolInputError(f"{CLASS_WEIGHT_LABEL}: {unknown[0]:g} is not a class of the training set "
                              f"({', '.join(f'{label:g}' for label in classes)})")
-    return {int(np.searchsorted(classes, label)): weight for label, weight in choice.items()}
+    return {index: choice.get(float(label), 1.0) for index, label in enumerate(classes)}
 
 
 # ---- training ----------------------------------------------------------------------------------

@@ -334,10 +334,10 @@ def build_callbacks(callbacks: object, where: str) -> list[Any] | None:
         if callback_type == "CSVLogger":  # as galaxy-ml does for the Galaxy-ML tools' CSVLogger
             options = {"filename": CSV_LOG, "separator": "\t", "append": True}
         elif callback_type == "ModelCheckpoint":
-            path = CHECKPOINT[options.get("save_weights_only", True)]
-            if os.path.exists(path):  # never read back a file this job did not write
-                os.remove(path)
-            options["filepath"] = path
+            options.setdefault("save_weights_only", True)  # the form's default (Keras' is False)
+            options["filepath"] = CHECKPOINT[options["save_weights_only"]]
+            if os.path.exists(options["filepath"]):  # never read back a file this job did not write
+                os.remove(options["filepath"])
         elif callback_type == "LearningRateScheduler":
             options = {"schedule": Decay(options.pop("schedule", SCHEDULES[0]), **options)}
         klass = getattr(keras.callbacks, callback_type)
