@@ -28,7 +28,8 @@ from gxkeras.embedding import check_word_indices, embedding_input_dim
 from gxkeras.errors import ToolInputError, first_line, output_paths, run_tool
 from gxkeras import forms
 from gxkeras.estimators import (
-    build_callbacks, check_estimator, check_stored_params, is_classifier, output_layer, restore_checkpoint,
+    build_callbacks, check_estimator, check_stored_params, galaxy_ml_callbacks_off, is_classifier, output_layer,
+    restore_checkpoint,
 )
 from gxkeras.galaxy_inputs import load_inputs
 from gxkeras.input_types import check_tabular
@@ -525,7 +526,8 @@ def run(params, outputs):
         print("  " + "\t".join(format_value(value) for value in row))
 
     if outputs.get("outfile_object"):
-        save_estimator(estimator, outputs["outfile_object"])
+        with galaxy_ml_callbacks_off():
+            save_estimator(estimator, outputs["outfile_object"])
     if outputs.get("outfile_weights"):
         save_weights(estimator, outputs["outfile_weights"])
     if outputs.get("outfile_history"):

@@ -8,9 +8,11 @@ they are checked before Keras or galaxy-ml sees them, against what the forms off
 (:mod:`gxkeras.allowlist` for the model JSON, the checks here for the compile and fit parameters:
 the same for the builder's form and for a model file).
 """
+import contextlib
 import math
 import os
 import re
+from collections.abc import Iterator
 from typing import Any, TypeGuard
 
 from gxkeras import forms
@@ -312,9 +314,14 @@ class Decay:
     def __call__(self, epoch: int, lr: float) -> float:
         if self.lr0 is None:
             self.lr0 = float(lr)
-        if self.schedule == "step_decay":
-            return self.lr0 * self.drop ** (epoch // self.epochs_drop)
-        return self.lr0 * math.exp(-self.decay_rate * epoch)
+        return SCHEDULE_RATES[self.schedule](self, epoch)
+
+
+# The rate of each schedule the form offers (a contract test checks the two lists are the same).
+SCHEDULE_RATES = {
+    "step_decay": lambda decay, epoch: decay.lr0 * decay.drop ** (epoch // decay.epochs_drop),
+    "exponential_decay": lambda decay, epoch: decay.lr0 * math.exp(-decay.decay_rate * epoch),
+}
 
 
 def build_callbacks(callbacks: object, where: str) -> list[Any] | None:
@@ -343,6 +350,25 @@ def build_callbacks(callbacks: object, where: str) -> list[Any] | None:
         klass = getattr(keras.callbacks, callback_type)
         built.append(klass(**options))
     return built or None
+
+
+@contextlib.contextmanager
+def galaxy_ml_callbacks_off() -> Iterator[None]:
+    """While saving a trained estimator, galaxy-ml's ``_callbacks`` property returns None.
+
+    That property builds any ``keras.callbacks`` class a model names, with its stored options (ours
+    need the trainer: a LearningRateScheduler's schedule is a name, not a function), and
+    scikit-learn's HTML view, which galaxy-ml writes into every h5mlm, reads every property of a
+    fitted estimator. The callbacks the trainer built have done their work by then.
+    """
+    from galaxy_ml.keras_galaxy_models import BaseKerasModel
+
+    original = BaseKerasModel.__dict__["_callbacks"]
+    BaseKerasModel._callbacks = property(lambda self: None)
+    try:
+        yield
+    finally:
+        BaseKerasModel._callbacks = original
 
 
 def restore_checkpoint(model: Any, callbacks: list[Any] | None, history: Any, where: str) -> str | None:
