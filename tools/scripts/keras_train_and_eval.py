@@ -337,18 +337,23 @@ CLASS_WEIGHT_LABEL = "Class weights"
 CLASS_WEIGHT_TYPES = forms.options("keras_train_and_eval", "class_weight_type")
 
 
-def class_weight_choice(selection, classifier):
-    """None, "balanced", or ``{label: weight}`` from the "Class weights" conditional (checked, not yet indexed)."""
-    selection = selection or {}
-    kind = selection.get("class_weight_type") or "none"
+def class_weight_choice(repeat, classifier):
+    """None, "balanced", or ``{label: weight}`` from the "Class weights" repeat (checked, not yet indexed).
+
+    The repeat holds at most one entry; none (an old saved state, or none inserted) is no weighting.
+    """
+    if not repeat:
+        return None
+    if len(repeat) > 1:
+        raise ToolInputError(f"{CLASS_WEIGHT_LABEL}: {len(repeat)} entries; give the class weights once")
+    selection = repeat[0].get("class_weight_selection") or {}
+    kind = selection.get("class_weight_type")
     if kind not in CLASS_WEIGHT_TYPES:
         raise ToolInputError(f"{CLASS_WEIGHT_LABEL}: unknown choice {str(kind)[:60]!r}; expected one of "
                              f"{', '.join(CLASS_WEIGHT_TYPES)}")
-    if kind == "none":
-        return None
     if not classifier:
         raise ToolInputError(f"{CLASS_WEIGHT_LABEL}: {kind} weights classes, and this is a regression model; "
-                             "choose none")
+                             "remove the Class weights entry")
     if kind == "balanced":
         return kind
     text = str(selection.get("class_weight") or "").strip()
@@ -505,7 +510,7 @@ def run(params, outputs):
     check_seed(estimator.seed, f"{MODEL_LABEL}: the model's random seed")
     classifier = is_classifier(estimator)
     names = metric_names(scheme.get("metrics"), classifier)
-    weight_choice = class_weight_choice(params.get("class_weight_selection"), classifier)
+    weight_choice = class_weight_choice(params.get("class_weights"), classifier)
 
     X, y = read_data(params)
     options = params.get("input_options") or {}

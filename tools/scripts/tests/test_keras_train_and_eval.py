@@ -449,12 +449,12 @@ def test_class_weight_changes_training_on_imbalanced_classes(tmp_path, make_mode
     x_path, y_path = imbalanced(write_text)
     model = make_model(epochs=20)
     recalls = {}
-    for name, choice in (("none", {"class_weight_type": "none"}), ("weighted", selection)):
+    for name, choice in (("none", None), ("weighted", selection)):
         out = outputs(tmp_path / name)
         (tmp_path / name).mkdir()
         inputs = params(model, x_path, y_path, primary="recall", secondary=["balanced_accuracy"], shuffle="stratified")
         inputs["experiment_schemes"]["test_split"]["split_algos"]["test_size"] = 0.3
-        kte.run({**inputs, "class_weight_selection": choice}, out)
+        kte.run({**inputs, "class_weights": [{"class_weight_selection": choice}] if choice else []}, out)
         recalls[name] = {row[0]: float(row[1]) for row in read(out["outfile_result"])[1:]}
     # the minority class is found far more often when it weighs more, and the balance improves
     assert recalls["weighted"]["recall"] >= recalls["none"]["recall"] + 0.3
@@ -469,14 +469,15 @@ def test_class_weight_changes_training_on_imbalanced_classes(tmp_path, make_mode
     ({"class_weight_type": "mapping", "class_weight": "__import__('os')"}, "KerasGClassifier", "is not a mapping"),
     ({"class_weight_type": "mapping", "class_weight": "{0: 1, 5: 2}"}, "KerasGClassifier",
      r"Class weights: 5 is not a class of the training set \(0, 1\)"),
-    ({"class_weight_type": "squared"}, "KerasGClassifier", "unknown choice 'squared'"),
+    ({"class_weight_type": "none"}, "KerasGClassifier", "unknown choice 'none'"),
 ])
 def test_bad_class_weights_give_one_line(tmp_path, make_model, classification_data, selection, learning_type, message):
     model = make_model(learning_type=learning_type, loss="mean_squared_error" if learning_type == "KerasGRegressor"
                        else "binary_crossentropy", metrics=("mae",), activation="linear" if learning_type ==
                        "KerasGRegressor" else "sigmoid")
     with pytest.raises(ToolInputError, match=message):
-        kte.run({**params(model, *classification_data), "class_weight_selection": selection}, outputs(tmp_path))
+        kte.run({**params(model, *classification_data), "class_weights": [{"class_weight_selection": selection}]},
+                outputs(tmp_path))
 
 
 @pytest.mark.parametrize("onehot", [False, True])

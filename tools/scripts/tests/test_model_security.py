@@ -404,9 +404,8 @@ def test_contract_form_options_and_python_checks_agree():
     assert set(schedules) == set(estimators.SCHEDULE_RATES) == {"step_decay", "exponential_decay"}
     assert {name: round(decay(0, 1.0) + decay(1, 1.0), 4) for name, decay in schedules.items()} == {
         "step_decay": 1.5, "exponential_decay": 1.3679}
-    assert set(kte.CLASS_WEIGHT_TYPES) == {"none", "balanced", "mapping"}
-    assert forms.when_params("keras_train_and_eval", "class_weight_type") == {
-        "none": (), "balanced": (), "mapping": ("class_weight",)}
+    assert set(kte.CLASS_WEIGHT_TYPES) == {"balanced", "mapping"}
+    assert forms.when_params("keras_train_and_eval", "class_weight_type") == {"balanced": (), "mapping": ("class_weight",)}
     assert estimators.CLASSIFIER_LOSSES | estimators.REGRESSOR_LOSSES == set(estimators.LOSSES)
     assert kmb.CLASSIFICATION_ONLY_METRICS <= set(estimators.METRICS)
     # every name the forms offer is a real Keras object of the kind the allow-list files it under
