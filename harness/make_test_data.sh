@@ -83,3 +83,16 @@ run keras_model_builder "$(builder_json $TD/regression_model_config.json KerasGR
   --outfile $TD/regression_untrained.h5mlm
 
 ls -l $TD/imdb_model_config.json $TD/imdb_*.h5mlm $TD/regression_*
+
+# ---- IMDB with callbacks (keras_train_and_eval's ModelCheckpoint / LearningRateScheduler / class_weight test) ----
+# imdb_callbacks_untrained.h5mlm <- keras_model_builder: the IMDB classifier, 3 epochs, ModelCheckpoint of the
+#   lowest val_loss and a step decay halving the learning rate (0.01) every epoch
+run keras_model_builder '{"mode_selection": {"mode_type": "train_model", "infile_json": "test-data/imdb_model_config.json",
+  "learning_type": "KerasGClassifier", "compile_params": {"loss": "binary_crossentropy",
+    "optimizer_selection": {"optimizer_type": "Adam", "optimizer_options": {"learning_rate": 0.01}}, "metrics": ["acc"]},
+  "fit_params": {"epochs": 3, "batch_size": 128, "validation_split": 0.1, "verbose": 2, "callbacks": [
+    {"__index__": 0, "callback_selection": {"callback_type": "ModelCheckpoint", "monitor": "val_loss", "mode": "min",
+                                            "save_best_only": true, "save_weights_only": true}},
+    {"__index__": 1, "callback_selection": {"callback_type": "LearningRateScheduler", "schedule": "step_decay",
+                                            "drop": 0.5, "epochs_drop": 1, "decay_rate": 0.1}}]},
+  "random_seed": 42}}' --outfile $TD/imdb_callbacks_untrained.h5mlm

@@ -159,8 +159,11 @@ def report_tool(tool_id, old_listings, ours_listing):
               "case old states also select) Galaxy reports *No value found* and uses our default:", ""]
     for key, row in extra:
         cond, value = case_of(key[1])
-        reached = key[1] is None or (cond, value) in old_cases or any(
-            c == cond and (v or "").lower() == (value or "").lower() for c, v in old_cases)
+        # Galaxy gives a repeat the old state lacks no entries, and no "No value found" message
+        repeat = key[0].split("[]")[0] + "[]" if "[]" in key[0] else None
+        new_repeat = repeat is not None and not any(k[0].startswith(repeat) for k in merged)
+        reached = not new_repeat and (key[1] is None or (cond, value) in old_cases or any(
+            c == cond and (v or "").lower() == (value or "").lower() for c, v in old_cases))
         lines.append(f"- `{key[0]}` ({row['type']}, {when_label(key[1])}): "
                      + ("**upgrade message on old states**" if reached else "not reached by old states"))
     outs_old = OrderedDict()

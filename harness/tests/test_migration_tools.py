@@ -53,13 +53,16 @@ def test_report_classifies_same_moved_missing_values_and_extras():
                   ("gone", "text", None, None))
     ours = listing(("opt|kind", "select", None, ["Adam"]),
                    ("opt|beta", "float", "opt|kind=Adam", None),
-                   ("new", "boolean", None, None))
+                   ("new", "boolean", None, None),
+                   ("added[]|choice", "select", None, ["a"]))
     lines = "\n".join(migration_report.report_tool("t", [old], ours))
     assert "| `opt\\|kind` | select | all | values missing: `SGD` |" in lines
     assert "| `opt\\|options\\|beta` | float | all | moved | `opt\\|beta` |" in lines
     assert "| `opt\\|options\\|lr` | float | all | missing |" in lines
     assert "| (top level) | `gone` | text | all | missing |" in lines
     assert "- `new` (boolean, (top level)): **upgrade message on old states**" in lines
+    # a new repeat: Galaxy gives old states no entry and no message
+    assert "- `added[]|choice` (select, (top level)): not reached by old states" in lines
 
 
 def test_version_span_names_runs():

@@ -178,7 +178,8 @@ def main(argv=None):
     save_estimator(estimator, args.outfile)
     print(f"{type(estimator).__name__}: {estimator.model_type} model with {len(estimator.config['layers'])} "
           f"layers; loss {estimator.loss}, optimizer {estimator.optimizer}, metrics {estimator.metrics or 'none'}, "
-          f"epochs {estimator.epochs}, batch_size {estimator.batch_size}, seed {estimator.seed}")
+          f"epochs {estimator.epochs}, batch_size {estimator.batch_size}, seed {estimator.seed}"
+          + "".join(f", callback {callback['callback_selection']}" for callback in estimator.callbacks or []))
     print(f"Wrote the untrained model to {args.outfile}")
 
 

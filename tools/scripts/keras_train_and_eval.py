@@ -27,7 +27,11 @@ from gxkeras.allowlist import safe_mode
 from gxkeras.embedding import check_word_indices, embedding_input_dim
 from gxkeras.epoch_shuffle import reshuffle_every_epoch
 from gxkeras.errors import ToolInputError, first_line, output_paths, run_tool
-from gxkeras.estimators import build_callbacks, check_estimator, check_stored_params, is_classifier, output_layer
+from gxkeras import forms
+from gxkeras.estimators import (
+    build_callbacks, check_estimator, check_stored_params, galaxy_ml_callbacks_off, is_classifier, output_layer,
+    restore_checkpoint,
+)
 from gxkeras.galaxy_inputs import load_inputs
 from gxkeras.input_types import check_tabular
 from gxkeras.keras_env import import_keras
@@ -326,12 +330,76 @@ def keras_loss(estimator, X, y, n_onehot):
                                            return_dict=True)["loss"])
 
 
+# ---- class weights -----------------------------------------------------------------------------
+
+# Keras' class_weight is an argument of fit (galaxy-ml's KerasGClassifier.fit takes it and does not
+# store it in the model file), and "balanced" needs the labels: so it is chosen here, not in the builder.
+CLASS_WEIGHT_LABEL = "Class weights"
+CLASS_WEIGHT_TYPES = forms.options("keras_train_and_eval", "class_weight_type")
+
+
+def class_weight_choice(repeat, classifier):
+    """None, "balanced", or ``{label: weight}`` from the "Class weights" repeat (checked, not yet indexed).
+
+    The repeat holds at most one entry; none (an old saved state, or none inserted) is no weighting.
+    """
+    if not repeat:
+        return None
+    if len(repeat) > 1:
+        raise ToolInputError(f"{CLASS_WEIGHT_LABEL}: {len(repeat)} entries; give the class weights once")
+    selection = repeat[0].get("class_weight_selection") or {}
+    kind = selection.get("class_weight_type")
+    if kind not in CLASS_WEIGHT_TYPES:
+        raise ToolInputError(f"{CLASS_WEIGHT_LABEL}: unknown choice {str(kind)[:60]!r}; expected one of "
+                             f"{', '.join(CLASS_WEIGHT_TYPES)}")
+    if not classifier:
+        raise ToolInputError(f"{CLASS_WEIGHT_LABEL}: {kind} weights classes, and this is a regression model; "
+                             "remove the Class weights entry")
+    if kind == "balanced":
+        return kind
+    text = str(selection.get("class_weight") or "").strip()
+    where = f"{CLASS_WEIGHT_LABEL}: '{text[:60]}'"
+    if len(text) > 2000:
+        raise ToolInputError(f"{CLASS_WEIGHT_LABEL}: longer than 2000 characters")
+    try:
+        mapping = ast.literal_eval(text if text.startswith("{") else "{" + text + "}")
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        mapping = None
+    number = (int, float, np.integer, np.floating)
+    if (not isinstance(mapping, dict) or not mapping
+            or not all(isinstance(key, number) and not isinstance(key, bool) for key in mapping)):
+        raise ToolInputError(f"{where} is not a mapping of class labels to weights such as {{0: 1, 1: 5}}")
+    if not all(isinstance(value, number) and not isinstance(value, bool) and np.isfinite(value) and value >= 0
+               for value in mapping.values()):
+        raise ToolInputError(f"{where}: the weights must be numbers of 0 or more")
+    return {float(key): float(value) for key, value in mapping.items()}
+
+
+def class_weight_indices(choice, classes, y_train):
+    """Keras' ``{class index: weight}`` for the model's ``classes`` (labels not named weigh 1)."""
+    if choice is None:
+        return None
+    if choice == "balanced":  # as scikit-learn computes it: n_samples / (n_classes * samples of the class)
+        from sklearn.utils.class_weight import compute_class_weight
+
+        labels = np.unique(y_train)
+        choice = dict(zip(labels.tolist(), compute_class_weight("balanced", classes=labels, y=y_train).tolist(),
+                          strict=True))
+    unknown = [label for label in choice if label not in set(np.asarray(classes, dtype=float).tolist())]
+    if unknown:
+        raise ToolInputError(f"{CLASS_WEIGHT_LABEL}: {unknown[0]:g} is not a class of the training set "
+                             f"({', '.join(f'{label:g}' for label in classes)})")
+    return {index: choice.get(float(label), 1.0) for index, label in enumerate(classes)}
+
+
 # ---- training ----------------------------------------------------------------------------------
 
-def train(estimator, X_train, y_train, X_val, y_val, n_onehot=None):
+def train(estimator, X_train, y_train, X_val, y_val, n_onehot=None, class_weight=None):
     """Fit with the validation set as validation_data, with correct sparse updates; return Keras' History.
 
     ``n_onehot``: the number of classes of a one-hot y (then ``y_*`` are the class indices 0..n-1).
+    ``class_weight``: :func:`class_weight_choice`'s result. A ModelCheckpoint's weights are restored
+    into the model after training.
     """
     keras = import_keras()
     if estimator.seed is not None:
@@ -353,8 +421,12 @@ def train(estimator, X_train, y_train, X_val, y_val, n_onehot=None):
             # galaxy-ml encodes y itself but not validation_data: encode it the same way
             estimator.classes_ = np.unique(y_train)
         validation = (X_val, encode_y(estimator, y_val, n_onehot))
+        weights = class_weight_indices(class_weight, estimator.classes_, y_train)
+        if weights:
+            print("Class weights (class: weight): " + ", ".join(
+                f"{format_value(estimator.classes_[index])}: {weight:.6g}" for index, weight in sorted(weights.items())))
     else:
-        validation = (X_val, y_val)
+        validation, weights = (X_val, y_val), None
     print(f"Training a {type(estimator).__name__} on {len(y_train)} samples, validating on {len(y_val)}: "
           f"{estimator.epochs} epochs, batch_size {estimator.batch_size}, seed {estimator.seed}", flush=True)
     # The callbacks are built here from the checked list, not by galaxy-ml (which would build any
@@ -366,11 +438,16 @@ def train(estimator, X_train, y_train, X_val, y_val, n_onehot=None):
         # correct_sparse_updates: Keras 3 mis-updates Embeddings otherwise (see gxkeras.sparse_updates);
         # reshuffle_every_epoch: seeded Keras 3 on TensorFlow repeats epoch 1's order (gxkeras.epoch_shuffle)
         with safe_mode(), correct_sparse_updates(), reshuffle_every_epoch(estimator.seed):
-            return estimator.fit(X_train, target, validation_data=validation, callbacks=callbacks)
+            fit_args = {"class_weight": weights} if weights else {}  # galaxy-ml's regressor takes no class_weight
+            history = estimator.fit(X_train, target, validation_data=validation, callbacks=callbacks, **fit_args)
     except (ValueError, TypeError) as error:
         raise ToolInputError(f"Keras could not train the model on this data: {first_line(error)}") from None
     finally:
         estimator.callbacks = stored
+    restored = restore_checkpoint(estimator.model_, callbacks, history, MODEL_LABEL)
+    if restored:
+        print(restored)
+    return history
 
 
 # ---- outputs -----------------------------------------------------------------------------------
@@ -435,6 +512,7 @@ def run(params, outputs):
     check_seed(estimator.seed, f"{MODEL_LABEL}: the model's random seed")
     classifier = is_classifier(estimator)
     names = metric_names(scheme.get("metrics"), classifier)
+    weight_choice = class_weight_choice(params.get("class_weights"), classifier)
 
     X, y = read_data(params)
     options = params.get("input_options") or {}
@@ -443,7 +521,7 @@ def run(params, outputs):
 
     rows = split(X, y, scheme, estimator.seed, classifier)
     sets = {name: (X[rows[name]], y[rows[name]]) for name in ("validation", "test") if name in rows}
-    history = train(estimator, X[rows["train"]], y[rows["train"]], *sets["validation"], n_onehot)
+    history = train(estimator, X[rows["train"]], y[rows["train"]], *sets["validation"], n_onehot, weight_choice)
 
     predictions = {name: predict(estimator, *data) for name, data in sets.items()}
     header = ["metric", *sets]
@@ -455,7 +533,8 @@ def run(params, outputs):
         print("  " + "\t".join(format_value(value) for value in row))
 
     if outputs.get("outfile_object"):
-        save_estimator(estimator, outputs["outfile_object"])
+        with galaxy_ml_callbacks_off():
+            save_estimator(estimator, outputs["outfile_object"])
     if outputs.get("outfile_weights"):
         save_weights(estimator, outputs["outfile_weights"])
     if outputs.get("outfile_history"):

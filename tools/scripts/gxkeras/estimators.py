@@ -8,8 +8,11 @@ they are checked before Keras or galaxy-ml sees them, against what the forms off
 (:mod:`gxkeras.allowlist` for the model JSON, the checks here for the compile and fit parameters:
 the same for the builder's form and for a model file).
 """
+import contextlib
 import math
+import os
 import re
+from collections.abc import Iterator
 from typing import Any, TypeGuard
 
 from gxkeras import forms
@@ -20,6 +23,9 @@ from gxkeras.safe_json import loads
 from gxkeras.values import check_seed
 
 LEARNING_TYPES = ("KerasGClassifier", "KerasGRegressor")
+# galaxy-ml 0.11 still has it, but not portably: its generators read sequence files by the paths stored
+# in the model (pyfaidx, tabix), and its fit takes paths, not tables. Refused with one line (docs/comparison.md).
+BATCH_CLASSIFIER = "KerasGBatchClassifier"
 MODEL_TYPES = ("sequential", "functional")
 
 # The options of "Create deep learning model", read from its form (the one source of truth). The form
@@ -33,12 +39,19 @@ LOSSES = frozenset(forms.options("keras_model_builder", "loss"))
 METRICS = frozenset(forms.options("keras_model_builder", "metrics"))
 MONITOR_MODES = forms.options("keras_model_builder", "mode")
 
+SCHEDULES = forms.options("keras_model_builder", "schedule")
+
 # What Python must know about those options (a contract test checks both sides agree).
-# Callbacks reviewed to reach no network or module and to write no file a user names (not
-# ModelCheckpoint, TensorBoard, BackupAndRestore, RemoteMonitor, LambdaCallback ...). CSVLogger takes no
-# option from the form or a model file: it always writes log.csv in the job's working directory.
-REVIEWED_CALLBACKS = {"EarlyStopping", "ReduceLROnPlateau", "TerminateOnNaN", "CSVLogger"}
+# Callbacks reviewed to reach no network or module and to write no file a user names (not TensorBoard,
+# BackupAndRestore, RemoteMonitor, LambdaCallback ...). No callback takes a file name from the form or a
+# model file: CSVLogger always writes log.csv, ModelCheckpoint one of the CHECKPOINT files, both in the
+# job's working directory; LearningRateScheduler runs one of our typed schedules, never code.
+REVIEWED_CALLBACKS = {"EarlyStopping", "ReduceLROnPlateau", "TerminateOnNaN", "CSVLogger", "ModelCheckpoint",
+                      "LearningRateScheduler"}
 CSV_LOG = "log.csv"  # galaxy-ml's name for the CSVLogger file of the Galaxy-ML tools (tab-separated, appended)
+# ModelCheckpoint's file, by save_weights_only (Keras 3 wants these endings); the trainer reads it back
+# into the trained model (restore_checkpoint), so the model output carries the checkpoint's weights.
+CHECKPOINT = {True: "checkpoint.weights.h5", False: "checkpoint.keras"}
 # Losses as the form names them (the Galaxy-ML tools' Keras 2 names). Keras 3 knows most of them by the
 # same name; these it knows by another one, with the same function (Keras 2's cosine_proximity loss and
 # Keras 3's cosine_similarity loss are both minus the cosine similarity).
@@ -104,6 +117,12 @@ ARG_CHECKS = {
     "factor": ("a number in [0, 1)", lambda v: _number(v) and 0 <= v < 1),
     "cooldown": ("an integer >= 0", _count),
     "min_lr": ("a number >= 0", lambda v: _number(v) and v >= 0),
+    "save_best_only": ("true or false", lambda v: isinstance(v, bool)),
+    "save_weights_only": ("true or false", lambda v: isinstance(v, bool)),
+    "schedule": (f"one of {', '.join(SCHEDULES)}", lambda v: v in SCHEDULES),
+    "drop": ("a number in (0, 1]", lambda v: _number(v) and 0 < v <= 1),
+    "epochs_drop": ("an integer >= 1", lambda v: _count(v) and v >= 1),
+    "decay_rate": ("a number >= 0", lambda v: _number(v) and v >= 0),
 }
 # Estimator parameters galaxy-ml has but the form never sets: a model file must leave them unset.
 UNSET_PARAMS = ("loss_weights", "run_eagerly", "steps_per_execution", "steps_per_epoch", "validation_steps")
@@ -167,6 +186,11 @@ def check_stored_params(learning_type: str, params: Any, label: str) -> str:
     ``fit``), parameters the form never sets, options of another optimizer, callbacks or options
     the form does not offer, and values outside the fields' ranges. Returns the model type.
     """
+    if learning_type == BATCH_CLASSIFIER:
+        raise ToolInputError(f"{label}: a {BATCH_CLASSIFIER} (Galaxy-ML's 'Build Deep learning Batch Training "
+                             "Models'), which these tools do not train: its batch generators read FASTA, genome and "
+                             "interval files named in the model; rebuild it with 'Create deep learning model' "
+                             "(KerasGClassifier) and train it on tabular data")
     if learning_type not in LEARNING_TYPES:
         raise ToolInputError(f"{label}: the model's Keras entry is a {str(learning_type)[:80]!r}, expected "
                              f"one of {', '.join(LEARNING_TYPES)}")
@@ -265,7 +289,7 @@ def check_estimator(estimator: Any, label: str) -> Any:
     """Refuse anything but a galaxy-ml Keras estimator (a model file of another kind of tool)."""
     from galaxy_ml.keras_galaxy_models import KerasGClassifier, KerasGRegressor
 
-    if not isinstance(estimator, (KerasGClassifier, KerasGRegressor)):
+    if type(estimator) not in (KerasGClassifier, KerasGRegressor):  # not a subclass (KerasGBatchClassifier)
         raise ToolInputError(f"{label}: holds a {type(estimator).__name__}, expected a Keras model made by "
                              "'Create deep learning model' (KerasGClassifier or KerasGRegressor)")
     config = estimator.config
@@ -277,24 +301,104 @@ def check_estimator(estimator: Any, label: str) -> Any:
     return estimator
 
 
+class Decay:
+    """A LearningRateScheduler schedule from the form's typed fields (no code from the user).
+
+    ``lr0`` is the optimizer's learning rate when training starts (epoch 0), so the optimizer's
+    ``learning_rate`` stays the one place the initial rate is set.
+    """
+
+    def __init__(self, schedule: str, drop: float = 0.5, epochs_drop: int = 10, decay_rate: float = 0.1) -> None:
+        self.schedule, self.drop, self.epochs_drop, self.decay_rate = schedule, drop, epochs_drop, decay_rate
+        self.lr0: float | None = None
+
+    def __call__(self, epoch: int, lr: float) -> float:
+        if self.lr0 is None:
+            self.lr0 = float(lr)
+        return SCHEDULE_RATES[self.schedule](self, epoch)
+
+
+# The rate of each schedule the form offers (a contract test checks the two lists are the same).
+SCHEDULE_RATES = {
+    "step_decay": lambda decay, epoch: decay.lr0 * decay.drop ** (epoch // decay.epochs_drop),
+    "exponential_decay": lambda decay, epoch: decay.lr0 * math.exp(-decay.decay_rate * epoch),
+}
+
+
 def build_callbacks(callbacks: object, where: str) -> list[Any] | None:
     """Keras callback objects for the checked callback dicts: only the form's, only their options.
 
     Built here rather than by galaxy-ml (which builds any ``keras.callbacks`` class a file names,
-    with any arguments, e.g. a CSVLogger writing wherever its ``filename`` points).
+    with any arguments, e.g. a CSVLogger writing wherever its ``filename`` points). The files a
+    callback writes are fixed names in the working directory (CSV_LOG, CHECKPOINT).
     """
     from gxkeras.keras_env import import_keras
 
     keras = import_keras()
     built = []
     for item in check_callbacks(callbacks, where) or []:
-        options = dict(item["callback_selection"])
+        options = {key: value for key, value in item["callback_selection"].items() if value is not None}
         callback_type = options.pop("callback_type")
         if callback_type == "CSVLogger":  # as galaxy-ml does for the Galaxy-ML tools' CSVLogger
             options = {"filename": CSV_LOG, "separator": "\t", "append": True}
+        elif callback_type == "ModelCheckpoint":
+            options.setdefault("save_weights_only", True)  # the form's default (Keras' is False)
+            options["filepath"] = CHECKPOINT[options["save_weights_only"]]
+            if os.path.exists(options["filepath"]):  # never read back a file this job did not write
+                os.remove(options["filepath"])
+        elif callback_type == "LearningRateScheduler":
+            options = {"schedule": Decay(options.pop("schedule", SCHEDULES[0]), **options)}
         klass = getattr(keras.callbacks, callback_type)
-        built.append(klass(**{key: value for key, value in options.items() if value is not None}))
+        built.append(klass(**options))
     return built or None
+
+
+@contextlib.contextmanager
+def galaxy_ml_callbacks_off() -> Iterator[None]:
+    """While saving a trained estimator, galaxy-ml's ``_callbacks`` property returns None.
+
+    That property builds any ``keras.callbacks`` class a model names, with its stored options (ours
+    need the trainer: a LearningRateScheduler's schedule is a name, not a function), and
+    scikit-learn's HTML view, which galaxy-ml writes into every h5mlm, reads every property of a
+    fitted estimator. The callbacks the trainer built have done their work by then.
+    """
+    from galaxy_ml.keras_galaxy_models import BaseKerasModel
+
+    original = BaseKerasModel.__dict__["_callbacks"]
+    BaseKerasModel._callbacks = property(lambda self: None)
+    try:
+        yield
+    finally:
+        BaseKerasModel._callbacks = original
+
+
+def restore_checkpoint(model: Any, callbacks: list[Any] | None, history: Any, where: str) -> str | None:
+    """Give ``model`` the weights a ModelCheckpoint callback saved; a line saying which epoch's, or None.
+
+    With save_best_only the checkpoint holds the best epoch's weights (Keras skips saving while the
+    monitored quantity is missing: that is refused, naming the quantities there are).
+    """
+    from gxkeras.keras_env import import_keras
+
+    keras = import_keras()
+    for callback in callbacks or []:
+        if not isinstance(callback, keras.callbacks.ModelCheckpoint):
+            continue
+        logs = history.history
+        if callback.save_best_only and callback.monitor not in logs:
+            raise ToolInputError(f"{where}: ModelCheckpoint monitors {callback.monitor}, which training does not "
+                                 f"report; choose one of {', '.join(logs)}")
+        if not os.path.exists(callback.filepath):
+            return None
+        model.load_weights(callback.filepath)
+        epochs = len(logs.get("loss", []))
+        if not callback.save_best_only:
+            return f"ModelCheckpoint: the model has the weights of the last epoch ({epochs})"
+        values = logs[callback.monitor]
+        best = min(range(len(values)), key=lambda index: abs(values[index] - callback.best)) + 1
+        return (f"ModelCheckpoint: the model has the weights of epoch {best} of {epochs} "
+                f"({callback.monitor} {float(callback.best):.6g})")
+    return None
 
 
 def is_classifier(estimator: Any) -> bool:

@@ -139,7 +139,13 @@ def test_bad_model_json(write_text, content, message):
     ({"steps_per_epoch": 10}, "steps_per_epoch 10 is not supported on tables in Keras 3; leave it empty"),
     ({"validation_steps": 2}, "validation_steps 2 is not supported on tables in Keras 3; leave it empty"),
     ({"epochs": 0}, "epochs must be a positive integer"),
-    ({"callbacks": [{"callback_selection": {"callback_type": "ModelCheckpoint"}}]}, "unknown callback 'ModelCheckpoint'"),
+    ({"callbacks": [{"callback_selection": {"callback_type": "TensorBoard"}}]}, "unknown callback 'TensorBoard'"),
+    ({"callbacks": [{"callback_selection": {"callback_type": "LearningRateScheduler", "schedule": "step_decay",
+                                            "drop": 0.0}}]}, r"drop must be a number in \(0, 1\]"),
+    ({"callbacks": [{"callback_selection": {"callback_type": "LearningRateScheduler", "schedule": "cosine",
+                                            "drop": 0.5}}]}, "schedule must be one of step_decay, exponential_decay"),
+    ({"callbacks": [{"callback_selection": {"callback_type": "LearningRateScheduler", "schedule": "step_decay",
+                                            "epochs_drop": 0}}]}, "epochs_drop must be an integer >= 1"),
 ])
 def test_bad_choices(changes, message):
     arguments = {"learning_type": "KerasGClassifier", "loss": "binary_crossentropy", "metrics": ["acc"], **changes}
@@ -222,3 +228,38 @@ def test_csvlogger_writes_log_csv_in_the_working_directory(tmp_path, monkeypatch
     estimator.fit(X, X[:, 0], callbacks=build_callbacks(estimator.callbacks, "callbacks"))
     lines = (tmp_path / "log.csv").read_text().splitlines()
     assert lines[0].split("\t")[:2] == ["epoch", "loss"] and len(lines) == 3
+
+
+def test_checkpoint_and_scheduler_are_stored_from_the_form():
+    """As Galaxy writes the repeat: every field of the case, which the model file keeps (no file name)."""
+    callbacks = [
+        {"__index__": 0, "callback_selection": {"__current_case__": 4, "callback_type": "ModelCheckpoint",
+                                                "monitor": "val_loss", "mode": "min", "save_best_only": True,
+                                                "save_weights_only": "booltrue"}},
+        {"__index__": 1, "callback_selection": {"__current_case__": 5, "callback_type": "LearningRateScheduler",
+                                                "schedule": "exponential_decay", "drop": 0.5, "epochs_drop": 10,
+                                                "decay_rate": 0.2}},
+    ]
+    estimator = kmb.build_estimator(params(TEST_DATA / "regression_model_config.json", learning_type="KerasGRegressor",
+                                           loss="mean_squared_error", metrics=["mae"], callbacks=callbacks))
+    assert estimator.callbacks == [
+        {"callback_selection": {"callback_type": "ModelCheckpoint", "monitor": "val_loss", "mode": "min",
+                                "save_best_only": True, "save_weights_only": True}},
+        {"callback_selection": {"callback_type": "LearningRateScheduler", "schedule": "exponential_decay",
+                                "drop": 0.5, "epochs_drop": 10, "decay_rate": 0.2}},
+    ]
+    from gxkeras.estimators import CHECKPOINT, build_callbacks
+
+    checkpoint, scheduler = build_callbacks(estimator.callbacks, "callbacks")
+    assert checkpoint.filepath == CHECKPOINT[True] == "checkpoint.weights.h5"  # fixed, in the working directory
+    assert (checkpoint.monitor, checkpoint.save_best_only, checkpoint.save_weights_only) == ("val_loss", True, True)
+    assert [round(scheduler.schedule(epoch, 0.01), 8) for epoch in range(3)] == [0.01, 0.00818731, 0.00670320]
+
+
+def test_step_decay_uses_the_optimizers_rate():
+    from gxkeras.estimators import Decay
+
+    decay = Decay("step_decay", drop=0.5, epochs_drop=2)
+    # lr0 is the rate at epoch 0; later calls get the already lowered rate, which must not compound
+    rates = [decay(0, 0.1)] + [decay(epoch, 0.001) for epoch in range(1, 6)]
+    assert rates == pytest.approx([0.1, 0.1, 0.05, 0.05, 0.025, 0.025])

@@ -362,3 +362,150 @@ def test_the_gtn_rnn_state_runs_with_its_meaning(tmp_path):
     result = read(out["outfile_result"])
     assert result[0] == ["metric", "validation"] and [row[0] for row in result[1:]] == ["f1", "loss"]
     assert 0 <= float(result[1][1]) <= 1
+
+
+# ---- callbacks the trainer builds, class weights, multi-class ------------------------------------
+
+def regression_estimator(callbacks, epochs=6, learning_rate=0.05):
+    """An untrained KerasGRegressor (Dense 5 -> 4 -> 1) with the given checked callback dicts."""
+    from gxkeras.keras_env import import_keras
+
+    keras = import_keras()
+    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(4, activation="relu"), keras.layers.Dense(1)])
+    return make_estimator("KerasGRegressor", model.get_config(), "sequential", loss="mean_squared_error",
+                          optimizer="adam", learning_rate=learning_rate, metrics=["mae"], epochs=epochs,
+                          batch_size=16, validation_split=0.1, verbose=0, seed=1, callbacks=callbacks)
+
+
+def regression_arrays():
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(80, 5))
+    y = X @ np.array([1.0, -2.0, 0.5, 0.0, 1.5]) + rng.normal(scale=0.1, size=80)
+    return X[:60], y[:60], X[60:], y[60:]
+
+
+def checkpoint(**options):
+    return [{"callback_selection": {"callback_type": "ModelCheckpoint", "monitor": "val_loss", **options}}]
+
+
+@pytest.mark.parametrize("save_weights_only", [True, False])
+def test_model_checkpoint_gives_the_model_the_best_epochs_weights(tmp_path, monkeypatch, capsys, save_weights_only):
+    """mode max on val_loss picks the worst epoch (the first, as the loss falls): never the last one's weights."""
+    from gxkeras.estimators import CHECKPOINT
+
+    monkeypatch.chdir(tmp_path)
+    X, y, X_val, y_val = regression_arrays()
+    estimator = regression_estimator(checkpoint(mode="max", save_best_only=True, save_weights_only=save_weights_only))
+    history = kte.train(estimator, X, y, X_val, y_val)
+    val_loss = history.history["val_loss"]
+    assert val_loss[0] == max(val_loss) and val_loss[-1] < val_loss[0] * 0.8
+    evaluated = estimator.model_.evaluate(X_val, y_val, verbose=0, return_dict=True)["loss"]
+    assert evaluated == pytest.approx(val_loss[0], rel=1e-4)
+    assert (tmp_path / CHECKPOINT[save_weights_only]).exists()  # the fixed file, in the working directory
+    assert f"the weights of epoch 1 of 6 (val_loss {val_loss[0]:.6g})" in capsys.readouterr().out
+
+
+def test_model_checkpoint_of_the_lowest_val_loss(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "checkpoint.weights.h5").write_text("stale file of another job")  # removed, never read
+    X, y, X_val, y_val = regression_arrays()
+    estimator = regression_estimator(checkpoint(mode="auto", save_best_only=True))
+    history = kte.train(estimator, X, y, X_val, y_val)
+    evaluated = estimator.model_.evaluate(X_val, y_val, verbose=0, return_dict=True)["loss"]
+    assert evaluated == pytest.approx(min(history.history["val_loss"]), rel=1e-4)
+
+
+def test_model_checkpoint_of_an_unreported_quantity_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    estimator = regression_estimator(checkpoint(monitor="val_acc", mode="max", save_best_only=True), epochs=1)
+    with pytest.raises(ToolInputError, match=r"ModelCheckpoint monitors val_acc, which training does not report; "
+                                             r"choose one of loss, mae, val_loss, val_mae"):
+        kte.train(estimator, *regression_arrays())
+
+
+@pytest.mark.parametrize("options, rates", [
+    ({"schedule": "step_decay", "drop": 0.5, "epochs_drop": 2}, [0.01, 0.01, 0.005, 0.005, 0.0025]),
+    ({"schedule": "exponential_decay", "decay_rate": 0.5}, [0.01 * np.exp(-0.5 * epoch) for epoch in range(5)]),
+])
+def test_learning_rate_scheduler_lowers_the_optimizers_rate(options, rates):
+    estimator = regression_estimator([{"callback_selection": {"callback_type": "LearningRateScheduler", **options}}],
+                                     epochs=5, learning_rate=0.01)
+    history = kte.train(estimator, *regression_arrays())
+    assert history.history["learning_rate"] == pytest.approx(rates, rel=1e-5)
+
+
+def imbalanced(write_text):
+    """90 % class 0; the classes overlap, so an unweighted model predicts class 1 rarely."""
+    rng = np.random.default_rng(7)
+    y = (rng.random(200) < 0.1).astype(int)
+    X = (rng.normal(size=(200, 5)) + 0.8 * y[:, None]).round(3)
+    return write_text(tsv(X), "X.tsv"), write_text(tsv(y.reshape(-1, 1)), "y.tsv")
+
+
+@pytest.mark.parametrize("selection", [{"class_weight_type": "balanced"},
+                                       {"class_weight_type": "mapping", "class_weight": "{0: 1, 1: 9}"},
+                                       {"class_weight_type": "mapping", "class_weight": "1: 9"}])
+def test_class_weight_changes_training_on_imbalanced_classes(tmp_path, make_model, write_text, capsys, selection):
+    x_path, y_path = imbalanced(write_text)
+    model = make_model(epochs=20)
+    recalls = {}
+    for name, choice in (("none", None), ("weighted", selection)):
+        out = outputs(tmp_path / name)
+        (tmp_path / name).mkdir()
+        inputs = params(model, x_path, y_path, primary="recall", secondary=["balanced_accuracy"], shuffle="stratified")
+        inputs["experiment_schemes"]["test_split"]["split_algos"]["test_size"] = 0.3
+        kte.run({**inputs, "class_weights": [{"class_weight_selection": choice}] if choice else []}, out)
+        recalls[name] = {row[0]: float(row[1]) for row in read(out["outfile_result"])[1:]}
+    # the minority class is found far more often when it weighs more, and the balance improves
+    assert recalls["weighted"]["recall"] >= recalls["none"]["recall"] + 0.3
+    assert recalls["weighted"]["balanced_accuracy"] > recalls["none"]["balanced_accuracy"]
+    assert "Class weights (class: weight): 0: " in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("selection, learning_type, message", [
+    ({"class_weight_type": "balanced"}, "KerasGRegressor", "balanced weights classes, and this is a regression model"),
+    ({"class_weight_type": "mapping", "class_weight": "0: 1, 1: -2"}, "KerasGClassifier", "weights must be numbers of 0"),
+    ({"class_weight_type": "mapping", "class_weight": "{'a': 1}"}, "KerasGClassifier", "is not a mapping of class labels"),
+    ({"class_weight_type": "mapping", "class_weight": "__import__('os')"}, "KerasGClassifier", "is not a mapping"),
+    ({"class_weight_type": "mapping", "class_weight": "{0: 1, 5: 2}"}, "KerasGClassifier",
+     r"Class weights: 5 is not a class of the training set \(0, 1\)"),
+    ({"class_weight_type": "none"}, "KerasGClassifier", "unknown choice 'none'"),
+])
+def test_bad_class_weights_give_one_line(tmp_path, make_model, classification_data, selection, learning_type, message):
+    model = make_model(learning_type=learning_type, loss="mean_squared_error" if learning_type == "KerasGRegressor"
+                       else "binary_crossentropy", metrics=("mae",), activation="linear" if learning_type ==
+                       "KerasGRegressor" else "sigmoid")
+    with pytest.raises(ToolInputError, match=message):
+        kte.run({**params(model, *classification_data), "class_weights": [{"class_weight_selection": selection}]},
+                outputs(tmp_path))
+
+
+@pytest.mark.parametrize("onehot", [False, True])
+def test_softmax_with_sparse_labels_end_to_end(tmp_path, make_model, write_text, onehot):
+    """sparse_categorical_crossentropy on labels 1..3 in one column, or on a one-hot y (then class indices)."""
+    rng = np.random.default_rng(11)
+    X = rng.normal(size=(90, 5)).round(3)
+    labels = np.argmax(X[:, :3], axis=1)
+    y = np.eye(3, dtype=int)[labels] if onehot else (labels + 1).reshape(-1, 1)
+    model = make_model(loss="sparse_categorical_crossentropy", units=3, activation="softmax", epochs=30)
+    out = outputs(tmp_path)
+    kte.run(params(model, write_text(tsv(X), "X.tsv"), write_text(tsv(y), "y.tsv"), primary="accuracy",
+                   secondary=["f1_weighted", "neg_log_loss"], shuffle="stratified"), out)
+    result = {row[0]: float(row[1]) for row in read(out["outfile_result"])[1:]}
+    assert result["accuracy"] > 0.6 and result["neg_log_loss"] < 0
+    expected = ["0", "1", "2"] if onehot else ["1", "2", "3"]
+    assert read(out["outfile_y_preds"])[0] == ["y_preds", *(f"probability_{label}" for label in expected)]
+    assert {row[0] for row in read(out["outfile_y_preds"])[1:]} <= set(expected)
+
+
+def test_batch_classifier_model_is_refused_with_one_line(tmp_path, make_model, classification_data):
+    """A KerasGBatchClassifier (Galaxy-ML's batch models tool; galaxy-ml 0.11 still writes it) is not trained."""
+    import h5py
+
+    model = make_model()
+    with h5py.File(model, "r+") as handle:
+        del handle["-keras_models-/0/class_name"]
+        handle["-keras_models-/0/class_name"] = b"KerasGBatchClassifier"
+    with pytest.raises(ToolInputError, match=r"a KerasGBatchClassifier \(Galaxy-ML's 'Build Deep learning Batch "
+                                             r"Training Models'\), which these tools do not train"):
+        kte.run(params(model, *classification_data), outputs(tmp_path))

@@ -124,7 +124,8 @@ def test_external_hdf5_link_is_refused(tmp_path, secret):
 @pytest.mark.parametrize("callback_type, refusal", [
     # the form's CSVLogger takes no option: it always writes log.csv in the job's working directory
     ("CSVLogger", "callback 1 (CSVLogger) has no option 'filename'"),
-    ("ModelCheckpoint", "callback 1 is a 'ModelCheckpoint'; only the callbacks the form offers are accepted"),
+    # the form's ModelCheckpoint has no file name either: it always writes a CHECKPOINT file in the working directory
+    ("ModelCheckpoint", "callback 1 (ModelCheckpoint) has no option 'filepath'"),
     ("TensorBoard", "callback 1 is a 'TensorBoard'; only the callbacks the form offers are accepted"),
 ])
 def test_callbacks_that_write_files_are_refused(tmp_path, callback_type, refusal):
@@ -141,6 +142,40 @@ def test_form_callback_with_a_path_option_is_refused(tmp_path):
     path = hostile.write_h5mlm(tmp_path / "model.h5mlm", class_name, params)
     with pytest.raises(ToolInputError, match=r"callback 1 \(EarlyStopping\) has no option 'filepath'"):
         load_estimator(path, MODEL)
+
+
+@pytest.mark.parametrize("selection, refusal", [
+    # a schedule is one of the form's names, never code (galaxy-ml would pass any callable Keras can build)
+    ({"callback_type": "LearningRateScheduler", "schedule": "lambda epoch, lr: __import__('os')"},
+     r"callback 1 \(LearningRateScheduler\): schedule must be one of step_decay, exponential_decay"),
+    ({"callback_type": "LearningRateScheduler", "schedule": {"class_name": "function", "config": "os.system"}},
+     r"schedule must be one of step_decay, exponential_decay"),
+    ({"callback_type": "ModelCheckpoint", "save_best_only": True, "options": {"experimental_io_device": "/x"}},
+     r"callback 1 \(ModelCheckpoint\) has no option 'options'"),
+    ({"callback_type": "ModelCheckpoint", "save_weights_only": "/tmp/x.keras"},
+     r"callback 1 \(ModelCheckpoint\): save_weights_only must be true or false"),
+])
+def test_stored_checkpoint_and_scheduler_take_only_the_forms_options(tmp_path, selection, refusal):
+    class_name, params = hostile.model_params()
+    params["callbacks"] = [{"callback_selection": selection}]
+    with pytest.raises(ToolInputError, match=refusal):
+        load_estimator(hostile.write_h5mlm(tmp_path / "model.h5mlm", class_name, params), MODEL)
+
+
+def test_stored_checkpoint_writes_only_its_fixed_file(tmp_path, monkeypatch):
+    """A model file's ModelCheckpoint (as the form stores it) writes checkpoint.weights.h5 in the job's directory."""
+    job = tmp_path / "job"
+    job.mkdir()
+    monkeypatch.chdir(job)
+    class_name, params = hostile.model_params()
+    params.update(epochs=2, callbacks=[{"callback_selection": {"callback_type": "ModelCheckpoint", "monitor": "val_loss",
+                                                                "mode": "min", "save_best_only": True,
+                                                                "save_weights_only": True}}])
+    estimator = load_estimator(hostile.write_h5mlm(tmp_path / "m.h5mlm", class_name, params), MODEL)
+    X, y = np.random.default_rng(0).normal(size=(20, 4)), np.arange(20.0)
+    kte.train(estimator, X[:16], y[:16], X[16:], y[16:])
+    assert sorted(path.name for path in job.iterdir()) == [estimators.CHECKPOINT[True]]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["job", "m.h5mlm"]
 
 
 def test_training_builds_only_the_checked_callbacks(tmp_path, monkeypatch):
@@ -415,8 +450,14 @@ def test_allow_lists_come_from_the_forms():
     for layer in forms.options("keras_model_config", "layer_type"):
         assert layer == "Input" or ("keras.layers", layer) in objects
     assert ("keras.layers", "StringLookup") not in objects and ("keras.layers", "Lambda") not in objects
-    assert set(estimators.CALLBACK_ARGS) == {"EarlyStopping", "ReduceLROnPlateau", "TerminateOnNaN", "CSVLogger"}
+    assert set(estimators.CALLBACK_ARGS) == {"EarlyStopping", "ReduceLROnPlateau", "TerminateOnNaN", "CSVLogger",
+                                             "ModelCheckpoint", "LearningRateScheduler"}
     assert estimators.CALLBACK_ARGS["CSVLogger"] == ()  # no option: its file name is fixed (log.csv)
+    # no callback takes a file, directory or URL from the form, nor code: their files are fixed names
+    for args in estimators.CALLBACK_ARGS.values():
+        assert not {"filepath", "filename", "log_dir", "backup_dir", "root", "path", "on_epoch_end"} & set(args)
+    assert estimators.CALLBACK_ARGS["LearningRateScheduler"] == ("schedule", "drop", "epochs_drop", "decay_rate")
+    assert set(estimators.CHECKPOINT.values()) == {"checkpoint.weights.h5", "checkpoint.keras"}
 
 
 def test_contract_form_options_and_python_checks_agree():
@@ -425,6 +466,13 @@ def test_contract_form_options_and_python_checks_agree():
                  for arg in args}
     assert form_args == set(estimators.ARG_CHECKS)
     assert set(estimators.CALLBACK_ARGS) == estimators.REVIEWED_CALLBACKS
+    # the schedules and class weight choices the forms offer are the ones Python computes
+    schedules = {name: estimators.Decay(name, drop=0.5, epochs_drop=1, decay_rate=1.0) for name in estimators.SCHEDULES}
+    assert set(schedules) == set(estimators.SCHEDULE_RATES) == {"step_decay", "exponential_decay"}
+    assert {name: round(decay(0, 1.0) + decay(1, 1.0), 4) for name, decay in schedules.items()} == {
+        "step_decay": 1.5, "exponential_decay": 1.3679}
+    assert set(kte.CLASS_WEIGHT_TYPES) == {"balanced", "mapping"}
+    assert forms.when_params("keras_train_and_eval", "class_weight_type") == {"balanced": (), "mapping": ("class_weight",)}
     assert estimators.CLASSIFIER_LOSSES | estimators.REGRESSOR_LOSSES == set(estimators.LOSSES)
     assert kmb.CLASSIFICATION_ONLY_METRICS <= set(estimators.METRICS)
     # every name the forms offer is a real Keras object of the kind the allow-list files it under
