@@ -12,6 +12,10 @@
 #                 GALAXY_URL and GALAXY_ADMIN_KEY, runs CMD (at once: CMD may do other work while Galaxy
 #                 boots) and stops Galaxy when CMD ends, fails or is interrupted. `make test` runs its
 #                 Galaxy stages this way: one Galaxy start-up (60-100 s) instead of one per stage.
+#                 Its database is a throw-away PostgreSQL server (harness/postgres.sh; installed with
+#                 apt-get when missing and run as root), so that tool jobs set their metadata in Galaxy's
+#                 Celery worker (about 10 CPU s less per tool job, docs/performance.md);
+#                 TEST_DATABASE=sqlite gives planemo's SQLite database instead.
 # wait-galaxy     blocks until the Galaxy at GALAXY_URL answers and lists every tool in tools/.
 #
 # When GALAXY_URL is set, test-tools and test-workflows (and harness/ui_test.sh) wait for that Galaxy and
