@@ -52,6 +52,11 @@ case "$cmd" in
   stop)
     bin=$(pg_bin)
     if [ -n "$bin" ] && [ -f "$dir/data/postmaster.pid" ]; then
+      # The server's CPU time, its finished backends included (for docs/performance.md): it runs
+      # outside the Galaxy process tree, so a `time` of the run does not count it.
+      pid=$(head -1 "$dir/data/postmaster.pid")
+      read -ra stat < <(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null) || true
+      [ ${#stat[@]} -lt 15 ] || echo "postgres.sh: the server used $(( (stat[11] + stat[12] + stat[13] + stat[14]) / $(getconf CLK_TCK) )) CPU s" >&2
       as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w -t 30 stop > /dev/null || true
     fi
     rm -rf "$dir" ;;
