@@ -66,6 +66,10 @@ cat > "$dep/env.sh" <<ENV
 # galaxy-ml 0.11.0 (Python 3.12, Keras 3, TensorFlow): sourced by Galaxy before each tool job.
 export PATH="$ROOT/.venv-tools/bin:\$PATH"
 export TF_CPP_MIN_LOG_LEVEL=2
+# Galaxy gives every job a fresh HOME: without this, each job that imports matplotlib rebuilds its font
+# cache there, and under load prints "Matplotlib is building the font cache" into the job's stderr
+# (which broke a one-line-stderr tool test once). One cache for all jobs instead.
+export MPLCONFIGDIR="$ROOT/.galaxy-deps/matplotlib"
 ENV
 # jax (keras_model_config's requirement) lives in the same venv: its env.sh only has to exist for the resolver.
 dep=.galaxy-deps/jax/$(sed -n 's/^jax==//p' env/tools-requirements.txt)

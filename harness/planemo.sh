@@ -12,6 +12,10 @@
 #                 GALAXY_URL and GALAXY_ADMIN_KEY, runs CMD (at once: CMD may do other work while Galaxy
 #                 boots) and stops Galaxy when CMD ends, fails or is interrupted. `make test` runs its
 #                 Galaxy stages this way: one Galaxy start-up (60-100 s) instead of one per stage.
+#                 Its database is a throw-away PostgreSQL server (harness/postgres.sh; installed with
+#                 apt-get when missing and run as root), so that tool jobs set their metadata in Galaxy's
+#                 Celery worker (about 10 CPU s less per tool job, docs/performance.md);
+#                 TEST_DATABASE=sqlite gives planemo's SQLite database instead.
 # wait-galaxy     blocks until the Galaxy at GALAXY_URL answers and lists every tool in tools/.
 #
 # When GALAXY_URL is set, test-tools and test-workflows (and harness/ui_test.sh) wait for that Galaxy and
@@ -130,6 +134,8 @@ case "${1:-}" in
     exit "$rc" ;;
   serve)
     shift
+    # DATABASE_CONNECTION (set by with-galaxy): the PostgreSQL database of harness/postgres.sh.
+    [ -z "${DATABASE_CONNECTION:-}" ] || GALAXY_OPTS+=(--database_connection "$DATABASE_CONNECTION")
     exec "$PLANEMO" serve "${GALAXY_OPTS[@]}" --port "${PORT:-9090}" --disable_gxits "$@" tools/ ;;
   wait-galaxy)
     wait_galaxy ;;
@@ -138,15 +144,24 @@ case "${1:-}" in
     [ $# -gt 0 ] || { echo "usage: $0 with-galaxy CMD [ARGS...]" >&2; exit 2; }
     port=$(free_port)
     export GALAXY_URL="http://127.0.0.1:$port" GALAXY_LOG="$OUT/galaxy.log"
-    # Its own session, so that stopping it reaches gravity's gunicorn and job handler processes.
-    PORT=$port setsid bash "$0" serve --host 127.0.0.1 > "$GALAXY_LOG" 2>&1 &
-    export GALAXY_SERVER_PID=$!
+    # Its database: a PostgreSQL server of its own (harness/postgres.sh, on a socket in $OUT/postgres),
+    # so that tool jobs set their metadata in Galaxy's Celery worker; TEST_DATABASE=sqlite: planemo's
+    # SQLite database instead (metadata in a process per job, about 10 CPU s more per tool job).
+    pg_dir="$OUT/postgres-$port" pg=false database=
     stop_galaxy() {
-      kill -INT -- "-$GALAXY_SERVER_PID" 2>/dev/null || return 0
-      for _ in $(seq 1 30); do kill -0 -- "-$GALAXY_SERVER_PID" 2>/dev/null || return 0; sleep 1; done
-      kill -KILL -- "-$GALAXY_SERVER_PID" 2>/dev/null || true
+      if [ -n "${GALAXY_SERVER_PID:-}" ] && kill -INT -- "-$GALAXY_SERVER_PID" 2>/dev/null; then
+        for _ in $(seq 1 30); do kill -0 -- "-$GALAXY_SERVER_PID" 2>/dev/null || break; sleep 1; done
+        kill -KILL -- "-$GALAXY_SERVER_PID" 2>/dev/null || true
+      fi
+      ! $pg || bash "$ROOT/harness/postgres.sh" stop "$pg_dir"
     }
     trap stop_galaxy EXIT
+    if [ "${TEST_DATABASE:-postgres}" = postgres ]; then
+      pg=true database=$(bash "$ROOT/harness/postgres.sh" start "$pg_dir")
+    fi
+    # Its own session, so that stopping it reaches gravity's gunicorn and job handler processes.
+    PORT=$port DATABASE_CONNECTION=$database setsid bash "$0" serve --host 127.0.0.1 > "$GALAXY_LOG" 2>&1 &
+    export GALAXY_SERVER_PID=$!
     echo "one Galaxy for this run: $GALAXY_URL (log: $GALAXY_LOG)"
     # CMD runs in its own process group too, waited for in the background: a signal to this script
     # (ctrl-C, CI's TERM) then stops all of CMD's processes, and the EXIT trap stops Galaxy.

@@ -103,7 +103,9 @@ def run_tutorial_model_config(page, base_url, shots):
     expect(page.get_by_text("successfully added")).to_be_visible(timeout=60_000)
 
     history = page.request.get(f"{base_url}/history/current_history_json").json()
-    deadline = time.time() + 300
+    # 10 minutes: the job's metadata is set in Galaxy's Celery worker, whose two metadata processes
+    # start at its first task and import Galaxy then; under a load of 40 that took 8 minutes once.
+    deadline = time.time() + 600
     while time.time() < deadline:
         items = page.request.get(f"{base_url}/api/histories/{history['id']}/contents?v=dev&keys=id,name,state,extension").json()
         outputs = [item for item in items if item.get("extension") == "json"]
