@@ -7,7 +7,9 @@ Each run trains galaxy-ml 0.11's ``KerasGClassifier`` directly (no Galaxy) on X_
 tool's default validation holdout (``train_test_split``, 20 %, shuffled with the seed), then predicts all
 25,000 test reviews. Like the training tool, it trains inside ``gxkeras.sparse_updates.correct_sparse_updates``
 (Keras 3 mis-updates the Embedding otherwise); ``--no-sparse-fix`` measures Keras 3 without it, as the
-tools trained before (runs without the ``sparse_fix`` key in the records predate the fix). One JSON line
+tools trained before (runs without the ``sparse_fix`` key in the records predate the fix). Like the tool, it
+also draws a new batch order every epoch (``gxkeras.epoch_shuffle``; records with ``"epoch_reshuffle": true``;
+older ones repeated epoch 1's order, as Keras 3 does for a seeded run). One JSON line
 per run goes to stdout and to ``--out`` (appended), so a long study can be stopped and resumed.
 ``docs/results.md`` explains what the variants showed.
 
@@ -84,6 +86,7 @@ def one_run(variant, seed, data, sparse_fix=True):
 
     import keras
 
+    from gxkeras.epoch_shuffle import reshuffle_every_epoch
     from gxkeras.sparse_updates import correct_sparse_updates
     from sklearn.metrics import confusion_matrix
     from sklearn.model_selection import train_test_split
@@ -103,12 +106,12 @@ def one_run(variant, seed, data, sparse_fix=True):
     start = time.time()
     callbacks = [keras.callbacks.EarlyStopping(monitor="val_loss", patience=1, restore_best_weights=True)] \
         if variant == "epochs4_best" else None
-    with correct_sparse_updates() if sparse_fix else contextlib.nullcontext():
+    with correct_sparse_updates() if sparse_fix else contextlib.nullcontext(), reshuffle_every_epoch(seed):
         history = estimator.fit(X_train, y_train, validation_data=validation, callbacks=callbacks)
     train_s = time.time() - start
     pred = estimator.predict(X_test, verbose=0).ravel()
     tn, fp, fn, tp = (int(v) for v in confusion_matrix(y_test, pred, labels=[0, 1]).ravel())
-    return {"variant": variant, "sparse_fix": sparse_fix, "seed": seed, "train_rows": len(y_train), "tn": tn,
+    return {"variant": variant, "sparse_fix": sparse_fix, "epoch_reshuffle": True, "seed": seed, "train_rows": len(y_train), "tn": tn,
             "fp": fp, "fn": fn, "tp": tp, "accuracy": round((tn + tp) / len(y_test), 4), "train_s": round(train_s, 1),
             "history": {key: [round(float(v), 4) for v in values] for key, values in history.history.items()}}
 
@@ -116,8 +119,9 @@ def one_run(variant, seed, data, sparse_fix=True):
 def report(path, bar=0.86):
     """Markdown: one summary row per variant, then every run; the text of docs/results.md's tables."""
     runs = [json.loads(line) for line in open(path) if line.strip()]
-    for run in runs:  # name runs by what they measured: with the sparse-update fix or (older records) without
-        run["variant"] += ", fixed" if run.get("sparse_fix") else ""
+    for run in runs:  # name runs by what they measured: with the sparse-update fix or (older records) without,
+        run["variant"] += ", fixed" if run.get("sparse_fix") else ""  # and with a new batch order every epoch
+        run["variant"] += ", reshuffled" if run.get("epoch_reshuffle") else ""
     variants = list(dict.fromkeys(run["variant"] for run in runs))
     lines = ["| variant | runs | test accuracy: min / median / max | runs >= %.2f |" % bar, "| --- | ---: | --- | ---: |"]
     for variant in variants:

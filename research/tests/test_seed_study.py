@@ -30,3 +30,13 @@ def test_report_keeps_runs_with_the_sparse_fix_apart(tmp_path):
     assert "| base | 2 | 0.7000 / 0.7250 / 0.7500 | 0 |" in lines  # older records have no sparse_fix key
     assert "| base, fixed | 1 | 0.8700 / 0.8700 / 0.8700 | 1 |" in lines
     assert "| base, fixed | 0 | 1 | 2 | 3 | 4 | 0.8700 | 0.500, 0.750 |" in lines
+
+
+def test_report_keeps_reshuffled_runs_apart(tmp_path):
+    path = tmp_path / "study.jsonl"
+    runs = [{**run("base", 0, 0.80), "sparse_fix": True}, {**run("base", 0, 0.86), "sparse_fix": True,
+                                                           "epoch_reshuffle": True}]
+    path.write_text("".join(json.dumps(item) + "\n" for item in runs))
+    lines = seed_study.report(path).splitlines()
+    assert "| base, fixed | 1 | 0.8000 / 0.8000 / 0.8000 | 0 |" in lines
+    assert "| base, fixed, reshuffled | 1 | 0.8600 / 0.8600 / 0.8600 | 1 |" in lines

@@ -25,6 +25,7 @@ import pandas as pd
 
 from gxkeras.allowlist import safe_mode
 from gxkeras.embedding import check_word_indices, embedding_input_dim
+from gxkeras.epoch_shuffle import reshuffle_every_epoch
 from gxkeras.errors import ToolInputError, first_line, output_paths, run_tool
 from gxkeras.estimators import build_callbacks, check_estimator, check_stored_params, is_classifier, output_layer
 from gxkeras.galaxy_inputs import load_inputs
@@ -362,8 +363,9 @@ def train(estimator, X_train, y_train, X_val, y_val, n_onehot=None):
     estimator.callbacks = None
     try:
         # safe_mode: galaxy-ml rebuilds the Keras model from its config inside fit;
-        # correct_sparse_updates: Keras 3 mis-updates Embeddings otherwise (see gxkeras.sparse_updates)
-        with safe_mode(), correct_sparse_updates():
+        # correct_sparse_updates: Keras 3 mis-updates Embeddings otherwise (see gxkeras.sparse_updates);
+        # reshuffle_every_epoch: seeded Keras 3 on TensorFlow repeats epoch 1's order (gxkeras.epoch_shuffle)
+        with safe_mode(), correct_sparse_updates(), reshuffle_every_epoch(estimator.seed):
             return estimator.fit(X_train, target, validation_data=validation, callbacks=callbacks)
     except (ValueError, TypeError) as error:
         raise ToolInputError(f"Keras could not train the model on this data: {first_line(error)}") from None

@@ -1,0 +1,102 @@
+"""gxkeras.epoch_shuffle: a seeded fit on TensorFlow draws a new batch order every epoch (Keras 3 alone
+repeats epoch 1's), reproducibly from the seed, and the training tool trains with it.
+"""
+import contextlib
+
+import numpy as np
+import pytest
+
+from gxkeras.epoch_shuffle import reshuffle_every_epoch
+from gxkeras.keras_env import import_keras
+
+SAMPLES, BATCH, EPOCHS = 40, 8, 3
+
+
+def batch_orders(seed, reshuffle, shuffle=True):
+    """The sample numbers of each training batch, per epoch, of a seeded 3-epoch fit (with validation data)."""
+    import tensorflow as tf
+
+    keras = import_keras()
+    keras.utils.set_random_seed(seed)
+    seen = []
+
+    class Record(keras.layers.Layer):
+        """Passes its input on and records the batch (sample numbers are the input); training batches only."""
+
+        def call(self, inputs, training=None):
+            if training:
+                tf.py_function(lambda batch: seen.append(batch.numpy()[:, 0].astype(int).tolist()) or 0,
+                               [inputs], tf.int32)
+            return inputs
+
+    inputs = keras.Input((1,))
+    model = keras.Model(inputs, keras.layers.Dense(1)(Record()(inputs)))
+    model.compile(optimizer="sgd", loss="mse")
+    x, y = np.arange(SAMPLES, dtype="float32").reshape(-1, 1), np.zeros((SAMPLES, 1), "float32")
+    with reshuffle_every_epoch(seed) if reshuffle else contextlib.nullcontext():
+        model.fit(x, y, batch_size=BATCH, epochs=EPOCHS, shuffle=shuffle, validation_data=(x[:16], y[:16]), verbose=0)
+    steps = SAMPLES // BATCH
+    assert len(seen) == EPOCHS * steps
+    return [seen[epoch * steps:(epoch + 1) * steps] for epoch in range(EPOCHS)]
+
+
+def test_keras_alone_repeats_the_order():
+    """The reason for gxkeras.epoch_shuffle (Keras 3.15.1). When this fails, Keras reshuffles seeded runs
+    itself: remove the module (see its docstring)."""
+    orders = batch_orders(3, reshuffle=False)
+    assert orders[0] == orders[1] == orders[2], ("Keras 3 now draws a new batch order every epoch of a seeded "
+                                                 "fit: remove gxkeras.epoch_shuffle, see its docstring")
+
+
+def test_every_epoch_gets_a_new_permutation():
+    orders = batch_orders(3, reshuffle=True)
+    for epoch in orders:
+        assert [len(batch) for batch in epoch] == [BATCH] * (SAMPLES // BATCH)
+        assert sorted(sum(epoch, [])) == list(range(SAMPLES))  # every sample once per epoch
+        assert sum(epoch, []) != list(range(SAMPLES))  # shuffled
+    assert orders[0] != orders[1] and orders[1] != orders[2] and orders[0] != orders[2]
+
+
+def test_the_orders_come_from_the_seed():
+    assert batch_orders(3, reshuffle=True) == batch_orders(3, reshuffle=True)
+    assert batch_orders(3, reshuffle=True) != batch_orders(4, reshuffle=True)
+
+
+def test_unshuffled_fit_is_left_alone():
+    assert batch_orders(3, reshuffle=True, shuffle=False)[1] == [list(range(start, start + BATCH))
+                                                                 for start in range(0, SAMPLES, BATCH)]
+
+
+def test_the_patch_is_scoped_to_the_block():
+    from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
+
+    original = ArrayDataAdapter.get_tf_dataset
+    with pytest.raises(RuntimeError):
+        with reshuffle_every_epoch(0):
+            assert ArrayDataAdapter.get_tf_dataset is not original
+            raise RuntimeError("training failed")
+    assert ArrayDataAdapter.get_tf_dataset is original
+
+
+def test_training_tool_trains_with_it(monkeypatch):
+    import json
+
+    import keras_train_and_eval as kte
+    from gxkeras.estimators import make_estimator
+
+    seeds = []
+    real = kte.reshuffle_every_epoch
+
+    def spy(seed):
+        seeds.append(seed)
+        return real(seed)
+
+    monkeypatch.setattr(kte, "reshuffle_every_epoch", spy)
+    keras = import_keras()
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, activation="sigmoid")])
+    estimator = make_estimator("KerasGClassifier", json.loads(model.to_json())["config"], "sequential",
+                               loss="binary_crossentropy", optimizer="sgd", epochs=2, batch_size=4, seed=11, verbose=0)
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(16, 3)), np.arange(16) % 2
+    kte.train(estimator, X[:12], y[:12], X[12:], y[12:])
+    assert seeds == [11]
