@@ -20,7 +20,7 @@ from gxkeras import forms
 from gxkeras.errors import ToolInputError, output_paths, run_tool
 from gxkeras.figures import Heatmap, Panel, Trace, clean_title, draw, output_format
 from gxkeras.galaxy_inputs import load_inputs
-from gxkeras.metrics import as_labels, confusion_matrix, format_metrics, per_class_metrics
+from gxkeras.metrics import as_labels, format_metrics, per_class_metrics
 from gxkeras.model_diagram import draw_diagram
 from gxkeras.model_io import is_sklearn_file, load_sklearn
 from gxkeras.tabular import check_header_names, check_row_lengths, read_tabular, read_tabular_input
@@ -108,8 +108,7 @@ def confusion_matrix_plot(params, path, metrics_path):
     check_same_length(y_true, y_pred, TRUE_LABEL, PREDICTED_LABEL)
     check_predicted_labels(y_true, y_pred, int(header_predicted))
     cmap = colormap(params.get("plot_color"))
-    classes, matrix = confusion_matrix(y_true, y_pred)
-    rows = per_class_metrics(classes, matrix)
+    classes, matrix, rows = per_class_metrics(y_true, y_pred)
     title = clean_title(params.get("title"), "Confusion matrix")
     draw(Heatmap(matrix, [str(name) for name in classes], cmap), title, params.get("plot_format") or "png", path)
     with open(metrics_path, "w") as handle:

@@ -144,6 +144,9 @@ def _graph(handle: h5py.File, what: str) -> Any:
 
 def _describe(handle: h5py.File, what: str, graph: Any) -> tuple[str, dict[str, Any], str, h5py.Group]:
     """``(learning_type, params, kind, entry group)`` of a checked Keras h5mlm file (nothing built yet)."""
+    if is_sklearn_graph(graph):
+        raise ToolInputError(f"{what}: a scikit-learn estimator or pipeline, expected a Keras model as 'Create deep "
+                             "learning model' writes it")
     unexpected = sorted(set(handle) - TOP_LEVEL)
     if unexpected:
         raise ToolInputError(f"{what}: holds {unexpected[0][:60]!r}, which a Keras model made by these tools never "

@@ -42,11 +42,10 @@ CLASSES = {
     ("sklearn.linear_model._base", "LinearRegression"),
     ("sklearn.linear_model._ridge", "Ridge"),
     ("sklearn.linear_model._ridge", "RidgeClassifier"),
+    ("sklearn.preprocessing._label", "LabelBinarizer"),  # RidgeClassifier's label encoding
     ("sklearn.linear_model._coordinate_descent", "Lasso"),
     ("sklearn.linear_model._coordinate_descent", "ElasticNet"),
-    ("sklearn.linear_model._stochastic_gradient", "SGDClassifier"),
-    ("sklearn.linear_model._stochastic_gradient", "SGDRegressor"),
-    ("sklearn.linear_model._perceptron", "Perceptron"),
+    # (SGDClassifier, SGDRegressor and Perceptron keep a compiled loss object, which is not accepted)
     # linear support vector machines (kernel SVMs predict in C from arrays we cannot fully check)
     ("sklearn.svm._classes", "LinearSVC"),
     ("sklearn.svm._classes", "LinearSVR"),
@@ -390,17 +389,21 @@ def check_fitted_parts(estimator: Any, what: str) -> None:
 
 
 def read_sklearn(handle: h5py.File, graph: dict[str, Any], what: str, build: bool) -> Any:
-    """Check (``build`` False) or make the object a galaxy-ml h5mlm file describes."""
+    """Check (``build`` False) or make the object a galaxy-ml h5mlm file describes.
+
+    The description is walked first, so that a file naming a forbidden class or function is refused
+    with that name, whatever else it holds.
+    """
+    weights = handle.get("-model_weights-")
+    if weights is not None and not isinstance(weights, h5py.Group):
+        raise ToolInputError(f"{what}: -model_weights- is not an HDF5 group")
+    found = _Reader(weights, what, build).value(graph["-object-"])
+    if build:
+        return found
+    if not isinstance(found, Planned) or key_of(found.what) not in CLASSES:
+        raise ToolInputError(f"{what}: the model is not a scikit-learn estimator or pipeline")
     unexpected = sorted(set(handle) - TOP_LEVEL)
     if unexpected:
         raise ToolInputError(f"{what}: holds {unexpected[0][:60]!r}, which a scikit-learn model saved by galaxy-ml "
                              "never has; the file is refused unread")
-    weights = handle.get("-model_weights-")
-    if weights is not None and not isinstance(weights, h5py.Group):
-        raise ToolInputError(f"{what}: -model_weights- is not an HDF5 group")
-    reader = _Reader(weights, what, build)
-    found = reader.value(graph["-object-"])
-    top = found.what if isinstance(found, Planned) else None
-    if not build and (top is None or key_of(top) not in CLASSES):
-        raise ToolInputError(f"{what}: the model is not a scikit-learn estimator or pipeline")
     return found
