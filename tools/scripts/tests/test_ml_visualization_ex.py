@@ -257,8 +257,9 @@ def test_model_diagram(tmp_path, write_text, capsys):
                                         "infile_model_config": write_text("[1, 2]", "bad.json")}}, str(plot))
 
 
-def test_feature_importances_fails_with_one_clear_line(tmp_path):
-    with pytest.raises(ToolInputError, match="'Feature importances' needs a fitted scikit-learn estimator"):
+def test_feature_importances_without_a_model_fail_with_one_clear_line(tmp_path):
+    """The plots themselves are tested in test_sklearn_models.py."""
+    with pytest.raises(ToolInputError, match="Select the dataset containing fitted estimator/pipeline: no dataset"):
         viz.run({"plotting_selection": {"plot_type": "feature_importances"}}, str(tmp_path / "p.html"))
 
 
