@@ -32,7 +32,7 @@ import h5py
 import numpy as np
 
 from gxkeras.errors import ToolInputError
-from gxkeras.resources import available_memory, format_bytes
+from gxkeras.resources import NO_LIMIT, available_memory, format_bytes
 
 # (module, class) exactly as galaxy-ml writes them (``cls.__module__`` of scikit-learn 1.9).
 CLASSES = {
@@ -190,8 +190,8 @@ class _Reader:
 
     def memo_item(self, index: object) -> Any:
         if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(self.memo):
-            self.fail(f"-memo- {str(index)[:20]} refers to nothing read before it")
-        return self.memo[index]  # type: ignore[index]
+            return self.fail(f"-memo- {str(index)[:20]} refers to nothing read before it")
+        return self.memo[index]
 
     def global_(self, data: object) -> Global:
         if not (isinstance(data, list) and len(data) == 2 and all(isinstance(part, str) for part in data)):
@@ -315,7 +315,7 @@ class _Reader:
             return self.fail(f"array {index} holds {str(dataset.dtype)[:80]}, expected numbers")
         size = int(np.prod(dataset.shape, dtype=np.int64)) * dataset.dtype.itemsize
         self.bytes_read += size
-        if self.bytes_read > available_memory() // 2:
+        if self.bytes_read > (available_memory() or NO_LIMIT) // 2:
             self.fail(f"its arrays hold more than {format_bytes(self.bytes_read)}, more than the job's memory allows")
         return dataset[()]
 
