@@ -145,6 +145,7 @@ def _graph(handle: h5py.File, what: str) -> Any:
 def _describe(handle: h5py.File, what: str, graph: Any) -> tuple[str, dict[str, Any], str, h5py.Group]:
     """``(learning_type, params, kind, entry group)`` of a checked Keras h5mlm file (nothing built yet)."""
     if is_sklearn_graph(graph):
+        read_sklearn(handle, graph, what, build=False)  # a hostile graph is refused for what it names
         raise ToolInputError(f"{what}: a scikit-learn estimator or pipeline, expected a Keras model as 'Create deep "
                              "learning model' writes it")
     unexpected = sorted(set(handle) - TOP_LEVEL)
