@@ -34,7 +34,10 @@ import numpy as np
 from gxkeras.errors import ToolInputError
 from gxkeras.resources import NO_LIMIT, available_memory, format_bytes
 
-# (module, class) exactly as galaxy-ml writes them (``cls.__module__`` of scikit-learn 1.9).
+# (module, class) exactly as galaxy-ml writes them (``cls.__module__`` of scikit-learn 1.9). Adding a
+# class: check that its predict/transform validate their arrays in Python or numpy (anything walked in
+# C without bounds checks, like a tree's nodes, needs its own check here), then add it: the test
+# test_every_allowed_class_loads_as_fitted fits, dumps with galaxy-ml and reloads every entry.
 CLASSES = {
     ("sklearn.pipeline", "Pipeline"),
     # linear models
