@@ -139,6 +139,89 @@ def external_link_model(path, target):
     return str(path)
 
 
+# ---- scikit-learn models as galaxy-ml describes them (gxkeras/sklearn_io.py) ---------------------
+
+def sklearn_graph(source="sklearn_pipeline.h5mlm"):
+    """The object graph (JSON) of a real galaxy-ml-saved scikit-learn model in test-data."""
+    with h5py.File(TEST_DATA / source, "r") as handle:
+        return json.loads(handle["-model_config-"][()])
+
+
+def write_sklearn(path, graph, source="sklearn_pipeline.h5mlm", change_arrays=None):
+    """A copy of a real scikit-learn h5mlm with the object graph ``graph`` (and arrays changed in place)."""
+    with h5py.File(TEST_DATA / source, "r") as old, h5py.File(path, "w") as new:
+        new.attrs.update(old.attrs)
+        old.copy(old["-model_weights-"], new, "-model_weights-")
+        new["-model_config-"] = json.dumps(graph).encode()
+        if change_arrays:
+            change_arrays(new["-model_weights-"])
+    return str(path)
+
+
+def pickled(module, name, state):
+    """An instance of ``module.name`` with ``state``, as galaxy-ml writes any pickled object."""
+    return {"-reduce-": {"--func-": {"-global-": ["copyreg", "_reconstructor"]},
+                         "-args-": {"-tuple-": [{"-global-": [module, name]}, {"-global-": ["builtins", "object"]},
+                                                None]},
+                         "-state-": {"-keys-": sorted(state), **state}}}
+
+
+def call(module, name, *args):
+    """A galaxy-ml ``-reduce-`` entry calling ``module.name(*args)``."""
+    return {"-reduce-": {"--func-": {"-global-": [module, name]}, "-args-": {"-tuple-": list(args)}}}
+
+
+def final_step_state(graph):
+    """The state dict of the pipeline's final step (LogisticRegression) in a graph of sklearn_pipeline.h5mlm."""
+    return graph["-object-"]["-reduce-"]["-state-"]["steps"][-1]["-tuple-"][1]["-reduce-"]["-state-"]
+
+
+def sklearn_attack(path, case, target):
+    """A scikit-learn h5mlm carrying one attack; ``target`` is the canary file a payload would write."""
+    graph = sklearn_graph()
+    state = final_step_state(graph)
+    if case == "os.system":  # the whole model is a call
+        graph = {"-object-": call("os", "system", f"touch {target}")}
+    elif case == "subprocess.Popen":  # a pipeline step "of class" Popen
+        graph["-object-"]["-reduce-"]["-state-"]["steps"][0]["-tuple-"][1] = pickled(
+            "subprocess", "Popen", {"args": ["touch", str(target)]})
+    elif case == "builtins.eval":  # an attribute of the final step computed by eval
+        state["C"] = call("builtins", "eval", f"open({str(target)!r}, 'w')")
+    elif case == "canarymod":  # a module that writes the canary when imported
+        state["C"] = {"-global-": ["canarymod", "payload"]}
+    elif case == "sklearn_function":  # scikit-learn, but a function that writes a file
+        state["C"] = call("sklearn.tree._export", "export_graphviz", None, str(target))
+    elif case == "sklearn_class":  # scikit-learn, but a class outside the allow-list
+        graph["-object-"]["-reduce-"]["-state-"]["steps"][0]["-tuple-"][1] = pickled(
+            "sklearn.svm._classes", "SVC", {"kernel": "rbf"})
+    elif case == "object_array":  # classes_ as an object array whose item is a call
+        state["classes_"] = {"-np_ndarray_o_type-": {
+            "-dtype-": {"-reduce-": {"--func-": {"-global-": ["numpy", "dtype"]},
+                                     "-args-": {"-tuple-": ["O8", False, True]},
+                                     "-state-": {"-tuple-": [3, "|", None, None, None, -1, -1, 63]}}},
+            "-values-": [0, call("os", "system", f"touch {target}")]}}
+    elif case == "numpy_scalar":  # a numpy scalar "of type" os.system
+        state["C"] = {"-np_datatype-": {"-datatype-": {"-global-": ["os", "system"]}, "-value-": f"touch {target}"}}
+    elif case == "callable_attribute":  # an attribute hiding the method predict
+        state["-keys-"] = sorted([*state["-keys-"], "predict"])
+        state["predict"] = {"-global-": ["numpy", "float64"]}
+    else:
+        raise ValueError(case)
+    return write_sklearn(path, graph)
+
+
+def sklearn_tree_outside(path):
+    """The forest of test-data with its first tree's root pointing a million nodes past its end."""
+    def change(weights):
+        for name in weights:
+            if weights[name].dtype.names and "left_child" in weights[name].dtype.names:
+                nodes = weights[name][()]
+                nodes["left_child"][0] = 10 ** 6
+                weights[name][...] = nodes
+                return
+    return write_sklearn(path, sklearn_graph("sklearn_forest.h5mlm"), "sklearn_forest.h5mlm", change)
+
+
 def main(folder):
     """The Galaxy tests' files (the paths they name are refused before anything is opened)."""
     folder = Path(folder)
@@ -153,6 +236,7 @@ def main(folder):
     deep_json(folder / "hostile_deep.json")
     huge_weights(folder / "hostile_huge.weights.h5")
     external_weights(folder / "hostile_external.weights.h5", "/etc/passwd")
+    sklearn_attack(folder / "hostile_sklearn.h5mlm", "subprocess.Popen", "/tmp/hostile_sklearn")  # noqa: S108
 
 
 if __name__ == "__main__":

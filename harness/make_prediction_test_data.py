@@ -1,6 +1,9 @@
-"""Regenerate the Keras weights files of the model_prediction tool tests from test-data/imdb_trained.h5mlm.
+"""Regenerate the model files of the model_prediction and ml_visualization_ex tests.
 
-    .venv-tools/bin/python harness/make_prediction_test_data.py
+    .venv-tools/bin/python harness/make_prediction_test_data.py           # both kinds
+    .venv-tools/bin/python harness/make_prediction_test_data.py sklearn   # scikit-learn only (no Keras)
+
+From test-data/imdb_trained.h5mlm:
 
 imdb_trained.weights.h5
     the trained model's own weights, as keras_train_and_eval's weights output writes them
@@ -8,6 +11,14 @@ imdb_trained.weights.h5
 imdb_all_positive.weights.h5
     the same weights with the output unit's bias raised by 100, so that every review is predicted
     1: a test that gets all 1s proves the weights file, not the model's own weights, was used.
+
+scikit-learn models saved with galaxy-ml 0.11's own ``dump_model_to_h5`` (as its tools save them),
+fitted on sklearn_X.tsv (40 rows, 4 named features) and sklearn_y.tsv, whose class is 1 when
+``2 * signal - 0.5 * weak`` is above 0.5 (``noise`` and ``constant`` play no part):
+sklearn_forest.h5mlm
+    RandomForestClassifier(n_estimators=3, max_depth=3): feature_importances_, predict_proba.
+sklearn_pipeline.h5mlm
+    Pipeline(StandardScaler, LogisticRegression(C=10)): a pipeline's final step's coef_.
 """
 import os
 import shutil
@@ -35,7 +46,63 @@ def save_weights(model, path):
         shutil.rmtree(folder, ignore_errors=True)
 
 
+SKLEARN_FEATURES = ["signal", "noise", "weak", "constant"]
+
+
+def sklearn_data():
+    """``(X, y)`` of the scikit-learn tests, written as sklearn_X.tsv and sklearn_y.tsv (headers)."""
+    import numpy as np
+
+    random = np.random.RandomState(7)
+    X = np.round(random.rand(40, 4), 3)
+    X[:, 3] = 1.0
+    y = (2 * X[:, 0] - 0.5 * X[:, 2] > 0.5).astype(int)
+    with open(TEST_DATA / "sklearn_X.tsv", "w") as handle:
+        handle.write("\t".join(SKLEARN_FEATURES) + "\n")
+        handle.writelines("\t".join(f"{value:g}" for value in row) + "\n" for row in X)
+    with open(TEST_DATA / "sklearn_y.tsv", "w") as handle:
+        handle.write("class\n" + "".join(f"{value}\n" for value in y))
+    return X, y
+
+
+def without_html_view(source, target):
+    """A copy of an h5mlm without galaxy-ml's ``-http_repr-`` (60 kB of HTML that loading never reads)."""
+    import h5py
+
+    with h5py.File(source, "r") as old, h5py.File(target, "w") as new:
+        new.attrs.update({key: value for key, value in old.attrs.items() if key != "-http_repr-"})
+        for name in old:
+            old.copy(old[name], new, name)
+
+
+def sklearn_models():
+    """Fit the two small scikit-learn models and save them with galaxy-ml's own h5mlm writer."""
+    import warnings
+
+    from galaxy_ml.model_persist import dump_model_to_h5
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = sklearn_data()
+    models = {
+        "sklearn_forest.h5mlm": RandomForestClassifier(n_estimators=3, max_depth=3, random_state=0),
+        "sklearn_pipeline.h5mlm": Pipeline([("scaler", StandardScaler()), ("model", LogisticRegression(C=10))]),
+    }
+    for name, model in models.items():
+        model.fit(X, y)
+        with tempfile.TemporaryDirectory() as folder, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            dump_model_to_h5(model, os.path.join(folder, name))
+            without_html_view(os.path.join(folder, name), TEST_DATA / name)
+    print("wrote", ", ".join(["sklearn_X.tsv", "sklearn_y.tsv", *models]), "in", TEST_DATA)
+
+
 def main():
+    sklearn_models()
+    if sys.argv[1:] == ["sklearn"]:
+        return
     keras = import_keras()
     estimator = load_estimator(str(TEST_DATA / "imdb_trained.h5mlm"), "imdb_trained.h5mlm")
     model = estimator.model_

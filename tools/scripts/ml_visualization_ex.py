@@ -20,8 +20,9 @@ from gxkeras import forms
 from gxkeras.errors import ToolInputError, output_paths, run_tool
 from gxkeras.figures import Heatmap, Panel, Trace, clean_title, draw, output_format
 from gxkeras.galaxy_inputs import load_inputs
-from gxkeras.metrics import as_labels, confusion_matrix, format_metrics, per_class_metrics
+from gxkeras.metrics import as_labels, format_metrics, per_class_metrics
 from gxkeras.model_diagram import draw_diagram
+from gxkeras.model_io import is_sklearn_file, load_sklearn
 from gxkeras.tabular import check_header_names, check_row_lengths, read_tabular, read_tabular_input
 
 TRUE_LABEL = "Select dataset containing the true labels"
@@ -30,6 +31,8 @@ CURVE_TRUE_LABEL = "Select the dataset containing true labels"
 CURVE_SCORE_LABEL = "Select the dataset containing predicted probabilities"
 LEARNING_LABEL = "Select the dataset containing values for plotting learning curve"
 RFECV_LABEL = "Select the dataset containing grid_scores from a fitted RFECV object"
+MODEL_LABEL = "Select the dataset containing fitted estimator/pipeline"
+FEATURES_LABEL = "Select the dataset containing feature names"
 SCORES_HINT = ("the confusion matrix needs predicted class labels (model_prediction's 'predict'); for scores "
                "or probabilities choose the 'ROC curve' or 'Precision-recall curve' plot type")
 
@@ -105,8 +108,7 @@ def confusion_matrix_plot(params, path, metrics_path):
     check_same_length(y_true, y_pred, TRUE_LABEL, PREDICTED_LABEL)
     check_predicted_labels(y_true, y_pred, int(header_predicted))
     cmap = colormap(params.get("plot_color"))
-    classes, matrix = confusion_matrix(y_true, y_pred)
-    rows = per_class_metrics(classes, matrix)
+    classes, matrix, rows = per_class_metrics(y_true, y_pred)
     title = clean_title(params.get("title"), "Confusion matrix")
     draw(Heatmap(matrix, [str(name) for name in classes], cmap), title, params.get("plot_format") or "png", path)
     with open(metrics_path, "w") as handle:
@@ -395,12 +397,70 @@ def model_diagram_plot(params, path, _metrics_path=None):
     draw_diagram(params.get("infile_model_config"), params.get("title"), image_format, path)
 
 
-def feature_importances_plot(_params, _path, _metrics_path=None):
-    raise ToolInputError(
-        "Select a plotting type: 'Feature importances' needs a fitted scikit-learn estimator (coef_ or "
-        "feature_importances_), which this suite neither makes nor loads (its models are Keras networks, which have "
-        "neither); run this step with the Galaxy-ML tool (ml_visualization_ex 1.0.11) instead"
-    )
+# ---- feature importances of a scikit-learn model ---------------------------------------------------
+
+def final_estimator(estimator, names):
+    """``(estimator, names)``: a pipeline's last step, the names narrowed by its feature selectors' masks."""
+    names = np.asarray(names, dtype=object)
+    if not hasattr(estimator, "steps"):
+        return estimator, names
+    for step_name, step in estimator.steps[:-1]:
+        if hasattr(step, "get_support"):
+            mask = np.asarray(step.get_support(), dtype=bool)
+            if len(mask) != len(names):
+                raise ToolInputError(f"{FEATURES_LABEL}: {len(names)} columns selected, but the pipeline's step "
+                                     f"{step_name!r} was fitted on {len(mask)} features")
+            names = names[mask]
+    return estimator.steps[-1][1], names
+
+
+def importances_of(estimator):
+    """``(values, what)``: ``coef_`` (one row; the mean absolute value per feature for several classes) as the
+    Galaxy-ML tool preferred it, else ``feature_importances_``."""
+    coef = getattr(estimator, "coef_", None)
+    if coef is not None:
+        values, what = np.asarray(coef, dtype=float), "Coefficient"
+        if values.ndim == 2:
+            values, what = (values[0], what) if len(values) == 1 else (np.abs(values).mean(axis=0),
+                                                                    "Mean absolute coefficient over classes")
+        return values, what
+    importances = getattr(estimator, "feature_importances_", None)
+    if importances is None:
+        raise ToolInputError(f"{MODEL_LABEL}: the {type(estimator).__name__} has neither coef_ nor "
+                             "feature_importances_ (a linear model or a tree ensemble has one)")
+    return np.asarray(importances, dtype=float), "Importance"
+
+
+def feature_importances_plot(params, path, _metrics_path=None):
+    model_path = params.get("infile_estimator")
+    if not model_path:
+        raise ToolInputError(f"{MODEL_LABEL}: no dataset given")
+    if not is_sklearn_file(model_path, MODEL_LABEL):
+        raise ToolInputError(f"{MODEL_LABEL}: a Keras model, which has neither coef_ nor feature_importances_; "
+                             "feature importances need a scikit-learn estimator or pipeline")
+    estimator = load_sklearn(model_path, MODEL_LABEL)
+    selection = params.get("column_selector_options") or {}
+    _values, names = read_tabular(params.get("infile1"), FEATURES_LABEL, header=True,
+                                  column_option=selection.get("selected_column_selector_option", "all_columns"),
+                                  columns=selection.get("col1"))
+    estimator, names = final_estimator(estimator, names)
+    values, what = importances_of(estimator)
+    if values.ndim != 1 or len(values) != len(names):
+        raise ToolInputError(f"{FEATURES_LABEL}: {len(names)} feature names selected, but the "
+                             f"{type(estimator).__name__} has {values.size} {what.lower()} values")
+    threshold = params.get("threshold")
+    if threshold not in (None, ""):
+        keep = np.abs(values) > float(threshold)
+        values, names = values[keep], names[keep]
+        if not len(values):
+            raise ToolInputError(f"Threshold value: no feature's {what.lower()} is above {threshold}")
+    order = np.argsort(values, kind="stable")[::-1]
+    title = clean_title(params.get("title"), "Feature importances")
+    panel = Panel([Trace([str(name) for name in names[order]], values[order].tolist(), "", style="bar")],
+                  "Feature", what)
+    draw([panel], title, params.get("plot_format") or "html", path)
+    print(f"{len(values)} features of a {type(estimator).__name__}; largest {names[order[0]]} "
+          f"({values[order[0]]:.4g})")
 
 
 PLOTS = {

@@ -1,5 +1,9 @@
 """model_prediction: predict on new data with a prefitted h5mlm model ("Model Prediction" tool).
 
+The model is a galaxy-ml Keras estimator (Keras and TensorFlow are loaded) or a scikit-learn
+estimator or pipeline that galaxy-ml saved (loaded under :mod:`gxkeras.sklearn_io`'s allow-list,
+without TensorFlow), as the Galaxy-ML tool of the same id predicted every Galaxy-ML model.
+
 The data are read, checked and predicted in chunks of rows, and the rows of predictions are
 written as they come, so that 25,000 reviews x 500 word indices never need to be held as text at
 once. The output is written to a temporary file next to the final one and moved into place only
@@ -17,7 +21,10 @@ from gxkeras.errors import ToolInputError, first_line, output_paths, run_tool
 from gxkeras.galaxy_inputs import load_inputs
 from gxkeras.input_types import check_tabular
 from gxkeras.estimators import build_model
-from gxkeras.model_io import check_h5mlm, check_weight_shapes, load_estimator, load_legacy_weights, open_hdf5, set_model
+from gxkeras.model_io import (
+    check_h5mlm, check_weight_shapes, is_sklearn_file, load_estimator, load_legacy_weights, load_sklearn, open_hdf5,
+    set_model,
+)
 from gxkeras.tabular import iter_tabular
 
 ESTIMATOR_LABEL = "Choose the dataset containing pipeline/estimator object"
@@ -110,27 +117,53 @@ def format_values(values):
     return values.astype(str)
 
 
+def check_method(estimator, method):
+    if method == "predict_proba" and not hasattr(estimator, "predict_proba"):
+        raise ToolInputError(
+            f"Select invocation method: predict_proba needs a classifier; "
+            f"this model is a {type(estimator).__name__}"
+        )
+
+
+def sklearn_features(estimator):
+    """The number of columns a scikit-learn estimator (a pipeline's first step) was fitted on."""
+    first = estimator.steps[0][1] if hasattr(estimator, "steps") else estimator
+    n_features = getattr(first, "n_features_in_", None)
+    if not isinstance(n_features, (int, np.integer)):
+        raise ToolInputError(f"{ESTIMATOR_LABEL}: the {type(estimator).__name__} has not been fitted")
+    return (int(n_features),)
+
+
+def predict_sklearn(estimator, method, values):
+    """``predict``/``predict_proba`` of a scikit-learn model; its own complaints become one error line."""
+    try:
+        return getattr(estimator, method)(values)
+    except (ValueError, TypeError, AttributeError, IndexError) as error:
+        raise ToolInputError(f"{ESTIMATOR_LABEL}: the {type(estimator).__name__} cannot {method} these data: "
+                             f"{first_line(error)}") from None
+
+
 def predict_chunks(estimator, method, chunks, handle, header_line=False):
     """Predict each chunk of rows and write the rows; return the number of rows written."""
     shape = vocabulary = None
+    sklearn = not hasattr(estimator, "config")  # galaxy-ml's Keras estimators keep their model config
     rows = 0
     for values, _names in chunks:
         if shape is None:
-            shape = model_input_shape(estimator)
+            shape = sklearn_features(estimator) if sklearn else model_input_shape(estimator)
             check_columns(values.shape[1], shape)
-            if method == "predict_proba" and not hasattr(estimator, "predict_proba"):
-                raise ToolInputError(
-                    f"Select invocation method: predict_proba needs a classifier; "
-                    f"this model is a {type(estimator).__name__}"
-                )
+            check_method(estimator, method)
             handle.write("\t".join(header(estimator, method)) + "\n")
-            vocabulary = embedding_input_dim(estimator.config)
+            vocabulary = None if sklearn else embedding_input_dim(estimator.config)
         if vocabulary:
             check_word_indices(values, vocabulary, DATA_LABEL, rows + 1 + int(bool(header_line)))
         if len(shape) > 1:
             values = values.reshape((len(values),) + shape)
-        batch_size = max(estimator.batch_size or 1, PREDICT_BATCH_SIZE)
-        predicted = getattr(estimator, method)(values, batch_size=batch_size, verbose=0)
+        if sklearn:
+            predicted = predict_sklearn(estimator, method, values)
+        else:
+            batch_size = max(estimator.batch_size or 1, PREDICT_BATCH_SIZE)
+            predicted = getattr(estimator, method)(values, batch_size=batch_size, verbose=0)
         predicted = np.asarray(predicted)
         if predicted.ndim == 1:
             predicted = predicted[:, None]
@@ -145,7 +178,7 @@ def header(estimator, method):
     """Column names: ``Predicted`` for labels, the class labels for probabilities."""
     if method == "predict_proba":
         return [str(name) for name in estimator.classes_]
-    units = estimator.model_.output_shape[-1] if hasattr(estimator, "model_") else 1
+    units = estimator.model_.output_shape[-1] if hasattr(estimator, "model_") else 1  # scikit-learn: 1
     if hasattr(estimator, "classes_") or units == 1:
         return ["Predicted"]  # one label (or one value) per row; multi-label models give one column each
     return [f"Predicted_{index}" for index in range(units)]
@@ -181,13 +214,19 @@ def run(params, outfile, chunk_rows=CHUNK_ROWS):
     )
     first = next(chunks)  # reads and checks the first rows before loading the model
 
-    from gxkeras.keras_env import import_keras
-
-    import_keras()
-    estimator = load_estimator(estimator_path, ESTIMATOR_LABEL)
     weights = weights_path(params)
-    if weights:
-        load_weights(estimator, weights)
+    if is_sklearn_file(estimator_path, ESTIMATOR_LABEL):  # scikit-learn: no TensorFlow needed
+        if weights:
+            raise ToolInputError(f"{WEIGHTS_LABEL}: Keras weights cannot be loaded into a scikit-learn model; "
+                                 "leave this empty")
+        estimator = load_sklearn(estimator_path, ESTIMATOR_LABEL)
+    else:
+        from gxkeras.keras_env import import_keras
+
+        import_keras()
+        estimator = load_estimator(estimator_path, ESTIMATOR_LABEL)
+        if weights:
+            load_weights(estimator, weights)
 
     def all_chunks():
         yield first

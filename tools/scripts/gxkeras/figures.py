@@ -29,7 +29,8 @@ FORMATS = {"html": "html", "plotly_html": "html", "png": "png", "svg": "svg", "m
 
 @dataclass
 class Trace:
-    """One curve: ``style`` is ``line``, ``step`` (drawn after each point), ``dashed`` or ``points``."""
+    """One curve: ``style`` is ``line``, ``step`` (drawn after each point), ``dashed``, ``points``, or
+    ``bar`` (one bar per x, the x values being names, e.g. features)."""
     x: list
     y: list
     name: str
@@ -88,7 +89,7 @@ def draw(content: list[Panel] | Heatmap, title: str, plot_format: str | None, pa
     plt.close(figure)
 
 
-MATPLOTLIB_STYLES = {"line": "-", "step": "-", "dashed": "--", "points": "o-", "dashed_points": "s--"}
+MATPLOTLIB_STYLES = {"line": "-", "step": "-", "dashed": "--", "points": "o-", "dashed_points": "s--", "bar": ""}
 
 
 def _matplotlib_panels(panels: list[Panel], title: str) -> Any:
@@ -98,7 +99,9 @@ def _matplotlib_panels(panels: list[Panel], title: str) -> Any:
         axes = figure.add_subplot(len(panels), 1, index)
         for trace in panel.traces:
             style = MATPLOTLIB_STYLES[trace.style]
-            if trace.error is not None:
+            if trace.style == "bar":
+                _matplotlib_bars(axes, trace)
+            elif trace.error is not None:
                 axes.errorbar(trace.x, trace.y, yerr=trace.error, fmt=style, capsize=3, label=trace.name)
             elif trace.style == "step":
                 axes.step(trace.x, trace.y, where="post", label=trace.name)
@@ -120,6 +123,15 @@ def _matplotlib_panels(panels: list[Panel], title: str) -> Any:
     return figure
 
 
+def _matplotlib_bars(axes: Any, trace: Trace) -> None:
+    """Bars at 0..n-1 labelled with the names as typed (no mathtext: names come from the user's data)."""
+    positions = range(len(trace.x))
+    axes.bar(positions, trace.y, label=trace.name)
+    axes.set_xticks(positions, labels=[str(name) for name in trace.x], rotation=90 if len(trace.x) > 6 else 0)
+    for label in axes.get_xticklabels():
+        label.set_parse_math(False)
+
+
 def _matplotlib_heatmap(heatmap: Heatmap, title: str) -> Any:
     figure = plt.figure(figsize=(WIDTH, HEIGHT), dpi=DPI)
     axes = figure.add_subplot()
@@ -137,7 +149,7 @@ def _matplotlib_heatmap(heatmap: Heatmap, title: str) -> Any:
     return figure
 
 
-PLOTLY_DASH = {"line": None, "step": None, "dashed": "dash", "points": None, "dashed_points": "dash"}
+PLOTLY_DASH = {"line": None, "step": None, "dashed": "dash", "points": None, "dashed_points": "dash", "bar": None}
 
 
 def _plotly_panels(panels: list[Panel], title: str) -> Any:
@@ -147,6 +159,10 @@ def _plotly_panels(panels: list[Panel], title: str) -> Any:
     figure = make_subplots(rows=len(panels), cols=1, shared_xaxes=len(panels) > 1, vertical_spacing=0.08)
     for row, panel in enumerate(panels, start=1):
         for trace in panel.traces:
+            if trace.style == "bar":
+                figure.add_trace(go.Bar(x=[_text(name) for name in trace.x], y=_plain(trace.y), name=_text(trace.name)),
+                                 row=row, col=1)
+                continue
             figure.add_trace(go.Scatter(
                 x=_plain(trace.x), y=_plain(trace.y), name=_text(trace.name),
                 mode="lines+markers" if trace.style.endswith("points") else "lines",

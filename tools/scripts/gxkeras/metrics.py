@@ -1,11 +1,11 @@
-"""Classification metrics from true and predicted labels: the confusion matrix and what it gives.
+"""The confusion matrix and per-class metrics table of ml_visualization_ex, computed by scikit-learn.
 
-Pure numpy (no TensorFlow), so the visualization tool starts fast. Every class is scored
-one-vs-rest: for class ``c``, TP counts samples of class ``c`` predicted as ``c``, FP samples of
-another class predicted as ``c``, FN samples of ``c`` predicted as another class, TN the rest. For a
-0/1 problem the row of class 1 holds the numbers usually quoted for "the positive class", e.g. the
-Galaxy Training Network RNN tutorial's TN 10,397, FP 2,103, FN 1,281, TP 11,219 give precision
-0.842, recall 0.898, F1 0.869 and accuracy 0.865.
+One implementation of the metrics (scikit-learn's, as gxkeras.scoring uses too); this module only
+lays them out. Every class is scored one-vs-rest: for class ``c``, TP counts samples of class ``c``
+predicted as ``c``, FP samples of another class predicted as ``c``, FN samples of ``c`` predicted as
+another class, TN the rest. For a 0/1 problem the row of class 1 holds the numbers usually quoted for
+"the positive class", e.g. the Galaxy Training Network RNN tutorial's TN 10,397, FP 2,103, FN 1,281,
+TP 11,219 give precision 0.842, recall 0.898, F1 0.869 and accuracy 0.865.
 """
 from collections.abc import Iterable
 from typing import Any
@@ -31,45 +31,29 @@ def as_labels(values: Any, label: str) -> np.ndarray:
     return values
 
 
-def confusion_matrix(y_true: Any, y_pred: Any, classes: Any = None) -> tuple[np.ndarray, np.ndarray]:
+def confusion_matrix(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
     """``(classes, matrix)``: ``matrix[i, j]`` counts samples of class ``classes[i]`` predicted ``classes[j]``."""
+    from sklearn.metrics import confusion_matrix as sklearn_confusion_matrix
+
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if y_true.shape != y_pred.shape:
         raise ValueError(f"{len(y_true)} true labels but {len(y_pred)} predicted labels")
-    if classes is None:
-        classes = np.unique(np.concatenate([y_true, y_pred]))
-    classes = np.asarray(classes)
-    true_index = np.searchsorted(classes, y_true)
-    pred_index = np.searchsorted(classes, y_pred)
-    matrix = np.zeros((len(classes), len(classes)), dtype="int64")
-    np.add.at(matrix, (true_index, pred_index), 1)
-    return classes, matrix
+    classes = np.unique(np.concatenate([y_true, y_pred]))
+    return classes, sklearn_confusion_matrix(y_true, y_pred, labels=classes)
 
 
-def _ratio(numerator: float, denominator: float) -> float:
-    """A ratio that is 0 (not NaN) when nothing was counted, as scikit-learn's zero_division=0."""
-    return float(numerator) / float(denominator) if denominator else 0.0
+def per_class_metrics(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray, list[dict[str, Any]]]:
+    """``(classes, matrix, rows)``: one row (dict) per class, one-vs-rest, then an ``overall`` row.
 
-
-def binary_scores(tp: int, fp: int, tn: int, fn: int) -> dict[str, float]:
-    """accuracy, precision, recall and F1 from the four counts of one class."""
-    precision = _ratio(tp, tp + fp)
-    recall = _ratio(tp, tp + fn)
-    return {
-        "accuracy": _ratio(tp + tn, tp + fp + tn + fn),
-        "precision": precision,
-        "recall": recall,
-        "f1": _ratio(2 * precision * recall, precision + recall),
-    }
-
-
-def per_class_metrics(classes: Iterable[Any], matrix: Any) -> list[dict[str, Any]]:
-    """One row (dict) per class, one-vs-rest, then an ``overall`` row.
-
-    The overall row has the accuracy of all predictions, macro-averaged precision, recall and F1
-    and the total sample count; it has no TP/FP/TN/FN of its own (``None``).
+    Precision, recall and F1 are scikit-learn's with ``zero_division=0`` (0, not NaN, for a class
+    never predicted). The overall row has the accuracy of all predictions, macro-averaged precision,
+    recall and F1 and the total sample count; it has no TP/FP/TN/FN of its own (``None``).
     """
-    matrix = np.asarray(matrix)
+    from sklearn.metrics import accuracy_score, precision_recall_fscore_support
+
+    classes, matrix = confusion_matrix(y_true, y_pred)
+    precision, recall, f1, support = precision_recall_fscore_support(y_true, y_pred, labels=classes,
+                                                                     zero_division=0)
     total = int(matrix.sum())
     rows = []
     for index, name in enumerate(classes):
@@ -78,13 +62,14 @@ def per_class_metrics(classes: Iterable[Any], matrix: Any) -> list[dict[str, Any
         fn = int(matrix[index, :].sum()) - tp
         tn = total - tp - fp - fn
         rows.append({"class": name, "TP": tp, "FP": fp, "TN": tn, "FN": fn,
-                     **binary_scores(tp, fp, tn, fn), "support": tp + fn})
-    overall = {"class": "overall", "TP": None, "FP": None, "TN": None, "FN": None,
-               "accuracy": _ratio(np.trace(matrix), total), "support": total}
-    for name in ("precision", "recall", "f1"):
-        overall[name] = float(np.mean([row[name] for row in rows])) if rows else 0.0
-    rows.append(overall)
-    return rows
+                     "accuracy": accuracy_score(np.asarray(y_true) == name, np.asarray(y_pred) == name),
+                     "precision": float(precision[index]), "recall": float(recall[index]), "f1": float(f1[index]),
+                     "support": int(support[index])})
+    macro = precision_recall_fscore_support(y_true, y_pred, labels=classes, average="macro", zero_division=0)
+    rows.append({"class": "overall", "TP": None, "FP": None, "TN": None, "FN": None,
+                 "accuracy": float(accuracy_score(y_true, y_pred)), "precision": float(macro[0]),
+                 "recall": float(macro[1]), "f1": float(macro[2]), "support": total})
+    return classes, matrix, rows
 
 
 def format_metrics(rows: Iterable[dict[str, Any]]) -> str:

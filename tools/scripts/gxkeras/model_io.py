@@ -3,8 +3,8 @@
 ``h5mlm`` is what Galaxy's core ``h5mlm`` datatype recognises (it sniffs the file's ``-URL-``
 attribute), so models made here can be handed to any galaxy-ml tool.
 
-Loading accepts exactly what :func:`save_estimator` writes for the estimators our tools build, and
-nothing else, all checked before anything is imported, built or called:
+Keras models: loading accepts exactly what :func:`save_estimator` writes for the estimators our
+tools build, and nothing else, all checked before anything is imported, built or called:
 
 - the object graph (``-model_config-``) is exactly ``{"-object-": {"-keras_model-": 0}}``: one
   KerasGClassifier/KerasGRegressor. galaxy-ml's generic loader, which rebuilds any graph of
@@ -18,6 +18,9 @@ nothing else, all checked before anything is imported, built or called:
   size, and weight datasets have the shapes of the model's own weights (read only then).
 
 The estimator is then made from the checked parameters, its Keras model built in safe mode.
+
+scikit-learn estimators and pipelines that galaxy-ml saved (an object graph of one pickled object)
+are checked and built by :mod:`gxkeras.sklearn_io` under its own allow-list (:func:`load_sklearn`).
 """
 import warnings
 from collections import Counter
@@ -32,6 +35,7 @@ from gxkeras.estimators import (
 )
 from gxkeras.resources import format_bytes
 from gxkeras.safe_json import loads
+from gxkeras.sklearn_io import is_sklearn_graph, read_sklearn
 
 GALAXY_ML_URL = "https://github.com/goeckslab/Galaxy-ML"
 GRAPH = {"-object-": {"-keras_model-": 0}}  # what dump_model_to_h5 writes for a Keras estimator
@@ -127,23 +131,31 @@ def _text(group: h5py.Group, name: str, what: str) -> str:
     return value
 
 
-def _describe(handle: h5py.File, what: str) -> tuple[str, dict[str, Any], str, h5py.Group]:
-    """``(learning_type, params, kind, entry group)`` of a checked h5mlm file (nothing built yet)."""
+def _graph(handle: h5py.File, what: str) -> Any:
+    """The galaxy-ml object graph (``-model_config-``) of an h5mlm file, parsed but not interpreted."""
     url = handle.attrs.get("-URL-")
     if isinstance(url, bytes):
         url = url.decode("utf-8", "replace")
     if url != GALAXY_ML_URL or not isinstance(handle.get("-model_config-"), h5py.Dataset):
         raise ToolInputError(f"{what}: an HDF5 file but not a galaxy-ml h5mlm model")
+    return loads(_text(handle, "-model_config-", what), f"{what}: the model's object graph (-model_config-)",
+                 "a galaxy-ml h5mlm model")
+
+
+def _describe(handle: h5py.File, what: str, graph: Any) -> tuple[str, dict[str, Any], str, h5py.Group]:
+    """``(learning_type, params, kind, entry group)`` of a checked Keras h5mlm file (nothing built yet)."""
+    if is_sklearn_graph(graph):
+        read_sklearn(handle, graph, what, build=False)  # a hostile graph is refused for what it names
+        raise ToolInputError(f"{what}: a scikit-learn estimator or pipeline, expected a Keras model as 'Create deep "
+                             "learning model' writes it")
     unexpected = sorted(set(handle) - TOP_LEVEL)
     if unexpected:
         raise ToolInputError(f"{what}: holds {unexpected[0][:60]!r}, which a Keras model made by these tools never "
                              "has; the file is refused unread")
-    graph = loads(_text(handle, "-model_config-", what), f"{what}: the model's object graph (-model_config-)",
-                  "a galaxy-ml h5mlm model")
     if graph != GRAPH:
-        raise ToolInputError(f"{what}: the model's object graph is not a single Keras estimator as 'Create deep "
-                             "learning model' writes it (other Python objects are not accepted); the file is "
-                             "refused unread")
+        raise ToolInputError(f"{what}: the model's object graph is neither a single Keras estimator as 'Create deep "
+                             "learning model' writes it nor a scikit-learn estimator or pipeline (other Python objects "
+                             "are not accepted); the file is refused unread")
     group = handle.get("-keras_models-")
     entry = group.get("0") if isinstance(group, h5py.Group) and len(group) == 1 else None
     if not isinstance(entry, h5py.Group):
@@ -167,14 +179,35 @@ def check_h5mlm(path: str, label: str) -> None:
     """
     what = f"{label} ({path})"
     with open_hdf5(path, what, "an h5mlm model") as handle:
-        _describe(handle, what)
+        graph = _graph(handle, what)
+        if is_sklearn_graph(graph):
+            read_sklearn(handle, graph, what, build=False)
+        else:
+            _describe(handle, what, graph)
+
+
+def is_sklearn_file(path: str, label: str) -> bool:
+    """Whether an h5mlm file (checked by :func:`check_h5mlm` first) holds a scikit-learn object."""
+    with open_hdf5(path, f"{label} ({path})", "an h5mlm model") as handle:
+        return is_sklearn_graph(_graph(handle, f"{label} ({path})"))
+
+
+def load_sklearn(path: str, label: str) -> Any:
+    """The scikit-learn estimator or pipeline in an h5mlm file: checked whole, then built (never unpickled)."""
+    what = f"{label} ({path})"
+    with open_hdf5(path, what, "an h5mlm model") as handle:
+        graph = _graph(handle, what)
+        if not is_sklearn_graph(graph):
+            raise ToolInputError(f"{what}: holds a Keras model, expected a scikit-learn estimator or pipeline")
+        read_sklearn(handle, graph, what, build=False)
+        return read_sklearn(handle, graph, what, build=True)
 
 
 def load_estimator(path: str, label: str) -> Any:
     """The estimator in an h5mlm file, made from its checked parameters (never galaxy-ml's loader)."""
     what = f"{label} ({path})"
     with open_hdf5(path, what, "an h5mlm model") as handle:
-        learning_type, params, kind, entry = _describe(handle, what)
+        learning_type, params, kind, entry = _describe(handle, what, _graph(handle, what))
         options = {key: value for key, value in params.items() if key not in ("config", "model_type")}
         estimator = make_estimator(learning_type, params["config"], kind, **options)
         weights = entry.get("weights")

@@ -1,4 +1,4 @@
-"""ml_visualization_ex and gxkeras.metrics: hand-computed metrics, readers, plots, errors, no TensorFlow."""
+"""ml_visualization_ex and gxkeras.metrics: metrics (scikit-learn's), readers, plots, errors, no TensorFlow."""
 import subprocess
 import sys
 
@@ -7,29 +7,19 @@ import pytest
 
 import ml_visualization_ex as viz
 from gxkeras.errors import ToolInputError
-from gxkeras.metrics import as_labels, binary_scores, confusion_matrix, format_metrics, per_class_metrics
+from gxkeras.metrics import as_labels, format_metrics, per_class_metrics
 from repo_paths import SCRIPTS, TEST_DATA
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-
-def test_tutorial_numbers():
-    """The RNN tutorial's confusion matrix: TN 10,397, FP 2,103, FN 1,281, TP 11,219."""
-    scores = binary_scores(tp=11219, fp=2103, tn=10397, fn=1281)
-    assert round(scores["precision"], 3) == 0.842 == round(11219 / 13322, 3)
-    assert round(scores["recall"], 3) == 0.898 == round(11219 / 12500, 3)
-    assert round(scores["f1"], 3) == 0.869
-    assert round(scores["accuracy"], 4) == 0.8646
 
 
 def test_tutorial_numbers_from_labels():
     """The same numbers when counted from 25,000 label pairs, per class and overall."""
     pairs = [(0, 0)] * 10397 + [(0, 1)] * 2103 + [(1, 0)] * 1281 + [(1, 1)] * 11219
     y_true, y_pred = np.array(pairs).T
-    classes, matrix = confusion_matrix(y_true, y_pred)
+    classes, matrix, (negative, positive, overall) = per_class_metrics(y_true, y_pred)
     assert classes.tolist() == [0, 1]
     assert matrix.tolist() == [[10397, 2103], [1281, 11219]]
-    negative, positive, overall = per_class_metrics(classes, matrix)
     assert (positive["TP"], positive["FP"], positive["TN"], positive["FN"]) == (11219, 2103, 10397, 1281)
     assert (negative["TP"], negative["FP"], negative["TN"], negative["FN"]) == (10397, 1281, 11219, 2103)
     assert round(positive["precision"], 3) == 0.842 and round(positive["recall"], 3) == 0.898
@@ -43,8 +33,7 @@ def test_tutorial_numbers_from_labels():
 
 
 def test_multiclass_and_zero_division():
-    classes, matrix = confusion_matrix([0, 1, 2, 2], [0, 2, 2, 2])
-    rows = per_class_metrics(classes, matrix)
+    _classes, _matrix, rows = per_class_metrics([0, 1, 2, 2], [0, 2, 2, 2])
     assert [row["TP"] for row in rows[:3]] == [1, 0, 2]
     assert rows[1]["precision"] == 0.0 and rows[1]["f1"] == 0.0  # class 1 never predicted: 0, not NaN
     assert rows[2]["FP"] == 1 and rows[2]["precision"] == pytest.approx(2 / 3)
@@ -268,8 +257,9 @@ def test_model_diagram(tmp_path, write_text, capsys):
                                         "infile_model_config": write_text("[1, 2]", "bad.json")}}, str(plot))
 
 
-def test_feature_importances_fails_with_one_clear_line(tmp_path):
-    with pytest.raises(ToolInputError, match="'Feature importances' needs a fitted scikit-learn estimator"):
+def test_feature_importances_without_a_model_fail_with_one_clear_line(tmp_path):
+    """The plots themselves are tested in test_sklearn_models.py."""
+    with pytest.raises(ToolInputError, match="Select the dataset containing fitted estimator/pipeline: no dataset"):
         viz.run({"plotting_selection": {"plot_type": "feature_importances"}}, str(tmp_path / "p.html"))
 
 
