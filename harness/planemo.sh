@@ -144,10 +144,12 @@ case "${1:-}" in
     [ $# -gt 0 ] || { echo "usage: $0 with-galaxy CMD [ARGS...]" >&2; exit 2; }
     port=$(free_port)
     export GALAXY_URL="http://127.0.0.1:$port" GALAXY_LOG="$OUT/galaxy.log"
-    # Its database: a PostgreSQL server of its own (harness/postgres.sh, on a socket in $OUT/postgres),
-    # so that tool jobs set their metadata in Galaxy's Celery worker; TEST_DATABASE=sqlite: planemo's
-    # SQLite database instead (metadata in a process per job, about 10 CPU s more per tool job).
-    pg_dir="$OUT/postgres-$port" pg=false database=
+    # Its database: a PostgreSQL server of its own (harness/postgres.sh, on a socket in a fresh folder
+    # under /tmp: run as root, the server runs as the `postgres` user, who cannot reach a clone inside a
+    # private folder such as /root), so that tool jobs set their metadata in Galaxy's Celery worker;
+    # TEST_DATABASE=sqlite: planemo's SQLite database instead (metadata in a process per job, about 10
+    # CPU s more per tool job).
+    pg_dir= pg=false database=
     stop_galaxy() {
       if [ -n "${GALAXY_SERVER_PID:-}" ] && kill -INT -- "-$GALAXY_SERVER_PID" 2>/dev/null; then
         for _ in $(seq 1 30); do kill -0 -- "-$GALAXY_SERVER_PID" 2>/dev/null || break; sleep 1; done
@@ -157,6 +159,7 @@ case "${1:-}" in
     }
     trap stop_galaxy EXIT
     if [ "${TEST_DATABASE:-postgres}" = postgres ]; then
+      pg_dir=$(mktemp -d "${TMPDIR:-/tmp}/gxkeras-postgres.XXXXXX")
       pg=true database=$(bash "$ROOT/harness/postgres.sh" start "$pg_dir")
     fi
     # Its own session, so that stopping it reaches gravity's gunicorn and job handler processes.
