@@ -50,9 +50,11 @@ def integers(text: object, what: str, default: int | None = None) -> int | list[
 
 
 def prelu_fields(keras: Any, fields: dict[str, Any], label: str) -> dict[str, Any]:
-    """PReLU: ``alpha_regularizer`` ``(l1, l2)`` (both 0: none), the ``alpha_constraint``
+    """PReLU: ``alpha_initializer`` ``constant`` (0), ``alpha_regularizer`` ``(l1, l2)`` (both 0: none), the ``alpha_constraint``
     conditional, ``shared_axes`` ``[1, 2]`` (empty: a slope per input value)."""
     options = {name: fields.pop(name, None) for name in CONSTRAINT_FIELDS}
+    if fields.get("alpha_initializer") == "constant":  # Keras 3 knows no default value for it by name
+        fields["alpha_initializer"] = keras.initializers.Constant(0.0)
     penalties = regularizer_factors(fields.pop("alpha_regularizer", None), f"{label}: alpha_regularizer")
     if penalties:
         fields["alpha_regularizer"] = keras.regularizers.L1L2(*penalties)
