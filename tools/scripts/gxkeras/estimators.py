@@ -230,8 +230,9 @@ def parse_model_json(text: str | bytes, label: str) -> tuple[dict[str, Any], str
     return model["config"], kind
 
 
-# What Keras raises for a config it cannot build (bad arguments, shapes that do not fit, missing keys).
-KERAS_BUILD_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError)
+# What Keras raises for a config it cannot build (bad arguments, shapes that do not fit, missing keys,
+# shape arithmetic on a zero stride: ZeroDivisionError).
+KERAS_BUILD_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, ArithmeticError)
 
 
 def build_model(config: dict[str, Any], kind: str, label: str) -> Any:

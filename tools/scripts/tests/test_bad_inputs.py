@@ -249,7 +249,8 @@ def fuzz_cases():
     values = [-1, 0, 10 ** 12, "x", [2, 2, 2, 2], 0.5, True, None]
     cases = []
     for layer_type in sorted(set(kmc.GROUP_OF) - kmc.MERGE_LAYERS):
-        keras_class = getattr(keras.layers, "LSTM" if layer_type == "Bidirectional" else layer_type)
+        wrapped = {"Bidirectional": "LSTM", "TimeDistributed": "Dense"}  # the arguments are the wrapped layer's
+        keras_class = getattr(keras.layers, wrapped.get(layer_type, layer_type))
         arguments = set(inspect_arguments(keras_class)) | kmc.BASE_LAYER_ARGS
         cases += [(layer_type, argument, value) for argument in sorted(arguments) for value in values]
     return cases
@@ -264,7 +265,10 @@ def inspect_arguments(keras_class):
 REQUIRED = {"Dense": {"units": 3}, "SimpleRNN": {"units": 3}, "LSTM": {"units": 3}, "GRU": {"units": 3},
             "Bidirectional": {"units": 3, "rnn_type": "LSTM"}, "Conv1D": {"filters": 2, "kernel_size": "2"},
             "Conv2D": {"filters": 2, "kernel_size": "2,2"}, "Embedding": {"input_dim": 10, "output_dim": 3},
-            "Reshape": {"target_shape": "(24,)"}, "Activation": {"activation": "relu"}, "Dropout": {"rate": 0.1}}
+            "Reshape": {"target_shape": "(24,)"}, "Activation": {"activation": "relu"}, "Dropout": {"rate": 0.1},
+            "GaussianNoise": {"stddev": 0.1}, "GaussianDropout": {"rate": 0.1}, "AlphaDropout": {"rate": 0.1},
+            "TimeDistributed": {"inner_layer_type": "Dense", "units": 3},
+            "MultiHeadAttention": {"num_heads": 2, "key_dim": 2}}
 
 
 def test_fuzz_layer_arguments_end_in_a_model_or_one_error():
