@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from gxkeras.errors import ToolInputError
-from gxkeras.values import parse_shape
+from gxkeras.values import as_bool, parse_shape
 
 RENAMED = {"LeakyReLU": {"alpha": "negative_slope"}, "ReLU": {"threshold_max_value": "threshold"},
            "Dot": {"axis": "axes"}}
@@ -31,6 +31,10 @@ def keras_fields(keras: Any, layer_type: str, fields: dict[str, Any], label: str
         if isinstance(axes, list) and len(axes) != 2:
             raise ToolInputError(f"{label}: axis '{fields['axes']}': expected one axis or two (one per input)")
         fields["axes"] = axes
+        normalize = as_bool(fields.get("normalize", False))
+        if not isinstance(normalize, bool):
+            raise ToolInputError(f"{label}: normalize must be true or false, got {normalize!r}")
+        fields["normalize"] = normalize
     if layer_type == "PReLU":
         fields = prelu_fields(keras, fields, label)
     return fields

@@ -93,7 +93,7 @@ CASES = {
     "Minimum": merged("Minimum"),
     "Dot": functional(layer("Input", shape="(4, 6)"), layer("Dense", units=3, inbound_nodes=1),
                       layer("Dense", units=3, inbound_nodes=1), layer("Dot", merging_layers="[2, 3]", axis="(2, 2)",
-                                                                      normalize=True),
+                                                                      normalize="booltrue"),  # an old state's text
                       layer("Flatten"), layer("Dense", units=2)),
     "Dot vectors": functional(layer("Input", shape="(6,)"), layer("Input", shape="(6,)"),
                               layer("Dot", merging_layers="[1, 2]", axis="", normalize=False), layer("Dense", units=1)),
@@ -204,6 +204,8 @@ def test_global_average_pooling_respects_the_embedding_mask():
                 layer("Dot", merging_layers="[1, 2]", axis="(1, 2, 3)")), r"axis '\(1, 2, 3\)': expected one axis or two"),
     (functional(layer("Input", shape="(6,)"), layer("Input", shape="(6,)"),
                 layer("Dot", merging_layers="[1, 2]", axis="x")), r"axis 'x' is malformed"),
+    (functional(layer("Input", shape="(6,)"), layer("Input", shape="(6,)"),
+                layer("Dot", merging_layers="[1, 2]", normalize="maybe")), "normalize must be true or false"),
     (sequential("(6,)", layer("PReLU", alpha_regularizer="(0.1)")), r"alpha_regularizer '\(0.1\)' is malformed"),
     (sequential("(6,)", layer("PReLU", alpha_regularizer="(-1, 0)")), "alpha_regularizer '.*' is malformed|0 or more"),
     (sequential("(6,)", layer("PReLU", shared_axes="[a]")), r"shared_axes '\[a\]' is malformed"),
