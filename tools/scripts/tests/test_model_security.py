@@ -346,6 +346,9 @@ def test_parameter_count_follows_shapes_like_keras(layers):
     lambda k: [k.Input((5, 3)), k.layers.RNN(k.layers.GRUCell(4), return_sequences=True),
                k.layers.RNN(k.layers.LSTMCell(3), return_sequences=True), k.layers.RNN(k.layers.SimpleRNNCell(2)),
                k.layers.Dense(2)],
+    # a wrapper's weights grow with its inner layer's channels: TimeDistributed's layer sees no time axis
+    lambda k: [k.Input((5, 3, 8, 8)), k.layers.TimeDistributed(k.layers.Conv2D(4, 3, data_format="channels_first")),
+               k.layers.TimeDistributed(k.layers.Flatten()), k.layers.Dense(2)],
 ])
 def test_parameter_count_of_conv_pooling_and_core_layers_like_keras(layers):
     """The layer types of the Core, Convolution, Pooling and Recurrent groups: weights (channels_first
