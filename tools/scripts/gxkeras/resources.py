@@ -167,7 +167,7 @@ def layer_parameters(class_name: str | None, config: Any, input_width: int | Non
     weights depend on more than the last axis (PReLU, LayerNormalization over several axes,
     MultiHeadAttention's query, value and key) read ``input_shapes``: the batchless shapes of the
     layer's inputs, in call order. Layers without weights (or not known here) count 0. Wrappers
-    (Bidirectional, TimeDistributed) count their inner layer, which sees the same last axis.
+    (Bidirectional, TimeDistributed) count their inner layer, on the width :func:`input_width` gives them.
     """
     config = config if isinstance(config, dict) else {}
     shapes = [shape if isinstance(shape, (list, tuple)) and shape else None for shape in input_shapes or []]
