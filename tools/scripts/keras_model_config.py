@@ -10,11 +10,13 @@ import argparse
 import inspect
 import json
 
+from gxkeras import forms
 from gxkeras.allowlist import check_model_config
 from gxkeras.errors import ToolInputError, first_line, output_paths, run_tool
 from gxkeras.estimators import KERAS_BUILD_ERRORS
 from gxkeras.galaxy_inputs import flatten_sections, load_inputs
 from gxkeras.keras_env import import_keras
+from gxkeras.layer_fields import keras_fields
 from gxkeras.resources import RNN_CELLS, check_output_size, check_parameters, input_width, layer_parameters
 from gxkeras.values import (as_bool, check_layer_name, check_seed, parse_int_or_shape, parse_int_pairs, parse_kwargs,
                             parse_shape)
@@ -36,21 +38,33 @@ LAYER_GROUPS = {
         "GlobalMaxPooling1D", "GlobalAveragePooling1D", "GlobalMaxPooling2D", "GlobalAveragePooling2D",
         "MaxPooling3D", "AveragePooling3D", "GlobalMaxPooling3D", "GlobalAveragePooling3D",
     ],
-    "Normalization": ["BatchNormalization"],
-    "Merge": ["Add", "Multiply", "Average", "Concatenate"],  # functional models only
+    "Normalization": ["BatchNormalization", "LayerNormalization"],
+    "Merge": ["Add", "Multiply", "Average", "Concatenate",  # functional models only
+              "Subtract", "Maximum", "Minimum", "Dot"],
+    "Advanced activations": ["LeakyReLU", "PReLU", "ELU", "ReLU", "Softmax"],
+    "Noise": ["GaussianNoise", "GaussianDropout", "AlphaDropout"],
+    "Wrappers": ["TimeDistributed"],
+    "Attention": ["MultiHeadAttention"],  # functional models only
 }
 GROUP_OF = {layer: group for group, layers in LAYER_GROUPS.items() for layer in layers}
 MERGE_LAYERS = set(LAYER_GROUPS["Merge"])
+FUNCTIONAL_ONLY = MERGE_LAYERS | {"Input", "MultiHeadAttention"}
 RNN_TYPES = {"SimpleRNN", "LSTM", "GRU"}
+# The layers TimeDistributed may wrap: the options of its "Layer to apply to every time step".
+TIME_DISTRIBUTED_TYPES = set(forms.options("keras_model_config", "inner_layer_type"))
+# Wrappers and the form field that names the layer they wrap.
+INNER_TYPE_FIELD = {"Bidirectional": "rnn_type", "TimeDistributed": "inner_layer_type"}
 
-POSITIVE_INT_ARGS = {"units", "input_dim", "output_dim", "filters", "n"}
+POSITIVE_INT_ARGS = {"units", "input_dim", "output_dim", "filters", "n", "num_heads", "key_dim"}
 RATE_ARGS = {"rate", "dropout", "recurrent_dropout"}  # fractions in [0, 1)
-NON_NEGATIVE_ARGS = {"l1", "l2"}  # regularization factors
+# Regularization factors, noise, slopes and limits.
+NON_NEGATIVE_ARGS = {"l1", "l2", "stddev", "negative_slope", "max_value", "epsilon"}
 INT_OR_SHAPE_ARGS = {"kernel_size", "strides", "pool_size", "size"}  # "3" -> 3, "3,3" -> (3, 3)
 SHAPE_ARGS = {"target_shape", "dims"}
 INT_PAIRS_ARGS = {"cropping", "padding"}  # "1", "(1, 2)" or "((1, 0), (2, 2))": Cropping and ZeroPadding
 # Form fields that are not keyword arguments of the Keras layer itself (the wiring of functional models).
-FORM_ONLY = {"layer_type", "kwargs", "rnn_type", "inbound_nodes", "merging_layers"}
+FORM_ONLY = {"layer_type", "kwargs", "rnn_type", "inner_layer_type", "inbound_nodes", "merging_layers",
+             "value_nodes", "key_nodes"}
 INPUT_DTYPES = ("float32", "float64", "int32", "int64")
 # Base-layer arguments every Keras layer accepts through **kwargs.
 BASE_LAYER_ARGS = {"name", "trainable"}
@@ -75,8 +89,9 @@ def convert_args(fields, label):
             raise ToolInputError(f"{label}: {name} must be a positive integer, got {value!r}")
         if name in RATE_ARGS and not (isinstance(value, (int, float)) and 0 <= value < 1):
             raise ToolInputError(f"{label}: {name} must be a fraction in [0, 1), got {value!r}")
-        if name in NON_NEGATIVE_ARGS and not (isinstance(value, (int, float)) and 0 <= value < float("inf")):
-            raise ToolInputError(f"{label}: {name} must be a number of at least 0, got {value!r}")
+        if name in NON_NEGATIVE_ARGS and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                          or not 0 <= value < float("inf")):
+            raise ToolInputError(f"{label}: {name} must be a number of 0 or more, got {value!r}")
         if name in INT_OR_SHAPE_ARGS:
             value = parse_int_or_shape(value, f"{label}: {name}")
         elif name in SHAPE_ARGS:
@@ -119,14 +134,13 @@ class ParameterBudget:
         self.total = 0
         self.limit = limit
 
-    def add(self, layer_type, args, fields, input_shape, label):
-        """Count the layer of ``args`` on an input of ``input_shape`` (batch axis first)."""
-        width = input_width(layer_type, args, batchless(input_shape))
-        if layer_type == "Bidirectional":
-            count = 2 * layer_parameters(fields.get("rnn_type"), args, width)
-        else:
-            count = layer_parameters(layer_type, args, width)
-        self.total += count
+    def add(self, layer_type, args, fields, input_shapes, label):
+        """Count one layer from its arguments and its inputs' shapes (batch axis first)."""
+        shapes = [batchless(shape) for shape in input_shapes]
+        if layer_type in INNER_TYPE_FIELD:  # counted as Keras writes a wrapper: its layer inside
+            args = {"layer": {"class_name": fields.get(INNER_TYPE_FIELD[layer_type]), "config": args}}
+        width = input_width(layer_type, args, shapes[0] if shapes else None)
+        self.total += layer_parameters(layer_type, args, width, shapes)
         check_parameters(self.total, f"{label}: too large", self.limit)
 
 
@@ -137,8 +151,9 @@ def batchless(shape):
     return list(shape[1:]) if shape else None
 
 
-def make_layer(keras, fields, index, input_shape=None, budget=None):
-    """Build one Keras layer from one LAYER of the form (its size checked first against ``budget``)."""
+def make_layer(keras, fields, index, input_shapes, budget=None):
+    """Build one Keras layer from one LAYER of the form, reading inputs of ``input_shapes`` (batch axis
+    first; its size checked first against ``budget``)."""
     layer_type = fields.get("layer_type")
     if layer_type not in GROUP_OF:
         raise ToolInputError(
@@ -146,10 +161,11 @@ def make_layer(keras, fields, index, input_shape=None, budget=None):
             f"{', '.join(sorted(GROUP_OF))}"
         )
     label = layer_label(index, layer_type)
+    fields = keras_fields(keras, layer_type, fields, label)
     args = convert_args(fields, label)
     extra = parse_kwargs(fields.get("kwargs"), f"{label}: kwargs")
     if budget is not None:
-        budget.add(layer_type, {**extra, **args}, fields, input_shape, label)
+        budget.add(layer_type, {**extra, **args}, fields, input_shapes, label)
     try:
         if layer_type in RNN_CELLS:
             return make_cell_rnn(keras, layer_type, args, extra, label)
@@ -161,6 +177,13 @@ def make_layer(keras, fields, index, input_shape=None, budget=None):
             rnn_class = getattr(keras.layers, rnn_type)
             inner = rnn_class(**add_extra_kwargs(args, extra, rnn_class, label))
             return keras.layers.Bidirectional(inner, merge_mode=merge_mode)
+        if layer_type == "TimeDistributed":
+            inner_type = fields.get("inner_layer_type")
+            if inner_type not in TIME_DISTRIBUTED_TYPES:
+                raise ToolInputError(f"{label}: cannot wrap {inner_type!r}; expected one of "
+                                     f"{sorted(TIME_DISTRIBUTED_TYPES)}")
+            inner_class = getattr(keras.layers, inner_type)
+            return keras.layers.TimeDistributed(inner_class(**add_extra_kwargs(args, extra, inner_class, label)))
         keras_class = getattr(keras.layers, layer_type)
         return keras_class(**add_extra_kwargs(args, extra, keras_class, label))
     except ToolInputError:
@@ -212,9 +235,9 @@ def build_sequential(keras, model_params, layers, budget=None):
     model.add(keras.Input(shape=shape))
     current = (None, *shape)  # the output shape so far, batch axis first
     for index, fields in enumerate(layers, start=1):
-        if fields.get("layer_type") in MERGE_LAYERS | {"Input"}:
+        if fields.get("layer_type") in FUNCTIONAL_ONLY:
             raise ToolInputError(f"{layer_label(index, fields['layer_type'])}: needs a functional model")
-        layer = make_layer(keras, fields, index, current, budget)
+        layer = make_layer(keras, fields, index, [current], budget)
         apply_layer(layer, current, lambda: model.add(layer),  # noqa: B023 (called at once)
                     layer_label(index, fields["layer_type"]))
         current = model.output_shape
@@ -241,21 +264,34 @@ def layer_numbers(text, what, below):
 def inbound_of(fields, index, label):
     """The LAYER numbers a functional LAYER reads: its merging_layers (a merge layer), else its
     inbound_nodes; empty (and for the layers the form gives none: Activation, RepeatVector, BatchNormalization):
-    the LAYER just before it."""
+    the LAYER just before it. MultiHeadAttention reads its query there, then its value (value_nodes;
+    empty: the query, i.e. self-attention) and its key (key_nodes; empty: the value)."""
     if fields.get("layer_type") in MERGE_LAYERS:
         numbers = layer_numbers(fields.get("merging_layers"), f"{label}: merging_layers", index - 1)
         if len(numbers) < 2:
             raise ToolInputError(f"{label}: a merge layer needs at least two LAYERs in merging_layers, such as [1, 2]")
         return numbers
-    number = fields.get("inbound_nodes")
+    query = layer_number(fields.get("inbound_nodes"), "inbound_nodes", index, label)
+    if fields.get("layer_type") != "MultiHeadAttention":
+        return [query]
+    value = layer_number(fields.get("value_nodes"), "value_nodes", index, label, default=query)
+    key = fields.get("key_nodes")
+    return [query, value] if key in (None, "") else [query, value, layer_number(key, "key_nodes", index, label)]
+
+
+def layer_number(number, name, index, label, default=None):
+    """One LAYER number field (``name``) of LAYER ``index``: a LAYER before it; empty: ``default``,
+    else the LAYER just before it."""
+    if number in (None, "") and default is not None:
+        return default
     if number in (None, ""):
         if index == 1:
             raise ToolInputError(f"{label}: the first LAYER of a functional model must be an Input")
-        return [index - 1]
+        return index - 1
     if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number < index:
-        raise ToolInputError(f"{label}: inbound_nodes {number!r} is not a LAYER before it: expected a number in "
+        raise ToolInputError(f"{label}: {name} {number!r} is not a LAYER before it: expected a number in "
                              f"1..{index - 1}")
-    return [number]
+    return number
 
 
 def make_input(keras, fields, index):
@@ -302,9 +338,9 @@ def build_functional(keras, model_params, layers, budget=None):
         inbound = inbound_of(fields, index, label)
         consumed.update(inbound)
         sources = [tensors[number] for number in inbound]
-        layer = make_layer(keras, fields, index, tuple(sources[0].shape), budget)
-        tensors[index] = apply_layer(layer, tuple(sources[0].shape),
-                                     lambda: layer(sources if layer_type in MERGE_LAYERS else sources[0]),  # noqa: B023
+        layer = make_layer(keras, fields, index, [tuple(source.shape) for source in sources], budget)
+        arguments = [sources] if layer_type in MERGE_LAYERS else sources  # MultiHeadAttention: query, value, key
+        tensors[index] = apply_layer(layer, tuple(sources[0].shape), lambda: layer(*arguments),  # noqa: B023
                                      label)  # (apply_layer calls the lambda at once, inside this iteration)
         output = getattr(tensors[index], "shape", None)  # None: a list of outputs (return_state=True), no amplifier
         check_output_size(batchless(tuple(output or ())), f"{label}: too large", budget.limit if budget else None)

@@ -48,7 +48,8 @@ _PATH_LIKE = re.compile(r"[/\\:]|^[.~]|^[\w-]+(\.[\w-]+)+$")
 def allowed() -> dict[str, set[Any]]:
     """``{"objects": {(module, class)}, "activations": names, ...}``, read from the forms."""
     layer_types = set(forms.options("keras_model_config", "layer_type")) - {"Input"}
-    layer_types |= set(forms.options("keras_model_config", "rnn_type"))
+    layer_types |= set(forms.options("keras_model_config", "rnn_type"))  # Bidirectional's layer
+    layer_types |= set(forms.options("keras_model_config", "inner_layer_type"))  # TimeDistributed's layer
     names = {
         "activations": set(forms.options("keras_model_config", "activation")),
         "initializers": set(forms.token_list("keras_model_config", "@KERAS_INITIALIZERS@")),

@@ -9,6 +9,7 @@ they are checked before Keras or galaxy-ml sees them, against what the forms off
 the same for the builder's form and for a model file).
 """
 import contextlib
+import copy
 import math
 import os
 import re
@@ -265,8 +266,8 @@ def build_model(config: dict[str, Any], kind: str, label: str) -> Any:
     keras = import_keras()
     model_class = keras.Sequential if kind == "sequential" else keras.Model
     try:
-        with safe_mode():
-            return model_class.from_config(config)
+        with safe_mode():  # a copy: Keras' functional from_config pops the keys of the dict it reads
+            return model_class.from_config(copy.deepcopy(config))
     except KERAS_BUILD_ERRORS as error:
         raise ToolInputError(f"{label}: Keras cannot build this model: {first_line(error)}") from None
 

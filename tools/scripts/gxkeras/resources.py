@@ -123,10 +123,11 @@ CONVOLUTIONS = {"Conv1D", "Conv2D", "Conv3D", "Conv2DTranspose", "Conv3DTranspos
 WINDOWED = CONVOLUTIONS - {"Conv2DTranspose", "Conv3DTranspose"} | {
     "SeparableConv1D", "SeparableConv2D", "DepthwiseConv2D", "MaxPooling1D", "MaxPooling2D", "MaxPooling3D",
     "AveragePooling1D", "AveragePooling2D", "AveragePooling3D"}
-# Layers whose output has the shape of their input.
+# Layers whose output has the shape of their (first) input.
 SAME_SHAPE = {"Activation", "Dropout", "BatchNormalization", "LayerNormalization", "Add", "Multiply", "Average",
               "InputLayer", "ActivityRegularization", "Masking", "SpatialDropout1D", "SpatialDropout2D",
-              "SpatialDropout3D"}
+              "SpatialDropout3D", "LeakyReLU", "PReLU", "ELU", "ReLU", "Softmax", "GaussianNoise",
+              "GaussianDropout", "AlphaDropout", "Subtract", "Maximum", "Minimum"}
 
 
 def _factor(value: object) -> int:
@@ -143,35 +144,50 @@ def _bias(config: dict[str, Any], count: int) -> int:
 
 def input_width(class_name: str | None, config: Any, shape: Any) -> int | None:
     """The size of the axis a layer's weights grow with: the channels (``data_format``'s axis for the
-    convolutions, which ``channels_first`` puts first, after the time axis for ConvLSTM2D), else the last."""
+    convolutions, which ``channels_first`` puts first, after the time axis for ConvLSTM2D), else the last.
+    A wrapper's is its inner layer's (TimeDistributed's inner layer sees the shape without the time axis)."""
     if not isinstance(shape, (list, tuple)) or not shape:
         return None
     config = config if isinstance(config, dict) else {}
+    if class_name in WRAPPERS:
+        inner = config.get("layer") if isinstance(config.get("layer"), dict) else {}
+        return input_width(inner.get("class_name"), inner.get("config"),
+                           shape[1:] if class_name == "TimeDistributed" and len(shape) > 1 else shape)
     if config.get("data_format") == "channels_first" and len(shape) > 1:
         return shape[1] if class_name == "ConvLSTM2D" else shape[0]
     return shape[-1]
 
 
-def layer_parameters(class_name: str | None, config: Any, input_width: int | None) -> int:
+def layer_parameters(class_name: str | None, config: Any, input_width: int | None,
+                     input_shapes: list[Any] | None = None) -> int:
     """Weights of one layer from its Keras arguments and the size of its input's channel axis
     (:func:`input_width`: the last axis, unless a convolution's ``data_format`` says otherwise).
 
-    ``input_width`` may be None when it is unknown; only the Embedding needs none. Layers without
-    weights (or not known here) count 0. Wrappers (Bidirectional, TimeDistributed) count their
-    inner layer, which sees the same last axis.
+    ``input_width`` may be None when it is unknown; only the Embedding needs none. Layers whose
+    weights depend on more than the last axis (PReLU, LayerNormalization over several axes,
+    MultiHeadAttention's query, value and key) read ``input_shapes``: the batchless shapes of the
+    layer's inputs, in call order. Layers without weights (or not known here) count 0. Wrappers
+    (Bidirectional, TimeDistributed) count their inner layer, on the width :func:`input_width` gives them.
     """
     config = config if isinstance(config, dict) else {}
+    shapes = [shape if isinstance(shape, (list, tuple)) and shape else None for shape in input_shapes or []]
     if class_name == "Embedding":
         input_dim, output_dim = _int(config.get("input_dim")), _int(config.get("output_dim"))
         return input_dim * output_dim if input_dim and output_dim else 0
     if class_name in WRAPPERS:
         inner = config.get("layer") if isinstance(config.get("layer"), dict) else {}
-        return WRAPPERS[class_name] * layer_parameters(inner.get("class_name"), inner.get("config"), input_width)
+        inner_shapes = [list(shapes[0][1:])] if shapes and shapes[0] and class_name == "TimeDistributed" else None
+        return WRAPPERS[class_name] * layer_parameters(inner.get("class_name"), inner.get("config"), input_width,
+                                                       inner_shapes)
     if class_name == "RNN":
         cell = config.get("cell") if isinstance(config.get("cell"), dict) else {}
         return layer_parameters(cell.get("class_name"), cell.get("config"), input_width)
+    if class_name == "MultiHeadAttention":
+        return _attention_parameters(config, input_width, shapes)
     class_name = RNN_CELLS.get(str(class_name), class_name)
     width = _int(input_width)
+    if class_name in ("PReLU", "LayerNormalization"):
+        return _shape_parameters(class_name, config, width, shapes[0] if shapes else None)
     if width is None:
         return 0
     units = _int(config.get("units"))
@@ -192,9 +208,54 @@ def layer_parameters(class_name: str | None, config: Any, input_width: int | Non
         return kernel * depth + _bias(config, depth)
     if class_name == "ConvLSTM2D" and filters and kernel:  # 4 gates, each an input and a recurrent kernel
         return 4 * filters * (kernel * (width + filters)) + _bias(config, 4 * filters)
-    if class_name in ("BatchNormalization", "LayerNormalization"):
+    if class_name == "BatchNormalization":
         return 4 * width
     return 0
+
+
+def _shape_parameters(class_name: str, config: dict[str, Any], width: int | None, shape: Any) -> int:
+    """PReLU (one slope per input value, shared along ``shared_axes``) and LayerNormalization
+    (gamma and beta over the normalized ``axis``): weights from the whole input shape.
+
+    Axes count the batch axis as 0, as Keras does. An unknown size counts as the last axis' width
+    (an unknown axis cannot be built by Keras: it never allocates that layer).
+    """
+    sizes = list(shape) if shape else [width]
+    if class_name == "PReLU":
+        shared = config.get("shared_axes")
+        shared = shared if isinstance(shared, list) else [shared]
+        return _product([size if index + 1 not in shared else 1 for index, size in enumerate(sizes)]) \
+            or _int(width) or 0  # unknown sizes: at least the last axis
+    axes = config.get("axis", -1)
+    factor = int(config.get("center", True) is not False) + int(config.get("scale", True) is not False)
+    rank = len(sizes) + 1
+    total = 1
+    for axis in axes if isinstance(axes, list) else [axes]:
+        if isinstance(axis, bool) or not isinstance(axis, int) or not -rank < axis < rank or axis % rank == 0:
+            return factor * (_int(width) or 0)
+        total *= _int(sizes[axis % rank - 1]) or 1
+    return factor * total
+
+
+def _attention_parameters(config: dict[str, Any], query_width: int | None, shapes: list[Any]) -> int:
+    """MultiHeadAttention: query, key and value projections (and the optional gate) into
+    ``num_heads`` heads of ``key_dim``/``value_dim``, and the output projection back to the query's
+    width or ``output_shape``. Inputs in call order: query, value, key (key defaults to value)."""
+    widths = [_int(shape[-1]) if shape else None for shape in shapes] or [query_width]
+    query = _int(query_width) or widths[0]
+    value = widths[1] if len(widths) > 1 else query
+    key = widths[2] if len(widths) > 2 else value
+    heads, key_dim = _int(config.get("num_heads")), _int(config.get("key_dim"))
+    value_dim = _int(config.get("value_dim")) or key_dim
+    target = config.get("output_shape")
+    out = _product(target) if target not in (None, [], 0) else query
+    if not (query and value and key and heads and key_dim and value_dim and out):
+        return 0
+    bias = config.get("use_bias", True) is not False
+    count = heads * (key_dim * (query + key + bias * 2) + value_dim * (value + bias))
+    if config.get("use_gate"):
+        count += heads * value_dim * (query + bias)
+    return count + heads * value_dim * out + bias * out
 
 
 def _spatial(sizes: list[Any], window: object, strides: object, padding: object,
@@ -352,24 +413,50 @@ def output_shape(class_name: str | None, config: Any, shapes: list[Any]) -> list
         return [*shape[:-1], sum(widths)] if all(_int(width) for width in widths) else None
     if class_name in SAME_SHAPE:
         return list(shape)
+    if class_name == "MultiHeadAttention":
+        target = config.get("output_shape")
+        target = target if isinstance(target, list) else [target] if target else [shape[-1]]
+        return [*shape[:-1], *target]
+    if class_name == "Dot":
+        return _dot_shape(config.get("axes"), shapes)
     return None
+
+
+def _dot_shape(axes: object, shapes: list[Any]) -> list[Any] | None:
+    """Dot's output: both inputs without their contracted axis (Keras counts the batch axis as 0)."""
+    if len(shapes) != 2 or any(shape is None for shape in shapes):
+        return None
+    pair = axes if isinstance(axes, list) and len(axes) == 2 else [axes, axes]
+    result = []
+    for shape, axis in zip(shapes, pair, strict=True):
+        rank = len(shape) + 1
+        if isinstance(axis, bool) or not isinstance(axis, int) or not -rank <= axis < rank or axis % rank == 0:
+            return None
+        result += [size for index, size in enumerate(shape) if index != axis % rank - 1]
+    return result or [1]
 
 
 def _batchless(shape: object) -> list[Any] | None:
     return list(shape[1:]) if isinstance(shape, list) and shape else None
 
 
-def _built_shape(layer: dict[str, Any]) -> list[Any] | None:
-    """The input shape Keras recorded for a built layer (``build_config``), without the batch axis."""
+def _built_shapes(layer: dict[str, Any]) -> list[Any] | None:
+    """The input shapes Keras recorded for a built layer (``build_config``), without the batch axis:
+    its ``input_shape`` (one, or a list for several inputs), or a ``shapes_dict`` (MultiHeadAttention's
+    query, value and key shapes)."""
     build = layer.get("build_config")
-    shape = build.get("input_shape") if isinstance(build, dict) else None
+    if not isinstance(build, dict):
+        return None
+    shape = build.get("input_shape")
+    if isinstance(build.get("shapes_dict"), dict):
+        shape = list(build["shapes_dict"].values())
     if isinstance(shape, list) and shape and isinstance(shape[0], list):
-        shape = shape[0]  # several inputs: the first one's shape
-    return _batchless(shape)
+        return [_batchless(item) for item in shape]
+    return [_batchless(shape)] if _batchless(shape) is not None else None
 
 
 def _inbound_names(layer: dict[str, Any]) -> list[str] | None:
-    """Names of the layers whose outputs a functional layer takes (its first call)."""
+    """Names of the layers whose outputs a functional layer takes (its first call), in call order."""
     nodes = layer.get("inbound_nodes")
     if not isinstance(nodes, list) or not nodes or not isinstance(nodes[0], dict):
         return None
@@ -385,6 +472,9 @@ def _inbound_names(layer: dict[str, Any]) -> list[str] | None:
                 collect(item)
 
     collect(nodes[0].get("args"))
+    kwargs = nodes[0].get("kwargs")
+    if isinstance(kwargs, dict):  # MultiHeadAttention's value and key may be passed by name
+        collect([kwargs.get("value"), kwargs.get("key")])
     return names
 
 
@@ -408,12 +498,13 @@ def _followed(config: dict[str, Any]) -> Iterator[tuple[str, int, list[Any] | No
         else:
             names = _inbound_names(layer)
             shapes = [outputs.get(name) for name in names] if names else [previous]
-            built = _built_shape(layer)
-            widths = {input_width(class_name, layer_config, shapes[0]), input_width(class_name, layer_config, built)}
-            weights = max(layer_parameters(class_name, layer_config, width) for width in widths)
+            built = _built_shapes(layer)
+            weights = max(layer_parameters(class_name, layer_config,
+                                           input_width(class_name, layer_config, inputs[0] if inputs else None), inputs)
+                          for inputs in (shapes, built or [None]))
             shape = output_shape(class_name, layer_config, shapes)
             if shape is None and built is not None:
-                shape = output_shape(class_name, layer_config, [built])
+                shape = output_shape(class_name, layer_config, built)
         name = layer.get("name") or layer_config.get("name")
         if isinstance(name, str):
             outputs[name] = shape

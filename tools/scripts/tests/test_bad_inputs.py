@@ -240,7 +240,7 @@ INPUT = {"layer_type": "Input", "shape": "(6, 4)"}
      r"^LAYER 1 \(Convolution -- Cropping1D\): .*cropping"),
     (sequential({"layer_type": "Permute", "dims": "(1, 1)"}), r"^LAYER 1 \(Core -- Permute\): "),
     (sequential({"layer_type": "ActivityRegularization", "l1": -0.5}),
-     r"^LAYER 1 \(Core -- ActivityRegularization\): l1 must be a number of at least 0, got -0\.5$"),
+     r"^LAYER 1 \(Core -- ActivityRegularization\): l1 must be a number of 0 or more, got -0\.5$"),
 ])
 def test_config_form_values_keras_would_crash_on(params, message):
     with pytest.raises(ToolInputError, match=message):
@@ -260,7 +260,8 @@ def fuzz_cases():
     values = [-1, 0, 10 ** 12, "x", [2, 2, 2, 2], 0.5, True, None]
     cases = []
     for layer_type in sorted(set(kmc.GROUP_OF) - kmc.MERGE_LAYERS):
-        keras_class = getattr(keras.layers, "LSTM" if layer_type == "Bidirectional" else layer_type)
+        wrapped = {"Bidirectional": "LSTM", "TimeDistributed": "Dense"}  # the arguments are the wrapped layer's
+        keras_class = getattr(keras.layers, wrapped.get(layer_type, layer_type))
         arguments = set(inspect_arguments(keras_class)) | kmc.BASE_LAYER_ARGS
         cases += [(layer_type, argument, value) for argument in sorted(arguments) for value in values]
     return cases
@@ -276,12 +277,16 @@ REQUIRED = {"Dense": {"units": 3}, "SimpleRNN": {"units": 3}, "LSTM": {"units": 
             "Bidirectional": {"units": 3, "rnn_type": "LSTM"}, "Conv1D": {"filters": 2, "kernel_size": "2"},
             "Conv2D": {"filters": 2, "kernel_size": "2,2"}, "Embedding": {"input_dim": 10, "output_dim": 3},
             "Reshape": {"target_shape": "(24,)"}, "Activation": {"activation": "relu"}, "Dropout": {"rate": 0.1},
-            **{name: {"units": 3} for name in ("SimpleRNNCell", "GRUCell", "LSTMCell")}, "Permute": {"dims": "(2, 1)"}, "RepeatVector": {"n": 2}, "ConvLSTM2D": {"filters": 2, "kernel_size": "2,2"},
+            **{name: {"units": 3} for name in ("SimpleRNNCell", "GRUCell", "LSTMCell")}, "Permute": {"dims": "(2, 1)"}, "RepeatVector": {"n": 2},
+            "ConvLSTM2D": {"filters": 2, "kernel_size": "2,2"},
             **{name: {"filters": 2, "kernel_size": "2"} for name in ("SeparableConv1D", "Conv3D", "Conv3DTranspose")},
             **{name: {"filters": 2, "kernel_size": "2,2"} for name in ("SeparableConv2D", "Conv2DTranspose")},
             "DepthwiseConv2D": {"kernel_size": "2,2"}, **{f"Cropping{n}D": {"cropping": "1"} for n in (1, 2, 3)},
             **{f"ZeroPadding{n}D": {"padding": "1"} for n in (1, 2, 3)}, **{f"UpSampling{n}D": {"size": "2"} for n in (1, 2, 3)},
-            **{f"{kind}Pooling3D": {"pool_size": "2"} for kind in ("Max", "Average")}}
+            **{f"{kind}Pooling3D": {"pool_size": "2"} for kind in ("Max", "Average")},
+            "GaussianNoise": {"stddev": 0.1}, "GaussianDropout": {"rate": 0.1}, "AlphaDropout": {"rate": 0.1},
+            "TimeDistributed": {"inner_layer_type": "Dense", "units": 3},
+            "MultiHeadAttention": {"num_heads": 2, "key_dim": 2}}
 # An input each layer type fits: images for 2D, volumes for 3D, time steps of images for ConvLSTM2D.
 FUZZ_SHAPES = {"2D": "(6, 6, 3)", "3D": "(6, 6, 6, 3)", "ConvLSTM2D": "(3, 6, 6, 3)", "Embedding": "(6,)",
                "RepeatVector": "(6,)"}

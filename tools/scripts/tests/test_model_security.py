@@ -347,6 +347,9 @@ def test_parameter_count_follows_shapes_like_keras(layers):
     lambda k: [k.Input((5, 3)), k.layers.RNN(k.layers.GRUCell(4), return_sequences=True),
                k.layers.RNN(k.layers.LSTMCell(3), return_sequences=True), k.layers.RNN(k.layers.SimpleRNNCell(2)),
                k.layers.Dense(2)],
+    # a wrapper's weights grow with its inner layer's channels: TimeDistributed's layer sees no time axis
+    lambda k: [k.Input((5, 3, 8, 8)), k.layers.TimeDistributed(k.layers.Conv2D(4, 3, data_format="channels_first")),
+               k.layers.TimeDistributed(k.layers.Flatten()), k.layers.Dense(2)],
 ])
 def test_parameter_count_of_conv_pooling_and_core_layers_like_keras(layers):
     """The layer types of the Core, Convolution, Pooling and Recurrent groups: weights (channels_first
@@ -398,13 +401,15 @@ def test_functional_parameter_count_follows_the_graph():
     assert resources.config_parameters(config) == model.count_params()
 
 
-def test_time_distributed_is_counted_and_refused(tmp_path):
+def test_time_distributed_is_counted_and_its_layer_checked(tmp_path):
     model = json.loads((TEST_DATA / "regression_model_config.json").read_text())
     dense = model["config"]["layers"][1]
     model["config"]["layers"][1] = {"module": "keras.layers", "class_name": "TimeDistributed", "registered_name": None,
                                     "config": {"name": "td", "layer": dense}}
     assert resources.config_parameters(model["config"]) == 4 * 8 + 8 + 8 * 1 + 1
-    with pytest.raises(ToolInputError, match="keras.layers.TimeDistributed is not offered by the tool forms"):
+    check_model_config(model, "model")  # offered (issue 16), wrapping a layer its form offers
+    dense["class_name"] = "StringLookup"
+    with pytest.raises(ToolInputError, match="keras.layers.StringLookup is not offered by the tool forms"):
         check_model_config(model, "model")
 
 
@@ -450,6 +455,13 @@ def test_allow_lists_come_from_the_forms():
     objects = allowed()["objects"]
     for layer in forms.options("keras_model_config", "layer_type"):
         assert layer == "Input" or ("keras.layers", layer) in objects
+    wrapped = {layer for name in ("rnn_type", "inner_layer_type")  # what Bidirectional and TimeDistributed wrap
+               for layer in forms.options("keras_model_config", name)}
+    offered = set(forms.options("keras_model_config", "layer_type")) - {"Input"}
+    # RNN: the layer that runs a form's cell (SimpleRNNCell, GRUCell, LSTMCell), admitted only around one
+    assert {name for module, name in objects if module == "keras.layers"} == offered | wrapped | {"InputLayer", "RNN"}
+    import keras_model_config as kmc
+    assert set(kmc.GROUP_OF) == offered and wrapped <= offered  # the script's groups are the form's layers
     assert ("keras.layers", "StringLookup") not in objects and ("keras.layers", "Lambda") not in objects
     assert set(estimators.CALLBACK_ARGS) == {"EarlyStopping", "ReduceLROnPlateau", "TerminateOnNaN", "CSVLogger",
                                              "ModelCheckpoint", "LearningRateScheduler"}
