@@ -19,9 +19,10 @@
 # wait-galaxy     blocks until the Galaxy at GALAXY_URL answers and lists every tool in tools/.
 #
 # When GALAXY_URL is set, test-tools and test-workflows (and harness/ui_test.sh) wait for that Galaxy and
-# test against it (test-workflows through planemo's external_galaxy engine); otherwise each call starts
-# its own Galaxy (on a free port, so several may run at once) and stops it at the end: the quick way to
-# test one tool, e.g. `bash harness/planemo.sh test-tools tools/keras_model_config.xml`.
+# test against it (test-workflows through planemo's external_galaxy engine, WORKFLOW_TEST_PARALLEL
+# planemo runs at once, default 2); otherwise each call starts its own Galaxy through with-galaxy (on a
+# free port, so several may run at once) and stops it at the end: the quick way to test one tool, e.g.
+# `bash harness/planemo.sh test-tools tools/keras_model_config.xml`.
 #
 # The Galaxy is a real local one (galaxy 26.1.1 from PyPI, started through the shim in .galaxy-root)
 # whose jobs find the tool environment through Galaxy's dependency resolution (.galaxy-deps, written by
@@ -77,13 +78,9 @@ wait_galaxy() {  # until GALAXY_URL answers and lists every tool; fails when its
   echo "Galaxy at $url did not list all tools within 600 s" >&2; return 1
 }
 
-galaxy_args() {  # planemo's engine arguments: the shared Galaxy when GALAXY_URL is set, else its own
-  if [ -n "${GALAXY_URL:-}" ]; then
-    wait_galaxy
-    engine=(--engine external_galaxy --galaxy_url "$GALAXY_URL" --galaxy_admin_key "$GALAXY_ADMIN_KEY")
-  else
-    engine=("${GALAXY_OPTS[@]}")
-  fi
+galaxy_args() {  # planemo's engine arguments: the shared Galaxy at GALAXY_URL, once it lists every tool
+  wait_galaxy
+  engine=(--engine external_galaxy --galaxy_url "$GALAXY_URL" --galaxy_admin_key "$GALAXY_ADMIN_KEY")
 }
 
 free_port() {
@@ -108,8 +105,10 @@ case "${1:-}" in
     exit "$rc" ;;
   test-workflows)  # [WORKFLOW.ga ...] (default: every workflows/*.ga and workflows/gtn/*.ga) [planemo args]
     shift
+    # Against the shared Galaxy only (several planemo runs below share it); alone, this starts a Galaxy
+    # for itself and stops it at the end, as test-tools does.
+    [ -n "${GALAXY_URL:-}" ] || exec bash "$0" with-galaxy bash "$0" test-workflows "$@"
     galaxy_args
-    [ -n "${GALAXY_URL:-}" ] || engine+=(--extra_tools tools/)
     workflows=() planemo_args=()
     for arg in "$@"; do
       if [[ $arg == *.ga ]]; then workflows+=("$arg"); else planemo_args+=("$arg"); fi
@@ -121,16 +120,26 @@ case "${1:-}" in
     # repositories (tool_shed_repository): --no_shed_install, the tools are ours, already loaded.
     listed=$(.venv-galaxy/bin/python harness/label_workflow_outputs.py "$OUT/labelled" "${workflows[@]}")
     mapfile -t testable <<< "$listed"
-    rc=0
-    timeout "${PLANEMO_TIMEOUT:-2400}" "$PLANEMO" test "${engine[@]}" \
-      --test_output "$OUT/workflows.html" --test_output_json "$OUT/workflows.json" \
-      --no_shed_install ${planemo_args[@]+"${planemo_args[@]}"} "${testable[@]}" || rc=$?
-    report workflows || rc=${rc/#0/1}
-    if [ -n "${GALAXY_URL:-}" ]; then
-      .venv-galaxy/bin/python harness/check_workflow_state.py "$GALAXY_URL" "$GALAXY_ADMIN_KEY" "${workflows[@]}" || rc=1
-    else
-      echo "workflow state check: needs a running Galaxy (make workflow-test or make test run it)"
-    fi
+    # WORKFLOW_TEST_PARALLEL planemo runs at once (default 2), each on every n-th workflow: one run
+    # tests its workflows one after the other, and its jobs mostly wait (uploads, scheduling), so alone
+    # it was the last stage of `make test` to end (docs/performance.md). Each run has its own report
+    # (workflows-I.json/.html/.log); the summary reads them all.
+    parallel=${WORKFLOW_TEST_PARALLEL:-2} rc=0 pids=() reports=()
+    for ((i = 0; i < parallel && i < ${#testable[@]}; i++)); do
+      group=()
+      for ((j = i; j < ${#testable[@]}; j += parallel)); do group+=("${testable[j]}"); done
+      reports+=("$OUT/workflows-$i.json")
+      timeout "${PLANEMO_TIMEOUT:-2400}" "$PLANEMO" test "${engine[@]}" \
+        --test_output "$OUT/workflows-$i.html" --test_output_json "$OUT/workflows-$i.json" \
+        --no_shed_install ${planemo_args[@]+"${planemo_args[@]}"} "${group[@]}" > "$OUT/workflows-$i.log" 2>&1 &
+      pids+=($!)
+    done
+    for i in "${!pids[@]}"; do
+      wait "${pids[i]}" || rc=1
+      cat "$OUT/workflows-$i.log"
+    done
+    .venv-galaxy/bin/python "$ROOT/harness/summarize_tests.py" "${reports[@]}" || rc=1
+    .venv-galaxy/bin/python harness/check_workflow_state.py "$GALAXY_URL" "$GALAXY_ADMIN_KEY" "${workflows[@]}" || rc=1
     exit "$rc" ;;
   serve)
     shift

@@ -8,13 +8,16 @@ import json
 import sys
 
 
-def main(path):
-    try:
-        with open(path) as handle:
-            tests = json.load(handle).get("tests", [])
-    except (OSError, ValueError) as error:
-        print(f"no test report at {path}: {error}")
-        return 1
+def main(paths):
+    """Summarise the reports at ``paths`` (one per planemo run) as one list and one total."""
+    tests = []
+    for path in paths:
+        try:
+            with open(path) as handle:
+                tests += json.load(handle).get("tests", [])
+        except (OSError, ValueError) as error:
+            print(f"no test report at {path}: {error}")
+            return 1
     counts = {}
     for test in tests:
         data = test.get("data", {})
@@ -30,4 +33,4 @@ def main(path):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(sys.argv[1:]))
