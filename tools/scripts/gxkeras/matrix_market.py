@@ -65,7 +65,7 @@ def read_matrix_market(path: str, label: str, limit: int | None = None) -> np.nd
     from scipy.io import mmread
 
     try:
-        matrix: Any = mmread(path)
+        matrix: Any = mmread(path, spmatrix=False)  # a sparse array (or a dense one for the array layout)
     except (ValueError, TypeError, IndexError, OverflowError, OSError, UnicodeDecodeError, RuntimeError) as error:
         raise ToolInputError(f"{label} ({path}): cannot read the MatrixMarket entries: {first_line(error)[:200]}") \
             from None
