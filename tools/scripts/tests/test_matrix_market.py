@@ -95,3 +95,18 @@ def test_missing_dataset_is_named():
     with pytest.raises(ToolInputError, match="^Select a sparse matrix: no dataset given"):
         read_matrix_market(None, LABEL)
     assert matrix_market.FIELDS == ("real", "integer", "pattern")
+
+
+@pytest.mark.parametrize("tool, retired", [("keras_train_and_eval", {"seq_fasta", "refseq_and_interval"}),
+                                           ("model_prediction", {"seq_fasta", "variant_effect"})])
+def test_forms_offer_the_input_types_python_reads(tool, retired):
+    """The forms' input types are Python's (INPUT_TYPES read, RETIRED_INPUTS refused); sparse keeps the old names."""
+    from gxkeras import forms
+    from gxkeras.input_types import INPUT_TYPES, RETIRED_INPUTS
+
+    cases = forms.when_params(tool, "selected_input")
+    assert set(cases) == set(INPUT_TYPES) | retired and retired <= set(RETIRED_INPUTS)
+    assert all(cases[name] == () for name in retired)
+    # the matrix, then (training) y's table as in the tabular case (the macro's parameters, names unexpanded here)
+    assert cases["sparse"] == ("infile1", *(cases["tabular"] if tool == "keras_train_and_eval" else ()))
+    assert [param.get("format") for param in forms._params(tool, "infile1")] == ["txt"]  # as the old form's
