@@ -74,7 +74,7 @@ def read_matrix_market(path: str, label: str, limit: int | None = None) -> np.nd
         raise ToolInputError(f"{label} ({path}): the entries do not make the {rows} x {columns} matrix of numbers "
                              "that the size line announces")
     values = values.astype(dtype, copy=False)
-    bad = np.argwhere(~np.isfinite(values)) if values.dtype.kind == "f" else ()
+    bad = np.argwhere(~np.isfinite(values)) if values.dtype.kind == "f" else np.empty((0, 2), dtype=np.intp)
     if len(bad):
         row, column = (int(index) + 1 for index in bad[0])
         raise ToolInputError(f"{label} ({path}): entry ({row}, {column}) is {values[row - 1, column - 1]}, expected "

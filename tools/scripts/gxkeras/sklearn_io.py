@@ -26,7 +26,8 @@ import importlib
 import inspect
 import re
 from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NoReturn
 
 import h5py
 import numpy as np
@@ -481,7 +482,7 @@ class _Reader:
         return getattr(np, kind.name)(value) if self.build else value
 
 
-def check_libsvm(cls: Global, state: dict[str, Any], fail: Any) -> None:
+def check_libsvm(cls: Global, state: dict[str, Any], fail: Callable[[str], NoReturn]) -> None:
     """A kernel SVM's arrays must agree with each other: libsvm (C) reads them by these sizes, unchecked.
 
     libsvm takes the number of classes from ``_n_support``, reads ``_n_support`` support vectors per
@@ -499,7 +500,7 @@ def check_libsvm(cls: Global, state: dict[str, Any], fail: Any) -> None:
                 and (kind != "f" or value.dtype == np.float64) and (kind != "i" or value.dtype == np.int32)):
             fail(f"the {cls.name}'s {name} is not a {ndim}-D array of "
                  f"{'float64' if kind == 'f' else 'int32'}, as libsvm reads it")
-        return value  # type: ignore[return-value]
+        return value
 
     def number(name: str, integral: bool = False) -> float:
         value = state.get(name)
@@ -508,7 +509,7 @@ def check_libsvm(cls: Global, state: dict[str, Any], fail: Any) -> None:
         if isinstance(value, bool) or not isinstance(value, int if integral else (int, float)) \
                 or not np.isfinite(value) or abs(value) > 2 ** 31 - 1:
             fail(f"the {cls.name}'s {name} is not a {'whole ' if integral else ''}number")
-        return value  # type: ignore[return-value]
+        return value
 
     kernel = state.get("kernel")
     if kernel not in LIBSVM_KERNELS:
