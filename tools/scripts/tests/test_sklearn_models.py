@@ -280,6 +280,19 @@ def test_feature_importances_follow_the_column_selection(tmp_path):
         viz.run(params, str(tmp_path / "plot.html"))
 
 
+def test_feature_importances_through_a_univariate_selector(tmp_path, capsys):
+    """SelectKBest keeps 2 of the 4 features (signal, on which the class depends, among them): their coef_ is plotted."""
+    from sklearn.feature_selection import SelectKBest, f_classif
+    from sklearn.linear_model import SGDClassifier
+    from sklearn.pipeline import make_pipeline
+
+    X, y = np.loadtxt(X_PATH, skiprows=1), np.loadtxt(TEST_DATA / "sklearn_y.tsv", skiprows=1)
+    model = dump(make_pipeline(SelectKBest(f_classif, k=2), SGDClassifier(random_state=0)).fit(X, y),
+                 tmp_path / "model.h5mlm")
+    viz.run(importances_params(model, "png"), str(tmp_path / "plot.png"))
+    assert "2 features of a SGDClassifier; largest signal" in capsys.readouterr().out
+
+
 def test_feature_importances_refuse_a_keras_model(tmp_path):
     with pytest.raises(ToolInputError, match="a Keras model, which has neither coef_ nor feature_importances_"):
         viz.run(importances_params(TEST_DATA / "imdb_trained.h5mlm"), str(tmp_path / "plot.html"))
