@@ -241,6 +241,19 @@ def test_prediction_of_a_regressor_has_no_probabilities(tmp_path):
     np.testing.assert_allclose(np.loadtxt(tmp_path / "out.tsv", skiprows=1), X[:, 0], atol=1e-5)
 
 
+def test_prediction_of_a_classifier_without_probabilities(tmp_path):
+    from sklearn.svm import SVC
+
+    X, y = np.loadtxt(X_PATH, skiprows=1), np.loadtxt(TEST_DATA / "sklearn_y.tsv", skiprows=1)
+    path = dump(SVC().fit(X, y), tmp_path / "svc.h5mlm")
+    with pytest.raises(ToolInputError, match="predict_proba: this SVC was fitted without probability estimates; "
+                                             "choose predict"):
+        mp.run(predict_params(path, "predict_proba"), str(tmp_path / "out.tsv"))
+    assert mp.run(predict_params(path), str(tmp_path / "out.tsv")) == 40
+    assert [float(line) for line in (tmp_path / "out.tsv").read_text().splitlines()[1:]] == SVC().fit(X, y).predict(
+        X).tolist()
+
+
 def test_training_refuses_a_sklearn_model():
     with pytest.raises(ToolInputError, match="a scikit-learn estimator or pipeline, expected a Keras model"):
         load_estimator(str(TEST_DATA / "sklearn_forest.h5mlm"), MODEL)
