@@ -13,7 +13,12 @@ Its own loader rebuilds whatever the description names: any ``-global-`` is impo
    entries, attribute names that would hide a method, object arrays holding anything but plain
    values, and arrays that are not plain numbers (or the tree nodes' record type) are refused
    with one error line. The nodes of every decision tree are checked too: scikit-learn walks
-   them in C without bounds checks, so child and feature indices must stay inside the tree.
+   them in C without bounds checks, so child and feature indices must stay inside the tree; so
+   are a kernel SVM's arrays (:func:`check_libsvm`: libsvm reads them by sizes it trusts). Two
+   references are admitted in one place each: an SGD classifier's ``_loss_function_`` must be the
+   loss object :data:`LOSSES` names for its ``loss`` (rebuilt by scikit-learn, never read), and a
+   univariate selector's ``score_func`` one of :data:`SCORE_FUNCS` (scikit-learn's function of
+   that name is used, never the path in the file).
 2. Only then does :meth:`_Reader.build` import the named scikit-learn modules and make the
    objects: ``cls.__new__(cls)`` and ``__setstate__(state)`` as pickle would, ``Tree(*args)``
    for a tree's structure, ``numpy.dtype(spec)`` for a dtype.
