@@ -142,7 +142,7 @@ def external_link_model(path, target):
 # ---- scikit-learn models as galaxy-ml describes them (gxkeras/sklearn_io.py) ---------------------
 
 def sklearn_graph(source="sklearn_pipeline.h5mlm"):
-    """The object graph (JSON) of a real galaxy-ml-saved scikit-learn model in test-data."""
+    """The object graph (JSON) of a real galaxy-ml-saved scikit-learn model (a name in test-data, or a path)."""
     with h5py.File(TEST_DATA / source, "r") as handle:
         return json.loads(handle["-model_config-"][()])
 
@@ -171,6 +171,12 @@ def call(module, name, *args):
     return {"-reduce-": {"--func-": {"-global-": [module, name]}, "-args-": {"-tuple-": list(args)}}}
 
 
+def replace_array(weights, index, value):
+    """Dataset ``index`` of ``-model_weights-`` replaced by ``value`` (any shape or dtype)."""
+    del weights[str(index)]
+    weights[str(index)] = value
+
+
 def final_step_state(graph):
     """The state dict of the pipeline's final step (LogisticRegression) in a graph of sklearn_pipeline.h5mlm."""
     return graph["-object-"]["-reduce-"]["-state-"]["steps"][-1]["-tuple-"][1]["-reduce-"]["-state-"]
@@ -193,7 +199,7 @@ def sklearn_attack(path, case, target):
         state["C"] = call("sklearn.tree._export", "export_graphviz", None, str(target))
     elif case == "sklearn_class":  # scikit-learn, but a class outside the allow-list
         graph["-object-"]["-reduce-"]["-state-"]["steps"][0]["-tuple-"][1] = pickled(
-            "sklearn.svm._classes", "SVC", {"kernel": "rbf"})
+            "sklearn.neural_network._multilayer_perceptron", "MLPClassifier", {"activation": "relu"})
     elif case == "object_array":  # classes_ as an object array whose item is a call
         state["classes_"] = {"-np_ndarray_o_type-": {
             "-dtype-": {"-reduce-": {"--func-": {"-global-": ["numpy", "dtype"]},

@@ -19,6 +19,10 @@ sklearn_forest.h5mlm
     RandomForestClassifier(n_estimators=3, max_depth=3): feature_importances_, predict_proba.
 sklearn_pipeline.h5mlm
     Pipeline(StandardScaler, LogisticRegression(C=10)): a pipeline's final step's coef_.
+sklearn_X.mtx
+    sklearn_X.tsv as a MatrixMarket coordinate file (the old tools' "sparse matrix" input), its
+    non-zero entries only:
+    .venv-tools/bin/python harness/make_prediction_test_data.py mtx
 """
 import os
 import shutil
@@ -99,8 +103,23 @@ def sklearn_models():
     print("wrote", ", ".join(["sklearn_X.tsv", "sklearn_y.tsv", *models]), "in", TEST_DATA)
 
 
+def sklearn_matrix_market():
+    """sklearn_X.tsv (without its header) as a MatrixMarket coordinate file of its non-zero values."""
+    import numpy as np
+    from scipy.io import mmwrite
+    from scipy.sparse import coo_matrix
+
+    X = np.loadtxt(TEST_DATA / "sklearn_X.tsv", skiprows=1)
+    mmwrite(TEST_DATA / "sklearn_X.mtx", coo_matrix(X), comment="sklearn_X.tsv: 40 samples x 4 features",
+            precision=6)
+    print("wrote sklearn_X.mtx in", TEST_DATA)
+
+
 def main():
+    if sys.argv[1:] == ["mtx"]:
+        return sklearn_matrix_market()
     sklearn_models()
+    sklearn_matrix_market()
     if sys.argv[1:] == ["sklearn"]:
         return
     keras = import_keras()

@@ -33,10 +33,11 @@ from gxkeras.estimators import (
     restore_checkpoint,
 )
 from gxkeras.galaxy_inputs import load_inputs
-from gxkeras.input_types import check_tabular
+from gxkeras.input_types import input_type
 from gxkeras.keras_env import import_keras
 from gxkeras.model_io import load_estimator, save_estimator
 from gxkeras.scoring import Prediction, check_names as scoring_check_names, compute as compute_score
+from gxkeras.matrix_market import read_matrix_market
 from gxkeras.sparse_updates import correct_sparse_updates
 from gxkeras.tabular import check_row_lengths, read_tabular_input, select_columns
 from gxkeras.values import check_layer_names, check_seed
@@ -44,6 +45,7 @@ from gxkeras.values import check_layer_names, check_seed
 MODEL_LABEL = "Choose the dataset containing pipeline/estimator object"
 X_LABEL = "Training samples dataset"
 Y_LABEL = "Dataset containing class labels or target values"
+SPARSE_LABEL = "Select a sparse matrix"
 OUTPUT_FLAGS = ("--outfile_result", "--outfile_object", "--outfile_weights", "--outfile_history",
                 "--outfile_y_true", "--outfile_y_preds")
 
@@ -51,19 +53,22 @@ OUTPUT_FLAGS = ("--outfile_result", "--outfile_object", "--outfile_weights", "--
 # ---- inputs ------------------------------------------------------------------------------------
 
 def check_input_type(params):
-    """Only tabular data (before TensorFlow loads): see :mod:`gxkeras.input_types`."""
-    check_tabular((params.get("input_options") or {}).get("selected_input"), "Select input type")
+    """``tabular`` or ``sparse`` (checked before TensorFlow loads): see :mod:`gxkeras.input_types`."""
+    return input_type((params.get("input_options") or {}).get("selected_input"), "Select input type")
 
 
 def read_data(params):
     """X, and y as read (one column, or several: a one-hot table), with their sizes checked."""
-    check_input_type(params)
+    sparse = check_input_type(params) == "sparse"
     options = params.get("input_options") or {}
-    X, _ = read_tabular_input(options, "infile1", "header1", "column_selector_options_1", "col1", X_LABEL)
+    if sparse:  # the old tools' sparse matrix (MatrixMarket), one row per sample, made dense
+        X = read_matrix_market(options.get("infile1"), SPARSE_LABEL)
+    else:
+        X, _ = read_tabular_input(options, "infile1", "header1", "column_selector_options_1", "col1", X_LABEL)
     y, _ = read_tabular_input(options, "infile2", "header2", "column_selector_options_2", "col2", Y_LABEL,
                               selector_param="selected_column_selector_option2")
     if X.shape[0] != y.shape[0]:
-        raise ToolInputError(f"{X_LABEL} has {X.shape[0]} rows but {Y_LABEL} has {y.shape[0]}: they must have "
+        raise ToolInputError(f"{SPARSE_LABEL if sparse else X_LABEL} has {X.shape[0]} rows but {Y_LABEL} has {y.shape[0]}: they must have "
                              "one row per sample, in the same order (check the header options)")
     return X, y
 

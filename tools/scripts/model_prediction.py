@@ -19,7 +19,8 @@ import numpy as np
 from gxkeras.embedding import check_word_indices, embedding_input_dim
 from gxkeras.errors import ToolInputError, first_line, output_paths, run_tool
 from gxkeras.galaxy_inputs import load_inputs
-from gxkeras.input_types import check_tabular
+from gxkeras.input_types import input_type
+from gxkeras.matrix_market import read_matrix_market
 from gxkeras.estimators import build_model
 from gxkeras.model_io import (
     check_h5mlm, check_weight_shapes, is_sklearn_file, load_estimator, load_legacy_weights, load_sklearn, open_hdf5,
@@ -30,6 +31,7 @@ from gxkeras.tabular import iter_tabular
 ESTIMATOR_LABEL = "Choose the dataset containing pipeline/estimator object"
 WEIGHTS_LABEL = "Choose the dataset containing weights for the estimator above"
 DATA_LABEL = "Training samples dataset"
+SPARSE_LABEL = "Select a sparse matrix"
 METHODS = ("predict", "predict_proba")
 CHUNK_ROWS = 4096  # rows read, checked and predicted at a time
 # Keras batch size for prediction: no gradients are kept, so a batch far larger than training's costs
@@ -93,7 +95,7 @@ def model_input_shape(estimator):
     return tuple(shape[1:])
 
 
-def check_columns(n_columns, shape):
+def check_columns(n_columns, shape, label=DATA_LABEL):
     """One clear error when the data's column count is not what the model takes."""
     if any(dim is None for dim in shape):
         if len(shape) == 1:
@@ -102,7 +104,7 @@ def check_columns(n_columns, shape):
     expected = int(np.prod(shape))
     if n_columns != expected:
         raise ToolInputError(
-            f"{DATA_LABEL}: the selected data has {n_columns} columns, but the model expects {expected} "
+            f"{label}: the selected data has {n_columns} columns, but the model expects {expected} "
             f"(input shape {shape}); check the columns selected and the header option"
         )
 
@@ -118,6 +120,11 @@ def format_values(values):
 
 
 def check_method(estimator, method):
+    if method == "predict_proba" and not hasattr(estimator, "predict_proba") and hasattr(estimator, "classes_"):
+        raise ToolInputError(  # e.g. an SVC fitted without probability=True, an SGDClassifier with hinge loss
+            f"Select invocation method: predict_proba: this {type(estimator).__name__} was fitted without "
+            "probability estimates; choose predict"
+        )
     if method == "predict_proba" and not hasattr(estimator, "predict_proba"):
         raise ToolInputError(
             f"Select invocation method: predict_proba needs a classifier; "
@@ -143,20 +150,20 @@ def predict_sklearn(estimator, method, values):
                              f"{first_line(error)}") from None
 
 
-def predict_chunks(estimator, method, chunks, handle, header_line=False):
-    """Predict each chunk of rows and write the rows; return the number of rows written."""
+def predict_chunks(estimator, method, chunks, handle, header_line=False, label=DATA_LABEL):
+    """Predict each chunk of rows and write the rows; return the number of rows written (``label``: the data's)."""
     shape = vocabulary = None
     sklearn = not hasattr(estimator, "config")  # galaxy-ml's Keras estimators keep their model config
     rows = 0
     for values, _names in chunks:
         if shape is None:
             shape = sklearn_features(estimator) if sklearn else model_input_shape(estimator)
-            check_columns(values.shape[1], shape)
+            check_columns(values.shape[1], shape, label)
             check_method(estimator, method)
             handle.write("\t".join(header(estimator, method)) + "\n")
             vocabulary = None if sklearn else embedding_input_dim(estimator.config)
         if vocabulary:
-            check_word_indices(values, vocabulary, DATA_LABEL, rows + 1 + int(bool(header_line)))
+            check_word_indices(values, vocabulary, label, rows + 1 + int(bool(header_line)))
         if len(shape) > 1:
             values = values.reshape((len(values),) + shape)
         if sklearn:
@@ -184,6 +191,12 @@ def header(estimator, method):
     return [f"Predicted_{index}" for index in range(units)]
 
 
+def matrix_chunks(values, chunk_rows):
+    """A dense matrix's rows in chunks, as :func:`iter_tabular` gives a table's (no column names)."""
+    for start in range(0, len(values), chunk_rows):
+        yield values[start:start + chunk_rows], []
+
+
 def weights_path(params):
     """The dataset of the optional "Weights to load instead of the model's own" (a repeat of at most one)."""
     rows = params.get("weights") or []
@@ -202,16 +215,19 @@ def run(params, outfile, chunk_rows=CHUNK_ROWS):
     if method not in METHODS:
         raise ToolInputError(f"Select invocation method: unknown method '{method}', expected one of {', '.join(METHODS)}")
     data = params.get("input_options") or {}
-    check_tabular(data.get("selected_input"), "Select input data type for prediction")
+    sparse = input_type(data.get("selected_input"), "Select input data type for prediction") == "sparse"
     data_path = data.get("infile1")
     if not data_path:
-        raise ToolInputError(f"{DATA_LABEL}: no dataset given")
-    selection = data.get("column_selector_options_1") or {}
-    chunks = iter_tabular(
-        data_path, DATA_LABEL, header=bool(data.get("header1")),
-        column_option=selection.get("selected_column_selector_option", "all_columns"),
-        columns=selection.get("col1"), chunk_rows=chunk_rows,
-    )
+        raise ToolInputError(f"{SPARSE_LABEL if sparse else DATA_LABEL}: no dataset given")
+    if sparse:  # the old tools' sparse matrix (MatrixMarket): one row per sample, made dense
+        chunks = matrix_chunks(read_matrix_market(data_path, SPARSE_LABEL), chunk_rows)
+    else:
+        selection = data.get("column_selector_options_1") or {}
+        chunks = iter_tabular(
+            data_path, DATA_LABEL, header=bool(data.get("header1")),
+            column_option=selection.get("selected_column_selector_option", "all_columns"),
+            columns=selection.get("col1"), chunk_rows=chunk_rows,
+        )
     first = next(chunks)  # reads and checks the first rows before loading the model
 
     weights = weights_path(params)
@@ -235,7 +251,8 @@ def run(params, outfile, chunk_rows=CHUNK_ROWS):
     partial = outfile + ".part"
     try:
         with open(partial, "w") as handle:
-            rows = predict_chunks(estimator, method, all_chunks(), handle, bool(data.get("header1")))
+            rows = predict_chunks(estimator, method, all_chunks(), handle, bool(data.get("header1")) and not sparse,
+                                  SPARSE_LABEL if sparse else DATA_LABEL)
         os.replace(partial, outfile)
     finally:
         if os.path.exists(partial):

@@ -13,7 +13,12 @@ Its own loader rebuilds whatever the description names: any ``-global-`` is impo
    entries, attribute names that would hide a method, object arrays holding anything but plain
    values, and arrays that are not plain numbers (or the tree nodes' record type) are refused
    with one error line. The nodes of every decision tree are checked too: scikit-learn walks
-   them in C without bounds checks, so child and feature indices must stay inside the tree.
+   them in C without bounds checks, so child and feature indices must stay inside the tree; so
+   are a kernel SVM's arrays (:func:`check_libsvm`: libsvm reads them by sizes it trusts). Two
+   references are admitted in one place each: an SGD classifier's ``_loss_function_`` must be the
+   loss object :data:`LOSSES` names for its ``loss`` (rebuilt by scikit-learn, never read), and a
+   univariate selector's ``score_func`` one of :data:`SCORE_FUNCS` (scikit-learn's function of
+   that name is used, never the path in the file).
 2. Only then does :meth:`_Reader.build` import the named scikit-learn modules and make the
    objects: ``cls.__new__(cls)`` and ``__setstate__(state)`` as pickle would, ``Tree(*args)``
    for a tree's structure, ``numpy.dtype(spec)`` for a dtype.
@@ -26,7 +31,8 @@ import importlib
 import inspect
 import re
 from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NoReturn
 
 import h5py
 import numpy as np
@@ -38,6 +44,10 @@ from gxkeras.resources import NO_LIMIT, available_memory, format_bytes
 # class: check that its predict/transform validate their arrays in Python or numpy (anything walked in
 # C without bounds checks, like a tree's nodes, needs its own check here), then add it: the test
 # test_every_allowed_class_loads_as_fitted fits, dumps with galaxy-ml and reloads every entry.
+LIBSVM_CLASSES = {("sklearn.svm._classes", name) for name in ("SVC", "NuSVC", "SVR", "NuSVR", "OneClassSVM")}
+LIBSVM_CLASSIFIERS = {("sklearn.svm._classes", "SVC"), ("sklearn.svm._classes", "NuSVC")}
+SELECTORS = {("sklearn.feature_selection._univariate_selection", name)
+             for name in ("SelectKBest", "SelectPercentile", "GenericUnivariateSelect")}
 CLASSES = {
     ("sklearn.pipeline", "Pipeline"),
     # linear models
@@ -48,10 +58,16 @@ CLASSES = {
     ("sklearn.preprocessing._label", "LabelBinarizer"),  # RidgeClassifier's label encoding
     ("sklearn.linear_model._coordinate_descent", "Lasso"),
     ("sklearn.linear_model._coordinate_descent", "ElasticNet"),
-    # (SGDClassifier, SGDRegressor and Perceptron keep a compiled loss object, which is not accepted)
-    # linear support vector machines (kernel SVMs predict in C from arrays we cannot fully check)
+    # stochastic gradient descent: their compiled loss object is named by LOSSES and rebuilt by us
+    ("sklearn.linear_model._stochastic_gradient", "SGDClassifier"),
+    ("sklearn.linear_model._stochastic_gradient", "SGDRegressor"),
+    ("sklearn.linear_model._perceptron", "Perceptron"),
+    ("sklearn.linear_model._passive_aggressive", "PassiveAggressiveClassifier"),
+    ("sklearn.linear_model._passive_aggressive", "PassiveAggressiveRegressor"),
+    # support vector machines; the kernel ones predict in C (libsvm) from arrays checked by check_libsvm
     ("sklearn.svm._classes", "LinearSVC"),
     ("sklearn.svm._classes", "LinearSVR"),
+    *LIBSVM_CLASSES,
     # trees and forests
     ("sklearn.tree._classes", "DecisionTreeClassifier"),
     ("sklearn.tree._classes", "DecisionTreeRegressor"),
@@ -77,7 +93,48 @@ CLASSES = {
     ("sklearn.preprocessing._encoders", "OneHotEncoder"),
     ("sklearn.impute._base", "SimpleImputer"),
     ("sklearn.feature_selection._variance_threshold", "VarianceThreshold"),
+    # univariate feature selection: ``score_func`` only as one of SCORE_FUNCS, mapped by name
+    *SELECTORS,
 }
+# The functions a univariate selector may score with, by the (module, name) galaxy-ml writes; each is
+# mapped to scikit-learn's public function of that name (never imported from the path in the file).
+SCORE_FUNCS = {
+    ("sklearn.feature_selection._univariate_selection", "f_classif"): "f_classif",
+    ("sklearn.feature_selection._univariate_selection", "f_regression"): "f_regression",
+    ("sklearn.feature_selection._univariate_selection", "chi2"): "chi2",
+    ("sklearn.feature_selection._mutual_info", "mutual_info_classif"): "mutual_info_classif",
+    ("sklearn.feature_selection._mutual_info", "mutual_info_regression"): "mutual_info_regression",
+}
+# The compiled loss object (``_loss_function_``) a fitted SGD classifier keeps, for each value of its
+# ``loss``: the class scikit-learn 1.9 makes and its argument (none, a constant, or the estimator's
+# ``epsilon``), as ``BaseSGDClassifier.loss_functions`` says (test_loss_table_is_sklearns). The file
+# must name exactly this; we then rebuild the object with scikit-learn's ``_get_loss_function``.
+_SGD_FAST, _LOSS = "sklearn.linear_model._sgd_fast", "sklearn._loss._loss"
+LOSSES: dict[str, tuple[tuple[str, str], float | str | None]] = {
+    "hinge": ((_SGD_FAST, "Hinge"), 1.0),
+    "squared_hinge": ((_SGD_FAST, "SquaredHinge"), 1.0),
+    "perceptron": ((_SGD_FAST, "Hinge"), 0.0),
+    "log_loss": ((_LOSS, "CyHalfBinomialLoss"), None),
+    "modified_huber": ((_SGD_FAST, "ModifiedHuber"), None),
+    "squared_error": ((_LOSS, "CyHalfSquaredError"), None),
+    "huber": ((_LOSS, "CyHuberLoss"), "epsilon"),
+    "epsilon_insensitive": ((_SGD_FAST, "EpsilonInsensitive"), "epsilon"),
+    "squared_epsilon_insensitive": ((_SGD_FAST, "SquaredEpsilonInsensitive"), "epsilon"),
+}
+LOSS_CLASSES = {spec[0] for spec in LOSSES.values()}
+# Classifiers that keep a loss object; PassiveAggressiveClassifier fits with "hinge" whatever its loss.
+LOSS_OWNERS = {("sklearn.linear_model._stochastic_gradient", "SGDClassifier"): None,
+               ("sklearn.linear_model._perceptron", "Perceptron"): None,
+               ("sklearn.linear_model._passive_aggressive", "PassiveAggressiveClassifier"): "hinge"}
+# The attributes galaxy-ml writes for a fitted libsvm estimator (scikit-learn 1.9): nothing else may be
+# set on one (an ``_impl`` attribute, for one, would make libsvm read the arrays as another kind of SVM).
+LIBSVM_KEYS = {
+    "C", "_dual_coef_", "_effective_probability", "_gamma", "_intercept_", "_n_support", "_num_iter", "_probA",
+    "_probB", "_sklearn_version", "_sparse", "break_ties", "cache_size", "class_weight", "class_weight_", "classes_",
+    "coef0", "decision_function_shape", "degree", "dual_coef_", "epsilon", "fit_status_", "gamma", "intercept_",
+    "kernel", "max_iter", "n_features_in_", "feature_names_in_", "n_iter_", "nu", "offset_", "probability",
+    "random_state", "shape_fit_", "shrinking", "support_", "support_vectors_", "tol", "verbose"}
+LIBSVM_KERNELS = ("linear", "poly", "rbf", "sigmoid", "precomputed")
 NUMPY_SCALARS = {("numpy", name) for name in (
     "bool_", "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
     "float16", "float32", "float64")}
@@ -108,6 +165,13 @@ class Global:
     @property
     def path(self) -> str:
         return f"{self.module}.{self.name}"
+
+
+@dataclass(frozen=True)
+class LossSpec:
+    """A loss object the description names: its class and arguments (checked, rebuilt by us)."""
+    what: tuple[str, str]
+    args: tuple[float, ...]
 
 
 @dataclass(frozen=True)
@@ -152,6 +216,8 @@ class _Reader:
         tag, inner = tags[0], data[tags[0]]
         if tag == "-memo-":
             found = self.memo_item(inner)
+            if isinstance(found, LossSpec):
+                return self.fail("a loss object is referred to a second time")
             return self.data_type(found) if isinstance(found, Global) else found
         if tag == "-bytes-" and isinstance(inner, str):
             found = inner.encode("utf-8")
@@ -182,14 +248,16 @@ class _Reader:
             self.fail(f"an attribute refers to {found.path}: classes and functions are not accepted as values")
         return getattr(np, found.name) if self.build else found
 
-    def mapping(self, data: dict[str, Any]) -> dict[Any, Any]:
+    def mapping(self, data: dict[str, Any], special: dict[str, Any] | None = None) -> dict[Any, Any]:
+        """A dictionary; ``special`` reads the named entries its own way (a loss, a score_func)."""
+        special = special or {}
         keys = data.get("-keys-", [])
         if not isinstance(keys, list) or not all(isinstance(key, (str, int)) and not isinstance(key, bool)
                                                  for key in keys):
             return self.fail("a dictionary's -keys- is not a list of names")
         if set(data) - {"-keys-"} != {str(key) for key in keys} or len(set(map(str, keys))) != len(keys):
             return self.fail("a dictionary's entries do not match its -keys-")
-        return {key: self.value(data[str(key)]) for key in keys}
+        return {key: special.get(key, self.value)(data[str(key)]) for key in keys}
 
     def memo_item(self, index: object) -> Any:
         if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(self.memo):
@@ -206,6 +274,48 @@ class _Reader:
                       "this tool accepts (see its help)")
         self.memo.append(found)
         return found
+
+    def named(self, data: object, allowed: Any, what: str) -> Global:
+        """A class or function allowed in one place only (a loss class, a score_func), never elsewhere."""
+        if isinstance(data, dict) and set(data) == {"-global-"} and isinstance(data["-global-"], list) \
+                and len(data["-global-"]) == 2 and all(isinstance(part, str) for part in data["-global-"]):
+            found = Global(*data["-global-"])
+            if key_of(found) not in allowed:
+                self.fail(f"{what} names {found.path[:120]}, expected one of "
+                          f"{', '.join(sorted(name for _, name in allowed))}")
+            self.memo.append(found)
+            return found
+        if isinstance(data, dict) and set(data) == {"-memo-"}:
+            found = self.memo_item(data["-memo-"])
+            if isinstance(found, Global) and key_of(found) in allowed:
+                return found
+        return self.fail(f"{what} is not one of {', '.join(sorted(name for _, name in allowed))}")
+
+    def score_func(self, cls: Global) -> Any:
+        """A univariate selector's ``score_func``: scikit-learn's public function of the allowed name."""
+        def read(data: object) -> Any:
+            found = self.named(data, SCORE_FUNCS, f"the {cls.name}'s score_func")
+            if not self.build:
+                return found
+            return getattr(importlib.import_module("sklearn.feature_selection"), SCORE_FUNCS[key_of(found)])
+        return read
+
+    def loss(self, cls: Global) -> Any:
+        """An SGD classifier's ``_loss_function_``: a -reduce- of an allowed loss class with plain numbers."""
+        def read(data: object) -> LossSpec:
+            reduce = data.get("-reduce-") if isinstance(data, dict) and set(data) == {"-reduce-"} else None
+            if not (isinstance(reduce, dict) and set(reduce) == {"--func-", "-args-"}):
+                return self.fail(f"the {cls.name}'s _loss_function_ is not a loss object")
+            func = self.named(reduce["--func-"], LOSS_CLASSES, f"the {cls.name}'s _loss_function_")
+            args = reduce["-args-"]
+            if not (isinstance(args, dict) and set(args) == {"-tuple-"} and isinstance(args["-tuple-"], list)
+                    and len(args["-tuple-"]) <= 1 and all(isinstance(arg, (int, float)) and not isinstance(arg, bool)
+                                                          for arg in args["-tuple-"])):
+                return self.fail(f"the {cls.name}'s _loss_function_ arguments are not at most one number")
+            found = LossSpec(key_of(func), tuple(float(arg) for arg in args["-tuple-"]))
+            self.memo.append(found)
+            return found
+        return read
 
     def reference(self, data: object) -> Global:
         """A class or function in one of pickle's own places: a -global- or a -memo- of one."""
@@ -244,14 +354,23 @@ class _Reader:
         base = self.reference(args[1])
         if (cls.module, cls.name) not in CLASSES or (base.module, base.name) != OBJECT:
             return self.fail(f"{cls.path} cannot be made as an object")
-        if not (isinstance(state_data, dict) and "-keys-" in state_data):
+        if not (isinstance(state_data, dict) and "-keys-" in state_data
+                and not any(isinstance(key, str) and key.startswith("-") and key != "-keys-" for key in state_data)):
             return self.fail(f"the {cls.name}'s attributes are not a dictionary")
-        state = self.value(state_data)
+        special = {}
+        if key_of(cls) in SELECTORS:
+            special["score_func"] = self.score_func(cls)
+        if key_of(cls) in LOSS_OWNERS:
+            special["_loss_function_"] = self.loss(cls)
+        state = self.mapping(state_data, special)
         for key in state:
             if not isinstance(key, str) or not _NAME.match(key) or key.startswith("__"):
                 self.fail(f"the {cls.name} has an attribute named {str(key)[:60]!r}")
         if key_of(cls) == ("sklearn.pipeline", "Pipeline"):
             self.check_pipeline(state)
+        if key_of(cls) in LIBSVM_CLASSES:
+            check_libsvm(cls, state, self.fail)
+        loss_name = self.check_loss(cls, state) if "_loss_function_" in state else None
         if not self.build:
             return Planned(cls)
         klass = getattr(importlib.import_module(cls.module), cls.name)
@@ -259,9 +378,32 @@ class _Reader:
             if callable(inspect.getattr_static(klass, key, None)):
                 self.fail(f"the {cls.name}'s attribute {key!r} would hide its method of that name")
         found = klass.__new__(klass)
+        loss = state.pop("_loss_function_", None)
         found.__setstate__(state)
+        if loss_name is not None:
+            found._loss_function_ = self.rebuild_loss(found, loss_name, loss)
         check_fitted_parts(found, self.what)
         return found
+
+    def check_loss(self, cls: Global, state: dict[str, Any]) -> str:
+        """The loss object must be the one scikit-learn makes for the estimator's ``loss`` (LOSSES)."""
+        spec = state["_loss_function_"]
+        name = LOSS_OWNERS[key_of(cls)] or state.get("loss")
+        if not isinstance(name, str) or name not in LOSSES:
+            self.fail(f"the {cls.name}'s loss {str(name)[:40]!r} is not one of {', '.join(LOSSES)}")
+        what, argument = LOSSES[name]  # type: ignore[index]
+        expected = () if argument is None else (state.get("epsilon"),) if argument == "epsilon" else (argument,)
+        if not isinstance(spec, LossSpec) or spec.what != what or spec.args != expected:
+            self.fail(f"the {cls.name}'s _loss_function_ is not the {what[1]}{expected} that its loss {name!r} uses")
+        return name  # type: ignore[return-value]
+
+    def rebuild_loss(self, found: Any, name: str, spec: LossSpec) -> Any:
+        """scikit-learn's own loss object for ``name``, checked to be what the file described."""
+        rebuilt = found._get_loss_function(name)
+        kind = type(rebuilt)
+        if (kind.__module__, kind.__name__) != spec.what or tuple(rebuilt.__reduce__()[1]) != spec.args:
+            self.fail(f"scikit-learn makes {kind.__name__} for the loss {name!r}, not the file's {spec.what[1]}")
+        return rebuilt
 
     def check_pipeline(self, state: dict[str, Any]) -> None:
         steps = state.get("steps")
@@ -343,6 +485,81 @@ class _Reader:
         if (kind.module, kind.name) not in NUMPY_SCALARS or not isinstance(value, (bool, int, float)):
             return self.fail(f"a numpy scalar of {kind.path[:80]} is not a plain number")
         return getattr(np, kind.name)(value) if self.build else value
+
+
+def check_libsvm(cls: Global, state: dict[str, Any], fail: Callable[[str], NoReturn]) -> None:
+    """A kernel SVM's arrays must agree with each other: libsvm (C) reads them by these sizes, unchecked.
+
+    libsvm takes the number of classes from ``_n_support``, reads ``_n_support`` support vectors per
+    class, ``n_class - 1`` rows of ``_dual_coef_`` of one value per support vector, one intercept (and
+    probA/probB, when it computes probabilities) per pair of classes, and, for a precomputed kernel,
+    indexes the input's columns by ``support_``.
+    """
+    unknown = sorted(set(state) - LIBSVM_KEYS)
+    if unknown:
+        fail(f"the {cls.name} has an attribute {unknown[0][:60]!r} that a fitted {cls.name} does not have")
+
+    def array(name: str, kind: str, ndim: int) -> np.ndarray:
+        value = state.get(name)
+        if not (isinstance(value, np.ndarray) and value.dtype.kind == kind and value.ndim == ndim
+                and (kind != "f" or value.dtype == np.float64) and (kind != "i" or value.dtype == np.int32)):
+            fail(f"the {cls.name}'s {name} is not a {ndim}-D array of "
+                 f"{'float64' if kind == 'f' else 'int32'}, as libsvm reads it")
+        return value
+
+    def number(name: str, integral: bool = False) -> float:
+        value = state.get(name)
+        if isinstance(value, np.generic):
+            value = value.item()
+        if isinstance(value, bool) or not isinstance(value, int if integral else (int, float)) \
+                or not np.isfinite(value) or abs(value) > 2 ** 31 - 1:
+            fail(f"the {cls.name}'s {name} is not a {'whole ' if integral else ''}number")
+        return value
+
+    kernel = state.get("kernel")
+    if kernel not in LIBSVM_KERNELS:
+        fail(f"the {cls.name}'s kernel {str(kernel)[:40]!r} is not one of {', '.join(LIBSVM_KERNELS)}")
+    if state.get("_sparse") is not False:
+        fail(f"the {cls.name} was fitted on sparse data; only dense-fitted SVMs are accepted")
+    n_features = number("n_features_in_", True)
+    for name in ("degree", "_gamma", "coef0", "cache_size"):
+        number(name, name == "degree")
+    shape_fit = state.get("shape_fit_")
+    if not (isinstance(shape_fit, tuple) and len(shape_fit) == 2 and all(
+            isinstance(size, int) and not isinstance(size, bool) and size >= 0 for size in shape_fit)):
+        fail(f"the {cls.name}'s shape_fit_ is not (samples, features)")
+    support, vectors = array("support_", "i", 1), array("support_vectors_", "f", 2)
+    n_support, prob_a, prob_b = array("_n_support", "i", 1), array("_probA", "f", 1), array("_probB", "f", 1)
+    count = len(support)
+    if kernel == "precomputed":
+        if vectors.size or np.any(support < 0) or np.any(support >= shape_fit[0]):
+            fail(f"the {cls.name}'s support_ indexes outside its {shape_fit[0]} training samples")
+    elif vectors.shape != (count, n_features) or shape_fit[1] != n_features:
+        fail(f"the {cls.name}'s support_vectors_ are {vectors.shape}, expected {count} support vectors of "
+             f"{n_features} features")
+    classifier = key_of(cls) in LIBSVM_CLASSIFIERS
+    if np.any(n_support < 0) or (classifier and (len(n_support) < 2 or n_support.sum() != count)) \
+            or (not classifier and (len(n_support) != 2 or n_support[0] != count)):
+        fail(f"the {cls.name}'s _n_support {n_support.tolist()[:10]} does not add up to its {count} support vectors")
+    n_class = len(n_support)
+    pairs = n_class * (n_class - 1) // 2
+    for name in ("_dual_coef_", "dual_coef_"):
+        if array(name, "f", 2).shape != (n_class - 1, count):
+            fail(f"the {cls.name}'s {name} is {state[name].shape}, expected ({n_class - 1}, {count})")
+    for name in ("_intercept_", "intercept_"):
+        if array(name, "f", 1).shape != (pairs,):
+            fail(f"the {cls.name}'s {name} has {len(state[name])} values, expected {pairs}")
+    probability = state.get("_effective_probability") is True or state.get("probability") is True
+    if prob_a.shape != prob_b.shape or len(prob_a) not in ((pairs,) if probability else (0, pairs)):
+        fail(f"the {cls.name}'s _probA and _probB have {len(prob_a)} and {len(prob_b)} values, expected "
+             f"{pairs if probability else f'0 or {pairs}'}")
+    if classifier:
+        classes = state.get("classes_")
+        if not (isinstance(classes, np.ndarray) and classes.shape == (n_class,)
+                and array("class_weight_", "f", 1).shape == (n_class,)):
+            fail(f"the {cls.name}'s classes_ and class_weight_ do not have its {n_class} classes")
+    if "offset_" in state and array("offset_", "f", 1).shape != (1,):
+        fail(f"the {cls.name}'s offset_ is not one number")
 
 
 def key_of(found: Global) -> tuple[str, str]:

@@ -320,12 +320,41 @@ def test_holdout_size_may_be_a_number_of_samples(tmp_path, make_model, classific
         kte.run(base, out)
 
 
-@pytest.mark.parametrize("selected", ["sparse", "seq_fasta", "refseq_and_interval"])
+@pytest.mark.parametrize("selected", ["seq_fasta", "refseq_and_interval"])
 def test_galaxy_ml_input_types_fail_with_one_line(tmp_path, make_model, classification_data, selected):
     base = params(make_model(), *classification_data)
     base["input_options"] = {"selected_input": selected}
     with pytest.raises(ToolInputError, match="^Select input type: '.*' input was a Galaxy-ML 1.0 feature"):
         kte.run(base, outputs(tmp_path))
+
+
+def test_sparse_matrix_trains_as_the_table(tmp_path, make_model, classification_data):
+    """X as a MatrixMarket file (the old tools' sparse matrix), y as a table: the same scores as from X's table."""
+    from scipy.io import mmwrite
+    from scipy.sparse import coo_matrix
+
+    X_path, y_path = classification_data
+    X = np.loadtxt(X_path)
+    X[np.abs(X) < 0.5] = 0.0  # sparse: about a third of the entries are zeros, left out of the file
+    np.savetxt(tmp_path / "X_dense.tsv", X, delimiter="\t", fmt="%g")
+    mmwrite(tmp_path / "X.mtx", coo_matrix(X))
+    model = make_model()
+    tabular = params(model, str(tmp_path / "X_dense.tsv"), y_path)
+    sparse = params(model, None, y_path)
+    sparse["input_options"] = {"selected_input": "sparse", "infile1": str(tmp_path / "X.mtx"),
+                               "infile2": y_path, "header2": False,
+                               "column_selector_options_2": {"selected_column_selector_option2": "all_columns"}}
+    (tmp_path / "tabular").mkdir(), (tmp_path / "sparse").mkdir()
+    kte.run(tabular, outputs(tmp_path / "tabular"))
+    kte.run(sparse, outputs(tmp_path / "sparse"))
+    for name in ("outfile_result", "outfile_y_true", "outfile_y_preds"):
+        assert read(tmp_path / "sparse" / f"{name}.out") == read(tmp_path / "tabular" / f"{name}.out"), name
+    sparse["input_options"]["infile2"] = str(tmp_path / "X_dense.tsv")
+    with pytest.raises(ToolInputError, match="Dataset containing class labels or target values: .*"):
+        kte.run(sparse, outputs(tmp_path / "sparse"))
+    sparse["input_options"]["infile1"] = y_path
+    with pytest.raises(ToolInputError, match=r"^Select a sparse matrix \(.*\): not a MatrixMarket file"):
+        kte.run(sparse, outputs(tmp_path / "sparse"))
 
 
 def test_binarize_scorers_are_refused_before_training(tmp_path, make_model, classification_data):

@@ -175,7 +175,7 @@ def test_untrained_model_needs_weights(tmp_path):
     assert out.read_text() == "Predicted\n" + "1\n" * 200
 
 
-@pytest.mark.parametrize("selected", ["sparse", "seq_fasta", "variant_effect"])
+@pytest.mark.parametrize("selected", ["seq_fasta", "variant_effect"])
 def test_galaxy_ml_input_types_fail_with_one_line(tmp_path, selected):
     """States saved by the Galaxy-ML tool may choose these; the job stops, it never ignores them."""
     out = tmp_path / "out.tsv"
@@ -191,3 +191,51 @@ def test_at_most_one_weights_dataset(tmp_path):
         mp.run({"infile_estimator": str(TEST_DATA / "imdb_trained.h5mlm"), "method": "predict",
                 "weights": [{"infile_weights": "a"}, {"infile_weights": "b"}],
                 "input_options": {"selected_input": "tabular", "infile1": X_TEST}}, str(tmp_path / "out.tsv"))
+
+
+# ---- the old tools' sparse matrix input (MatrixMarket) -------------------------------------------
+
+def sparse_params(model, data, method="predict"):
+    """The form's values for *Select input data type for prediction* = sparse matrix (the old tool's layout)."""
+    return {"infile_estimator": model, "weights": [], "method": method,
+            "input_options": {"selected_input": "sparse", "infile1": data}}
+
+
+def test_sparse_matrix_predicts_as_the_table(trained, tmp_path):
+    """The word indices of imdb_X_test.tsv as an integer MatrixMarket file: the same predictions, in chunks."""
+    from scipy.io import mmwrite
+    from scipy.sparse import coo_matrix
+
+    clf, _, paths = trained
+    X = np.loadtxt(X_TEST, dtype="int64")
+    mmwrite(tmp_path / "X.mtx", coo_matrix(X))
+    assert (tmp_path / "X.mtx").read_text().startswith("%%MatrixMarket matrix coordinate integer general")
+    out = str(tmp_path / "out.tsv")
+    assert mp.run(sparse_params(paths["model"], str(tmp_path / "X.mtx"), "predict_proba"), out, chunk_rows=64) == 200
+    names, values = read_output(out)
+    assert names == ["0", "1"]
+    np.testing.assert_allclose(values[:, 1], clf.predict_proba(X, verbose=0)[:, 1], atol=5e-7)
+
+
+def test_sparse_matrix_of_a_sklearn_pipeline(tmp_path):
+    """test-data/sklearn_X.mtx (sklearn_X.tsv's non-zero entries): the pipeline's predictions from the table."""
+    from gxkeras.model_io import load_sklearn
+
+    out = str(tmp_path / "out.tsv")
+    model = TEST_DATA / "sklearn_pipeline.h5mlm"
+    assert mp.run(sparse_params(str(model), str(TEST_DATA / "sklearn_X.mtx")), out) == 40
+    expected = load_sklearn(str(model), "model").predict(np.loadtxt(TEST_DATA / "sklearn_X.tsv", skiprows=1))
+    assert Path(out).read_text() == "Predicted\n" + "".join(f"{value}\n" for value in expected)
+
+
+def test_sparse_matrix_errors_name_the_input(trained, tmp_path, write_text):
+    _, _, paths = trained
+    out = tmp_path / "out.tsv"
+    with pytest.raises(ToolInputError, match="^Select a sparse matrix: the selected data has 4 columns, but the "
+                                             "model expects 100"):
+        mp.run(sparse_params(paths["model"], str(TEST_DATA / "sklearn_X.mtx")), str(out))
+    with pytest.raises(ToolInputError, match=r"^Select a sparse matrix \(.*\): not a MatrixMarket file"):
+        mp.run(sparse_params(paths["model"], X_TEST), str(out))
+    with pytest.raises(ToolInputError, match="^Select a sparse matrix: no dataset given"):
+        mp.run(sparse_params(paths["model"], None), str(out))
+    assert not out.exists()

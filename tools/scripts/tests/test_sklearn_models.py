@@ -48,7 +48,9 @@ def make(module, name):
     options = {"RandomForestClassifier": {"n_estimators": 2}, "RandomForestRegressor": {"n_estimators": 2},
                "ExtraTreesClassifier": {"n_estimators": 2}, "ExtraTreesRegressor": {"n_estimators": 2},
                "KNeighborsClassifier": {"n_neighbors": 3, "algorithm": "brute"},
-               "KNeighborsRegressor": {"n_neighbors": 3, "algorithm": "brute"}}
+               "KNeighborsRegressor": {"n_neighbors": 3, "algorithm": "brute"},
+               "SVC": {"probability": True}, "NuSVC": {"probability": True},  # probA_/probB_ are read too
+               "SelectKBest": {"k": 2}, "SelectPercentile": {"percentile": 50}}
     if name == "Pipeline":
         from sklearn.linear_model import LogisticRegression
         from sklearn.preprocessing import StandardScaler
@@ -74,7 +76,8 @@ def test_every_allowed_class_loads_as_fitted(tmp_path, module, name):
     X = rng.rand(30, 4)
     y = np.where(X[:, 0] + 0.3 * X[:, 1] > 0.6, "yes", "no") if "Classif" in name or name in (
         "LogisticRegression", "Perceptron", "LinearSVC", "GaussianNB", "MultinomialNB", "BernoulliNB",
-        "Pipeline") else X[:, 0] * 3 + X[:, 1]
+        "Pipeline", "SVC", "NuSVC", "SelectKBest", "SelectPercentile", "GenericUnivariateSelect") \
+        else X[:, 0] * 3 + X[:, 1]
     if name == "OneHotEncoder":
         X = (X > 0.5).astype(int)
     if name == "LabelBinarizer":  # fitted on labels, not samples
@@ -88,6 +91,91 @@ def test_every_allowed_class_loads_as_fitted(tmp_path, module, name):
     assert type(loaded) is type(model)
     for ours, theirs in zip(outputs(loaded, X), outputs(model, X), strict=True):
         np.testing.assert_array_equal(ours, theirs)
+
+
+def pipeline_cases():
+    """Pipelines with the newly admitted classes: every score_func, every SGD loss, every kernel."""
+    from sklearn import feature_selection as fs
+    from sklearn import linear_model as lm
+    from sklearn import preprocessing, svm
+    from sklearn.pipeline import make_pipeline
+
+    cases = {}
+    for kernel in ("linear", "poly", "rbf", "sigmoid"):
+        cases[f"svc_{kernel}"] = (make_pipeline(preprocessing.StandardScaler(), svm.SVC(kernel=kernel, probability=True)),
+                                  "classes3")
+    cases["nusvr"] = (make_pipeline(preprocessing.MinMaxScaler(), svm.NuSVR()), "target")
+    cases["one_class"] = (make_pipeline(preprocessing.StandardScaler(), svm.OneClassSVM(nu=0.2)), "target")
+    for name in ("f_classif", "chi2", "mutual_info_classif"):
+        cases[f"select_{name}"] = (make_pipeline(fs.SelectKBest(getattr(fs, name), k=2), svm.SVC()), "classes3")
+    for name in ("f_regression", "mutual_info_regression"):
+        cases[f"select_{name}"] = (make_pipeline(fs.SelectPercentile(getattr(fs, name), percentile=50), lm.SGDRegressor()),
+                                   "target")
+    cases["generic_select"] = (make_pipeline(fs.GenericUnivariateSelect(fs.f_classif, mode="k_best", param=3),
+                                             lm.Perceptron()), "classes3")
+    for loss in sklearn_io.LOSSES:
+        if loss != "perceptron":
+            cases[f"sgd_{loss}"] = (make_pipeline(preprocessing.StandardScaler(),
+                                                  lm.SGDClassifier(loss=loss, epsilon=0.3, random_state=0)), "classes3")
+    for loss in ("squared_error", "huber", "epsilon_insensitive", "squared_epsilon_insensitive"):
+        cases[f"sgd_regressor_{loss}"] = (lm.SGDRegressor(loss=loss, epsilon=0.2), "target")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # deprecated in scikit-learn 1.8, still saved by galaxy-ml 0.11
+        cases["passive_aggressive"] = (lm.PassiveAggressiveClassifier(loss="squared_hinge"), "classes2")
+        cases["passive_aggressive_regressor"] = (lm.PassiveAggressiveRegressor(), "target")
+    return cases
+
+
+@pytest.mark.parametrize("case", sorted(pipeline_cases()))
+def test_newly_admitted_classes_round_trip_in_pipelines(tmp_path, case):
+    """Fitted, saved by galaxy-ml, loaded by ours: the same predictions (and probabilities, decisions)."""
+    model, target = pipeline_cases()[case]
+    rng = np.random.RandomState(1)
+    X = rng.rand(40, 5)
+    y = {"classes3": (X[:, 0] * 3).astype(int), "classes2": (X[:, 0] > 0.5).astype(int),
+         "target": X[:, 0] * 3 + X[:, 1]}[target]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SVC's probability and PassiveAggressive* are deprecated in 1.9
+        model.fit(X, y)
+    loaded = load_sklearn(dump(model, tmp_path / "model.h5mlm"), MODEL)
+    final = loaded[-1] if hasattr(loaded, "steps") else loaded
+    assert type(final) is type(model[-1] if hasattr(model, "steps") else model)
+    for method in ("predict", "predict_proba", "decision_function"):
+        if hasattr(model, method):
+            np.testing.assert_array_equal(getattr(loaded, method)(X), getattr(model, method)(X))
+    if hasattr(final, "_loss_function_"):  # rebuilt by scikit-learn, not read from the file
+        original = (model[-1] if hasattr(model, "steps") else model)._loss_function_
+        assert type(final._loss_function_) is type(original)
+        assert final._loss_function_.__reduce__()[1] == original.__reduce__()[1]
+    selector = loaded[0] if hasattr(loaded, "steps") else None
+    if hasattr(selector, "score_func"):
+        from sklearn import feature_selection
+
+        assert selector.score_func is getattr(feature_selection, selector.score_func.__name__)
+
+
+def test_loss_table_is_sklearns():
+    """LOSSES (checked before anything is imported) says what scikit-learn itself builds for each loss."""
+    from sklearn.linear_model import PassiveAggressiveClassifier, SGDClassifier
+    from sklearn.linear_model._stochastic_gradient import BaseSGDClassifier
+
+    assert set(sklearn_io.LOSSES) == set(BaseSGDClassifier.loss_functions)
+    for name, (what, argument) in sklearn_io.LOSSES.items():
+        built = SGDClassifier(epsilon=0.25)._get_loss_function(name)
+        assert (type(built).__module__, type(built).__name__) == what
+        expected = () if argument is None else (0.25,) if argument == "epsilon" else (argument,)
+        assert built.__reduce__()[1] == expected
+    assert PassiveAggressiveClassifier.loss_functions is BaseSGDClassifier.loss_functions
+
+
+def test_score_functions_are_sklearns():
+    """Each allowed score_func path is where scikit-learn keeps the public function of that name."""
+    import importlib
+
+    from sklearn import feature_selection
+
+    for (module, name), public in sklearn_io.SCORE_FUNCS.items():
+        assert name == public and getattr(importlib.import_module(module), name) is getattr(feature_selection, public)
 
 
 def test_node_dtype_is_sklearns():
@@ -153,6 +241,19 @@ def test_prediction_of_a_regressor_has_no_probabilities(tmp_path):
     np.testing.assert_allclose(np.loadtxt(tmp_path / "out.tsv", skiprows=1), X[:, 0], atol=1e-5)
 
 
+def test_prediction_of_a_classifier_without_probabilities(tmp_path):
+    from sklearn.svm import SVC
+
+    X, y = np.loadtxt(X_PATH, skiprows=1), np.loadtxt(TEST_DATA / "sklearn_y.tsv", skiprows=1)
+    path = dump(SVC().fit(X, y), tmp_path / "svc.h5mlm")
+    with pytest.raises(ToolInputError, match="predict_proba: this SVC was fitted without probability estimates; "
+                                             "choose predict"):
+        mp.run(predict_params(path, "predict_proba"), str(tmp_path / "out.tsv"))
+    assert mp.run(predict_params(path), str(tmp_path / "out.tsv")) == 40
+    assert [float(line) for line in (tmp_path / "out.tsv").read_text().splitlines()[1:]] == SVC().fit(X, y).predict(
+        X).tolist()
+
+
 def test_training_refuses_a_sklearn_model():
     with pytest.raises(ToolInputError, match="a scikit-learn estimator or pipeline, expected a Keras model"):
         load_estimator(str(TEST_DATA / "sklearn_forest.h5mlm"), MODEL)
@@ -192,6 +293,19 @@ def test_feature_importances_follow_the_column_selection(tmp_path):
         viz.run(params, str(tmp_path / "plot.html"))
 
 
+def test_feature_importances_through_a_univariate_selector(tmp_path, capsys):
+    """SelectKBest keeps 2 of the 4 features (signal, on which the class depends, among them): their coef_ is plotted."""
+    from sklearn.feature_selection import SelectKBest, f_classif
+    from sklearn.linear_model import SGDClassifier
+    from sklearn.pipeline import make_pipeline
+
+    X, y = np.loadtxt(X_PATH, skiprows=1), np.loadtxt(TEST_DATA / "sklearn_y.tsv", skiprows=1)
+    model = dump(make_pipeline(SelectKBest(f_classif, k=2), SGDClassifier(random_state=0)).fit(X, y),
+                 tmp_path / "model.h5mlm")
+    viz.run(importances_params(model, "png"), str(tmp_path / "plot.png"))
+    assert "2 features of a SGDClassifier; largest signal" in capsys.readouterr().out
+
+
 def test_feature_importances_refuse_a_keras_model(tmp_path):
     with pytest.raises(ToolInputError, match="a Keras model, which has neither coef_ nor feature_importances_"):
         viz.run(importances_params(TEST_DATA / "imdb_trained.h5mlm"), str(tmp_path / "plot.html"))
@@ -226,7 +340,7 @@ ATTACKS = {
     "builtins.eval": "the model names builtins.eval, which is not one of the scikit-learn classes",
     "canarymod": "the model names canarymod.payload, which is not one of the scikit-learn classes",
     "sklearn_function": "the model names sklearn.tree._export.export_graphviz, which is not one of",
-    "sklearn_class": "the model names sklearn.svm._classes.SVC, which is not one of the scikit-learn classes",
+    "sklearn_class": "the model names sklearn.neural_network._multilayer_perceptron.MLPClassifier, which is not one",
     "object_array": "an object array holds something other than numbers and texts",
     "numpy_scalar": "the model names os.system, which is not one of the scikit-learn classes",
 }
@@ -295,3 +409,122 @@ def test_string_arrays_of_numbers_only(tmp_path):
     with h5py.File(path) as handle:
         assert "-np_ndarray_o_type-" in handle["-model_config-"][()].decode()
     assert load_sklearn(path, MODEL).classes_.tolist() == ["neg", "pos"]
+
+
+# ---- hostile variants of the newly admitted classes ---------------------------------------------
+
+@pytest.fixture(scope="module")
+def admitted_files(tmp_path_factory):
+    """Real galaxy-ml files: a 3-class SVC with probabilities; a SelectKBest + SGDClassifier pipeline."""
+    from sklearn.feature_selection import SelectKBest, f_classif
+    from sklearn.linear_model import SGDClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.svm import SVC
+
+    folder = tmp_path_factory.mktemp("admitted")
+    X = np.random.RandomState(2).rand(30, 4)
+    y = (X[:, 0] * 3).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        svc = SVC(probability=True).fit(X, y)
+    pipeline = make_pipeline(SelectKBest(f_classif, k=2), SGDClassifier(random_state=0)).fit(X, y)
+    return {"svc": dump(svc, folder / "svc.h5mlm"), "pipeline": dump(pipeline, folder / "pipeline.h5mlm")}
+
+
+def svc_state(graph):
+    return graph["-object-"]["-reduce-"]["-state-"]
+
+
+def step_state(graph, index):
+    return graph["-object-"]["-reduce-"]["-state-"]["steps"][index]["-tuple-"][1]["-reduce-"]["-state-"]
+
+
+def svc_array(name, value):
+    """A change replacing the SVC's array ``name`` (its dataset found through the graph) by ``value``."""
+    def change(graph):
+        index = svc_state(graph)[name]["-np_ndarray-"]
+        return lambda weights: hostile.replace_array(weights, index, value)
+    return change
+
+
+def graph_change(change):
+    """A change of the description only (``change`` edits the graph in place)."""
+    return lambda graph: change(graph)
+
+
+def set_entry(state, key, value):
+    if key not in state:
+        state["-keys-"] = sorted([*state["-keys-"], key])
+    state[key] = value
+
+
+# (base file, change(graph) returning None or a change of the arrays, the error's text): every one refused before anything is imported.
+HOSTILE_VARIANTS = {
+    "svm_n_support_sum": ("svc", svc_array("_n_support", np.array([1000, 1, 1], np.int32)),
+                          "_n_support [1000, 1, 1] does not add up to its"),
+    "svm_n_support_negative": ("svc", svc_array("_n_support", np.array([-5, 0, 5], np.int32)), "does not add up"),
+    "svm_more_classes": ("svc", svc_array("_n_support", np.array([1] * 30, np.int32)), "does not add up"),
+    "svm_dual_coef": ("svc", svc_array("_dual_coef_", np.zeros((2, 3))), "_dual_coef_ is (2, 3), expected (2, "),
+    "svm_intercept": ("svc", svc_array("_intercept_", np.zeros(1)), "_intercept_ has 1 values, expected 3"),
+    "svm_prob_a": ("svc", svc_array("_probA", np.zeros(0)), "_probA and _probB have 0 and 3 values, expected 3"),
+    "svm_vectors": ("svc", svc_array("support_vectors_", np.zeros((3, 4))), "support_vectors_ are (3, 4), expected"),
+    "svm_vector_dtype": ("svc", svc_array("support_", np.zeros(3)), "support_ is not a 1-D array of int32"),
+    "svm_precomputed": ("svc", graph_change(lambda g: svc_state(g).update(kernel="precomputed")),
+                        "support_ indexes outside its 30 training samples"),
+    "svm_kernel": ("svc", graph_change(lambda g: svc_state(g).update(kernel="os")), "kernel 'os' is not one of"),
+    "svm_impl": ("svc", graph_change(lambda g: set_entry(svc_state(g), "_impl", "one_class")),
+                 "has an attribute '_impl' that a fitted SVC does not have"),
+    "score_func_os_system": ("pipeline", graph_change(lambda g: step_state(g, 0).update(
+        score_func={"-global-": ["os", "system"]})), "the SelectKBest's score_func names os.system, expected one of"),
+    "score_func_other_function": ("pipeline", graph_change(lambda g: step_state(g, 0).update(
+        score_func={"-global-": ["sklearn.feature_selection._univariate_selection", "r_regression"]})),
+        "score_func names sklearn.feature_selection._univariate_selection.r_regression, expected one of chi2"),
+    "score_func_call": ("pipeline", graph_change(lambda g: step_state(g, 0).update(
+        score_func=hostile.call("os", "system", "touch pwned"))), "the SelectKBest's score_func is not one of"),
+    "loss_os_system": ("pipeline", graph_change(lambda g: step_state(g, 1).update(
+        _loss_function_=hostile.call("os", "system", "touch pwned"))),
+        "the SGDClassifier's _loss_function_ names os.system, expected one of"),
+    "loss_other_class": ("pipeline", graph_change(lambda g: step_state(g, 1).update(
+        _loss_function_=hostile.call("sklearn.linear_model._sgd_fast", "ModifiedHuber"))),
+        "_loss_function_ is not the Hinge(1.0,) that its loss 'hinge' uses"),
+    "loss_other_argument": ("pipeline", graph_change(lambda g: step_state(g, 1).update(
+        _loss_function_=hostile.call("sklearn.linear_model._sgd_fast", "Hinge", 0.0))),
+        "_loss_function_ is not the Hinge(1.0,) that its loss 'hinge' uses"),
+    "loss_text_argument": ("pipeline", graph_change(lambda g: step_state(g, 1).update(
+        _loss_function_=hostile.call("sklearn.linear_model._sgd_fast", "Hinge", "touch pwned"))),
+        "_loss_function_ arguments are not at most one number"),
+    "loss_name": ("pipeline", graph_change(lambda g: step_state(g, 1).update(loss="os.system")),
+                  "the SGDClassifier's loss 'os.system' is not one of hinge"),
+}
+
+
+def hostile_variant(tmp_path, files, case):
+    source, change, _ = HOSTILE_VARIANTS[case]
+    graph = hostile.sklearn_graph(files[source])
+    change_arrays = change(graph)
+    return hostile.write_sklearn(tmp_path / "model.h5mlm", graph, files[source], change_arrays)
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_VARIANTS))
+def test_hostile_variants_of_admitted_classes_are_refused(tmp_path, admitted_files, case):
+    path = hostile_variant(tmp_path, admitted_files, case)
+    with pytest.raises(ToolInputError, match=re.escape(HOSTILE_VARIANTS[case][2])) as caught:
+        check_h5mlm(path, MODEL)
+    assert "the file is refused unread" in str(caught.value)
+
+
+@pytest.mark.parametrize("case", ["svm_n_support_sum", "score_func_os_system", "loss_os_system", "loss_other_class"])
+def test_hostile_variants_import_nothing(tmp_path, admitted_files, case):
+    """Through the tool, in a fresh Python: one error line, and scikit-learn never imported."""
+    path = hostile_variant(tmp_path, admitted_files, case)
+    code, stderr, imported = run_in_subprocess(tmp_path, path)
+    errors = [line for line in stderr.splitlines() if line.startswith("Error:")]
+    assert code == 1 and len(errors) == 1 and HOSTILE_VARIANTS[case][2] in errors[0], stderr
+    assert imported == [] and not (tmp_path / "pwned").exists()
+
+
+def test_untouched_admitted_files_load(admitted_files):
+    """The hostile variants' sources themselves are accepted (the refusals come from the changes)."""
+    assert type(load_sklearn(admitted_files["svc"], MODEL)).__name__ == "SVC"
+    assert [type(step).__name__ for _, step in load_sklearn(admitted_files["pipeline"], MODEL).steps] == [
+        "SelectKBest", "SGDClassifier"]
