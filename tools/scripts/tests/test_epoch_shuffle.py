@@ -96,7 +96,8 @@ def test_an_unchecked_keras_release_is_left_alone_with_a_warning(monkeypatch, ca
     with reshuffle_every_epoch(0):
         assert ArrayDataAdapter.get_tf_dataset is original
     assert capsys.readouterr().out.startswith("Warning: Keras 3.99 is not a release the per-epoch reshuffle was "
-                                              "checked on (3.15); training uses Keras' own shuffling")
+                                              f"checked on ({', '.join(RESHUFFLE_KERAS)}); training uses Keras' "
+                                              "own shuffling")
 
 
 def test_the_patch_is_scoped_to_the_block():

@@ -217,23 +217,26 @@ HOSTILE_TOOLS = {"model_prediction": ("--outfile", predict_params),
 
 @pytest.fixture(scope="module")
 def hostile_runs(tmp_path_factory):
-    """Every attack through both tools, run one after the other in ONE fresh Python (tests/fresh_python.py):
+    """Every attack through each tool, one fresh Python per tool running its attacks one after the other
+    (tests/fresh_python.py; a case that imports something is the first of its tool to report it):
     ``{(tool, case): (Run, its output path)}``, and the canary a payload or an imported canarymod writes."""
     folder = tmp_path_factory.mktemp("hostile")
     target = folder / "outside" / "pwned"
     target.parent.mkdir()
     (target.parent / "canarymod.py").write_text(f"open({str(target)!r}, 'w').write('imported')\npayload = 1\n")
-    keys, runs = [], []
+    models = {case: hostile.sklearn_attack(folder / f"{case}.h5mlm", case, target) for case in sorted(ATTACKS)}
+    found = {}
     for tool, (flag, params) in HOSTILE_TOOLS.items():
-        for case in sorted(ATTACKS):
-            model = hostile.sklearn_attack(folder / f"{case}.h5mlm", case, target)
+        runs, outs = [], []
+        for case, model in models.items():
             inputs, out = folder / f"{tool}-{case}.json", folder / f"{tool}-{case}.out"
             inputs.write_text(json.dumps(params(model)))
-            keys.append((tool, case, out))
             runs.append((tool + ".py", ["--inputs", inputs, flag, out]))
-    results = run_tools(runs, ["canarymod", "sklearn", "galaxy_ml", "tensorflow"], cwd=folder,
-                        extra_path=[target.parent])
-    return {(tool, case): (result, out) for (tool, case, out), result in zip(keys, results, strict=True)}, target
+            outs.append(out)
+        results = run_tools(runs, ["canarymod", "sklearn", "galaxy_ml", "tensorflow"], cwd=folder,
+                            extra_path=[target.parent])
+        found.update({(tool, case): (result, out) for case, result, out in zip(models, results, outs, strict=True)})
+    return found, target
 
 
 @pytest.mark.parametrize("case", sorted(ATTACKS))
