@@ -61,7 +61,7 @@ X_TEST = str(TEST_DATA / "imdb_X_test.tsv")
 def test_predict_in_chunks_equals_one_shot(trained, tmp_path):
     clf, _, paths = trained
     out = str(tmp_path / "out.tsv")
-    rows = mp.run(params(paths["model"], X_TEST), out, chunk_rows=7)  # 200 rows: 28 full chunks and one of 4
+    rows = mp.run(params(paths["model"], X_TEST), out, chunk_rows=48)  # 200 rows: 4 full chunks and one of 8
     names, values = read_output(out)
     assert rows == 200 and names == ["Predicted"]
     expected = clf.predict(np.loadtxt(X_TEST, dtype="int64"), verbose=0).ravel()
