@@ -277,6 +277,20 @@ def test_hyperparameter_swapping_sets_the_named_parameters(tmp_path, make_model,
     assert trained.model_.layers[0].units == 6
 
 
+def test_swapped_values_keep_their_brackets():
+    """The form's sanitizer lets through what swapped_parameters parses: lists, tuples, dicts, quoted strings
+    (Galaxy's default character set has no brackets or braces: [1, 2] would arrive as X1, 2X)."""
+    from gxkeras import forms
+
+    inputs, _ = forms.tool("keras_train_and_eval")
+    param = next(param for param in inputs.iter("param") if param.get("name") == "sp_value")
+    added = {add.get("value") for add in param.iterfind("sanitizer/valid/add")}
+    assert set("[]{}'\"") <= added
+    assert kte.swapped_parameters({"param_set": [{"sp_name": "a", "sp_value": "[1, (2, 'x')]"},
+                                                 {"sp_name": "b", "sp_value": "{'k': 1}"}]}) == {
+        "a": [1, (2, "x")], "b": {"k": 1}}
+
+
 @pytest.mark.parametrize("swap, message", [
     (("no_such_parameter", "1"), "Hyperparameter Swapping: the model has no parameter 'no_such_parameter'"),
     (("optimizer", "adamax"), "Hyperparameter Swapping, setting 1: optimizer = adamax is not a literal"),
