@@ -43,8 +43,8 @@ def write_model(folder, learning_type="KerasGClassifier", loss="binary_crossentr
 
 @pytest.fixture
 def make_model(tmp_path):
-    """``make(**options)`` writes an untrained h5mlm in tmp_path (see :func:`write_model`)."""
-    return lambda **options: write_model(tmp_path, **options)
+    """``make(...)`` writes an untrained h5mlm in tmp_path (the arguments of :func:`write_model` after its folder)."""
+    return lambda *args, **options: write_model(tmp_path, *args, **options)
 
 
 def split_algos(shuffle="simple", test_size=0.25, random_state=None, **more):
