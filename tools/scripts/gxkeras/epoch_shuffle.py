@@ -21,15 +21,39 @@ pipelines (never shuffled) are left to Keras. Nothing is stored in the model fil
 Remove this module, and its use in ``keras_train_and_eval.train``, once Keras on TensorFlow reshuffles
 seeded runs by itself: ``test_keras_alone_repeats_the_order`` in ``scripts/tests/test_epoch_shuffle.py``
 then fails and says so.
+
+The replacement leans on Keras internals (``keras.src``'s ``ArrayDataAdapter``, its ``get_tf_dataset``
+and the private ``_shuffle``, ``_num_samples`` and ``_batch_size``), which no release promises to keep.
+It is therefore made only on the Keras releases in :data:`RESHUFFLE_KERAS`, where the tests of
+``test_epoch_shuffle.py`` passed. On any other release the tool trains with Keras' own shuffling (on
+TensorFlow, a seeded fit may then repeat epoch 1's batch order) and prints one ``Warning:`` line saying
+so, rather than fail: the model is still trained correctly, and a changed internal would otherwise end
+in a traceback or, worse, in a patch that silently does something else. The tests fail on a release not
+in the list (``test_installed_keras_is_a_release_the_reshuffle_was_checked_on``), so an upgrade is checked
+before it reaches users: run that file on the new release and add it to the list once it passes.
 """
 import contextlib
 from collections.abc import Iterator
 from typing import Any
 
+from gxkeras.keras_env import keras_release, keras_release_checked
+
+# Keras releases (major.minor) on which the replacement was checked (tests/test_epoch_shuffle.py).
+RESHUFFLE_KERAS = ("3.15",)
+
 
 @contextlib.contextmanager
 def reshuffle_every_epoch(seed: int | None) -> Iterator[None]:
-    """While open, Keras' array inputs on TensorFlow get a new permutation every epoch, drawn from ``seed``."""
+    """While open, Keras' array inputs on TensorFlow get a new permutation every epoch, drawn from ``seed``.
+
+    On a Keras release not in :data:`RESHUFFLE_KERAS` nothing is changed and a warning is printed.
+    """
+    if not keras_release_checked(RESHUFFLE_KERAS):
+        print(f"Warning: Keras {keras_release()} is not a release the per-epoch reshuffle was checked on "
+              f"({', '.join(RESHUFFLE_KERAS)}); training uses Keras' own shuffling, with which a seeded run "
+              "on TensorFlow may repeat the first epoch's batch order in every epoch", flush=True)
+        yield
+        return
     from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
 
     build = ArrayDataAdapter.get_tf_dataset

@@ -6,7 +6,8 @@ import contextlib
 import numpy as np
 import pytest
 
-from gxkeras.epoch_shuffle import reshuffle_every_epoch
+from gxkeras import keras_env
+from gxkeras.epoch_shuffle import RESHUFFLE_KERAS, reshuffle_every_epoch
 from gxkeras.keras_env import import_keras
 
 SAMPLES, BATCH, EPOCHS = 40, 8, 3
@@ -65,6 +66,38 @@ def test_the_orders_come_from_the_seed():
 def test_unshuffled_fit_is_left_alone():
     assert batch_orders(3, reshuffle=True, shuffle=False)[1] == [list(range(start, start + BATCH))
                                                                  for start in range(0, SAMPLES, BATCH)]
+
+
+def test_installed_keras_is_a_release_the_reshuffle_was_checked_on():
+    """Fails after a Keras upgrade until this file's tests have passed on the new release and it is added
+    to RESHUFFLE_KERAS (until then the tool trains with Keras' own shuffling and warns)."""
+    import keras
+
+    assert keras_env.keras_release_checked(RESHUFFLE_KERAS), (
+        f"Keras {keras.__version__} is not in epoch_shuffle.RESHUFFLE_KERAS {RESHUFFLE_KERAS}: run "
+        "test_epoch_shuffle.py on it and add its major.minor there once the tests pass")
+
+
+def test_the_keras_internals_it_replaces_are_there():
+    """What get_tf_dataset's replacement reads from Keras' private adapter, named so a change is plain."""
+    from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
+
+    x = np.zeros((SAMPLES, 1), "float32")
+    adapter = ArrayDataAdapter(x, x, batch_size=BATCH, shuffle=True)
+    assert (adapter._shuffle, adapter._num_samples, adapter._batch_size) == (True, SAMPLES, BATCH)
+    assert callable(ArrayDataAdapter.get_tf_dataset)
+
+
+def test_an_unchecked_keras_release_is_left_alone_with_a_warning(monkeypatch, capsys):
+    from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
+
+    original = ArrayDataAdapter.get_tf_dataset
+    monkeypatch.setattr(keras_env.importlib.metadata, "version", lambda _name: "3.99.0")
+    with reshuffle_every_epoch(0):
+        assert ArrayDataAdapter.get_tf_dataset is original
+    assert capsys.readouterr().out.startswith("Warning: Keras 3.99 is not a release the per-epoch reshuffle was "
+                                              f"checked on ({', '.join(RESHUFFLE_KERAS)}); training uses Keras' "
+                                              "own shuffling")
 
 
 def test_the_patch_is_scoped_to_the_block():

@@ -7,7 +7,6 @@ Keras entry (``-keras_models-/0``) is rewritten.
 import json
 import re
 import shutil
-import subprocess
 import sys
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
@@ -575,21 +574,22 @@ def test_run_tool_removes_outputs_on_any_failure(tmp_path):
      "Error: Select dataset containing the predicted labels: 'Does the dataset contain header' is set, but line 1 "
      "(1) is"),
 ])
-def test_scripts_fail_with_one_line_and_no_output(tmp_path, write_inputs, write_text, script, params, flags, message):
+def test_scripts_fail_with_one_line_and_no_output(tmp_path, write_inputs, write_text, run_script, script, params, flags,
+                                                  message):
     if script == "ml_visualization_ex.py":
         # a one-column 'header' of "1" is allowed (it may be a name); "1.5" cannot be
         selection = params["plotting_selection"]
         selection["infile_true"] = write_text("0\n1\n", "true.tsv")
         selection["infile_predicted"] = write_text("1.5\n1\n0\n", "pred.tsv")
         message = message.replace("(1) is", "(1.5) is a row of numbers")
-    command = [sys.executable, str(SCRIPTS / script), "--inputs", write_inputs(params)]
+    argv = ["--inputs", write_inputs(params)]
     outputs = []
     for flag in flags:
         path = tmp_path / flag.strip("-")
         path.write_text("stale")
         outputs.append(path)
-        command += [flag, str(path)]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+        argv += [flag, path]
+    result = run_script(script, *argv)
     assert result.returncode == 1, result.stderr
     lines = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
     assert len(lines) == 1 and lines[0].startswith(message), result.stderr

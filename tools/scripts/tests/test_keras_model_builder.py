@@ -1,7 +1,5 @@
 """keras_model_builder: form parameters -> an untrained galaxy-ml estimator, and clear errors."""
 import json
-import subprocess
-import sys
 
 import pytest
 
@@ -153,17 +151,16 @@ def test_bad_choices(changes, message):
         kmb.build_estimator(params(TEST_DATA / "imdb_model_config.json", **arguments))
 
 
-def test_script_writes_h5mlm_or_one_error_line(tmp_path, write_inputs, write_text):
+def test_script_writes_h5mlm_or_one_error_line(tmp_path, write_inputs, write_text, run_script):
     outfile = tmp_path / "model.h5mlm"
-    ok = subprocess.run([sys.executable, str(SCRIPT), "--inputs", write_inputs(params(TEST_DATA / "imdb_model_config.json")),
-                         "--outfile", str(outfile)], capture_output=True, text=True)
+    ok = run_script(SCRIPT.name, "--inputs", write_inputs(params(TEST_DATA / "imdb_model_config.json")),
+                    "--outfile", outfile)
     assert ok.returncode == 0, ok.stderr
     estimator = load_estimator(str(outfile), "model")
     assert (type(estimator).__name__, estimator.seed, estimator.metrics) == ("KerasGClassifier", 42, ["acc"])
 
-    bad = subprocess.run([sys.executable, str(SCRIPT), "--inputs",
-                          write_inputs(params(write_text('{"hello": 1}', "bad.json"))), "--outfile", str(outfile)],
-                         capture_output=True, text=True)
+    bad = run_script(SCRIPT.name, "--inputs", write_inputs(params(write_text('{"hello": 1}', "bad.json"))),
+                     "--outfile", outfile)
     assert bad.returncode == 1
     assert bad.stderr.strip().splitlines()[-1].startswith(
         "Error: Select the dataset containing model configuration: not a Keras model configuration")

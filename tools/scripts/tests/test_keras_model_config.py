@@ -1,9 +1,6 @@
 """The config-building module: real Keras models from form parameters, and clear errors."""
 import json
-import os
 import re
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -11,6 +8,7 @@ import pytest
 import keras_model_config as kmc
 from gxkeras import resources
 from gxkeras.errors import ToolInputError
+from fresh_python import run_tools
 from gtn_states import saved_state
 from repo_paths import SCRIPTS
 
@@ -185,16 +183,14 @@ def test_bad_input_gives_one_clear_error(params, message):
         kmc.build_model_json(params)
 
 
-def test_script_writes_json_or_one_error_line(tmp_path, write_inputs):
+def test_script_writes_json_or_one_error_line(tmp_path, write_inputs, run_script):
     outfile = tmp_path / "model.json"
-    ok = subprocess.run([sys.executable, str(SCRIPT), "--inputs", write_inputs(TUTORIAL), "--outfile", str(outfile)],
-                        capture_output=True, text=True)
+    ok = run_script(SCRIPT.name, "--inputs", write_inputs(TUTORIAL), "--outfile", outfile)
     assert ok.returncode == 0, ok.stderr
     assert json.loads(outfile.read_text())["class_name"] == "Sequential"
 
     outfile.unlink()
-    bad = subprocess.run([sys.executable, str(SCRIPT), "--inputs", write_inputs(sequential("(x,)", layer("Flatten"))),
-                          "--outfile", str(outfile)], capture_output=True, text=True)
+    bad = run_script(SCRIPT.name, "--inputs", write_inputs(sequential("(x,)", layer("Flatten"))), "--outfile", outfile)
     assert bad.returncode == 1
     error_lines = [line for line in bad.stderr.splitlines() if line.startswith("Error:")]
     assert error_lines == ["Error: input_shape '(x,)' is malformed: expected a tuple of positive integers "
@@ -203,33 +199,43 @@ def test_script_writes_json_or_one_error_line(tmp_path, write_inputs):
     assert not outfile.exists()
 
 
-def run_config_script(inputs, outfile, backend=None):
-    """Run the tool's script in a fresh process; report whether it imported TensorFlow or scikit-learn."""
-    env = {key: value for key, value in os.environ.items() if key != "KERAS_BACKEND"}
-    if backend:
-        env["KERAS_BACKEND"] = backend
-    code = ("import sys, keras_model_config as tool; tool.main(sys.argv[1:]); "  # None: marked unimportable
-            "print('HEAVY_IMPORTS', *(sys.modules.get(name) is not None for name in ('tensorflow', 'sklearn')))")
-    done = subprocess.run([sys.executable, "-c", code, "--inputs", inputs, "--outfile", str(outfile)],
-                          capture_output=True, text=True, env=env, cwd=SCRIPT.parent)
-    assert done.returncode == 0, done.stderr
-    return outfile.read_text(), "HEAVY_IMPORTS False False" not in done.stdout
-
-
-@pytest.mark.parametrize("params", [TUTORIAL, sequential(
+LIGHT_START_CASES = {"tutorial": TUTORIAL, "image": sequential(
     "(28, 28, 1)",
     layer("Conv2D", filters=8, kernel_size="3,3", activation="relu", kwargs="strides=1, padding='valid'"),
     layer("BatchNormalization", kwargs="momentum=0.9"),
     layer("Flatten", data_format="channels_last"),
     layer("Dropout", rate=0.2),
     layer("Dense", units=10, activation="softmax", kwargs="kernel_initializer='zeros'"),
-)])
-def test_config_tool_needs_no_tensorflow_and_writes_the_same_json(tmp_path, write_inputs, params):
+)}
+
+
+@pytest.fixture(scope="module")
+def light_and_tensorflow_json(tmp_path_factory):
+    """Each case's JSON written by the tool in a fresh Python as Galaxy starts it (no KERAS_BACKEND: the light
+    start, JAX) and with an admin's KERAS_BACKEND=tensorflow, and whether TensorFlow or scikit-learn got
+    imported. One fresh Python per backend (Keras fixes its backend at import), running every case in turn:
+    Keras numbers unnamed layers per process, so both see the same sequence."""
+    folder = tmp_path_factory.mktemp("light_start")
+    results = {}
+    for backend in ("light", "tensorflow"):
+        runs = []
+        for name, params in LIGHT_START_CASES.items():
+            (folder / f"{name}.json").write_text(json.dumps(params))
+            runs.append((SCRIPT.name, ["--inputs", folder / f"{name}.json", "--outfile", folder / f"{name}.{backend}"]))
+        env = {"KERAS_BACKEND": backend} if backend == "tensorflow" else {}
+        for name, run in zip(LIGHT_START_CASES, run_tools(runs, ["tensorflow", "sklearn"], cwd=folder, env=env),
+                             strict=True):
+            assert run.returncode == 0, run.stderr
+            results[name, backend] = ((folder / f"{name}.{backend}").read_text(), run.imported)
+    return results
+
+
+@pytest.mark.parametrize("case", list(LIGHT_START_CASES))
+def test_config_tool_needs_no_tensorflow_and_writes_the_same_json(light_and_tensorflow_json, case):
     """Without TensorFlow (JAX backend, no scikit-learn) the tool starts faster; its JSON must equal TensorFlow's."""
-    inputs = write_inputs(params)
-    light_json, light_heavy = run_config_script(inputs, tmp_path / "light.json")
-    tf_json, tf_heavy = run_config_script(inputs, tmp_path / "tf.json", backend="tensorflow")
-    assert not light_heavy and tf_heavy
+    light_json, light_imported = light_and_tensorflow_json[case, "light"]
+    tf_json, tf_imported = light_and_tensorflow_json[case, "tensorflow"]
+    assert light_imported == [] and "tensorflow" in tf_imported
     assert light_json == tf_json
 
 
@@ -309,3 +315,32 @@ def test_help_lists_every_layer_type_offered():
     named = set(re.findall(r"\b[A-Z][A-Za-z0-9]+\b", help_text))
     missing = [layer for layer in forms.options("keras_model_config", "layer_type") if layer not in named]
     assert not missing, f"not in the help of keras_model_config: {missing}"
+
+
+# Text fields of the form that take no list, tuple or Python literal: Galaxy's default sanitizer suits them.
+PLAIN_TEXT_FIELDS = {"name"}  # an Input's name: letters, digits, '_', '.', '-' (its own validator)
+
+
+def test_list_valued_text_fields_keep_their_brackets():
+    """Galaxy's default sanitizer turns [500] into __ob__500__cb__: every text field the script parses as a
+    list, tuple or literal carries the printable_text sanitizer (macros.xml), which keeps what was typed."""
+    from gxkeras import forms
+
+    inputs, _ = forms.tool("keras_model_config")
+    kept, default = set(), set()
+    for param in inputs.iter("param"):
+        if param.get("type") == "text":
+            valid = param.find("sanitizer/valid")
+            keeps = valid is not None and valid.get("initial") == "string.printable"
+            (kept if keeps else default).add(forms.param_name(param))
+    assert default == PLAIN_TEXT_FIELDS, f"text fields without the printable_text sanitizer: {default}"
+    parsed_as_lists = kmc.INT_OR_SHAPE_ARGS | kmc.SHAPE_ARGS | {"input_shape", "shape", "kwargs"}
+    assert parsed_as_lists <= kept, f"parsed as lists, but Galaxy would rewrite their brackets: {parsed_as_lists - kept}"
+    assert "@NAME@" in kept  # cropping and padding (kmc.INT_PAIRS_ARGS), through the int_pairs macro
+
+
+@pytest.mark.parametrize("typed, expected", [("[500]", (500,)), ("[28, 28, 1]", (28, 28, 1)), ("(500,)", (500,))])
+def test_bracketed_shapes_build_the_model(typed, expected):
+    """What a user types into input_shape reaches the script unchanged (the test above) and means the shape."""
+    config = json.loads(kmc.build_model_json(sequential(typed, layer("Flatten"))))["config"]
+    assert tuple(config["layers"][0]["config"]["batch_shape"][1:]) == expected

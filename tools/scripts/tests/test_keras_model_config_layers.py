@@ -2,8 +2,6 @@
 TimeDistributed (issue 16): each builds through the tool, keeps the old form's field names, has its
 weights counted exactly as Keras counts them, and trains and predicts through the other tools."""
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +14,6 @@ import model_prediction as mp
 from gxkeras import resources
 from gxkeras.allowlist import check_model_config
 from gxkeras.errors import ToolInputError
-from repo_paths import SCRIPTS
 
 GROUPS = ("Advanced activations", "Noise", "Normalization", "Merge", "Wrappers", "Attention")
 
@@ -251,13 +248,12 @@ def test_crafted_attention_key_is_counted_however_it_is_passed():
     assert resources.config_parameters(config) == model.count_params()
 
 
-def test_script_builds_every_new_sequential_layer(tmp_path, write_inputs):
+def test_script_builds_every_new_sequential_layer(tmp_path, write_inputs, run_script):
     params = sequential("(6, 4)", *[CASES[name]["model_selection"]["layers"][index] for name, index in [
         ("PReLU", 0), ("ReLU", 0), ("GaussianNoise", 0), ("GaussianDropout", 0), ("AlphaDropout", 0),
         ("TimeDistributed", 0), ("LeakyReLU", 1), ("ELU", 0), ("Softmax", 0), ("LayerNormalization", 0)]])
     outfile = tmp_path / "model.json"
-    done = subprocess.run([sys.executable, str(SCRIPTS / "keras_model_config.py"), "--inputs", write_inputs(params),
-                           "--outfile", str(outfile)], capture_output=True, text=True)
+    done = run_script("keras_model_config.py", "--inputs", write_inputs(params), "--outfile", outfile)
     assert done.returncode == 0, done.stderr
     classes = [item["class_name"] for item in json.loads(outfile.read_text())["config"]["layers"]]
     assert classes == ["InputLayer", "PReLU", "ReLU", "GaussianNoise", "GaussianDropout", "AlphaDropout",

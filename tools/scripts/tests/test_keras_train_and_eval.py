@@ -1,6 +1,4 @@
 """keras_train_and_eval: training a tiny model, its outputs, reproducibility, and clear errors."""
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -27,23 +25,26 @@ def classification_data(write_text):
     return write_text(tsv(X), "X.tsv"), write_text(tsv(y.reshape(-1, 1)), "y.tsv")
 
 
+def write_model(folder, learning_type="KerasGClassifier", loss="binary_crossentropy", metrics=("acc",), units=1,
+                activation="sigmoid", n_features=5, epochs=2, seed=42):
+    """Write an untrained h5mlm (a small Dense network) in ``folder`` and return its path."""
+    from gxkeras.keras_env import import_keras
+
+    keras = import_keras()
+    model = keras.Sequential([keras.Input((n_features,)), keras.layers.Dense(4, activation="relu"),
+                              keras.layers.Dense(units, activation=activation)])
+    estimator = make_estimator(learning_type, model.get_config(), "sequential", loss=loss, optimizer="adam",
+                               learning_rate=0.01, metrics=list(metrics), epochs=epochs, batch_size=16,
+                               validation_split=0.1, verbose=2, seed=seed)
+    path = str(folder / f"{learning_type}_{units}.h5mlm")
+    save_estimator(estimator, path)
+    return path
+
+
 @pytest.fixture
 def make_model(tmp_path):
-    """Write an untrained h5mlm (a small Dense network) and return its path."""
-    def make(learning_type="KerasGClassifier", loss="binary_crossentropy", metrics=("acc",), units=1,
-             activation="sigmoid", n_features=5, epochs=2, seed=42):
-        from gxkeras.keras_env import import_keras
-
-        keras = import_keras()
-        model = keras.Sequential([keras.Input((n_features,)), keras.layers.Dense(4, activation="relu"),
-                                  keras.layers.Dense(units, activation=activation)])
-        estimator = make_estimator(learning_type, model.get_config(), "sequential", loss=loss, optimizer="adam",
-                                   learning_rate=0.01, metrics=list(metrics), epochs=epochs, batch_size=16,
-                                   validation_split=0.1, verbose=2, seed=seed)
-        path = str(tmp_path / f"{learning_type}_{units}.h5mlm")
-        save_estimator(estimator, path)
-        return path
-    return make
+    """``make(...)`` writes an untrained h5mlm in tmp_path (the arguments of :func:`write_model` after its folder)."""
+    return lambda *args, **options: write_model(tmp_path, *args, **options)
 
 
 def split_algos(shuffle="simple", test_size=0.25, random_state=None, **more):
@@ -186,16 +187,17 @@ def test_embedding_needs_word_indices(tmp_path, write_text):
                        write_text(tsv(np.array([[0], [1]] * 10)), "y.tsv")), outputs(tmp_path))
 
 
-def test_script_failure_leaves_no_outputs(tmp_path, write_inputs, write_text, make_model, classification_data):
+def test_script_failure_leaves_no_outputs(tmp_path, write_inputs, write_text, make_model, classification_data,
+                                         run_script):
     X, _ = classification_data
     out = outputs(tmp_path)
     for path in out.values():
         Path(path).write_text("stale")
     bad_y = write_text("0\n1\n", "y.tsv")
-    command = [sys.executable, str(SCRIPT), "--inputs", write_inputs(params(make_model(), X, bad_y))]
+    argv = ["--inputs", write_inputs(params(make_model(), X, bad_y))]
     for name, path in out.items():
-        command += [f"--{name}", path]
-    result = subprocess.run(command, capture_output=True, text=True)
+        argv += [f"--{name}", path]
+    result = run_script(SCRIPT.name, *argv)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1].startswith("Error: Training samples dataset has 60 rows")
     assert "Traceback" not in result.stderr
@@ -273,6 +275,20 @@ def test_hyperparameter_swapping_sets_the_named_parameters(tmp_path, make_model,
     assert trained.epochs == 3 and trained.learning_rate == 0.05 and trained.batch_size == 16
     assert trained.config["layers"][1]["config"]["units"] == 6
     assert trained.model_.layers[0].units == 6
+
+
+def test_swapped_values_keep_their_brackets():
+    """The form's sanitizer lets through what swapped_parameters parses: lists, tuples, dicts, quoted strings
+    (Galaxy's default character set has no brackets or braces: [1, 2] would arrive as X1, 2X)."""
+    from gxkeras import forms
+
+    inputs, _ = forms.tool("keras_train_and_eval")
+    param = next(param for param in inputs.iter("param") if param.get("name") == "sp_value")
+    added = {add.get("value") for add in param.iterfind("sanitizer/valid/add")}
+    assert set("[]{}'\"") <= added
+    assert kte.swapped_parameters({"param_set": [{"sp_name": "a", "sp_value": "[1, (2, 'x')]"},
+                                                 {"sp_name": "b", "sp_value": "{'k': 1}"}]}) == {
+        "a": [1, (2, "x")], "b": {"k": 1}}
 
 
 @pytest.mark.parametrize("swap, message", [
@@ -362,13 +378,11 @@ def test_binarize_scorers_are_refused_before_training(tmp_path, make_model, clas
         kte.run(params(make_model(), *classification_data, primary="binarize_auc_scorer"), outputs(tmp_path))
 
 
-def test_save_selects_the_outputs(tmp_path, write_inputs, make_model, classification_data):
+def test_save_selects_the_outputs(tmp_path, write_inputs, make_model, classification_data, run_script):
     """Only the evaluation table when nothing is saved (the command line then names no other output)."""
     out = tmp_path / "result.tsv"
-    command = [sys.executable, str(SCRIPT), "--inputs", write_inputs(params(make_model(), *classification_data,
-                                                                            save=())),
-               "--outfile_result", str(out)]
-    result = subprocess.run(command, capture_output=True, text=True)
+    result = run_script(SCRIPT.name, "--inputs", write_inputs(params(make_model(), *classification_data, save=())),
+                        "--outfile_result", out)
     assert result.returncode == 0, result.stderr
     assert read(out)[0] == ["metric", "validation"]
     assert sorted(path.name for path in tmp_path.iterdir() if path.suffix in (".out", ".tsv")) == [
@@ -463,31 +477,45 @@ def test_learning_rate_scheduler_lowers_the_optimizers_rate(options, rates):
     assert history.history["learning_rate"] == pytest.approx(rates, rel=1e-5)
 
 
-def imbalanced(write_text):
+def imbalanced(folder):
     """90 % class 0; the classes overlap, so an unweighted model predicts class 1 rarely."""
     rng = np.random.default_rng(7)
     y = (rng.random(200) < 0.1).astype(int)
     X = (rng.normal(size=(200, 5)) + 0.8 * y[:, None]).round(3)
-    return write_text(tsv(X), "X.tsv"), write_text(tsv(y.reshape(-1, 1)), "y.tsv")
+    (folder / "X.tsv").write_text(tsv(X))
+    (folder / "y.tsv").write_text(tsv(y.reshape(-1, 1)))
+    return str(folder / "X.tsv"), str(folder / "y.tsv")
+
+
+def class_weight_recalls(folder, model, x_path, y_path, choice):
+    """recall and balanced_accuracy of the model trained 20 epochs with the class weight ``choice`` (None: none)."""
+    out = outputs(folder)
+    inputs = params(model, x_path, y_path, primary="recall", secondary=["balanced_accuracy"], shuffle="stratified")
+    inputs["experiment_schemes"]["test_split"]["split_algos"]["test_size"] = 0.3
+    kte.run({**inputs, "class_weights": [{"class_weight_selection": choice}] if choice else []}, out)
+    return {row[0]: float(row[1]) for row in read(out["outfile_result"])[1:]}
+
+
+@pytest.fixture(scope="module")
+def unweighted(tmp_path_factory):
+    """The imbalanced data, the model, and its scores trained without class weights: the baseline of every
+    class weight choice below, trained once (the run is deterministic: seed 42, same files)."""
+    folder = tmp_path_factory.mktemp("unweighted")
+    x_path, y_path = imbalanced(folder)
+    model = write_model(folder, epochs=20)
+    return model, x_path, y_path, class_weight_recalls(folder, model, x_path, y_path, None)
 
 
 @pytest.mark.parametrize("selection", [{"class_weight_type": "balanced"},
                                        {"class_weight_type": "mapping", "class_weight": "{0: 1, 1: 9}"},
                                        {"class_weight_type": "mapping", "class_weight": "1: 9"}])
-def test_class_weight_changes_training_on_imbalanced_classes(tmp_path, make_model, write_text, capsys, selection):
-    x_path, y_path = imbalanced(write_text)
-    model = make_model(epochs=20)
-    recalls = {}
-    for name, choice in (("none", None), ("weighted", selection)):
-        out = outputs(tmp_path / name)
-        (tmp_path / name).mkdir()
-        inputs = params(model, x_path, y_path, primary="recall", secondary=["balanced_accuracy"], shuffle="stratified")
-        inputs["experiment_schemes"]["test_split"]["split_algos"]["test_size"] = 0.3
-        kte.run({**inputs, "class_weights": [{"class_weight_selection": choice}] if choice else []}, out)
-        recalls[name] = {row[0]: float(row[1]) for row in read(out["outfile_result"])[1:]}
+def test_class_weight_changes_training_on_imbalanced_classes(tmp_path, unweighted, capsys, selection):
+    model, x_path, y_path, none = unweighted
+    capsys.readouterr()
+    weighted = class_weight_recalls(tmp_path, model, x_path, y_path, selection)
     # the minority class is found far more often when it weighs more, and the balance improves
-    assert recalls["weighted"]["recall"] >= recalls["none"]["recall"] + 0.3
-    assert recalls["weighted"]["balanced_accuracy"] > recalls["none"]["balanced_accuracy"]
+    assert weighted["recall"] >= none["recall"] + 0.3
+    assert weighted["balanced_accuracy"] > none["balanced_accuracy"]
     assert "Class weights (class: weight): 0: " in capsys.readouterr().out
 
 

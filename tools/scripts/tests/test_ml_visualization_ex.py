@@ -1,14 +1,13 @@
 """ml_visualization_ex and gxkeras.metrics: metrics (scikit-learn's), readers, plots, errors, no TensorFlow."""
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 import ml_visualization_ex as viz
 from gxkeras.errors import ToolInputError
+from fresh_python import run_tool
 from gxkeras.metrics import as_labels, format_metrics, per_class_metrics
-from repo_paths import SCRIPTS, TEST_DATA
+from repo_paths import TEST_DATA
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -263,33 +262,24 @@ def test_feature_importances_without_a_model_fail_with_one_clear_line(tmp_path):
         viz.run({"plotting_selection": {"plot_type": "feature_importances"}}, str(tmp_path / "p.html"))
 
 
-def run_script(inputs, tmp_path, code_after=""):
-    """Run the tool's main() in a fresh Python, then ``code_after`` (to inspect sys.modules)."""
-    code = (
-        "import sys; sys.path.insert(0, %r)\n"
-        "import ml_visualization_ex as viz\n"
-        "from gxkeras.errors import output_paths, run_tool\n"
-        "argv = ['--inputs', %r, '--output', %r, '--output_metrics', %r]\n"
-        "try:\n    run_tool(viz.main, argv, outputs=output_paths(argv, *viz.OUTPUT_FLAGS))\n"
-        "finally:\n    %s\n"
-    ) % (str(SCRIPTS), inputs, str(tmp_path / "plot.png"), str(tmp_path / "metrics.tsv"), code_after or "pass")
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+def outputs(tmp_path):
+    return ["--output", tmp_path / "plot.png", "--output_metrics", tmp_path / "metrics.tsv"]
 
 
 def test_does_not_import_tensorflow(tmp_path, write_inputs):
     inputs = write_inputs(cm_params(str(TEST_DATA / "imdb_y_test.tsv"), str(TEST_DATA / "imdb_y_test.tsv")))
-    result = run_script(inputs, tmp_path, "print(sorted(m for m in sys.modules if m.split('.')[0] in "
-                                          "('tensorflow', 'keras', 'galaxy_ml', 'torch', 'jax')))")
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[-1] == "[]"
-    assert "200 samples, 2 classes, accuracy 1.0000" in result.stdout
+    run = run_tool("ml_visualization_ex.py", ["--inputs", inputs, *outputs(tmp_path)],
+                   ["tensorflow", "keras", "galaxy_ml", "torch", "jax"], cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert run.imported == []
+    assert "200 samples, 2 classes, accuracy 1.0000" in run.stdout
 
 
-def test_failure_leaves_no_output(tmp_path, write_inputs, write_text):
+def test_failure_leaves_no_output(tmp_path, write_inputs, write_text, run_script):
     (tmp_path / "plot.png").write_bytes(b"")
     (tmp_path / "metrics.tsv").write_text("")  # Galaxy creates the outputs before the job runs
     inputs = write_inputs(cm_params(write_text("1\n0\n1\n", "t.tsv"), write_text("1\n0\n", "p.tsv")))
-    result = run_script(inputs, tmp_path)
+    result = run_script("ml_visualization_ex.py", "--inputs", inputs, *outputs(tmp_path))
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         "Error: Select dataset containing the predicted labels: has 2 rows but "

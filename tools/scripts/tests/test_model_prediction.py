@@ -1,7 +1,5 @@
 """model_prediction: chunked prediction, weights, column selection and clear errors."""
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +7,7 @@ import pytest
 
 import model_prediction as mp
 from gxkeras.errors import ToolInputError
-from repo_paths import SCRIPTS, TEST_DATA
+from repo_paths import TEST_DATA
 
 
 
@@ -63,7 +61,7 @@ X_TEST = str(TEST_DATA / "imdb_X_test.tsv")
 def test_predict_in_chunks_equals_one_shot(trained, tmp_path):
     clf, _, paths = trained
     out = str(tmp_path / "out.tsv")
-    rows = mp.run(params(paths["model"], X_TEST), out, chunk_rows=7)  # 200 rows: 28 full chunks and one of 4
+    rows = mp.run(params(paths["model"], X_TEST), out, chunk_rows=48)  # 200 rows: 4 full chunks and one of 8
     names, values = read_output(out)
     assert rows == 200 and names == ["Predicted"]
     expected = clf.predict(np.loadtxt(X_TEST, dtype="int64"), verbose=0).ravel()
@@ -146,13 +144,12 @@ def test_not_a_model(tmp_path, write_text):
         mp.run(params(write_text("1\t2\n", "model.dat"), X_TEST), str(tmp_path / "out.tsv"))
 
 
-def test_command_line_failure_leaves_no_output(trained, tmp_path, write_inputs, write_text):
-    """The script as Galaxy runs it: one Error line, exit 1, the (pre-created) output removed."""
+def test_command_line_failure_leaves_no_output(trained, tmp_path, write_inputs, write_text, run_script):
+    """The script's command line as Galaxy runs it: one Error line, exit 1, the (pre-created) output removed."""
     out = tmp_path / "out.tsv"
     out.write_text("")  # Galaxy creates the output file before the job runs
     inputs = write_inputs(params(trained[2]["model"], write_text("1\t2\n")))
-    result = subprocess.run([sys.executable, str(SCRIPTS / "model_prediction.py"), "--inputs", inputs,
-                             "--outfile", str(out)], capture_output=True, text=True)
+    result = run_script("model_prediction.py", "--inputs", inputs, "--outfile", out)
     assert result.returncode == 1
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
     assert errors == ["Error: Training samples dataset: the selected data has 2 columns, but the model expects 100 "

@@ -8,7 +8,6 @@ writes the Galaxy tests' files). Also: the forms and the Python allow-lists agre
 import json
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -24,7 +23,8 @@ from gxkeras.allowlist import allowed, check_model_config
 from gxkeras.errors import ToolInputError
 from gxkeras.estimators import parse_model_json
 from gxkeras.model_io import check_h5mlm, load_estimator
-from repo_paths import ROOT, SCRIPTS, TEST_DATA
+from fresh_python import run_tools
+from repo_paths import ROOT, TEST_DATA
 
 sys.path.insert(0, str(ROOT / "harness"))
 import hostile_models as hostile  # noqa: E402
@@ -193,44 +193,47 @@ def test_training_builds_only_the_checked_callbacks(tmp_path, monkeypatch):
     assert estimator.callbacks == params["callbacks"]  # the saved parameter is kept as it was
 
 
-def run_in_subprocess(tmp_path, model, modules):
-    """model_prediction in a fresh Python; returns (stderr, the ``modules`` that got imported)."""
-    out = tmp_path / "pred.tsv"
-    inputs = tmp_path / "inputs.json"
-    inputs.write_text(json.dumps({"infile_estimator": str(model), "method": "predict",
-                                  "input_options": {"selected_input": "tabular", "header1": True,
-                                                    "infile1": str(TEST_DATA / "regression_X.tsv")}}))
-    code = (f"import json, runpy, sys\n"
-            f"sys.argv = ['model_prediction.py', '--inputs', {str(inputs)!r}, '--outfile', {str(out)!r}]\n"
-            f"try:\n    runpy.run_path({str(SCRIPTS / 'model_prediction.py')!r}, run_name='__main__')\n"
-            f"finally:\n    print('MODULES ' + json.dumps([m for m in {list(modules)!r} if m in sys.modules]), "
-            f"file=sys.stderr)\n")
-    env = {"PYTHONPATH": f"{SCRIPTS}:{tmp_path / 'outside'}", "PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "3"}
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env=env, cwd=tmp_path, timeout=300)
-    assert done.returncode == 1 and not out.exists()
-    imported = json.loads(done.stderr.split("MODULES ")[-1])
-    return done.stderr, imported
+GRAPHS = {
+    "export_graphviz": lambda target: hostile.reduce_call("sklearn.tree._export", "export_graphviz", None, str(target)),
+    "imblearn.LazyLoader": lambda target: hostile.reduce_call("imblearn", "LazyLoader", "canarymod", {}, "canarymod"),
+    "xgboost.LazyLoader": lambda target: hostile.reduce_call("xgboost.compat", "LazyLoader", "canarymod", {},
+                                                             "canarymod"),
+    "global": lambda target: {"-object-": {"-global-": ["canarymod", "payload"]}},
+}
 
 
-@pytest.mark.parametrize("graph_for", [
-    lambda target: hostile.reduce_call("sklearn.tree._export", "export_graphviz", None, str(target)),
-    lambda target: hostile.reduce_call("imblearn", "LazyLoader", "canarymod", {}, "canarymod"),
-    lambda target: hostile.reduce_call("xgboost.compat", "LazyLoader", "canarymod", {}, "canarymod"),
-    lambda target: {"-object-": {"-global-": ["canarymod", "payload"]}},
-], ids=["export_graphviz", "imblearn.LazyLoader", "xgboost.LazyLoader", "global"])
-def test_object_graph_functions_never_run_nor_import(tmp_path, graph_for):
-    """Canaries: the file export_graphviz would write, and a module that writes a file when imported."""
-    target = tmp_path / "outside" / "written.dot"
+@pytest.fixture(scope="module")
+def graph_runs(tmp_path_factory):
+    """model_prediction on each of GRAPHS, all in ONE fresh Python (tests/fresh_python.py):
+    ``{id: (Run, its output path)}``, and the canary file. Canaries: the file export_graphviz would write,
+    and a module that writes it when imported."""
+    folder = tmp_path_factory.mktemp("graphs")
+    target = folder / "outside" / "written.dot"
     target.parent.mkdir()
     (target.parent / "canarymod.py").write_text(f"open({str(target)!r}, 'w').write('imported')\npayload = 1\n")
-    path = hostile.graph_model(tmp_path / "model.h5mlm", graph_for(target))
-    stderr, imported = run_in_subprocess(tmp_path, path, ["canarymod", "imblearn", "xgboost", "sklearn.tree",
-                                                          "galaxy_ml", "tensorflow"])
-    assert "Error: Choose the dataset containing pipeline/estimator object" in stderr
+    runs, outs = [], []
+    for name, graph_for in GRAPHS.items():
+        model = hostile.graph_model(folder / f"{name}.h5mlm", graph_for(target))
+        inputs, out = folder / f"{name}.json", folder / f"{name}.tsv"
+        inputs.write_text(json.dumps({"infile_estimator": str(model), "method": "predict",
+                                      "input_options": {"selected_input": "tabular", "header1": True,
+                                                        "infile1": str(TEST_DATA / "regression_X.tsv")}}))
+        runs.append(("model_prediction.py", ["--inputs", inputs, "--outfile", out]))
+        outs.append(out)
+    results = run_tools(runs, ["canarymod", "imblearn", "xgboost", "sklearn.tree", "galaxy_ml", "tensorflow"],
+                        cwd=folder, extra_path=[target.parent])
+    return dict(zip(GRAPHS, zip(results, outs, strict=True), strict=True)), target
+
+
+@pytest.mark.parametrize("name", list(GRAPHS))
+def test_object_graph_functions_never_run_nor_import(graph_runs, name):
+    runs, target = graph_runs
+    run, out = runs[name]
+    assert run.returncode == 1 and not out.exists()
+    assert "Error: Choose the dataset containing pipeline/estimator object" in run.stderr
     assert re.search(r"the model names \S+, which is not one of the scikit-learn classes this tool accepts|"
-                     r"the model's object graph is neither a single Keras estimator", stderr)
-    assert imported == [] and not target.exists()
+                     r"the model's object graph is neither a single Keras estimator", run.stderr)
+    assert run.imported == [] and not target.exists()
 
 
 # ---- reaching inside the estimator: attributes, parameters --------------------------------------

@@ -8,7 +8,6 @@ when imported, and scikit-learn itself must not have been imported when the refu
 """
 import json
 import re
-import subprocess
 import sys
 import warnings
 
@@ -21,7 +20,8 @@ import model_prediction as mp
 from gxkeras import sklearn_io
 from gxkeras.errors import ToolInputError
 from gxkeras.model_io import check_h5mlm, is_sklearn_file, load_estimator, load_sklearn
-from repo_paths import ROOT, SCRIPTS, TEST_DATA
+from fresh_python import run_tools
+from repo_paths import ROOT, TEST_DATA
 
 sys.path.insert(0, str(ROOT / "harness"))
 import hostile_models as hostile  # noqa: E402
@@ -313,27 +313,6 @@ def test_feature_importances_refuse_a_keras_model(tmp_path):
 
 # ---- hostile files ------------------------------------------------------------------------------
 
-def run_in_subprocess(tmp_path, model, tool="model_prediction"):
-    """A tool in a fresh Python; returns (return code, stderr, modules of interest that got imported)."""
-    modules = ["canarymod", "sklearn", "galaxy_ml", "tensorflow"]
-    inputs = tmp_path / "inputs.json"
-    out = tmp_path / "out"
-    params = predict_params(model) if tool == "model_prediction" else importances_params(model)
-    inputs.write_text(json.dumps(params))
-    flag = "--outfile" if tool == "model_prediction" else "--output"
-    code = (f"import json, runpy, sys\n"
-            f"sys.argv = [{tool!r}, '--inputs', {str(inputs)!r}, {flag!r}, {str(out)!r}]\n"
-            f"try:\n    runpy.run_path({str(SCRIPTS / (tool + '.py'))!r}, run_name='__main__')\n"
-            f"finally:\n    print('MODULES ' + json.dumps([m for m in {modules!r} if m in sys.modules]), "
-            f"file=sys.stderr)\n")
-    env = {"PYTHONPATH": f"{SCRIPTS}:{tmp_path / 'outside'}", "PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "3"}
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path,
-                          timeout=300)
-    assert not out.exists()
-    stderr, _, modules_line = done.stderr.rpartition("MODULES ")
-    return done.returncode, stderr, json.loads(modules_line)
-
-
 ATTACKS = {
     "os.system": "the model names os.system, which is not one of the scikit-learn classes",
     "subprocess.Popen": "the model names subprocess.Popen, which is not one of the scikit-learn classes",
@@ -346,18 +325,43 @@ ATTACKS = {
 }
 
 
-@pytest.mark.parametrize("case", sorted(ATTACKS))
-@pytest.mark.parametrize("tool", ["model_prediction", "ml_visualization_ex"])
-def test_hostile_descriptions_are_refused_before_anything_is_imported(tmp_path, case, tool):
-    target = tmp_path / "outside" / "pwned"
+HOSTILE_TOOLS = {"model_prediction": ("--outfile", predict_params),
+                 "ml_visualization_ex": ("--output", importances_params)}
+
+
+@pytest.fixture(scope="module")
+def hostile_runs(tmp_path_factory):
+    """Every attack through each tool, one fresh Python per tool running its attacks one after the other
+    (tests/fresh_python.py; a case that imports something is the first of its tool to report it):
+    ``{(tool, case): (Run, its output path)}``, and the canary a payload or an imported canarymod writes."""
+    folder = tmp_path_factory.mktemp("hostile")
+    target = folder / "outside" / "pwned"
     target.parent.mkdir()
     (target.parent / "canarymod.py").write_text(f"open({str(target)!r}, 'w').write('imported')\npayload = 1\n")
-    path = hostile.sklearn_attack(tmp_path / "model.h5mlm", case, target)
-    code, stderr, imported = run_in_subprocess(tmp_path, path, tool)
-    errors = [line for line in stderr.splitlines() if line.startswith("Error:")]
-    assert code == 1 and len(errors) == 1 and ATTACKS[case] in errors[0], stderr
+    models = {case: hostile.sklearn_attack(folder / f"{case}.h5mlm", case, target) for case in sorted(ATTACKS)}
+    found = {}
+    for tool, (flag, params) in HOSTILE_TOOLS.items():
+        runs, outs = [], []
+        for case, model in models.items():
+            inputs, out = folder / f"{tool}-{case}.json", folder / f"{tool}-{case}.out"
+            inputs.write_text(json.dumps(params(model)))
+            runs.append((tool + ".py", ["--inputs", inputs, flag, out]))
+            outs.append(out)
+        results = run_tools(runs, ["canarymod", "sklearn", "galaxy_ml", "tensorflow"], cwd=folder,
+                            extra_path=[target.parent])
+        found.update({(tool, case): (result, out) for case, result, out in zip(models, results, outs, strict=True)})
+    return found, target
+
+
+@pytest.mark.parametrize("case", sorted(ATTACKS))
+@pytest.mark.parametrize("tool", sorted(HOSTILE_TOOLS))
+def test_hostile_descriptions_are_refused_before_anything_is_imported(hostile_runs, case, tool):
+    runs, target = hostile_runs
+    run, out = runs[tool, case]
+    errors = [line for line in run.stderr.splitlines() if line.startswith("Error:")]
+    assert run.returncode == 1 and len(errors) == 1 and ATTACKS[case] in errors[0], run.stderr
     assert "the file is refused unread" in errors[0]
-    assert imported == [] and not target.exists()
+    assert run.imported == [] and not target.exists() and not out.exists()
 
 
 def test_hostile_tree_nodes_are_refused(tmp_path):
