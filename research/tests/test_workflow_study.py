@@ -41,7 +41,9 @@ def test_the_recipe_runs_step_by_step_with_every_connection_filled(tmp_path, mon
     outputs, timings = workflow_study.run_workflow(workflow, parameters, data, tmp_path, python="python")
     assert list(timings) == list(workflow["steps"])
     config = json.loads((tmp_path / "model_architecture.inputs.json").read_text())
-    assert config["model_selection"]["layers"][1]["layer_selection"]["filters"] == 16
+    conv = [layer["layer_selection"] for layer in config["model_selection"]["layers"]
+            if layer["layer_selection"]["layer_type"] == "Conv1D"]
+    assert [layer["filters"] for layer in conv] == [16]
     training = json.loads((tmp_path / "train_and_evaluate.inputs.json").read_text())
     assert training["experiment_schemes"]["infile_estimator"] == outputs["compile_model"]["outfile"]
     assert training["input_options"]["infile1"] == "/data/X_train.tsv"

@@ -517,14 +517,34 @@ def test_hostile_variants_of_admitted_classes_are_refused(tmp_path, admitted_fil
     assert "the file is refused unread" in str(caught.value)
 
 
-@pytest.mark.parametrize("case", ["svm_n_support_sum", "score_func_os_system", "loss_os_system", "loss_other_class"])
-def test_hostile_variants_import_nothing(tmp_path, admitted_files, case):
-    """Through the tool, in a fresh Python: one error line, and scikit-learn never imported."""
-    path = hostile_variant(tmp_path, admitted_files, case)
-    code, stderr, imported = run_in_subprocess(tmp_path, path)
-    errors = [line for line in stderr.splitlines() if line.startswith("Error:")]
-    assert code == 1 and len(errors) == 1 and HOSTILE_VARIANTS[case][2] in errors[0], stderr
-    assert imported == [] and not (tmp_path / "pwned").exists()
+FRESH_PYTHON_VARIANTS = ["svm_n_support_sum", "score_func_os_system", "loss_os_system", "loss_other_class"]
+
+
+@pytest.fixture(scope="module")
+def hostile_variant_runs(tmp_path_factory, admitted_files):
+    """Those variants through model_prediction, one after the other in one fresh Python
+    (tests/fresh_python.py), in a folder where a payload's ``touch pwned`` would leave its file:
+    ``{case: (Run, its output path)}`` and that folder."""
+    runs, outs = [], []
+    for case in FRESH_PYTHON_VARIANTS:
+        folder = tmp_path_factory.mktemp(case)
+        inputs, out = folder / "inputs.json", folder / "out"
+        inputs.write_text(json.dumps(predict_params(hostile_variant(folder, admitted_files, case))))
+        runs.append(("model_prediction.py", ["--inputs", inputs, "--outfile", out]))
+        outs.append(out)
+    cwd = tmp_path_factory.mktemp("runs")
+    results = run_tools(runs, ["sklearn", "galaxy_ml", "tensorflow"], cwd=cwd)
+    return dict(zip(FRESH_PYTHON_VARIANTS, zip(results, outs, strict=True), strict=True)), cwd
+
+
+@pytest.mark.parametrize("case", FRESH_PYTHON_VARIANTS)
+def test_hostile_variants_import_nothing(hostile_variant_runs, case):
+    """Through the tool, in a fresh Python: one error line, no output, and scikit-learn never imported."""
+    runs, cwd = hostile_variant_runs
+    run, out = runs[case]
+    errors = [line for line in run.stderr.splitlines() if line.startswith("Error:")]
+    assert run.returncode == 1 and len(errors) == 1 and HOSTILE_VARIANTS[case][2] in errors[0], run.stderr
+    assert run.imported == [] and not out.exists() and not (cwd / "pwned").exists()
 
 
 def test_untouched_admitted_files_load(admitted_files):
