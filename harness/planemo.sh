@@ -123,7 +123,13 @@ case "${1:-}" in
     # WORKFLOW_TEST_PARALLEL planemo runs at once (default 2), each on every n-th workflow: one run
     # tests its workflows one after the other, and its jobs mostly wait (uploads, scheduling), so alone
     # it was the last stage of `make test` to end (docs/performance.md). Each run has its own report
-    # (workflows-I.json/.html/.log); the summary reads them all.
+    # (workflows-I.json/.html/.log); the summary reads them all. They share one API key of planemo's
+    # test user, made here with planemo's own helper: left to itself each run makes a new key, and
+    # Galaxy expires a user's previous key when it makes one, so the other run's calls fail with 401.
+    user_key=$(.venv-galaxy/bin/python -c 'import sys; from bioblend.galaxy import GalaxyInstance
+from planemo.galaxy.api import user_api_key; print(user_api_key(GalaxyInstance(sys.argv[1], key=sys.argv[2])))' \
+      "$GALAXY_URL" "$GALAXY_ADMIN_KEY")
+    engine+=(--galaxy_user_key "$user_key")
     parallel=${WORKFLOW_TEST_PARALLEL:-2} rc=0 pids=() reports=()
     for ((i = 0; i < parallel && i < ${#testable[@]}; i++)); do
       group=()
