@@ -16,11 +16,11 @@ rm -rf "$RUN"
 mkdir -p "$RUN"
 trap 'bash harness/pulsar.sh stop "$RUN"' EXIT
 bash harness/pulsar.sh start "$RUN"
-# cleanup_job=never: Galaxy would otherwise tell Pulsar to delete each job's staging folder when it
-# finishes, and the check below reads them.
+# env/job_conf_pulsar.yml sets cleanup_job: never on the Pulsar destination: Galaxy would otherwise tell
+# Pulsar to delete each job's staging folder when it finishes, and the check below reads them.
 # TEST_DATABASE=sqlite: planemo's SQLite database, metadata set by a process per job (the set-up this
 # test was written for; make test's PostgreSQL and Celery metadata are not what is tested here).
-GALAXY_CONFIG_OVERRIDE_CLEANUP_JOB=never JOB_CONF="$ROOT/env/job_conf_pulsar.yml" TEST_OUT="$RUN" \
+JOB_CONF="$ROOT/env/job_conf_pulsar.yml" TEST_OUT="$RUN" \
   TEST_DATABASE=sqlite bash harness/planemo.sh test-workflows workflows/imdb_rnn.ga
 .venv-galaxy/bin/python harness/check_pulsar_jobs.py --staging "$RUN/staging" --log "$RUN/pulsar.log" \
   --job-conf env/job_conf_pulsar.yml --workflow workflows/imdb_rnn.ga --tools tools
