@@ -27,10 +27,11 @@ from gxkeras.allowlist import safe_mode
 from gxkeras.embedding import check_word_indices, embedding_input_dim
 from gxkeras.epoch_shuffle import reshuffle_every_epoch
 from gxkeras.errors import ToolInputError, first_line, output_paths, run_tool
+from gxkeras.fasta import FASTA_LABEL, check_sequence_input, encode, sample_indices, sequence_names, stage_fasta
 from gxkeras import forms
 from gxkeras.estimators import (
-    build_callbacks, check_estimator, check_stored_params, galaxy_ml_callbacks_off, is_classifier, output_layer,
-    restore_checkpoint,
+    BATCH_CLASSIFIER, build_callbacks, check_estimator, check_stored_params, galaxy_ml_callbacks_off, is_classifier,
+    model_input_shape, output_layer, restore_checkpoint, stored_params,
 )
 from gxkeras.galaxy_inputs import load_inputs
 from gxkeras.input_types import input_type
@@ -53,34 +54,46 @@ OUTPUT_FLAGS = ("--outfile_result", "--outfile_object", "--outfile_weights", "--
 # ---- inputs ------------------------------------------------------------------------------------
 
 def check_input_type(params):
-    """``tabular`` or ``sparse`` (checked before TensorFlow loads): see :mod:`gxkeras.input_types`."""
+    """``tabular``, ``sparse`` or ``seq_fasta`` (checked before TensorFlow loads): see :mod:`gxkeras.input_types`."""
     return input_type((params.get("input_options") or {}).get("selected_input"), "Select input type")
 
 
-def read_data(params):
-    """X, and y as read (one column, or several: a one-hot table), with their sizes checked."""
-    sparse = check_input_type(params) == "sparse"
+def read_data(params, estimator):
+    """X, and y as read (one column, or several: a one-hot table), with their sizes checked.
+
+    Sequences in a fasta file: X holds each sequence's position (galaxy-ml's batch samples), and the
+    model's generator reads the FASTA, linked into the working directory, batch by batch.
+    """
+    selected = check_input_type(params)
+    sparse = selected == "sparse"
     options = params.get("input_options") or {}
-    if sparse:  # the old tools' sparse matrix (MatrixMarket), one row per sample, made dense
+    batch = type(estimator).__name__ == BATCH_CLASSIFIER
+    if batch != (selected == "seq_fasta"):
+        raise ToolInputError(f"Select input type: {selected}, but the model is a {type(estimator).__name__}: "
+                             f"a {BATCH_CLASSIFIER} ('Build Deep learning Batch Training Models') trains on sequences "
+                             "in a fasta file, other models on tabular data or a sparse matrix")
+    if batch:
+        X_label = FASTA_LABEL
+        if estimator.data_batch_generator is None:
+            raise ToolInputError(f"{MODEL_LABEL}: the {BATCH_CLASSIFIER} has no batch data generator; build it with "
+                                 "'Build Deep learning Batch Training Models' and a FASTA generator")
+        check_sequence_input(model_input_shape(estimator.config), estimator.data_batch_generator, MODEL_LABEL)
+        fasta = stage_fasta(options.get("fasta_path"))
+        X = sample_indices(len(sequence_names(fasta)))
+        estimator.data_batch_generator.fasta_path = fasta
+    elif sparse:  # the old tools' sparse matrix (MatrixMarket), one row per sample, made dense
+        X_label = SPARSE_LABEL
         X = read_matrix_market(options.get("infile1"), SPARSE_LABEL)
     else:
+        X_label = X_LABEL
         X, _ = read_tabular_input(options, "infile1", "header1", "column_selector_options_1", "col1", X_LABEL)
     y, _ = read_tabular_input(options, "infile2", "header2", "column_selector_options_2", "col2", Y_LABEL,
                               selector_param="selected_column_selector_option2")
     if X.shape[0] != y.shape[0]:
-        raise ToolInputError(f"{SPARSE_LABEL if sparse else X_LABEL} has {X.shape[0]} rows but {Y_LABEL} has {y.shape[0]}: they must have "
+        unit = "sequences" if batch else "rows"
+        raise ToolInputError(f"{X_label} has {X.shape[0]} {unit} but {Y_LABEL} has {y.shape[0]} rows: they must have "
                              "one row per sample, in the same order (check the header options)")
     return X, y
-
-
-def model_input_shape(config):
-    """Shape of one sample (no batch axis) the model expects, from its first InputLayer."""
-    for layer in config.get("layers") or []:
-        if layer.get("class_name") == "InputLayer":
-            shape = layer.get("config", {}).get("batch_shape")
-            return tuple(shape[1:]) if shape else None
-    build = config.get("build_input_shape")
-    return tuple(build[1:]) if build else None
 
 
 def check_X(X, estimator, header_offset):
@@ -190,7 +203,7 @@ def swap_hyperparameters(estimator, section):
         for layer in estimator.config.get("layers") or []:
             layer.pop("build_config", None)
     where = "Hyperparameter Swapping: the model with the new values"
-    check_stored_params(type(estimator).__name__, estimator.get_params(deep=False), where)
+    check_stored_params(type(estimator).__name__, stored_params(estimator), where)
     return estimator
 
 
@@ -519,14 +532,20 @@ def run(params, outputs):
     names = metric_names(scheme.get("metrics"), classifier)
     weight_choice = class_weight_choice(params.get("class_weights"), classifier)
 
-    X, y = read_data(params)
+    X, y = read_data(params, estimator)
     options = params.get("input_options") or {}
-    X = check_X(X, estimator, int(bool(options.get("header1"))))
+    batch = type(estimator).__name__ == BATCH_CLASSIFIER
+    if not batch:
+        X = check_X(X, estimator, int(bool(options.get("header1"))))
     y, n_onehot = check_y(y, estimator, int(bool(options.get("header2"))))
 
     rows = split(X, y, scheme, estimator.seed, classifier)
     sets = {name: (X[rows[name]], y[rows[name]]) for name in ("validation", "test") if name in rows}
     history = train(estimator, X[rows["train"]], y[rows["train"]], *sets["validation"], n_onehot, weight_choice)
+    if batch:  # evaluated on the encoded sequences; the model file keeps no path
+        sets = {name: (encode(estimator.data_generator_, X_set), y_set) for name, (X_set, y_set) in sets.items()}
+        estimator.data_generator_.close()
+        estimator.data_batch_generator.fasta_path = None
 
     predictions = {name: predict(estimator, *data) for name, data in sets.items()}
     header = ["metric", *sets]

@@ -18,10 +18,12 @@ import numpy as np
 
 from gxkeras.embedding import check_word_indices, embedding_input_dim
 from gxkeras.errors import ToolInputError, first_line, output_paths, run_tool
+from gxkeras.fasta import check_sequence_input, encode, sample_indices, sequence_names, stage_fasta
+from gxkeras import forms
 from gxkeras.galaxy_inputs import load_inputs
 from gxkeras.input_types import input_type
 from gxkeras.matrix_market import read_matrix_market
-from gxkeras.estimators import build_model
+from gxkeras.estimators import FASTA_GENERATORS, build_model, make_generator
 from gxkeras.model_io import (
     check_h5mlm, check_weight_shapes, is_sklearn_file, load_estimator, load_legacy_weights, load_sklearn, open_hdf5,
     set_model,
@@ -32,6 +34,9 @@ ESTIMATOR_LABEL = "Choose the dataset containing pipeline/estimator object"
 WEIGHTS_LABEL = "Choose the dataset containing weights for the estimator above"
 DATA_LABEL = "Training samples dataset"
 SPARSE_LABEL = "Select a sparse matrix"
+FASTA_LABEL = "Dataset containing fasta genomic/protein sequences"
+SEQ_TYPE_LABEL = "Sequence type"
+SEQ_TYPES = forms.options("model_prediction", "seq_type")  # galaxy-ml's FASTA generators, by the form
 METHODS = ("predict", "predict_proba")
 CHUNK_ROWS = 4096  # rows read, checked and predicted at a time
 # Keras batch size for prediction: no gradients are kept, so a batch far larger than training's costs
@@ -197,6 +202,31 @@ def matrix_chunks(values, chunk_rows):
         yield values[start:start + chunk_rows], []
 
 
+def fasta_chunks(generator, n_sequences, chunk_rows):
+    """The sequences one-hot encoded by ``generator``, ``chunk_rows`` at a time, each row flattened."""
+    indices = sample_indices(n_sequences)
+    for start in range(0, n_sequences, chunk_rows):
+        encoded = encode(generator, indices[start:start + chunk_rows])
+        yield encoded.reshape(len(encoded), -1), []
+
+
+def sequence_generator(estimator, seq_type, fasta):
+    """The chosen sequence type's generator on ``fasta``, with the model's seq_length (its stored generator's,
+    else its input length), checked against the model's input shape."""
+    if seq_type not in SEQ_TYPES or seq_type not in FASTA_GENERATORS:
+        raise ToolInputError(f"{SEQ_TYPE_LABEL}: unknown sequence type {str(seq_type)[:60]!r}; expected one of "
+                             f"{', '.join(SEQ_TYPES)}")
+    stored = getattr(estimator, "data_batch_generator", None)
+    shape = model_input_shape(estimator)
+    length = stored.seq_length if stored is not None else (shape[0] if len(shape) == 2 else None)
+    if not isinstance(length, int):
+        raise ToolInputError(f"{ESTIMATOR_LABEL}: the model's input shape {shape} does not take encoded sequences "
+                             "(seq_length, 4) or (seq_length, 20)")
+    generator = make_generator({"generator_type": seq_type, "seq_length": length, "shuffle": False}, fasta)
+    check_sequence_input(shape, generator, f"{SEQ_TYPE_LABEL}: {seq_type}")
+    return generator
+
+
 def weights_path(params):
     """The dataset of the optional "Weights to load instead of the model's own" (a repeat of at most one)."""
     rows = params.get("weights") or []
@@ -215,11 +245,17 @@ def run(params, outfile, chunk_rows=CHUNK_ROWS):
     if method not in METHODS:
         raise ToolInputError(f"Select invocation method: unknown method '{method}', expected one of {', '.join(METHODS)}")
     data = params.get("input_options") or {}
-    sparse = input_type(data.get("selected_input"), "Select input data type for prediction") == "sparse"
-    data_path = data.get("infile1")
+    selected = input_type(data.get("selected_input"), "Select input data type for prediction")
+    sparse, fasta = selected == "sparse", selected == "seq_fasta"
+    data_path = data.get("fasta_path" if fasta else "infile1")
+    label = SPARSE_LABEL if sparse else FASTA_LABEL if fasta else DATA_LABEL
     if not data_path:
-        raise ToolInputError(f"{SPARSE_LABEL if sparse else DATA_LABEL}: no dataset given")
-    if sparse:  # the old tools' sparse matrix (MatrixMarket): one row per sample, made dense
+        raise ToolInputError(f"{label}: no dataset given")
+    if fasta:  # indexed (in the working directory) before loading the model; encoded once it is loaded
+        data_path = stage_fasta(data_path, FASTA_LABEL)
+        n_sequences = len(sequence_names(data_path, FASTA_LABEL))
+        chunks = first = None
+    elif sparse:  # the old tools' sparse matrix (MatrixMarket): one row per sample, made dense
         chunks = matrix_chunks(read_matrix_market(data_path, SPARSE_LABEL), chunk_rows)
     else:
         selection = data.get("column_selector_options_1") or {}
@@ -228,9 +264,13 @@ def run(params, outfile, chunk_rows=CHUNK_ROWS):
             column_option=selection.get("selected_column_selector_option", "all_columns"),
             columns=selection.get("col1"), chunk_rows=chunk_rows,
         )
-    first = next(chunks)  # reads and checks the first rows before loading the model
+    if not fasta:
+        first = next(chunks)  # reads and checks the first rows before loading the model
 
     weights = weights_path(params)
+    if is_sklearn_file(estimator_path, ESTIMATOR_LABEL) and fasta:
+        raise ToolInputError(f"{FASTA_LABEL}: sequences are predicted by a Keras model (a KerasGBatchClassifier); "
+                             "this is a scikit-learn model")
     if is_sklearn_file(estimator_path, ESTIMATOR_LABEL):  # scikit-learn: no TensorFlow needed
         if weights:
             raise ToolInputError(f"{WEIGHTS_LABEL}: Keras weights cannot be loaded into a scikit-learn model; "
@@ -243,6 +283,10 @@ def run(params, outfile, chunk_rows=CHUNK_ROWS):
         estimator = load_estimator(estimator_path, ESTIMATOR_LABEL)
         if weights:
             load_weights(estimator, weights)
+        if fasta:
+            generator = sequence_generator(estimator, data.get("seq_type"), data_path)
+            chunks = fasta_chunks(generator, n_sequences, chunk_rows)
+            first = next(chunks)
 
     def all_chunks():
         yield first
@@ -251,8 +295,8 @@ def run(params, outfile, chunk_rows=CHUNK_ROWS):
     partial = outfile + ".part"
     try:
         with open(partial, "w") as handle:
-            rows = predict_chunks(estimator, method, all_chunks(), handle, bool(data.get("header1")) and not sparse,
-                                  SPARSE_LABEL if sparse else DATA_LABEL)
+            rows = predict_chunks(estimator, method, all_chunks(), handle,
+                                  bool(data.get("header1")) and selected == "tabular", label)
         os.replace(partial, outfile)
     finally:
         if os.path.exists(partial):

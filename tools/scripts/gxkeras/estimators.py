@@ -21,12 +21,13 @@ from gxkeras.allowlist import check_model_config, model_type as model_json_type,
 from gxkeras.errors import ToolInputError, first_line
 from gxkeras.resources import check_config_size
 from gxkeras.safe_json import loads
-from gxkeras.values import check_seed
+from gxkeras.values import SEED_MAX, check_seed
 
 LEARNING_TYPES = ("KerasGClassifier", "KerasGRegressor")
-# galaxy-ml 0.11 still has it, but not portably: its generators read sequence files by the paths stored
-# in the model (pyfaidx, tabix), and its fit takes paths, not tables. Refused with one line (docs/comparison.md).
+# "Build Deep learning Batch Training Models": a classifier trained on FASTA sequences through one of
+# galaxy-ml's batch generators (checked here like the other estimators; the FASTA is the job's input).
 BATCH_CLASSIFIER = "KerasGBatchClassifier"
+STORED_LEARNING_TYPES = (*LEARNING_TYPES, BATCH_CLASSIFIER)
 MODEL_TYPES = ("sequential", "functional")
 
 # The options of "Create deep learning model", read from its form (the one source of truth). The form
@@ -78,6 +79,7 @@ SHORT_LOSS_NAMES = {"mse": "mean_squared_error", "mae": "mean_absolute_error",
                     "mape": "mean_absolute_percentage_error", "msle": "mean_squared_logarithmic_error"}
 STORED_LOSSES = {
     "KerasGClassifier": {keras_loss(loss) for loss in CLASSIFIER_LOSSES},
+    BATCH_CLASSIFIER: {keras_loss(loss) for loss in CLASSIFIER_LOSSES},
     "KerasGRegressor": {keras_loss(loss) for loss in REGRESSOR_LOSSES} | set(SHORT_LOSS_NAMES),
 }
 
@@ -129,6 +131,91 @@ ARG_CHECKS = {
 UNSET_PARAMS = ("loss_weights", "run_eagerly", "steps_per_execution", "steps_per_epoch", "validation_steps")
 FORM_PARAMS = ("config", "model_type", "optimizer", "loss", "metrics", "epochs", "batch_size", "validation_split",
                "verbose", "callbacks", "seed")
+
+
+# The batch generators, as "Build Deep learning Batch Training Models" offers them (the one source of
+# truth), and those that run: the FASTA ones. A model file stores the generator as
+# ``{"generator_type": ..., <its fields>}`` and never a file path: the FASTA comes from the job's inputs.
+GENERATOR_TYPES = forms.options("keras_batch_models", "generator_type")
+GENERATOR_ARGS = {name: args for name, args in forms.when_params("keras_batch_models", "generator_type").items()
+                  if name != "none"}
+FASTA_GENERATORS = ("FastaDNABatchGenerator", "FastaRNABatchGenerator", "FastaProteinBatchGenerator")
+NOT_SUPPORTED_GENERATORS = {"GenomicIntervalBatchGenerator": "reference genome and intervals",
+                            "none": "no generator"}
+MAX_SEQ_LENGTH = 100_000  # the form's maximum: one sequence of 100,000 x 20 float32 is 8 MB
+GENERATOR_CHECKS = {
+    "seq_length": (f"an integer from 1 to {MAX_SEQ_LENGTH}", lambda v: _count(v) and 1 <= v <= MAX_SEQ_LENGTH),
+    "shuffle": ("true or false", lambda v: isinstance(v, bool)),
+    "seed": ("empty or an integer >= 0", lambda v: v is None or (_count(v) and v <= SEED_MAX)),
+}
+# Batch classifier parameters besides the builder's: galaxy-ml stores n_jobs (always 1 here).
+BATCH_PARAMS = ("data_batch_generator", "prediction_steps", "class_positive_factor", "n_jobs")
+
+
+def check_generator(spec: object, where: str) -> dict[str, Any] | None:
+    """A stored batch generator (``{"generator_type": ..., fields}``), checked; None when the model has none.
+
+    Only the FASTA generators the form offers, with their own fields in range; a path (``fasta_path``,
+    or any other field) is refused: a model file may not choose which file a job reads.
+    """
+    if spec is None:
+        return None
+    if not isinstance(spec, dict):
+        raise ToolInputError(f"{where}: the data_batch_generator is not a generator description")
+    kind = spec.get("generator_type")
+    if kind not in FASTA_GENERATORS:
+        raise ToolInputError(f"{where}: the data_batch_generator is a {str(kind)[:60]!r}; only "
+                             f"{', '.join(FASTA_GENERATORS)} are accepted")
+    for key, value in spec.items():
+        if key == "generator_type":
+            continue
+        if "path" in str(key) or key not in GENERATOR_ARGS[kind]:
+            raise ToolInputError(f"{where}: the data_batch_generator ({kind}) has a field {str(key)[:60]!r}, which "
+                                 "the form never sets; a stored file path is refused (the sequences come from the "
+                                 "job's inputs)")
+        text, ok = GENERATOR_CHECKS[key]
+        if not ok(value):
+            raise ToolInputError(f"{where}: the data_batch_generator's {key} must be {text}, got {str(value)[:60]!r}")
+    return dict(spec)
+
+
+def check_batch_params(params: dict[str, Any], label: str) -> None:
+    """The parameters only a KerasGBatchClassifier has, as its form allows them."""
+    check_generator(params.get("data_batch_generator"), label)
+    if params.get("n_jobs", 1) != 1:
+        raise ToolInputError(f"{label}: n_jobs must be 1, got {str(params.get('n_jobs'))[:60]!r}")
+    steps = params.get("prediction_steps")
+    if steps is not None and not (_count(steps) and steps >= 1):
+        raise ToolInputError(f"{label}: prediction_steps must be empty or a positive integer, got {str(steps)[:60]!r}")
+    factor = params.get("class_positive_factor", 1)
+    if not (_number(factor) and factor > 0):
+        raise ToolInputError(f"{label}: class_positive_factor must be a number > 0, got {str(factor)[:60]!r}")
+
+
+def generator_spec(generator: Any) -> dict[str, Any]:
+    """What a model file stores of a batch generator: its type and fields, never its file path."""
+    spec = {"generator_type": type(generator).__name__}
+    spec.update({key: getattr(generator, key) for key in GENERATOR_ARGS[spec["generator_type"]]})
+    return spec
+
+
+def stored_params(estimator: Any) -> dict[str, Any]:
+    """An estimator's parameters as a model file stores them (a batch generator as its description)."""
+    params = estimator.get_params(deep=False)
+    if params.get("data_batch_generator") is not None:
+        params["data_batch_generator"] = generator_spec(params["data_batch_generator"])
+    return params
+
+
+def make_generator(spec: dict[str, Any], fasta_path: str | None = None) -> Any:
+    """galaxy-ml's generator of a checked ``spec``, reading ``fasta_path`` (a job's input; None until then)."""
+    from galaxy_ml import preprocessors
+
+    kind = spec["generator_type"]
+    if kind not in FASTA_GENERATORS:  # checked before; never build what the form does not offer
+        raise ToolInputError(f"unknown batch generator {kind!r}")
+    return getattr(preprocessors, kind)(fasta_path, **{key: value for key, value in spec.items()
+                                                        if key != "generator_type"})
 
 
 def check_argument(name: str, value: Any, where: str) -> Any:
@@ -187,19 +274,16 @@ def check_stored_params(learning_type: str, params: Any, label: str) -> str:
     ``fit``), parameters the form never sets, options of another optimizer, callbacks or options
     the form does not offer, and values outside the fields' ranges. Returns the model type.
     """
-    if learning_type == BATCH_CLASSIFIER:
-        raise ToolInputError(f"{label}: a {BATCH_CLASSIFIER} (Galaxy-ML's 'Build Deep learning Batch Training "
-                             "Models'), which these tools do not train: its batch generators read FASTA, genome and "
-                             "interval files named in the model; rebuild it with 'Create deep learning model' "
-                             "(KerasGClassifier) and train it on tabular data")
-    if learning_type not in LEARNING_TYPES:
+    if learning_type not in STORED_LEARNING_TYPES:
         raise ToolInputError(f"{label}: the model's Keras entry is a {str(learning_type)[:80]!r}, expected "
-                             f"one of {', '.join(LEARNING_TYPES)}")
+                             f"one of {', '.join(STORED_LEARNING_TYPES)}")
     if not isinstance(params, dict) or not isinstance(params.get("config"), dict):
         raise ToolInputError(f"{label}: the model's Keras parameters hold no model configuration")
     optimizer_args = {arg for args in OPTIMIZER_ARGS.values() for arg in args}
+    batch = learning_type == BATCH_CLASSIFIER
     for key in params:
-        if key not in FORM_PARAMS and key not in UNSET_PARAMS and key not in optimizer_args:
+        if key not in FORM_PARAMS and key not in UNSET_PARAMS and key not in optimizer_args \
+                and not (batch and key in BATCH_PARAMS):
             raise ToolInputError(f"{label}: the model has a parameter {str(key)[:60]!r} that "
                                  "'Create deep learning model' never sets")
     for key in UNSET_PARAMS:
@@ -230,6 +314,8 @@ def check_stored_params(learning_type: str, params: Any, label: str) -> str:
                "validation_split": params.get("validation_split", 0.1), "verbose": params.get("verbose", 1)}, label)
     check_callbacks(params.get("callbacks"), label)
     check_seed(params.get("seed"), f"{label}: the model's random seed")
+    if batch:
+        check_batch_params(params, label)
     check_model_config(params["config"], label)
     check_config_size(params["config"], label)
     return kind
@@ -288,11 +374,12 @@ def output_layer(config: dict[str, Any]) -> tuple[Any, Any]:
 
 def check_estimator(estimator: Any, label: str) -> Any:
     """Refuse anything but a galaxy-ml Keras estimator (a model file of another kind of tool)."""
-    from galaxy_ml.keras_galaxy_models import KerasGClassifier, KerasGRegressor
+    from galaxy_ml.keras_galaxy_models import KerasGBatchClassifier, KerasGClassifier, KerasGRegressor
 
-    if type(estimator) not in (KerasGClassifier, KerasGRegressor):  # not a subclass (KerasGBatchClassifier)
+    if type(estimator) not in (KerasGClassifier, KerasGRegressor, KerasGBatchClassifier):  # exactly these classes
         raise ToolInputError(f"{label}: holds a {type(estimator).__name__}, expected a Keras model made by "
-                             "'Create deep learning model' (KerasGClassifier or KerasGRegressor)")
+                             "'Create deep learning model' (KerasGClassifier or KerasGRegressor) or 'Build Deep "
+                             "learning Batch Training Models' (KerasGBatchClassifier)")
     config = estimator.config
     if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
         raise ToolInputError(f"{label}: the estimator holds no Keras model configuration")
@@ -402,6 +489,16 @@ def restore_checkpoint(model: Any, callbacks: list[Any] | None, history: Any, wh
     return None
 
 
+def model_input_shape(config: dict[str, Any]) -> tuple[Any, ...] | None:
+    """Shape of one sample (no batch axis) the model expects, from its first InputLayer."""
+    for layer in config.get("layers") or []:
+        if layer.get("class_name") == "InputLayer":
+            shape = layer.get("config", {}).get("batch_shape")
+            return tuple(shape[1:]) if shape else None
+    build = config.get("build_input_shape")
+    return tuple(build[1:]) if build else None
+
+
 def is_classifier(estimator: Any) -> bool:
     from galaxy_ml.keras_galaxy_models import KerasGClassifier
 
@@ -409,15 +506,19 @@ def is_classifier(estimator: Any) -> bool:
 
 
 def make_estimator(learning_type: str, config: dict[str, Any], model_type: str, **params: Any) -> Any:
-    """A new, untrained ``KerasGClassifier`` or ``KerasGRegressor``."""
+    """A new, untrained ``KerasGClassifier``, ``KerasGRegressor`` or ``KerasGBatchClassifier``."""
     from gxkeras.keras_env import import_keras
 
     import_keras()  # TensorFlow's settings first
-    from galaxy_ml.keras_galaxy_models import KerasGClassifier, KerasGRegressor
+    from galaxy_ml.keras_galaxy_models import KerasGBatchClassifier, KerasGClassifier, KerasGRegressor
 
-    if learning_type not in LEARNING_TYPES:
-        raise ToolInputError(f"unknown learning type {learning_type!r}: expected one of {', '.join(LEARNING_TYPES)}")
-    klass = KerasGClassifier if learning_type == "KerasGClassifier" else KerasGRegressor
+    if learning_type not in STORED_LEARNING_TYPES:
+        raise ToolInputError(f"unknown learning type {learning_type!r}: expected one of "
+                             f"{', '.join(STORED_LEARNING_TYPES)}")
+    klass = {"KerasGClassifier": KerasGClassifier, "KerasGRegressor": KerasGRegressor,
+             BATCH_CLASSIFIER: KerasGBatchClassifier}[learning_type]
+    if isinstance(params.get("data_batch_generator"), dict):  # a checked description: the generator itself
+        params["data_batch_generator"] = make_generator(params["data_batch_generator"])
     try:
         return klass(config=config, model_type=model_type, **params)
     except ValueError as error:

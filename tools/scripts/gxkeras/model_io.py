@@ -31,7 +31,7 @@ import numpy as np
 
 from gxkeras.errors import ToolInputError, first_line
 from gxkeras.estimators import (
-    build_model, check_stored_params, is_classifier, make_estimator, output_layer,
+    BATCH_CLASSIFIER, build_model, check_stored_params, generator_spec, is_classifier, make_estimator, output_layer,
 )
 from gxkeras.resources import format_bytes
 from gxkeras.safe_json import loads
@@ -57,6 +57,25 @@ def save_estimator(estimator: Any, path: str) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         dump_model_to_h5(estimator, path)
+    if type(estimator).__name__ == BATCH_CLASSIFIER and estimator.data_batch_generator is not None:
+        store_generator(path, estimator.data_batch_generator)
+
+
+def store_generator(path: str, generator: Any) -> None:
+    """Add a batch classifier's generator (type and fields, no file path) to its saved parameters.
+
+    galaxy-ml leaves ``data_batch_generator`` out of an h5mlm (its generators hold open files); its
+    own loader passes every stored parameter to the class, so it reads the description back as the
+    parameter's value, and ours rebuilds the generator from it (:func:`gxkeras.estimators.make_generator`).
+    """
+    import json
+
+    with h5py.File(path, "r+") as handle:
+        entry = handle["-keras_models-/0"]
+        params = json.loads(entry["params"][()])
+        params["data_batch_generator"] = generator_spec(generator)
+        del entry["params"]
+        entry["params"] = json.dumps(params).encode("utf8")
 
 
 def open_hdf5(path: str, what: str, expected: str) -> h5py.File:

@@ -16,7 +16,7 @@ WITHOUT_EDAM_OPERATION: set[str] = set()  # tools still lacking an EDAM operatio
 
 
 def test_every_tool_is_checked():
-    assert len(TOOLS) == 8 and "keras_train_and_eval" in TOOLS
+    assert len(TOOLS) == 9 and "keras_train_and_eval" in TOOLS and "keras_batch_models" in TOOLS
 
 
 @pytest.mark.parametrize("name", [

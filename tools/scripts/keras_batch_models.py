@@ -1,0 +1,100 @@
+"""keras_batch_models: "Build Deep learning Batch Training Models" -- a classifier trained on FASTA sequences.
+
+The model JSON, compile and fit sections are read as "Create deep learning model" reads them
+(:mod:`gxkeras.builder_form`); the batch data generator (DNA, RNA or protein one-hot encoding of a
+FASTA file, batch by batch) is checked as a model file's is (:func:`gxkeras.estimators.check_generator`)
+and stored without any file: the FASTA is the training job's input. Writes the untrained
+``KerasGBatchClassifier`` as h5mlm, and optionally its parameters as a table.
+"""
+import argparse
+import sys
+
+from gxkeras.builder_form import compile_fit_params, read_model_json
+from gxkeras.errors import ToolInputError, output_paths, run_tool
+from gxkeras.fasta import check_sequence_input
+from gxkeras.estimators import (
+    BATCH_CLASSIFIER, CLASSIFIER_LOSSES, FASTA_GENERATORS, GENERATOR_ARGS, NOT_SUPPORTED_GENERATORS,
+    check_batch_params, check_generator, generator_spec, make_estimator, make_generator, model_input_shape,
+)
+from gxkeras.galaxy_inputs import load_inputs, without_galaxy_keys
+from gxkeras.model_io import save_estimator
+from gxkeras.values import as_bool
+
+GENERATOR_LABEL = "Select a batch data generator"
+DEFAULT_SEQ_LENGTH = 1000  # the form's (and galaxy-ml's) default
+
+
+def generator_params(selection):
+    """``{"generator_type": ..., seq_length, shuffle, seed}`` from the form's generator conditional."""
+    selection = without_galaxy_keys(selection)
+    kind = selection.get("generator_type")
+    if kind in NOT_SUPPORTED_GENERATORS:
+        raise ToolInputError(f"{GENERATOR_LABEL}: {kind} ({NOT_SUPPORTED_GENERATORS[kind]}) is not supported by "
+                             f"these Keras 3 tools; choose one of {', '.join(FASTA_GENERATORS)} and train on a FASTA file")
+    if kind not in FASTA_GENERATORS:
+        raise ToolInputError(f"{GENERATOR_LABEL}: unknown generator {str(kind)[:60]!r}")
+    spec = {"generator_type": kind}
+    for key in GENERATOR_ARGS[kind]:
+        value = as_bool(selection.get(key))
+        spec[key] = None if value == "" else value
+    if spec.get("seq_length") is None:
+        spec["seq_length"] = DEFAULT_SEQ_LENGTH
+    return check_generator(spec, GENERATOR_LABEL)
+
+
+def build_estimator(params):
+    """The untrained ``KerasGBatchClassifier`` described by the form."""
+    mode = params.get("mode_selection") or {}
+    config, model_type = read_model_json(mode)
+    if mode.get("learning_type", BATCH_CLASSIFIER) != BATCH_CLASSIFIER:
+        raise ToolInputError(f"Select a learning class: unknown choice {mode.get('learning_type')!r}")
+    spec = generator_params(mode.get("generator_selection"))
+    check_sequence_input(model_input_shape(config), make_generator(spec), GENERATOR_LABEL)
+    loss = (mode.get("compile_params") or {}).get("loss")
+    if loss not in CLASSIFIER_LOSSES:
+        raise ToolInputError(f"Select a loss function: {loss} is a regression loss; a {BATCH_CLASSIFIER} is a "
+                             "classifier (e.g. binary_crossentropy)")
+    options = compile_fit_params(mode, config, regression=False)
+    factor = mode.get("class_positive_factor")
+    batch = {"data_batch_generator": spec, "prediction_steps": mode.get("prediction_steps") or None,
+             "class_positive_factor": 1 if factor in (None, "") else factor}
+    check_batch_params(batch, "Build Deep learning Batch Training Models")
+    return make_estimator(BATCH_CLASSIFIER, config, model_type, **options, **batch)
+
+
+def parameter_rows(estimator):
+    """``(name, value)`` of the model's parameters, the generator's as ``data_batch_generator__<field>``."""
+    rows = []
+    for name, value in sorted(estimator.get_params(deep=False).items()):
+        if name == "data_batch_generator":
+            rows += [(f"{name}__{key}", item) for key, item in generator_spec(value).items()]
+        elif name == "config":
+            rows.append((name, f"{value.get('name', 'model')}: {len(value.get('layers') or [])} layers"))
+        else:
+            rows.append((name, value))
+    return rows
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--inputs", required=True, help="Galaxy's inputs JSON (the form's values)")
+    parser.add_argument("--outfile", required=True, help="where to write the untrained model (h5mlm)")
+    parser.add_argument("--outfile_params", help="where to write the model's parameters (tabular)")
+    args = parser.parse_args(argv)
+    estimator = build_estimator(load_inputs(args.inputs))
+    save_estimator(estimator, args.outfile)
+    if args.outfile_params:
+        with open(args.outfile_params, "w") as handle:
+            handle.write("Parameter\tValue\n")
+            handle.writelines(f"{name}\t{value}\n" for name, value in parameter_rows(estimator))
+    generator = estimator.data_batch_generator
+    print(f"{type(estimator).__name__}: {estimator.model_type} model with {len(estimator.config['layers'])} layers; "
+          f"generator {type(generator).__name__} (seq_length {generator.seq_length}, shuffle {generator.shuffle}, "
+          f"seed {generator.seed}); loss {estimator.loss}, optimizer {estimator.optimizer}, "
+          f"metrics {estimator.metrics or 'none'}, epochs {estimator.epochs}, batch_size {estimator.batch_size}, "
+          f"class_positive_factor {estimator.class_positive_factor}, seed {estimator.seed}")
+    print(f"Wrote the untrained model to {args.outfile}")
+
+
+if __name__ == "__main__":
+    run_tool(main, outputs=output_paths(sys.argv[1:], "--outfile", "--outfile_params"))
