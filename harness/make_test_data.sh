@@ -96,3 +96,53 @@ run keras_model_builder '{"mode_selection": {"mode_type": "train_model", "infile
     {"__index__": 1, "callback_selection": {"callback_type": "LearningRateScheduler", "schedule": "step_decay",
                                             "drop": 0.5, "epochs_drop": 1, "decay_rate": 0.1}}]},
   "random_seed": 42}}' --outfile $TD/imdb_callbacks_untrained.h5mlm
+
+# ---- FASTA chain (keras_batch_models; keras_train_and_eval and model_prediction with seq_fasta) ----
+#   fasta_dna_seqs.fasta, fasta_dna_labels.tsv: 40 random DNA sequences of 30-60 bases, label 1 (every
+#     second one) carries the motif GATTACA
+#   fasta_dna_model_config.json <- keras_model_config: (50, 4) Conv1D(4, 7, relu) GlobalMaxPooling1D Dense(1, sigmoid)
+#   fasta_dna_untrained.h5mlm   <- keras_batch_models: FastaDNABatchGenerator seq_length 50, adam 0.01, 2 epochs, batch 8
+#   fasta_dna_trained.h5mlm     <- keras_train_and_eval (seq_fasta, train_val)
+"$PY" - <<'PYTHON'
+import random
+random.seed(7)
+seqs, labels = [], []
+for i in range(40):
+    n = random.randint(30, 60)
+    s = "".join(random.choice("ACGT") for _ in range(n))
+    if i % 2:
+        p = random.randint(0, n - 7)
+        s = s[:p] + "GATTACA" + s[p + 7:]
+    seqs.append(s)
+    labels.append(i % 2)
+with open("test-data/fasta_dna_seqs.fasta", "w") as f:
+    f.writelines(f">seq{i + 1}\n{s}\n" for i, s in enumerate(seqs))
+with open("test-data/fasta_dna_labels.tsv", "w") as f:
+    f.write("label\n" + "".join(f"{y}\n" for y in labels))
+PYTHON
+run keras_model_config '{"model_selection": {"model_type": "sequential", "input_shape": "(50, 4)", "layers": [
+  {"__index__": 0, "layer_selection": {"layer_type": "Conv1D", "filters": 4, "kernel_size": "7", "activation": "relu", "kwargs": ""}},
+  {"__index__": 1, "layer_selection": {"layer_type": "GlobalMaxPooling1D", "kwargs": ""}},
+  {"__index__": 2, "layer_selection": {"layer_type": "Dense", "units": 1, "activation": "sigmoid", "kwargs": ""}}]}}' \
+  --outfile $TD/fasta_dna_model_config.json
+run keras_batch_models '{"mode_selection": {"mode_type": "train_model", "infile_json": "test-data/fasta_dna_model_config.json",
+  "learning_type": "KerasGBatchClassifier",
+  "generator_selection": {"generator_type": "FastaDNABatchGenerator", "seq_length": 50, "shuffle": true, "seed": 999},
+  "compile_params": {"loss": "binary_crossentropy",
+    "optimizer_selection": {"optimizer_type": "Adam", "optimizer_options": {"learning_rate": 0.01}}, "metrics": ["acc"]},
+  "fit_params": {"epochs": 2, "batch_size": 8, "validation_split": 0.1, "verbose": 2, "callbacks": []},
+  "class_positive_factor": 1, "prediction_steps": null, "random_seed": 42}, "get_params": false}' \
+  --outfile $TD/fasta_dna_untrained.h5mlm
+(cd "$WORK" && "$ROOT/$PY" "$ROOT/tools/scripts/keras_train_and_eval.py" --inputs /dev/stdin --outfile_result result.tsv \
+  --outfile_object "$ROOT/$TD/fasta_dna_trained.h5mlm" <<JSON
+{"experiment_schemes": {"selected_exp_scheme": "train_val", "infile_estimator": "$ROOT/$TD/fasta_dna_untrained.h5mlm",
+   "hyperparams_swapping": {"param_set": []},
+   "test_split": {"split_algos": {"shuffle": "stratified", "test_size": 0.2, "random_state": 0}},
+   "metrics": {"scoring": {"primary_scoring": "default"}}},
+ "input_options": {"selected_input": "seq_fasta", "fasta_path": "$ROOT/$TD/fasta_dna_seqs.fasta",
+   "infile2": "$ROOT/$TD/fasta_dna_labels.tsv", "header2": true,
+   "column_selector_options_2": {"selected_column_selector_option2": "all_columns"}},
+ "save": ["save_estimator"]}
+JSON
+)
+ls -l $TD/fasta_dna_*

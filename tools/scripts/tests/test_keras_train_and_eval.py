@@ -336,7 +336,7 @@ def test_holdout_size_may_be_a_number_of_samples(tmp_path, make_model, classific
         kte.run(base, out)
 
 
-@pytest.mark.parametrize("selected", ["seq_fasta", "refseq_and_interval"])
+@pytest.mark.parametrize("selected", ["refseq_and_interval"])
 def test_galaxy_ml_input_types_fail_with_one_line(tmp_path, make_model, classification_data, selected):
     base = params(make_model(), *classification_data)
     base["input_options"] = {"selected_input": selected}
@@ -555,14 +555,15 @@ def test_softmax_with_sparse_labels_end_to_end(tmp_path, make_model, write_text,
     assert {row[0] for row in read(out["outfile_y_preds"])[1:]} <= set(expected)
 
 
-def test_batch_classifier_model_is_refused_with_one_line(tmp_path, make_model, classification_data):
-    """A KerasGBatchClassifier (Galaxy-ML's batch models tool; galaxy-ml 0.11 still writes it) is not trained."""
+def test_batch_classifier_model_trains_only_on_sequences(tmp_path, make_model, classification_data):
+    """A KerasGBatchClassifier (here as galaxy-ml writes it: no generator) is not trained on a table."""
     import h5py
 
     model = make_model()
     with h5py.File(model, "r+") as handle:
         del handle["-keras_models-/0/class_name"]
         handle["-keras_models-/0/class_name"] = b"KerasGBatchClassifier"
-    with pytest.raises(ToolInputError, match=r"a KerasGBatchClassifier \(Galaxy-ML's 'Build Deep learning Batch "
-                                             r"Training Models'\), which these tools do not train"):
+    with pytest.raises(ToolInputError, match=r"^Select input type: tabular, but the model is a KerasGBatchClassifier: "
+                                             r"a KerasGBatchClassifier \('Build Deep learning Batch Training Models'\) "
+                                             "trains on sequences in a fasta file"):
         kte.run(params(model, *classification_data), outputs(tmp_path))

@@ -97,8 +97,8 @@ def test_missing_dataset_is_named():
     assert matrix_market.FIELDS == ("real", "integer", "pattern")
 
 
-@pytest.mark.parametrize("tool, retired", [("keras_train_and_eval", {"seq_fasta", "refseq_and_interval"}),
-                                           ("model_prediction", {"seq_fasta", "variant_effect"})])
+@pytest.mark.parametrize("tool, retired", [("keras_train_and_eval", {"refseq_and_interval"}),
+                                           ("model_prediction", {"variant_effect"})])
 def test_forms_offer_the_input_types_python_reads(tool, retired):
     """The forms' input types are Python's (INPUT_TYPES read, RETIRED_INPUTS refused); sparse keeps the old names."""
     from gxkeras import forms
@@ -110,3 +110,6 @@ def test_forms_offer_the_input_types_python_reads(tool, retired):
     # the matrix, then (training) y's table as in the tabular case (the macro's parameters, names unexpanded here)
     assert cases["sparse"] == ("infile1", *(cases["tabular"] if tool == "keras_train_and_eval" else ()))
     assert [param.get("format") for param in forms._params(tool, "infile1")] == ["txt"]  # as the old form's
+    # sequences in a fasta file: the old forms' names (training: y's table as in the tabular case)
+    fasta_y = cases["tabular"] if tool == "keras_train_and_eval" else ("seq_type",)
+    assert cases["seq_fasta"] == ("fasta_path", *fasta_y)

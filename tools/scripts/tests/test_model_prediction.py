@@ -172,7 +172,7 @@ def test_untrained_model_needs_weights(tmp_path):
     assert out.read_text() == "Predicted\n" + "1\n" * 200
 
 
-@pytest.mark.parametrize("selected", ["seq_fasta", "variant_effect"])
+@pytest.mark.parametrize("selected", ["variant_effect"])
 def test_galaxy_ml_input_types_fail_with_one_line(tmp_path, selected):
     """States saved by the Galaxy-ML tool may choose these; the job stops, it never ignores them."""
     out = tmp_path / "out.tsv"
