@@ -206,3 +206,42 @@ def test_fasta_path_cannot_be_swapped(built, tmp_path, monkeypatch):
         {"sp_name": "data_batch_generator__fasta_path", "sp_value": "'/etc/passwd'"}]
     with pytest.raises(ToolInputError, match="data_batch_generator__fasta_path cannot be swapped"):
         kte.run(params, {"outfile_result": str(tmp_path / "result.out")})
+
+
+def test_protein_generator_builds_trains_and_predicts(tmp_path, monkeypatch, write_text):
+    """FastaProteinBatchGenerator: 20 values per position; 12 short protein sequences, 2 epochs, predicted."""
+    from gxkeras.keras_env import import_keras
+
+    keras = import_keras()
+    monkeypatch.chdir(tmp_path)
+    model = keras.Sequential([keras.Input((20, 20)), keras.layers.Flatten(), keras.layers.Dense(1, activation="sigmoid")])
+    config = write_text(model.to_json(), "protein_model.json")
+    rng = np.random.default_rng(3)
+    amino = "ACDEFGHIKLMNPQRSTVWY"
+    fasta = write_text("".join(f">p{index}\n{''.join(rng.choice(list(amino), size=15 + index))}\n" for index in range(12)),
+                       "proteins.fasta")
+    labels = write_text("label\n" + "0\n1\n" * 6, "protein_labels.tsv")
+    params = form(generator="FastaProteinBatchGenerator", seq_length=20)
+    params["mode_selection"]["infile_json"] = config
+    estimator = kbm.build_estimator(params)
+    assert type(estimator.data_batch_generator).__name__ == "FastaProteinBatchGenerator"
+    untrained = str(tmp_path / "untrained.h5mlm")
+    from gxkeras.model_io import save_estimator
+
+    save_estimator(estimator, untrained)
+    train = train_params(untrained, fasta, labels)
+    train["experiment_schemes"]["selected_exp_scheme"] = "train_val"
+    out = {"outfile_result": str(tmp_path / "result.out"), "outfile_object": str(tmp_path / "trained.out")}
+    kte.run(train, out)
+    assert open(out["outfile_result"]).read().startswith("metric\tvalidation\n")
+    predicted = tmp_path / "predicted.tsv"
+    mp.run({"infile_estimator": out["outfile_object"], "method": "predict", "weights": [],
+            "input_options": {"selected_input": "seq_fasta", "fasta_path": fasta,
+                              "seq_type": "FastaProteinBatchGenerator"}}, str(predicted))
+    assert len(predicted.read_text().splitlines()) == 13
+    with pytest.raises(ToolInputError, match=r"^Sequence type: FastaDNABatchGenerator: the model's input shape is "
+                                             r"\(20, 20\), but its FastaDNABatchGenerator \(seq_length 20\) encodes "
+                                             r"each sequence as \(20, 4\)"):
+        mp.run({"infile_estimator": out["outfile_object"], "method": "predict", "weights": [],
+                "input_options": {"selected_input": "seq_fasta", "fasta_path": fasta,
+                                  "seq_type": "FastaDNABatchGenerator"}}, str(predicted))
