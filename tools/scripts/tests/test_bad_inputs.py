@@ -346,6 +346,8 @@ def bad_runs(tmp_path):
         "keras_model_config.py": (sequential({"layer_type": "BatchNormalization", "kwargs": "axis=5"}),
                                   ["--outfile"], "Error: LAYER 1 (Normalization -- BatchNormalization): axis 5"),
         "keras_model_builder.py": (builder_params(-1), ["--outfile"], "Error: Random seed must be an integer"),
+        "keras_batch_models.py": (batch_params(seq_length=60), ["--outfile"],
+                                  "Error: Select a batch data generator: the model's input shape is (50, 4)"),
         "keras_train_and_eval.py": (regression_params(TEST_DATA / "regression_untrained.h5mlm", -1),
                                     ["--outfile_result", "--outfile_object", "--outfile_weights"],
                                     "Error: Validation holdout: Random seed number"),
@@ -357,8 +359,15 @@ def bad_runs(tmp_path):
     }
 
 
-@pytest.mark.parametrize("script", ["keras_model_config.py", "keras_model_builder.py", "keras_train_and_eval.py",
-                                    "model_prediction.py"])
+def batch_params(seq_length):
+    """keras_batch_models' form: the DNA model of test-data with a FASTA generator of ``seq_length``."""
+    from test_keras_batch_models import form
+
+    return form(seq_length=seq_length)
+
+
+@pytest.mark.parametrize("script", ["keras_model_config.py", "keras_model_builder.py", "keras_batch_models.py",
+                                    "keras_train_and_eval.py", "model_prediction.py"])
 def test_stderr_is_exactly_the_error_line(tmp_path, write_inputs, script):
     params, flags, message = bad_runs(tmp_path)[script]
     command = [sys.executable, str(SCRIPTS / script), "--inputs", write_inputs(params)]
