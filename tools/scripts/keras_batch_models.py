@@ -4,7 +4,7 @@ The model JSON, compile and fit sections are read as "Create deep learning model
 (:mod:`gxkeras.builder_form`); the batch data generator (DNA, RNA or protein one-hot encoding of a
 FASTA file, batch by batch) is checked as a model file's is (:func:`gxkeras.estimators.check_generator`)
 and stored without any file: the FASTA is the training job's input. Writes the untrained
-``KerasGBatchClassifier`` as h5mlm, and optionally its parameters as a table.
+``KerasGBatchClassifier`` as h5mlm.
 """
 import argparse
 import sys
@@ -14,7 +14,7 @@ from gxkeras.errors import ToolInputError, output_paths, run_tool
 from gxkeras.fasta import check_sequence_input
 from gxkeras.estimators import (
     BATCH_CLASSIFIER, CLASSIFIER_LOSSES, FASTA_GENERATORS, GENERATOR_ARGS, NOT_SUPPORTED_GENERATORS,
-    check_batch_params, check_generator, generator_spec, make_estimator, make_generator, model_input_shape,
+    check_batch_params, check_generator, make_estimator, make_generator, model_input_shape,
 )
 from gxkeras.galaxy_inputs import load_inputs, without_galaxy_keys
 from gxkeras.model_io import save_estimator
@@ -62,31 +62,13 @@ def build_estimator(params):
     return make_estimator(BATCH_CLASSIFIER, config, model_type, **options, **batch)
 
 
-def parameter_rows(estimator):
-    """``(name, value)`` of the model's parameters, the generator's as ``data_batch_generator__<field>``."""
-    rows = []
-    for name, value in sorted(estimator.get_params(deep=False).items()):
-        if name == "data_batch_generator":
-            rows += [(f"{name}__{key}", item) for key, item in generator_spec(value).items()]
-        elif name == "config":
-            rows.append((name, f"{value.get('name', 'model')}: {len(value.get('layers') or [])} layers"))
-        else:
-            rows.append((name, value))
-    return rows
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--inputs", required=True, help="Galaxy's inputs JSON (the form's values)")
     parser.add_argument("--outfile", required=True, help="where to write the untrained model (h5mlm)")
-    parser.add_argument("--outfile_params", help="where to write the model's parameters (tabular)")
     args = parser.parse_args(argv)
     estimator = build_estimator(load_inputs(args.inputs))
     save_estimator(estimator, args.outfile)
-    if args.outfile_params:
-        with open(args.outfile_params, "w") as handle:
-            handle.write("Parameter\tValue\n")
-            handle.writelines(f"{name}\t{value}\n" for name, value in parameter_rows(estimator))
     generator = estimator.data_batch_generator
     print(f"{type(estimator).__name__}: {estimator.model_type} model with {len(estimator.config['layers'])} layers; "
           f"generator {type(generator).__name__} (seq_length {generator.seq_length}, shuffle {generator.shuffle}, "
@@ -97,4 +79,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    run_tool(main, outputs=output_paths(sys.argv[1:], "--outfile", "--outfile_params"))
+    run_tool(main, outputs=output_paths(sys.argv[1:], "--outfile"))

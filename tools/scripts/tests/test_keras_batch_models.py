@@ -29,17 +29,16 @@ def form(generator="FastaDNABatchGenerator", seq_length=50, loss="binary_crossen
                                                        "optimizer_options": {"learning_rate": 0.01}}},
             "fit_params": {"epochs": 2, "batch_size": 8, "validation_split": 0.1, "verbose": 0, "callbacks": []},
             "class_positive_factor": 1.0, "prediction_steps": None, "random_seed": 42, **more}
-    return {"mode_selection": mode, "get_params": True}
+    return {"mode_selection": mode}
 
 
 @pytest.fixture
 def built(tmp_path, write_inputs, run_script):
-    """An untrained batch classifier made by the tool's command line, and its parameters table."""
-    out, table = tmp_path / "model.h5mlm", tmp_path / "params.tsv"
-    result = run_script("keras_batch_models.py", "--inputs", write_inputs(form()), "--outfile", out,
-                        "--outfile_params", table)
+    """An untrained batch classifier made by the tool's command line, and its stdout."""
+    out = tmp_path / "model.h5mlm"
+    result = run_script("keras_batch_models.py", "--inputs", write_inputs(form()), "--outfile", out)
     assert result.returncode == 0, result.stderr
-    return out, table, result.stdout
+    return out, result.stdout
 
 
 def stored_params(path):
@@ -57,12 +56,10 @@ def rewrite_params(path, change):
 
 
 def test_build_writes_the_generator_without_a_path(built):
-    out, table, stdout = built
+    out, stdout = built
     assert "generator FastaDNABatchGenerator (seq_length 50, shuffle True, seed 999); loss binary_crossentropy" in stdout
     generator = stored_params(out)["data_batch_generator"]
     assert generator == {"generator_type": "FastaDNABatchGenerator", "seq_length": 50, "shuffle": True, "seed": 999}
-    rows = dict(line.split("\t") for line in table.read_text().splitlines())
-    assert rows["data_batch_generator__generator_type"] == "FastaDNABatchGenerator" and rows["epochs"] == "2"
     estimator = load_estimator(str(out), "model")
     assert type(estimator).__name__ == "KerasGBatchClassifier" and estimator.data_batch_generator.fasta_path is None
     assert estimator.data_batch_generator.seq_length == 50 and estimator.learning_rate == 0.01
