@@ -6,18 +6,16 @@ FASTA file, batch by batch) is checked as a model file's is (:func:`gxkeras.esti
 and stored without any file: the FASTA is the training job's input. Writes the untrained
 ``KerasGBatchClassifier`` as h5mlm.
 """
-import argparse
 import sys
 
-from gxkeras.builder_form import compile_fit_params, read_model_json
+from gxkeras.builder_form import compile_fit_params, read_model_json, write_untrained_model
 from gxkeras.errors import ToolInputError, output_paths, run_tool
 from gxkeras.fasta import check_sequence_input
 from gxkeras.estimators import (
     BATCH_CLASSIFIER, CLASSIFIER_LOSSES, FASTA_GENERATORS, GENERATOR_ARGS, NOT_SUPPORTED_GENERATORS,
     check_batch_params, check_generator, make_estimator, make_generator, model_input_shape,
 )
-from gxkeras.galaxy_inputs import load_inputs, without_galaxy_keys
-from gxkeras.model_io import save_estimator
+from gxkeras.galaxy_inputs import without_galaxy_keys
 from gxkeras.values import as_bool
 
 GENERATOR_LABEL = "Select a batch data generator"
@@ -62,20 +60,18 @@ def build_estimator(params):
     return make_estimator(BATCH_CLASSIFIER, config, model_type, **options, **batch)
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--inputs", required=True, help="Galaxy's inputs JSON (the form's values)")
-    parser.add_argument("--outfile", required=True, help="where to write the untrained model (h5mlm)")
-    args = parser.parse_args(argv)
-    estimator = build_estimator(load_inputs(args.inputs))
-    save_estimator(estimator, args.outfile)
+def summary(estimator) -> str:
+    """One line on what was built, the generator included (the Galaxy tests read it)."""
     generator = estimator.data_batch_generator
-    print(f"{type(estimator).__name__}: {estimator.model_type} model with {len(estimator.config['layers'])} layers; "
-          f"generator {type(generator).__name__} (seq_length {generator.seq_length}, shuffle {generator.shuffle}, "
-          f"seed {generator.seed}); loss {estimator.loss}, optimizer {estimator.optimizer}, "
-          f"metrics {estimator.metrics or 'none'}, epochs {estimator.epochs}, batch_size {estimator.batch_size}, "
-          f"class_positive_factor {estimator.class_positive_factor}, seed {estimator.seed}")
-    print(f"Wrote the untrained model to {args.outfile}")
+    return (f"{type(estimator).__name__}: {estimator.model_type} model with {len(estimator.config['layers'])} layers; "
+            f"generator {type(generator).__name__} (seq_length {generator.seq_length}, shuffle {generator.shuffle}, "
+            f"seed {generator.seed}); loss {estimator.loss}, optimizer {estimator.optimizer}, "
+            f"metrics {estimator.metrics or 'none'}, epochs {estimator.epochs}, batch_size {estimator.batch_size}, "
+            f"class_positive_factor {estimator.class_positive_factor}, seed {estimator.seed}")
+
+
+def main(argv=None):
+    write_untrained_model(argv, __doc__.splitlines()[0], build_estimator, summary)
 
 
 if __name__ == "__main__":

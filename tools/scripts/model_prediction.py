@@ -18,7 +18,7 @@ import numpy as np
 
 from gxkeras.embedding import check_word_indices, embedding_input_dim
 from gxkeras.errors import ToolInputError, first_line, output_paths, run_tool
-from gxkeras.fasta import check_sequence_input, encode, sample_indices, sequence_names, stage_fasta
+from gxkeras.fasta import FASTA_LABEL, check_sequence_input, encode, sample_indices, sequence_names, stage_fasta
 from gxkeras import forms
 from gxkeras.galaxy_inputs import load_inputs
 from gxkeras.input_types import input_type
@@ -34,7 +34,6 @@ ESTIMATOR_LABEL = "Choose the dataset containing pipeline/estimator object"
 WEIGHTS_LABEL = "Choose the dataset containing weights for the estimator above"
 DATA_LABEL = "Training samples dataset"
 SPARSE_LABEL = "Select a sparse matrix"
-FASTA_LABEL = "Dataset containing fasta genomic/protein sequences"
 SEQ_TYPE_LABEL = "Sequence type"
 SEQ_TYPES = forms.options("model_prediction", "seq_type")  # galaxy-ml's FASTA generators, by the form
 METHODS = ("predict", "predict_proba")

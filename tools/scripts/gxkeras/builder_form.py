@@ -5,7 +5,9 @@ Shared by ``keras_model_builder`` (``KerasGClassifier`` / ``KerasGRegressor``) a
 sections (macros.xml ``keras_compile_params_section`` / ``keras_fit_params_section``) and read the
 model JSON the same way, so both read them with the functions here.
 """
+import argparse
 import os
+from collections.abc import Callable
 from typing import Any
 
 from gxkeras.errors import ToolInputError
@@ -14,8 +16,8 @@ from gxkeras.estimators import (
     REGRESSOR_LOSSES, check_argument, check_callbacks, check_fit, keras_loss, make_estimator, output_layer,
     parse_model_json,
 )
-from gxkeras.galaxy_inputs import without_galaxy_keys
-from gxkeras.model_io import MAX_TEXT_BYTES as MAX_MODEL_JSON_BYTES
+from gxkeras.galaxy_inputs import load_inputs, without_galaxy_keys
+from gxkeras.model_io import MAX_TEXT_BYTES as MAX_MODEL_JSON_BYTES, save_estimator
 from gxkeras.resources import format_bytes
 from gxkeras.values import as_bool, check_layer_names, check_seed
 
@@ -173,3 +175,18 @@ def build_estimator(params: dict[str, Any]) -> Any:
         raise ToolInputError(f"Do classification or regression?: unknown choice {learning_type!r}")
     options = compile_fit_params(mode, config, regression=learning_type == "KerasGRegressor")
     return make_estimator(learning_type, config, model_type, **options)
+
+
+def write_untrained_model(argv: list[str] | None, description: str, build: Callable[[dict[str, Any]], Any],
+                          summary: Callable[[Any], str]) -> None:
+    """The command line of the tools that build an untrained model (``keras_model_builder``,
+    ``keras_batch_models``): the form's values (``--inputs``) are built into an estimator by ``build``,
+    written as h5mlm to ``--outfile``, and described on stdout by ``summary`` (the job's record of it)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--inputs", required=True, help="Galaxy's inputs JSON (the form's values)")
+    parser.add_argument("--outfile", required=True, help="where to write the untrained model (h5mlm)")
+    args = parser.parse_args(argv)
+    estimator = build(load_inputs(args.inputs))
+    save_estimator(estimator, args.outfile)
+    print(summary(estimator))
+    print(f"Wrote the untrained model to {args.outfile}")

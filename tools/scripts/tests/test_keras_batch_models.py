@@ -242,3 +242,20 @@ def test_protein_generator_builds_trains_and_predicts(tmp_path, monkeypatch, wri
         mp.run({"infile_estimator": out["outfile_object"], "method": "predict", "weights": [],
                 "input_options": {"selected_input": "seq_fasta", "fasta_path": fasta,
                                   "seq_type": "FastaDNABatchGenerator"}}, str(predicted))
+
+
+@pytest.mark.parametrize(("model", "seq_type", "message"), [
+    ("fasta_dna_trained.h5mlm", "FastaGenomeBatchGenerator",
+     r"^Sequence type: unknown sequence type 'FastaGenomeBatchGenerator'; expected one of FastaDNABatchGenerator"),
+    ("regression_trained.h5mlm", "FastaDNABatchGenerator",
+     r"^Choose the dataset containing pipeline/estimator object: the model's input shape \(\d+,\) does not take "
+     r"encoded sequences"),
+])
+def test_prediction_from_fasta_refuses_what_cannot_encode_it(tmp_path, monkeypatch, model, seq_type, message):
+    """A sequence type the form does not offer, and a model on table rows given a FASTA: one line each."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ToolInputError, match=message):
+        mp.run({"infile_estimator": str(TEST_DATA / model), "method": "predict", "weights": [],
+                "input_options": {"selected_input": "seq_fasta", "fasta_path": str(FASTA), "seq_type": seq_type}},
+               str(tmp_path / "predicted.tsv"))
+    assert not (tmp_path / "predicted.tsv").exists() or not (tmp_path / "predicted.tsv").read_text()
