@@ -25,7 +25,8 @@ def main(paths):
         counts[status] = counts.get(status, 0) + 1
         seconds = data.get("time_seconds")
         duration = f"{seconds:.0f}s" if isinstance(seconds, (int, float)) else "?"
-        print(f"  {status.upper():7} {test.get('id', '?')}  ({duration})")
+        rerun = f"  (run twice; first: {data['rerun_after']})" if data.get("rerun_after") else ""
+        print(f"  {status.upper():7} {test.get('id', '?')}  ({duration}){rerun}")
     passed = counts.get("success", 0)
     failed = len(tests) - passed
     print(f"galaxy tests: {passed} passed, {failed} failed")

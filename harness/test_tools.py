@@ -12,6 +12,13 @@ A test that fails before Galaxy gave it a job (an upload that failed, a tool tha
 leave no entry in that report; such tests are added as `error` with the exception, so that a test that
 never ran cannot look green.
 
+One error is Galaxy's, not the tool's: with tests running side by side, Galaxy 26.1 once answered a
+test's `POST /api/tools` with 404 "History not found" for the history that test had created and
+uploaded into seconds before (1 test in 4 fresh-clone runs, 2026-12-03; Galaxy's log has no traceback
+for it). A test that ends like that (an API "not found" before any job existed) is run once more, in a
+new history; its report entry keeps the first error (`rerun_after`, shown by summarize_tests.py). A
+test whose job ran, or whose outputs differed, is never rerun.
+
 usage: test_tools.py GALAXY_URL ADMIN_KEY REPORT.json PARALLEL TOOL.xml...
 """
 import json
@@ -52,6 +59,25 @@ def add_unrecorded(results: Results, references) -> None:
             "problem_log": "\n".join(problems) or "the test ended without a result"}})
 
 
+def api_errors_before_a_job(results: Results) -> list[str]:
+    """The ids of the tests that errored on a Galaxy API "not found" before Galaxy created their job."""
+    return [test["id"] for test in results.test_results
+            if test["data"].get("status") == "error" and "job" not in test["data"]
+            and str(test["data"].get("execution_problem", "")).endswith("not found")]
+
+
+def rerun(results: Results, test_ids: list[str], run, rerun_report: str) -> None:
+    """Replace the entries of TEST_IDS in RESULTS by those of RUN(a fresh Results for their rerun, whose
+    own report the runner writes to RERUN_REPORT)."""
+    first_errors = {t["id"]: t["data"].get("execution_problem") for t in results.test_results if t["id"] in test_ids}
+    again = Results("rerun", rerun_report)
+    run(again)
+    for test in again.test_results:
+        test["data"]["rerun_after"] = first_errors.get(test["id"])
+    results.test_results = [t for t in results.test_results if t["id"] not in test_ids] + again.test_results
+    results.test_exceptions += again.test_exceptions
+
+
 class ShortFailures(logging.Formatter):
     """On the console, a failed test is its exception's message, not the runner's full traceback.
 
@@ -90,8 +116,18 @@ def main(galaxy_url: str, admin_key: str, report: str, parallel: str, *xml_paths
         print(f"tool tests: Galaxy lists no tests for {sorted(missing)} (tool not loaded?)")
         return 1
     results = Results("Galaxy tool tests", report, galaxy_url=galaxy_url)
-    test_tools(interactor, references, results, log=log, parallel_tests=int(parallel),
-               history_per_test_case=True, verify_kwds={"quiet": True})
+
+    def run(into: Results, selected: list) -> None:
+        test_tools(interactor, selected, into, log=log, parallel_tests=int(parallel),
+                   history_per_test_case=True, verify_kwds={"quiet": True})
+
+    run(results, references)
+    flaked = api_errors_before_a_job(results)
+    if flaked:
+        log.warning("Galaxy API error before a job existed, running once more: %s", flaked)
+        rerun(results, flaked, lambda again: run(again, [ref for ref in references
+                                                         if _test_id_for_reference(ref) in flaked]),
+              report.removesuffix(".json") + ".rerun.json")
     add_unrecorded(results, references)
     results.write()
     with open(report) as handle:
