@@ -13,7 +13,7 @@ each, and then nothing is written (exit 1), unless ``--drop-uncarried``:
 - a non-zero ``decay`` (Keras 2: lr / (1 + decay * iterations)): Keras 3 calls it an
   InverseTimeDecay schedule, which galaxy-ml 0.11's estimators cannot store;
 - Nadam's ``schedule_decay``: Keras 3's Nadam has a fixed momentum schedule;
-- ``get_params`` set, or ``mode_type: prefitted`` (0.5.0 only; no such choice here).
+- ``get_params`` set (0.5.0 only; no such output here). ``mode_type: prefitted`` loads as it is.
 
 Every other step and key is copied as it is.
 """
@@ -32,8 +32,6 @@ def convert_builder_state(state, step):
     """Convert one keras_model_builder tool state in place; return (changes, problems) as text lines."""
     changes, problems = [], []
     mode = state.get("mode_selection") or {}
-    if mode.get("mode_type") == "prefitted":
-        problems.append(f"step {step}: mode_type prefitted (0.5.0) has no counterpart: rebuild the model")
     if mode.pop("get_params", False) in (True, "true", "True"):
         problems.append(f"step {step}: get_params (0.5.0: an extra parameters output) is not offered")
     selection = (mode.get("compile_params") or {}).get("optimizer_selection") or {}

@@ -8,7 +8,7 @@ and stored without any file: the FASTA is the training job's input. Writes the u
 """
 import sys
 
-from gxkeras.builder_form import compile_fit_params, read_model_json, write_untrained_model
+from gxkeras.builder_form import compile_fit_params, read_model_json, write_built_model
 from gxkeras.errors import ToolInputError, output_paths, run_tool
 from gxkeras.fasta import check_sequence_input
 from gxkeras.estimators import (
@@ -71,7 +71,7 @@ def summary(estimator) -> str:
 
 
 def main(argv=None):
-    write_untrained_model(argv, __doc__.splitlines()[0], build_estimator, summary)
+    write_built_model(argv, __doc__.splitlines()[0], build_estimator, summary)
 
 
 if __name__ == "__main__":

@@ -3,17 +3,22 @@
 Reads the architecture written by ``keras_model_config`` (checked by
 :func:`gxkeras.estimators.parse_model_json`), adds the loss, the optimizer and its options, the
 metrics, the fit parameters and callbacks chosen in the form, and writes the untrained galaxy-ml
-estimator (``KerasGClassifier`` or ``KerasGRegressor``) as h5mlm for ``keras_train_and_eval``.
+estimator (``KerasGClassifier`` or ``KerasGRegressor``) as h5mlm for ``keras_train_and_eval``; or, in the
+old tools' prefitted mode, the architecture with trained weights for ``model_prediction``
+(:func:`gxkeras.builder_form.prefitted_estimator`).
 """
 import sys
 
 from gxkeras.builder_form import CLASSIFICATION_ONLY_METRICS, MODEL_LABEL, build_estimator  # noqa: F401 (tests use them)
-from gxkeras.builder_form import write_untrained_model
+from gxkeras.builder_form import write_built_model
 from gxkeras.errors import output_paths, run_tool
 
 
 def summary(estimator) -> str:
     """One line on what was built (the Galaxy tests read it)."""
+    if hasattr(estimator, "model_"):  # the prefitted mode: weights, no training settings
+        return (f"{type(estimator).__name__}: {estimator.model_type} model with {len(estimator.config['layers'])} "
+                f"layers and its {estimator.model_.count_params()} trained weights; predicts the network's outputs")
     return (f"{type(estimator).__name__}: {estimator.model_type} model with {len(estimator.config['layers'])} "
             f"layers; loss {estimator.loss}, optimizer {estimator.optimizer}, metrics {estimator.metrics or 'none'}, "
             f"epochs {estimator.epochs}, batch_size {estimator.batch_size}, seed {estimator.seed}"
@@ -21,7 +26,7 @@ def summary(estimator) -> str:
 
 
 def main(argv=None):
-    write_untrained_model(argv, __doc__.splitlines()[0], build_estimator, summary)
+    write_built_model(argv, __doc__.splitlines()[0], build_estimator, summary)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ when every row was predicted: a failed job leaves no output that looks valid.
 import argparse
 import os
 import sys
-import tempfile
 
 import numpy as np
 
@@ -23,11 +22,8 @@ from gxkeras import forms
 from gxkeras.galaxy_inputs import load_inputs
 from gxkeras.input_types import input_type
 from gxkeras.matrix_market import read_matrix_market
-from gxkeras.estimators import FASTA_GENERATORS, build_model, make_generator
-from gxkeras.model_io import (
-    check_h5mlm, check_weight_shapes, is_sklearn_file, load_estimator, load_legacy_weights, load_sklearn, open_hdf5,
-    set_model,
-)
+from gxkeras.estimators import FASTA_GENERATORS, make_generator
+from gxkeras.model_io import check_h5mlm, is_sklearn_file, load_estimator, load_sklearn, load_weights_file
 from gxkeras.tabular import iter_tabular
 
 ESTIMATOR_LABEL = "Choose the dataset containing pipeline/estimator object"
@@ -44,43 +40,9 @@ CHUNK_ROWS = 4096  # rows read, checked and predicted at a time
 PREDICT_BATCH_SIZE = 1024
 
 
-def weights_format(handle, what):
-    """``"legacy"`` (galaxy-ml save_weights / Keras 2 HDF5) or ``"keras3"`` (``.weights.h5``)."""
-    if "layer_names" in handle.attrs or "model_weights" in handle:
-        return "legacy"
-    if "layers" in handle or "vars" in handle:
-        return "keras3"
-    raise ToolInputError(f"{what}: an HDF5 file but not Keras model weights")
-
-
 def load_weights(estimator, path):
-    """Load the weights file into a Keras model built (in safe mode) from the estimator's config.
-
-    The file's datasets are compared with the model's weights by shape and type before any
-    value is read, and nothing in it may point outside it (see :mod:`gxkeras.model_io`).
-    """
-    what = f"{WEIGHTS_LABEL} ({path})"
-    with open_hdf5(path, what, "Keras model weights") as handle:
-        kind = weights_format(handle, what)
-        model = build_model(estimator.config, estimator.model_type, ESTIMATOR_LABEL)
-        check_weight_shapes(handle, model, what)
-        if kind == "legacy":
-            load_legacy_weights(handle.get("model_weights", handle), model, what)
-    if kind == "keras3":
-        # Keras 3 reads this format only from a file named *.weights.h5; Galaxy's is *.dat.
-        try:
-            with tempfile.TemporaryDirectory() as tmp:
-                link = os.path.join(tmp, "model.weights.h5")
-                os.symlink(os.path.abspath(path), link)
-                model.load_weights(link)
-        except (ValueError, KeyError, TypeError) as error:
-            message = first_line(error)
-            raise ToolInputError(f"{what}: do not fit the model: {message[:300]}") from None
-    set_model(estimator, model)
-    if not hasattr(estimator, "classes_") and hasattr(estimator, "predict_proba"):
-        # An untrained classifier has no classes yet: 0/1 for one sigmoid unit, else 0..k-1.
-        units = estimator.model_.output_shape[-1]
-        estimator.classes_ = np.arange(2 if units == 1 else units)
+    """Load the "weights for the estimator above" into the estimator's Keras model (checked first)."""
+    load_weights_file(estimator, path, f"{WEIGHTS_LABEL} ({path})", ESTIMATOR_LABEL)
 
 
 def model_input_shape(estimator):

@@ -17,11 +17,13 @@ from gxkeras.estimators import (
     parse_model_json,
 )
 from gxkeras.galaxy_inputs import load_inputs, without_galaxy_keys
-from gxkeras.model_io import MAX_TEXT_BYTES as MAX_MODEL_JSON_BYTES, save_estimator
+from gxkeras.model_io import MAX_TEXT_BYTES as MAX_MODEL_JSON_BYTES, load_weights_file, save_estimator
 from gxkeras.resources import format_bytes
 from gxkeras.values import as_bool, check_layer_names, check_seed
 
 MODEL_LABEL = "Select the dataset containing model configuration"
+WEIGHTS_LABEL = "Select the dataset containing the model's weights"
+TRAIN, PREFITTED = "train_model", "prefitted"  # the building modes (Choose a building mode)
 # Keras 2's cosine_proximity metric (also "cosine") reported minus the cosine similarity; Keras 3 has no
 # metric by that name or with that sign (its cosine_similarity metric reports the similarity itself).
 KERAS2_ONLY_METRICS = {"cosine_proximity", "cosine"}
@@ -122,10 +124,12 @@ def fit_params(section: Any) -> dict[str, Any]:
     return {**params, "callbacks": callbacks_list(section.get("callbacks")) or None}
 
 
-def read_model_json(mode: dict[str, Any]) -> tuple[dict[str, Any], str]:
-    """``(config, model_type)`` of the form's "Select the dataset containing model configuration", checked."""
-    if mode.get("mode_type", "train_model") != "train_model":
-        raise ToolInputError(f"Choose a building mode: unknown mode {mode.get('mode_type')!r}")
+def read_model_json(mode: dict[str, Any], modes: tuple[str, ...] = (TRAIN,)) -> tuple[dict[str, Any], str]:
+    """``(config, model_type)`` of the form's "Select the dataset containing model configuration", checked
+    (and the building mode, one of ``modes``: the tool's own)."""
+    if mode.get("mode_type", TRAIN) not in modes:
+        raise ToolInputError(f"Choose a building mode: unknown mode {mode.get('mode_type')!r}; expected "
+                             f"{' or '.join(modes)}")
     path = mode.get("infile_json")
     if not path:
         raise ToolInputError(f"{MODEL_LABEL}: no dataset given")
@@ -167,9 +171,11 @@ def compile_fit_params(mode: dict[str, Any], config: dict[str, Any], regression:
 
 
 def build_estimator(params: dict[str, Any]) -> Any:
-    """The untrained estimator described by the form's parameters."""
+    """The estimator described by the form's parameters: untrained, or prefitted (weights loaded)."""
     mode = params.get("mode_selection") or {}
-    config, model_type = read_model_json(mode)
+    config, model_type = read_model_json(mode, (TRAIN, PREFITTED))
+    if mode.get("mode_type") == PREFITTED:
+        return prefitted_estimator(mode, config, model_type)
     learning_type = mode.get("learning_type")
     if learning_type not in LEARNING_TYPES:
         raise ToolInputError(f"Do classification or regression?: unknown choice {learning_type!r}")
@@ -177,16 +183,34 @@ def build_estimator(params: dict[str, Any]) -> Any:
     return make_estimator(learning_type, config, model_type, **options)
 
 
-def write_untrained_model(argv: list[str] | None, description: str, build: Callable[[dict[str, Any]], Any],
-                          summary: Callable[[Any], str]) -> None:
-    """The command line of the tools that build an untrained model (``keras_model_builder``,
-    ``keras_batch_models``): the form's values (``--inputs``) are built into an estimator by ``build``,
-    written as h5mlm to ``--outfile``, and described on stdout by ``summary`` (the job's record of it)."""
+def prefitted_estimator(mode: dict[str, Any], config: dict[str, Any], model_type: str) -> Any:
+    """The Galaxy-ML tools' "Load a pretrained model for prediction" (their 0.5.0 builder): the architecture
+    with trained weights, for Model Prediction.
+
+    Theirs was the bare Keras model, whose ``predict`` returns the network's outputs (probabilities
+    for a sigmoid or softmax output) and which had no loss or training settings. A KerasGRegressor
+    predicts exactly that, and is what an h5mlm can hold; its loss is mean squared error (a model file
+    needs one) and its other compile and fit settings are galaxy-ml's defaults, never chosen in this mode.
+    """
+    path = mode.get("infile_weights")
+    if not path:
+        raise ToolInputError(f"{WEIGHTS_LABEL}: no dataset given")
+    estimator = make_estimator("KerasGRegressor", config, model_type, loss=keras_loss("mean_squared_error"))
+    load_weights_file(estimator, path, f"{WEIGHTS_LABEL} ({path})", MODEL_LABEL)
+    return estimator
+
+
+def write_built_model(argv: list[str] | None, description: str, build: Callable[[dict[str, Any]], Any],
+                      summary: Callable[[Any], str]) -> None:
+    """The command line of the tools that build a model (``keras_model_builder``, ``keras_batch_models``):
+    the form's values (``--inputs``) are built into an estimator by ``build`` (untrained, or with the
+    weights of the builder's prefitted mode), written as h5mlm to ``--outfile``, and described on stdout
+    by ``summary`` (the job's record of it)."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--inputs", required=True, help="Galaxy's inputs JSON (the form's values)")
-    parser.add_argument("--outfile", required=True, help="where to write the untrained model (h5mlm)")
+    parser.add_argument("--outfile", required=True, help="where to write the model (h5mlm)")
     args = parser.parse_args(argv)
     estimator = build(load_inputs(args.inputs))
     save_estimator(estimator, args.outfile)
     print(summary(estimator))
-    print(f"Wrote the untrained model to {args.outfile}")
+    print(f"Wrote the {'untrained ' if not hasattr(estimator, 'model_') else ''}model to {args.outfile}")

@@ -22,6 +22,8 @@ The estimator is then made from the checked parameters, its Keras model built in
 scikit-learn estimators and pipelines that galaxy-ml saved (an object graph of one pickled object)
 are checked and built by :mod:`gxkeras.sklearn_io` under its own allow-list (:func:`load_sklearn`).
 """
+import os
+import tempfile
 import warnings
 from collections import Counter
 from typing import Any
@@ -305,3 +307,41 @@ def set_attributes(estimator: Any, attributes: object, what: str) -> None:
     if not np.all(np.isfinite(classes)) or np.any(np.diff(classes) <= 0):
         raise ToolInputError(f"{what}: classes_ must be distinct finite numbers in increasing order")
     estimator.classes_ = classes
+
+
+def weights_format(handle: h5py.File, what: str) -> str:
+    """``"legacy"`` (galaxy-ml save_weights / Keras 2 HDF5) or ``"keras3"`` (``.weights.h5``)."""
+    if "layer_names" in handle.attrs or "model_weights" in handle:
+        return "legacy"
+    if "layers" in handle or "vars" in handle:
+        return "keras3"
+    raise ToolInputError(f"{what}: an HDF5 file but not Keras model weights")
+
+
+def load_weights_file(estimator: Any, path: str, what: str, model_label: str) -> None:
+    """Load a weights file (``what`` names it in errors) into a Keras model built, in safe mode, from the
+    estimator's config (``model_label`` names where that config came from), and give it to the estimator.
+
+    The file's datasets are compared with the model's weights by shape and type before any value is
+    read, and nothing in it may point outside it (:func:`open_hdf5`). A classifier that was never
+    trained gets the classes its output implies: 0/1 for one sigmoid unit, else 0..k-1.
+    """
+    with open_hdf5(path, what, "Keras model weights") as handle:
+        kind = weights_format(handle, what)
+        model = build_model(estimator.config, estimator.model_type, model_label)
+        check_weight_shapes(handle, model, what)
+        if kind == "legacy":
+            load_legacy_weights(handle.get("model_weights", handle), model, what)
+    if kind == "keras3":
+        # Keras 3 reads this format only from a file named *.weights.h5; Galaxy's is *.dat.
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                link = os.path.join(tmp, "model.weights.h5")
+                os.symlink(os.path.abspath(path), link)
+                model.load_weights(link)
+        except (ValueError, KeyError, TypeError) as error:
+            raise ToolInputError(f"{what}: do not fit the model: {first_line(error)[:300]}") from None
+    set_model(estimator, model)
+    if not hasattr(estimator, "classes_") and hasattr(estimator, "predict_proba"):
+        units = estimator.model_.output_shape[-1]
+        estimator.classes_ = np.arange(2 if units == 1 else units)

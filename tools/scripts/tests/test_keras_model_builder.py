@@ -260,3 +260,48 @@ def test_step_decay_uses_the_optimizers_rate():
     # lr0 is the rate at epoch 0; later calls get the already lowered rate, which must not compound
     rates = [decay(0, 0.1)] + [decay(epoch, 0.001) for epoch in range(1, 6)]
     assert rates == pytest.approx([0.1, 0.1, 0.05, 0.05, 0.025, 0.025])
+
+
+# ---- prefitted mode (the Galaxy-ML tools' "Load a pretrained model for prediction") ------------------
+
+def prefitted(model_json, weights):
+    return {"mode_selection": {"__current_case__": 1, "mode_type": "prefitted", "infile_json": str(model_json),
+                               "infile_weights": str(weights) if weights else None}}
+
+
+def test_prefitted_model_predicts_the_networks_outputs(tmp_path):
+    import numpy as np
+
+    import model_prediction as mp
+
+    inputs, outfile = tmp_path / "inputs.json", tmp_path / "model.h5mlm"
+    inputs.write_text(json.dumps(prefitted(TEST_DATA / "imdb_model_config.json", TEST_DATA / "imdb_trained.weights.h5")))
+    kmb.main(["--inputs", str(inputs), "--outfile", str(outfile)])
+    assert type(load_estimator(str(outfile), "model")).__name__ == "KerasGRegressor"
+
+    def predicted(**given):
+        out = tmp_path / "out.tsv"
+        mp.run({**given, "input_options": {"selected_input": "tabular", "header1": False,
+                                           "infile1": str(TEST_DATA / "imdb_X_test.tsv")}}, str(out))
+        return np.loadtxt(out, skiprows=1)
+
+    outputs = predicted(infile_estimator=str(outfile), method="predict")
+    # the same weights given to Model Prediction beside the untrained classifier: its P(class 1)
+    proba = predicted(infile_estimator=str(TEST_DATA / "imdb_untrained.h5mlm"), method="predict_proba",
+                      weights=[{"infile_weights": str(TEST_DATA / "imdb_trained.weights.h5")}])
+    np.testing.assert_allclose(outputs, proba[:, 1], atol=2e-6)
+    assert outputs.min() >= 0 and outputs.max() <= 1 and outputs.std() > 0
+
+
+@pytest.mark.parametrize("weights, message", [
+    (None, "Select the dataset containing the model's weights: no dataset given"),
+    (TEST_DATA / "imdb_X_test.tsv", r"Select the dataset containing the model's weights \(.*\): not an HDF5 file"),
+    (TEST_DATA / "imdb_trained.weights.h5",  # the IMDB weights for the regression architecture
+     r"Select the dataset containing the model's weights \(.*\): dataset layers/embedding/vars/0 has shape "
+     r"\(10000, 8\), which no weight of the model has: the weights do not fit the model"),
+])
+def test_prefitted_mode_refuses_weights_that_do_not_fit(weights, message):
+    model_json = TEST_DATA / ("imdb_model_config.json" if weights != TEST_DATA / "imdb_trained.weights.h5"
+                              else "regression_model_config.json")
+    with pytest.raises(ToolInputError, match=message):
+        kmb.build_estimator(prefitted(model_json, weights))
