@@ -420,7 +420,10 @@ class _Reader:
             if callable(inspect.getattr_static(klass, name, None)):
                 self.fail(f"the {cls.name}'s attribute {name!r} would hide its method of that name")
         if key in SAMPLERS:  # skipped at prediction: rebuilt from its parameters, nothing fitted kept
-            return klass(**sampler_params(klass, state))
+            found = klass(**sampler_params(klass, state))
+            if _count(state.get("n_features_in_")):  # a pipeline's number of input columns (its first step's)
+                found.n_features_in_ = state["n_features_in_"]
+            return found
         found = klass.__new__(klass)
         loss = state.pop("_loss_function_", None)
         found.__setstate__(state)

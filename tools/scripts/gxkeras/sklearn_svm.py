@@ -34,6 +34,8 @@ def check_libsvm(key: tuple[str, str], state: dict[str, Any], fail: Callable[[st
     unknown = sorted(set(state) - LIBSVM_KEYS)
     if unknown:
         fail(f"the {model} has an attribute {unknown[0][:60]!r} that a fitted {model} does not have")
+    if not any(key.endswith("_") or key.startswith("_") and key != "_sklearn_version" for key in state):
+        return  # unfitted (an ensemble's template): scikit-learn refuses to predict with it, libsvm reads nothing
 
     def array(name: str, kind: str, ndim: int) -> np.ndarray:
         value = state.get(name)
