@@ -18,7 +18,12 @@ Its own loader rebuilds whatever the description names: any ``-global-`` is impo
    references are admitted in one place each: an SGD classifier's ``_loss_function_`` must be the
    loss object :data:`LOSSES` names for its ``loss`` (rebuilt by scikit-learn, never read), and a
    univariate selector's ``score_func`` one of :data:`SCORE_FUNCS` (scikit-learn's function of
-   that name is used, never the path in the file).
+   that name is used, never the path in the file). Ensembles and imbalanced-learn's samplers
+   (:mod:`gxkeras.sklearn_ensembles`) add three structures, each read in its one place: a voting or
+   stacking ensemble's ``named_estimators_`` Bunch, a sampler's ``sampling_strategy_`` OrderedDict
+   (text labels decoded by us) and a KMeans inside a sampler only. A Keras estimator may be a
+   pipeline's last step: its ``-keras_model-`` entry is checked and built by :mod:`gxkeras.model_io`,
+   as a Keras model file is (``keras`` argument of :func:`read_sklearn`).
 2. Only then does :meth:`_Reader.build` import the named scikit-learn modules and make the
    objects: ``cls.__new__(cls)`` and ``__setstate__(state)`` as pickle would, ``Tree(*args)``
    for a tree's structure, ``numpy.dtype(spec)`` for a dtype.
@@ -293,9 +298,9 @@ class _Reader:
         found = Global(*data)  # type: ignore[misc]
         key = (found.module, found.name)
         if found.module.split(".")[0] == "xgboost":
-            self.fail(f"the model names {found.path[:80]}: XGBoost models are not accepted (galaxy-ml stores the "
-                      "booster as XGBoost's binary model, which XGBoost's C++ parser would read unchecked; see the "
-                      "tool's help)")
+            self.fail(f"the model names {found.path[:80]}, which is not one of the scikit-learn classes this tool "
+                      "accepts: XGBoost models are not accepted (galaxy-ml stores the booster as XGBoost's binary "
+                      "model, which XGBoost's C++ parser would read unchecked; see the tool's help)")
         if key not in CLASSES | NUMPY_SCALARS | STRUCTURE and not (self.in_sampler and key in SAMPLER_PARTS):
             self.fail(f"the model names {found.path[:120]}, which is not one of the scikit-learn classes "
                       "this tool accepts (see its help)")

@@ -385,8 +385,9 @@ def test_xgboost_is_refused_with_its_reason(tmp_path):
     path = dump(XGBClassifier(n_estimators=2, max_depth=2).fit(X, y), tmp_path / "xgb.h5mlm")
     with h5py.File(path) as handle:
         assert '["builtins", "bytearray"]' in handle["-model_config-"][()].decode()
-    with pytest.raises(ToolInputError, match="the model names xgboost.sklearn.XGBClassifier: XGBoost models are not "
-                                             "accepted .galaxy-ml stores the booster as XGBoost's binary model"):
+    with pytest.raises(ToolInputError, match="the model names xgboost.sklearn.XGBClassifier, which is not one of the "
+                                             "scikit-learn classes this tool accepts: XGBoost models are not accepted "
+                                             ".galaxy-ml stores the booster as XGBoost's binary model"):
         check_h5mlm(path, MODEL)
 
 

@@ -409,7 +409,8 @@ def rewrite(tmp_path, change, source="sklearn_pipeline.h5mlm"):
     (lambda g: g["-object-"]["-reduce-"]["-state-"].update(memory="cache"), "memory \\(a cache folder\\) must be None"),
     (lambda g: hostile.final_step_state(g).update(C={"-memo-": 999}), "-memo- 999 refers to nothing read before it"),
     (lambda g: hostile.final_step_state(g).update(coef_={"-np_ndarray-": 99}), "array 99 is missing"),
-    (lambda g: hostile.final_step_state(g).update(C={"-keras_model-": 0}), "-keras_model- entries"),
+    (lambda g: hostile.final_step_state(g).update(C={"-keras_model-": 0}),
+     "a Keras model is accepted only as the last step of a pipeline"),
     (lambda g: hostile.final_step_state(g).update(C={"-memo-": 0}),
      "refers to copyreg._reconstructor: classes and functions are not accepted as values"),
 ], ids=["pipeline_memory", "memo_forward", "missing_array", "keras_inside", "function_as_value"])
