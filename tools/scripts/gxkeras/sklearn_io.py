@@ -23,7 +23,9 @@ Its own loader rebuilds whatever the description names: any ``-global-`` is impo
    stacking ensemble's ``named_estimators_`` Bunch, a sampler's ``sampling_strategy_`` OrderedDict
    (text labels decoded by us) and a KMeans inside a sampler only. A Keras estimator may be a
    pipeline's last step: its ``-keras_model-`` entry is checked and built by :mod:`gxkeras.model_io`,
-   as a Keras model file is (``keras`` argument of :func:`read_sklearn`).
+   as a Keras model file is (``keras`` argument of :func:`read_sklearn`). An XGBoost estimator's
+   booster is bytes XGBoost's C++ code would parse: :mod:`gxkeras.sklearn_xgboost` parses and checks
+   them, and XGBoost is given only the JSON model written from the checked values.
 2. Only then does :meth:`_Reader.build` import the named scikit-learn modules and make the
    objects: ``cls.__new__(cls)`` and ``__setstate__(state)`` as pickle would, ``Tree(*args)``
    for a tree's structure, ``numpy.dtype(spec)`` for a dtype.
@@ -50,6 +52,7 @@ from gxkeras.sklearn_ensembles import (
     STACKING, VOTING, check_ensemble, sampler_params,
 )
 from gxkeras.sklearn_svm import LIBSVM_CLASSES, check_libsvm
+from gxkeras.sklearn_xgboost import BOOSTER, BYTEARRAY, XGB_CLASSES, booster_model, model_json
 
 # (module, class) exactly as galaxy-ml writes them (``cls.__module__`` of scikit-learn 1.9). Adding a
 # class: check that its predict/transform validate their arrays in Python or numpy (anything walked in
@@ -110,6 +113,8 @@ CLASSES = {
     LABEL_ENCODER,
     # imbalanced-learn's samplers: checked, then rebuilt from their parameters (skipped at prediction)
     *SAMPLERS,
+    # XGBoost's scikit-learn estimators: the booster's bytes parsed and checked by gxkeras/sklearn_xgboost.py
+    *XGB_CLASSES,
 }
 # The functions a univariate selector may score with, by the (module, name) galaxy-ml writes; each is
 # mapped to scikit-learn's public function of that name (never imported from the path in the file).
@@ -186,6 +191,11 @@ class Planned:
     """An object the description would build (check pass), with its ``n_features_in_`` (None if unset)."""
     what: Global
     n_features: object = None
+
+
+@dataclass(frozen=True)
+class Owned:
+    """A memo entry no other place may refer to again (an XGBoost booster and its bytes)."""
 
 
 @dataclass(frozen=True)
@@ -286,6 +296,8 @@ class _Reader:
         if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(self.memo):
             return self.fail(f"-memo- {str(index)[:20]} refers to nothing read before it")
         found = self.memo[index]
+        if isinstance(found, Owned):
+            return self.fail("an XGBoost booster is referred to a second time")
         if isinstance(found, SamplerPart):
             if not self.in_sampler:
                 return self.fail("a part of a sampler (its KMeans) is referred to outside the sampler")
@@ -297,10 +309,6 @@ class _Reader:
             self.fail("a -global- is not a [module, name] pair")
         found = Global(*data)  # type: ignore[misc]
         key = (found.module, found.name)
-        if found.module.split(".")[0] == "xgboost":
-            self.fail(f"the model names {found.path[:80]}, which is not one of the scikit-learn classes this tool "
-                      "accepts: XGBoost models are not accepted (galaxy-ml stores the booster as XGBoost's binary "
-                      "model, which XGBoost's C++ parser would read unchecked; see the tool's help)")
         if key not in CLASSES | NUMPY_SCALARS | STRUCTURE and not (self.in_sampler and key in SAMPLER_PARTS):
             self.fail(f"the model names {found.path[:120]}, which is not one of the scikit-learn classes "
                       "this tool accepts (see its help)")
@@ -402,6 +410,8 @@ class _Reader:
             special["sampling_strategy_"] = self.ordered_dict(cls)
         if key in PIPELINES:
             special["steps"] = self.steps
+        if key in XGB_CLASSES:
+            special["_Booster"] = self.booster(cls)
         self.in_sampler += key in SAMPLERS
         try:
             state = self.mapping(state_data, special)
@@ -501,6 +511,45 @@ class _Reader:
                 return self.fail(f"the {cls.name}'s sampling_strategy_ is not class labels and counts")
             found = OrderedDict(items)
             self.memo.append(found)
+            return found
+        return read
+
+    def booster(self, cls: Global) -> Any:
+        """An XGBoost estimator's ``_Booster``: ``Booster`` with the state ``{"handle": bytearray(...)}``, its bytes
+        checked by :func:`gxkeras.sklearn_xgboost.booster_model`; XGBoost then reads the JSON model we write."""
+        def read(data: object) -> Any:
+            reduce = data.get("-reduce-") if isinstance(data, dict) and set(data) == {"-reduce-"} else None
+            args = reduce.get("-args-") if isinstance(reduce, dict) else None
+            state = reduce.get("-state-") if isinstance(reduce, dict) else None
+            if not (isinstance(reduce, dict) and set(reduce) == {"--func-", "-args-", "-state-"}
+                    and key_of(self.reference(reduce["--func-"])) == RECONSTRUCTOR and isinstance(args, dict)
+                    and set(args) == {"-tuple-"} and isinstance(args["-tuple-"], list) and len(args["-tuple-"]) == 3
+                    and args["-tuple-"][2] is None and isinstance(state, dict) and set(state) == {"-keys-", "handle"}
+                    and state["-keys-"] == ["handle"]):
+                return self.fail(f"the {cls.name}'s _Booster is not an XGBoost Booster as galaxy-ml saves it")
+            self.named(args["-tuple-"][0], {BOOSTER}, f"the {cls.name}'s _Booster")
+            if key_of(self.reference(args["-tuple-"][1])) != OBJECT:
+                return self.fail(f"the {cls.name}'s _Booster is not made as an object")
+            handle = state["handle"]
+            inner = handle.get("-reduce-") if isinstance(handle, dict) and set(handle) == {"-reduce-"} else None
+            if not (isinstance(inner, dict) and set(inner) == {"--func-", "-args-"}
+                    and isinstance(inner["-args-"], dict) and set(inner["-args-"]) == {"-tuple-"}
+                    and isinstance(inner["-args-"]["-tuple-"], list) and len(inner["-args-"]["-tuple-"]) == 2):
+                return self.fail(f"the {cls.name}'s booster bytes are not a bytearray")
+            self.named(inner["--func-"], {BYTEARRAY}, f"the {cls.name}'s booster bytes")
+            text, encoding = (self.value(part) for part in inner["-args-"]["-tuple-"])
+            if not isinstance(text, str) or encoding != "latin-1" or not all(ord(char) < 256 for char in text):
+                return self.fail(f"the {cls.name}'s booster bytes are not latin-1 text")
+            self.bytes_read += len(text)
+            model = booster_model(text.encode("latin-1"), self.fail)
+            self.memo.append(Owned())  # the bytearray
+            found: Any = Planned(Global(*BOOSTER))
+            if self.build:
+                from xgboost import Booster
+
+                found = Booster(params={"nthread": 1})
+                found.load_model(model_json(model))
+            self.memo.append(Owned())
             return found
         return read
 

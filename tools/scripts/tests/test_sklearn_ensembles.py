@@ -18,6 +18,7 @@ import pytest
 from gxkeras import sklearn_io
 from gxkeras.errors import ToolInputError
 from gxkeras.model_io import check_h5mlm, load_estimator, load_sklearn
+from gxkeras.sklearn_xgboost import OBJECTIVES, parse_ubjson
 from fresh_python import run_tools
 from repo_paths import TEST_DATA
 from test_sklearn_models import MODEL, dump, predict_params
@@ -377,29 +378,179 @@ def test_hostile_keras_pipelines_are_refused(tmp_path, keras_pipeline, case):
         check_h5mlm(str(path), MODEL)
 
 
-def test_xgboost_is_refused_with_its_reason(tmp_path):
-    """galaxy-ml 0.11 pickles an XGBClassifier's Booster as XGBoost's binary UBJSON model: refused unread."""
-    from xgboost import XGBClassifier
+# ---- XGBoost: the booster's UBJSON bytes parsed and checked by us (gxkeras/sklearn_xgboost.py) -------------
+
+def xgboost_model(objective, pipeline=True):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from xgboost import XGBClassifier, XGBRegressor
 
     X, y = data()
-    path = dump(XGBClassifier(n_estimators=2, max_depth=2).fit(X, y), tmp_path / "xgb.h5mlm")
+    classifier = objective.startswith(("binary", "multi"))
+    labels = (y > 0).astype(int) if objective.startswith("binary") or objective == "reg:logistic" else y \
+        if classifier else X[:, 0] * 3 + 1
+    model = (XGBClassifier if classifier else XGBRegressor)(n_estimators=3, max_depth=3, objective=objective)
+    return (make_pipeline(StandardScaler(), model) if pipeline else model).fit(X, labels), X
+
+
+@pytest.mark.parametrize("objective", sorted(OBJECTIVES))
+def test_xgboost_round_trips(tmp_path, objective):
+    """Every admitted objective, in a pipeline (and binary/multi-class alone): exactly the fitted predictions."""
+    for pipeline in (True, False) if objective in ("binary:logistic", "multi:softprob") else (True,):
+        model, X = xgboost_model(objective, pipeline)
+        path = dump(model, tmp_path / "xgb.h5mlm")
+        with h5py.File(path) as handle:  # galaxy-ml pickles the booster's serialisation, UBJSON
+            assert '["builtins", "bytearray"]' in handle["-model_config-"][()].decode()
+        loaded = load_sklearn(path, MODEL)
+        same_outputs(loaded, model, X)
+        final = loaded[-1] if pipeline else loaded
+        assert final.get_booster().attr("scikit_learn") is None  # only the checked model was given to XGBoost
+
+
+def test_model_prediction_and_feature_importances_of_an_xgboost_pipeline(tmp_path, capsys):
+    """Through both tools: the probabilities the fitted pipeline gives, and the booster's feature importances."""
+    import ml_visualization_ex as viz
+    import model_prediction as mp
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from xgboost import XGBClassifier
+
+    X = np.loadtxt(TEST_DATA / "sklearn_X.tsv", skiprows=1)
+    y = np.loadtxt(TEST_DATA / "sklearn_y.tsv", skiprows=1).astype(int)
+    model = make_pipeline(StandardScaler(), XGBClassifier(n_estimators=4, max_depth=2, random_state=0)).fit(X, y)
+    path = dump(model, tmp_path / "xgb.h5mlm")
+    out = tmp_path / "out.tsv"
+    assert mp.run(predict_params(path, "predict_proba"), str(out)) == 40
+    assert out.read_text().splitlines()[0] == "0\t1"
+    np.testing.assert_allclose(np.loadtxt(out, skiprows=1), model.predict_proba(X), atol=5e-7)
+    viz.run({"plotting_selection": {
+        "plot_type": "feature_importances", "infile_estimator": path, "infile1": str(TEST_DATA / "sklearn_X.tsv"),
+        "column_selector_options": {"selected_column_selector_option": "all_columns"}, "threshold": None,
+        "title": "", "plot_format": "png"}}, str(tmp_path / "plot.png"))
+    assert "4 features of a XGBClassifier; largest signal" in capsys.readouterr().out
+
+
+def ubjson(value):
+    """UBJSON as XGBoost writes it (the test's own writer, to make hostile boosters)."""
+    import struct
+
+    if isinstance(value, bool):
+        return b"T" if value else b"F"
+    if isinstance(value, int):
+        return b"L" + struct.pack(">q", value)
+    if isinstance(value, float):
+        return b"D" + struct.pack(">d", value)
+    if isinstance(value, str):
+        raw = value.encode()
+        return b"S" + b"L" + struct.pack(">q", len(raw)) + raw
+    if isinstance(value, list):
+        return b"[" + b"".join(ubjson(item) for item in value) + b"]"
+    return b"{" + b"".join(b"L" + struct.pack(">q", len(key.encode())) + key.encode() + ubjson(item)
+                           for key, item in value.items()) + b"}"
+
+
+def handle_args(graph):
+    state = top(graph) if "_Booster" in top(graph) else step(graph, 1)["-reduce-"]["-state-"]
+    return state["_Booster"]["-reduce-"]["-state-"]["handle"]["-reduce-"]["-args-"]["-tuple-"]
+
+
+def booster_edit(change):
+    """A hostile edit of the booster: ``change(document)`` edits XGBoost's {Config, Model} document."""
+    def edit_graph(graph):
+        args = handle_args(graph)
+        document = parse_ubjson(args[0].encode("latin-1"))
+        replaced = change(document)
+        args[0] = (replaced if isinstance(replaced, bytes) else ubjson(document)).decode("latin-1")
+    return edit_graph
+
+
+def tree(document, index=0):
+    return document["Model"]["learner"]["gradient_booster"]["model"]["trees"][index]
+
+
+def gbtree(document):
+    return document["Model"]["learner"]["gradient_booster"]["model"]
+
+
+XGB_HOSTILE = {
+    "child_outside": (booster_edit(lambda d: tree(d)["left_children"].__setitem__(0, 10 ** 6)),
+                      "XGBoost tree 0's node 0 points outside the tree"),
+    "child_backwards": (booster_edit(lambda d: tree(d)["right_children"].__setitem__(0, 0)),
+                        "XGBoost tree 0's node 0 points outside the tree"),
+    "parent_mismatch": (booster_edit(lambda d: tree(d)["parents"].__setitem__(1, 5)), "node 0 points outside the tree"),
+    "feature_outside": (booster_edit(lambda d: tree(d)["split_indices"].__setitem__(0, 99)),
+                        "XGBoost tree 0 splits on feature 99 of 4"),
+    "short_array": (booster_edit(lambda d: tree(d)["base_weights"].pop()), "base_weights is not one number per node"),
+    "tree_info": (booster_edit(lambda d: gbtree(d)["tree_info"].__setitem__(0, 5)),
+                  "tree_info is not one output group (< 3) per tree"),
+    "indptr": (booster_edit(lambda d: gbtree(d)["iteration_indptr"].__setitem__(-1, 99)),
+               "iteration_indptr does not divide its trees"),
+    "num_trees": (booster_edit(lambda d: gbtree(d)["trees"].pop()), "trees do not match its num_trees"),
+    "categorical": (booster_edit(lambda d: tree(d)["split_type"].__setitem__(0, 1)), "has categorical splits"),
+    "linear": (booster_edit(lambda d: d["Model"]["learner"]["gradient_booster"].update(name="gblinear")),
+               "is not a tree booster (gbtree)"),
+    "base_score": (booster_edit(lambda d: d["Model"]["learner"]["learner_model_param"].update(base_score="[1]")),
+                   "base_score is not 3 numbers"),
+    "objective": (booster_edit(lambda d: d["Model"]["learner"]["objective"].update(name="reg:gamma")),
+                  "objective is not one of"),
+    "num_feature": (booster_edit(lambda d: d["Model"]["learner"]["learner_model_param"].update(num_feature="2")),
+                    "tree_param is not one of 2 features"),
+    "truncated": (booster_edit(lambda d: ubjson(d)[:-40]), "is not XGBoost's UBJSON serialisation"),
+    "long_typed_array": (booster_edit(lambda d: b"[$d#L\x7f\xff\xff\xff\xff\xff\xff\xff"),
+                         "a length runs past the end of the data"),
+    "deep": (booster_edit(lambda d: b"[" * 5000 + b"]" * 5000), "nested too deeply"),
+    "no_config": (booster_edit(lambda d: d.pop("Config")), "not XGBoost's {Config, Model} serialisation"),
+    "encoding": (lambda g: handle_args(g).__setitem__(1, "utf-8"), "booster bytes are not latin-1 text"),
+    "booster_as_step": ("booster_memo", "an XGBoost booster is referred to a second time"),
+}
+
+
+def booster_memo(path, graph):
+    """The memo index of the pipeline's booster, as our reader numbers what it reads (galaxy-ml's order)."""
     with h5py.File(path) as handle:
-        assert '["builtins", "bytearray"]' in handle["-model_config-"][()].decode()
-    with pytest.raises(ToolInputError, match="the model names xgboost.sklearn.XGBClassifier, which is not one of the "
-                                             "scikit-learn classes this tool accepts: XGBoost models are not accepted "
-                                             ".galaxy-ml stores the booster as XGBoost's binary model"):
+        reader = sklearn_io._Reader(handle["-model_weights-"], MODEL, build=False)
+        reader.value(graph["-object-"])
+    return next(index for index, item in enumerate(reader.memo) if isinstance(item, sklearn_io.Owned)) + 1
+
+
+@pytest.fixture(scope="module")
+def xgboost_file(tmp_path_factory):
+    model, _ = xgboost_model("multi:softprob")
+    return dump(model, tmp_path_factory.mktemp("xgb") / "xgb.h5mlm")
+
+
+def xgboost_hostile(tmp_path, source, case):
+    with h5py.File(source) as handle:
+        graph = json.loads(handle["-model_config-"][()])
+    change = XGB_HOSTILE[case][0]
+    if change == "booster_memo":  # the booster, referred to again as a further step
+        change = lambda g: top(g)["steps"].append({"-tuple-": ["again", {"-memo-": booster_memo(source, g)}]})  # noqa: E731
+    change(graph)
+    return rewrite(source, graph, tmp_path / "model.h5mlm")
+
+
+@pytest.mark.parametrize("case", sorted(XGB_HOSTILE))
+def test_hostile_xgboost_boosters_are_refused(tmp_path, xgboost_file, case):
+    path = xgboost_hostile(tmp_path, xgboost_file, case)
+    with pytest.raises(ToolInputError, match=re.escape(XGB_HOSTILE[case][1])) as caught:
         check_h5mlm(path, MODEL)
+    assert "the file is refused unread" in str(caught.value)
+
+
+def test_untouched_xgboost_file_loads(xgboost_file):
+    assert [type(step).__name__ for _, step in load_sklearn(xgboost_file, MODEL).steps] == [
+        "StandardScaler", "XGBClassifier"]
 
 
 FRESH_PYTHON = ["bagging_columns_outside", "stacking_method_fit", "kmeans_as_a_step", "sampling_strategy_label_call"]
 
 
 @pytest.fixture(scope="module")
-def fresh_runs(tmp_path_factory, files, keras_pipeline):
+def fresh_runs(tmp_path_factory, files, keras_pipeline, xgboost_file):
     """Those edits, an XGBoost-like class and a hostile Keras step through model_prediction in one fresh Python."""
     import shutil
 
-    runs, outs, cases = [], [], [*FRESH_PYTHON, "keras_callback_file"]
+    runs, outs, cases = [], [], [*FRESH_PYTHON, "keras_callback_file", "xgb_child_outside"]
     for case in cases:
         folder = tmp_path_factory.mktemp(case)
         if case.startswith("keras_"):
@@ -407,6 +558,8 @@ def fresh_runs(tmp_path_factory, files, keras_pipeline):
             shutil.copy(keras_pipeline[0], path)
             with h5py.File(path, "r+") as handle:
                 KERAS_HOSTILE[case[len("keras_"):]][0](handle)
+        elif case.startswith("xgb_"):
+            path = xgboost_hostile(folder, xgboost_file, case[len("xgb_"):])
         else:
             path = hostile_file(folder, files, case)
         inputs, out = folder / "inputs.json", folder / "out"
@@ -418,10 +571,11 @@ def fresh_runs(tmp_path_factory, files, keras_pipeline):
     return dict(zip(cases, zip(results, outs, strict=True), strict=True))
 
 
-@pytest.mark.parametrize("case", [*FRESH_PYTHON, "keras_callback_file"])
+@pytest.mark.parametrize("case", [*FRESH_PYTHON, "keras_callback_file", "xgb_child_outside"])
 def test_hostile_edits_import_nothing(fresh_runs, case):
     run, out = fresh_runs[case]
     errors = [line for line in run.stderr.splitlines() if line.startswith("Error:")]
-    expected = "CSVLogger" if case.startswith("keras_") else HOSTILE[case][2]
+    expected = "CSVLogger" if case.startswith("keras_") else XGB_HOSTILE[case[4:]][1] if case.startswith("xgb_") \
+        else HOSTILE[case][2]
     assert run.returncode == 1 and len(errors) == 1 and expected in errors[0], run.stderr
     assert run.imported == [] and not out.exists()

@@ -58,6 +58,7 @@ def make(module, name):
                "KNeighborsRegressor": {"n_neighbors": 3, "algorithm": "brute"},
                "SVC": {"probability": True}, "NuSVC": {"probability": True},  # probA_/probB_ are read too
                "SelectKBest": {"k": 2}, "SelectPercentile": {"percentile": 50},
+               "XGBClassifier": {"n_estimators": 3, "max_depth": 3}, "XGBRegressor": {"n_estimators": 3, "max_depth": 3},
                **ENSEMBLE_OPTIONS}
     if name == "Pipeline":
         from sklearn.linear_model import LogisticRegression
@@ -97,6 +98,8 @@ def test_every_allowed_class_loads_as_fitted(tmp_path, module, name):
         *(sampler for _, sampler in SAMPLERS)) else X[:, 0] * 3 + X[:, 1]
     if name == "OneHotEncoder":
         X = (X > 0.5).astype(int)
+    if name == "XGBClassifier":  # XGBoost takes class indices, not labels
+        y = (y == "yes").astype(int)
     if name in ("LabelBinarizer", "LabelEncoder"):  # fitted on labels, not samples
         X = y = np.where(X[:, 0] > 0.5, "yes", "no")
     model = make(module, name).fit(X) if name.startswith("Label") else make(module, name).fit(X, y)
