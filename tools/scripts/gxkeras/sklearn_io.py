@@ -52,7 +52,7 @@ from gxkeras.sklearn_ensembles import (
     STACKING, VOTING, check_ensemble, sampler_params,
 )
 from gxkeras.sklearn_svm import LIBSVM_CLASSES, check_libsvm
-from gxkeras.sklearn_xgboost import BOOSTER, BYTEARRAY, XGB_CLASSES, booster_model, model_json
+from gxkeras.sklearn_xgboost import BOOSTER, BYTEARRAY, XGB_CLASSES, booster_model, model_json, n_classes
 
 # (module, class) exactly as galaxy-ml writes them (``cls.__module__`` of scikit-learn 1.9). Adding a
 # class: check that its predict/transform validate their arrays in Python or numpy (anything walked in
@@ -225,6 +225,7 @@ class _Reader:
         self.bytes_read = 0
         self.in_sampler = 0  # > 0 while a sampler's state is read (SAMPLER_PARTS are admitted there only)
         self.keras_used = False
+        self.xgb_classes = 0  # the classes of the XGBoost booster read last
 
     def fail(self, problem: str) -> Any:
         raise ToolInputError(f"{self.what}: {problem}; the file is refused unread")
@@ -426,6 +427,9 @@ class _Reader:
             check_libsvm(key, state, self.fail)
         if key in ENSEMBLES:
             check_ensemble(key, state, self.fail)
+        if key == ("xgboost.sklearn", "XGBClassifier") and state.get("n_classes_") != self.xgb_classes:
+            self.fail(f"the XGBClassifier's n_classes_ {str(state.get('n_classes_'))[:20]} is not its booster's "
+                      f"{self.xgb_classes} classes")
         loss_name = self.check_loss(cls, state) if "_loss_function_" in state else None
         if not self.build:
             first = state["steps"][0][1] if key in PIPELINES else None
@@ -542,6 +546,7 @@ class _Reader:
                 return self.fail(f"the {cls.name}'s booster bytes are not latin-1 text")
             self.bytes_read += len(text)
             model = booster_model(text.encode("latin-1"), self.fail)
+            self.xgb_classes = n_classes(model)
             self.memo.append(Owned())  # the bytearray
             found: Any = Planned(Global(*BOOSTER))
             if self.build:

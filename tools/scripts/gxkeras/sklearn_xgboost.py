@@ -229,6 +229,8 @@ def check_tree(tree: Any, index: int, n_features: int, fail: Callable[[str], NoR
         if not (isinstance(values, list) and len(values) == n_nodes
                 and all(isinstance(value, (int, float)) and not isinstance(value, bool) for value in values)):
             fail(f"XGBoost tree {index}'s {name} is not one number per node ({n_nodes})")
+    if any(value not in (0, 1) for value in tree["default_left"]):
+        fail(f"XGBoost tree {index}'s default_left is not 0 or 1 per node")
     if any(tree[name] for name in CATEGORY_ARRAYS) or any(tree["split_type"]):
         fail(f"XGBoost tree {index} has categorical splits, which are not accepted")
     left, right, parents = tree["left_children"], tree["right_children"], tree["parents"]
@@ -245,6 +247,11 @@ def check_tree(tree: Any, index: int, n_features: int, fail: Callable[[str], NoR
             fail(f"XGBoost tree {index}'s node {node} points outside the tree")
         if not all(math.isfinite(tree[name][node]) for name in ("split_conditions", "base_weights")):
             fail(f"XGBoost tree {index}'s node {node} splits at a value that is not a finite number")
+
+
+def n_classes(model: dict[str, Any]) -> int:
+    """The number of classes a checked model's classifier has (2 for a binary objective's single output)."""
+    return max(int(model["learner"]["learner_model_param"]["num_class"]), 2)
 
 
 def model_json(model: dict[str, Any]) -> bytearray:

@@ -501,6 +501,10 @@ XGB_HOSTILE = {
     "deep": (booster_edit(lambda d: b"[" * 5000 + b"]" * 5000), "nested too deeply"),
     "no_config": (booster_edit(lambda d: d.pop("Config")), "not XGBoost's {Config, Model} serialisation"),
     "encoding": (lambda g: handle_args(g).__setitem__(1, "utf-8"), "booster bytes are not latin-1 text"),
+    "default_left": (booster_edit(lambda d: tree(d)["default_left"].__setitem__(0, 7)),
+                     "default_left is not 0 or 1 per node"),
+    "n_classes": (lambda g: step(g, 1)["-reduce-"]["-state-"].update(n_classes_=5),
+                  "the XGBClassifier's n_classes_ 5 is not its booster's 3 classes"),
     "booster_as_step": ("booster_memo", "an XGBoost booster is referred to a second time"),
 }
 
