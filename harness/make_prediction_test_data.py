@@ -19,6 +19,9 @@ sklearn_forest.h5mlm
     RandomForestClassifier(n_estimators=3, max_depth=3): feature_importances_, predict_proba.
 sklearn_pipeline.h5mlm
     Pipeline(StandardScaler, LogisticRegression(C=10)): a pipeline's final step's coef_.
+sklearn_imblearn_bagging.h5mlm
+    imbalanced-learn's Pipeline(RandomUnderSampler, StandardScaler, BaggingClassifier(3 trees of depth 3,
+    3 of the 4 features each)): a sampler (skipped at prediction) and an ensemble of column subsets.
 sklearn_X.mtx
     sklearn_X.tsv as a MatrixMarket coordinate file (the old tools' "sparse matrix" input), its
     non-zero entries only:
@@ -84,15 +87,22 @@ def sklearn_models():
     import warnings
 
     from galaxy_ml.model_persist import dump_model_to_h5
-    from sklearn.ensemble import RandomForestClassifier
+    from imblearn.pipeline import Pipeline as ImblearnPipeline
+    from imblearn.under_sampling import RandomUnderSampler
+    from sklearn.ensemble import BaggingClassifier, RandomForestClassifier
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
+    from sklearn.tree import DecisionTreeClassifier
 
     X, y = sklearn_data()
     models = {
         "sklearn_forest.h5mlm": RandomForestClassifier(n_estimators=3, max_depth=3, random_state=0),
         "sklearn_pipeline.h5mlm": Pipeline([("scaler", StandardScaler()), ("model", LogisticRegression(C=10))]),
+        "sklearn_imblearn_bagging.h5mlm": ImblearnPipeline([
+            ("sampler", RandomUnderSampler(random_state=0)), ("scaler", StandardScaler()),
+            ("model", BaggingClassifier(DecisionTreeClassifier(max_depth=3), n_estimators=3, max_features=0.75,
+                                        random_state=0))]),
     }
     for name, model in models.items():
         model.fit(X, y)

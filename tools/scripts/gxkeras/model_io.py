@@ -177,6 +177,11 @@ def _describe(handle: h5py.File, what: str, graph: Any) -> tuple[str, dict[str, 
         raise ToolInputError(f"{what}: the model's object graph is neither a single Keras estimator as 'Create deep "
                              "learning model' writes it nor a scikit-learn estimator or pipeline (other Python objects "
                              "are not accepted); the file is refused unread")
+    return _keras_entry(handle, what)
+
+
+def _keras_entry(handle: h5py.File, what: str) -> tuple[str, dict[str, Any], str, h5py.Group]:
+    """``(learning_type, params, kind, entry group)`` of the file's one Keras entry, checked (nothing built)."""
     group = handle.get("-keras_models-")
     entry = group.get("0") if isinstance(group, h5py.Group) and len(group) == 1 else None
     if not isinstance(entry, h5py.Group):
@@ -202,7 +207,7 @@ def check_h5mlm(path: str, label: str) -> None:
     with open_hdf5(path, what, "an h5mlm model") as handle:
         graph = _graph(handle, what)
         if is_sklearn_graph(graph):
-            read_sklearn(handle, graph, what, build=False)
+            read_sklearn(handle, graph, what, build=False, keras=_pipeline_keras(handle, what))
         else:
             _describe(handle, what, graph)
 
@@ -220,27 +225,49 @@ def load_sklearn(path: str, label: str) -> Any:
         graph = _graph(handle, what)
         if not is_sklearn_graph(graph):
             raise ToolInputError(f"{what}: holds a Keras model, expected a scikit-learn estimator or pipeline")
-        read_sklearn(handle, graph, what, build=False)
-        return read_sklearn(handle, graph, what, build=True)
+        read_sklearn(handle, graph, what, build=False, keras=_pipeline_keras(handle, what))
+        return read_sklearn(handle, graph, what, build=True, keras=_pipeline_keras(handle, what))
+
+
+def _pipeline_keras(handle: h5py.File, what: str) -> Any:
+    """How :mod:`gxkeras.sklearn_io` reads a Keras estimator that is a pipeline's last step: the same checks
+    and the same construction as a Keras model file of its own (a KerasGBatchClassifier, which predicts
+    from a FASTA generator, is not accepted there)."""
+    def read(index: int, build: bool) -> Any:
+        learning_type, params, kind, entry = _keras_entry(handle, what)
+        if learning_type == BATCH_CLASSIFIER:
+            raise ToolInputError(f"{what}: a {BATCH_CLASSIFIER} is not accepted inside a pipeline; the file is "
+                                 "refused unread")
+        if not build:
+            return learning_type
+        from gxkeras.keras_env import import_keras
+
+        import_keras()
+        return _make_estimator(what, learning_type, params, kind, entry)
+    return read
 
 
 def load_estimator(path: str, label: str) -> Any:
     """The estimator in an h5mlm file, made from its checked parameters (never galaxy-ml's loader)."""
     what = f"{label} ({path})"
     with open_hdf5(path, what, "an h5mlm model") as handle:
-        learning_type, params, kind, entry = _describe(handle, what, _graph(handle, what))
-        options = {key: value for key, value in params.items() if key not in ("config", "model_type")}
-        estimator = make_estimator(learning_type, params["config"], kind, **options)
-        weights = entry.get("weights")
-        if weights is not None:
-            if not isinstance(weights, h5py.Group):
-                raise ToolInputError(f"{what}: the model's weights are not an HDF5 group")
-            model = build_model(params["config"], kind, what)
-            load_legacy_weights(weights, model, what)
-            set_model(estimator, model)
-        attributes = entry.get("attributes")
-        if attributes is not None:
-            set_attributes(estimator, attributes, what)
+        return _make_estimator(what, *_describe(handle, what, _graph(handle, what)))
+
+
+def _make_estimator(what: str, learning_type: str, params: dict[str, Any], kind: str, entry: h5py.Group) -> Any:
+    """The estimator of a checked Keras entry: made from its parameters, weights loaded after their shapes."""
+    options = {key: value for key, value in params.items() if key not in ("config", "model_type")}
+    estimator = make_estimator(learning_type, params["config"], kind, **options)
+    weights = entry.get("weights")
+    if weights is not None:
+        if not isinstance(weights, h5py.Group):
+            raise ToolInputError(f"{what}: the model's weights are not an HDF5 group")
+        model = build_model(params["config"], kind, what)
+        load_legacy_weights(weights, model, what)
+        set_model(estimator, model)
+    attributes = entry.get("attributes")
+    if attributes is not None:
+        set_attributes(estimator, attributes, what)
     return estimator
 
 

@@ -18,7 +18,14 @@ Its own loader rebuilds whatever the description names: any ``-global-`` is impo
    references are admitted in one place each: an SGD classifier's ``_loss_function_`` must be the
    loss object :data:`LOSSES` names for its ``loss`` (rebuilt by scikit-learn, never read), and a
    univariate selector's ``score_func`` one of :data:`SCORE_FUNCS` (scikit-learn's function of
-   that name is used, never the path in the file).
+   that name is used, never the path in the file). Ensembles and imbalanced-learn's samplers
+   (:mod:`gxkeras.sklearn_ensembles`) add three structures, each read in its one place: a voting or
+   stacking ensemble's ``named_estimators_`` Bunch, a sampler's ``sampling_strategy_`` OrderedDict
+   (text labels decoded by us) and a KMeans inside a sampler only. A Keras estimator may be a
+   pipeline's last step: its ``-keras_model-`` entry is checked and built by :mod:`gxkeras.model_io`,
+   as a Keras model file is (``keras`` argument of :func:`read_sklearn`). An XGBoost estimator's
+   booster is bytes XGBoost's C++ code would parse: :mod:`gxkeras.sklearn_xgboost` parses and checks
+   them, and XGBoost is given only the JSON model written from the checked values.
 2. Only then does :meth:`_Reader.build` import the named scikit-learn modules and make the
    objects: ``cls.__new__(cls)`` and ``__setstate__(state)`` as pickle would, ``Tree(*args)``
    for a tree's structure, ``numpy.dtype(spec)`` for a dtype.
@@ -30,26 +37,32 @@ estimator's number of features.
 import importlib
 import inspect
 import re
+from collections import OrderedDict
 from dataclasses import dataclass
 from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import Any
 
 import h5py
 import numpy as np
 
 from gxkeras.errors import ToolInputError
 from gxkeras.resources import NO_LIMIT, available_memory, format_bytes
+from gxkeras.sklearn_ensembles import (
+    BUNCH, BUNCH_STATE, DICT, ENSEMBLES, IMBLEARN_PIPELINE, LABEL_ENCODER, ORDERED_DICT, SAMPLER_PARTS, SAMPLERS,
+    STACKING, VOTING, check_ensemble, sampler_params,
+)
+from gxkeras.sklearn_svm import LIBSVM_CLASSES, check_libsvm
+from gxkeras.sklearn_xgboost import BOOSTER, BYTEARRAY, XGB_CLASSES, booster_model, model_json, n_classes
 
 # (module, class) exactly as galaxy-ml writes them (``cls.__module__`` of scikit-learn 1.9). Adding a
 # class: check that its predict/transform validate their arrays in Python or numpy (anything walked in
 # C without bounds checks, like a tree's nodes, needs its own check here), then add it: the test
 # test_every_allowed_class_loads_as_fitted fits, dumps with galaxy-ml and reloads every entry.
-LIBSVM_CLASSES = {("sklearn.svm._classes", name) for name in ("SVC", "NuSVC", "SVR", "NuSVR", "OneClassSVM")}
-LIBSVM_CLASSIFIERS = {("sklearn.svm._classes", "SVC"), ("sklearn.svm._classes", "NuSVC")}
 SELECTORS = {("sklearn.feature_selection._univariate_selection", name)
              for name in ("SelectKBest", "SelectPercentile", "GenericUnivariateSelect")}
+PIPELINES = {("sklearn.pipeline", "Pipeline"), IMBLEARN_PIPELINE}
 CLASSES = {
-    ("sklearn.pipeline", "Pipeline"),
+    *PIPELINES,
     # linear models
     ("sklearn.linear_model._logistic", "LogisticRegression"),
     ("sklearn.linear_model._base", "LinearRegression"),
@@ -95,6 +108,13 @@ CLASSES = {
     ("sklearn.feature_selection._variance_threshold", "VarianceThreshold"),
     # univariate feature selection: ``score_func`` only as one of SCORE_FUNCS, mapped by name
     *SELECTORS,
+    # AdaBoost, bagging, voting, stacking (gxkeras/sklearn_ensembles.py); the classifiers' label encoder
+    *ENSEMBLES,
+    LABEL_ENCODER,
+    # imbalanced-learn's samplers: checked, then rebuilt from their parameters (skipped at prediction)
+    *SAMPLERS,
+    # XGBoost's scikit-learn estimators: the booster's bytes parsed and checked by gxkeras/sklearn_xgboost.py
+    *XGB_CLASSES,
 }
 # The functions a univariate selector may score with, by the (module, name) galaxy-ml writes; each is
 # mapped to scikit-learn's public function of that name (never imported from the path in the file).
@@ -126,15 +146,6 @@ LOSS_CLASSES = {spec[0] for spec in LOSSES.values()}
 LOSS_OWNERS = {("sklearn.linear_model._stochastic_gradient", "SGDClassifier"): None,
                ("sklearn.linear_model._perceptron", "Perceptron"): None,
                ("sklearn.linear_model._passive_aggressive", "PassiveAggressiveClassifier"): "hinge"}
-# The attributes galaxy-ml writes for a fitted libsvm estimator (scikit-learn 1.9): nothing else may be
-# set on one (an ``_impl`` attribute, for one, would make libsvm read the arrays as another kind of SVM).
-LIBSVM_KEYS = {
-    "C", "_dual_coef_", "_effective_probability", "_gamma", "_intercept_", "_n_support", "_num_iter", "_probA",
-    "_probB", "_sklearn_version", "_sparse", "break_ties", "cache_size", "class_weight", "class_weight_", "classes_",
-    "coef0", "decision_function_shape", "degree", "dual_coef_", "epsilon", "fit_status_", "gamma", "intercept_",
-    "kernel", "max_iter", "n_features_in_", "feature_names_in_", "n_iter_", "nu", "offset_", "probability",
-    "random_state", "shape_fit_", "shrinking", "support_", "support_vectors_", "tol", "verbose"}
-LIBSVM_KERNELS = ("linear", "poly", "rbf", "sigmoid", "precomputed")
 NUMPY_SCALARS = {("numpy", name) for name in (
     "bool_", "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
     "float16", "float32", "float64")}
@@ -142,6 +153,7 @@ RECONSTRUCTOR = ("copyreg", "_reconstructor")  # pickle's way to make an instanc
 OBJECT = ("builtins", "object")
 TREE = ("sklearn.tree._tree", "Tree")  # a fitted tree's arrays
 DTYPE = ("numpy", "dtype")
+NUMPY_SCALAR = ("numpy._core.multiarray", "scalar")  # a text class label of a sampler's counts, decoded by us
 STRUCTURE = {RECONSTRUCTOR, OBJECT, TREE, DTYPE}
 TOP_LEVEL = {"-model_config-", "-model_weights-", "-model_hyperparameters-"}
 # A decision tree's node record as scikit-learn 1.9 stores it (sklearn.tree._tree.NODE_DTYPE).
@@ -176,8 +188,26 @@ class LossSpec:
 
 @dataclass(frozen=True)
 class Planned:
-    """An object the description would build (check pass)."""
+    """An object the description would build (check pass), with its ``n_features_in_`` (None if unset)."""
     what: Global
+    n_features: object = None
+
+
+@dataclass(frozen=True)
+class Owned:
+    """A memo entry no other place may refer to again (an XGBoost booster and its bytes)."""
+
+
+@dataclass(frozen=True)
+class SamplerPart:
+    """A memo entry that only a sampler's own state may refer to again (a KMeans it keeps)."""
+    found: Any
+
+
+# A Keras estimator as a pipeline's last step: ``keras(index, build)`` checks the file's Keras entry
+# ``index`` (build False: returns its class name) or makes the estimator (gxkeras/model_io.py).
+KerasEntry = Callable[[int, bool], Any]
+KERAS_MODELS = "-keras_models-"
 
 
 def is_sklearn_graph(graph: object) -> bool:
@@ -189,10 +219,13 @@ def is_sklearn_graph(graph: object) -> bool:
 class _Reader:
     """One walk over the description; ``build`` False checks, True makes the objects."""
 
-    def __init__(self, weights: h5py.Group | None, what: str, build: bool) -> None:
-        self.weights, self.what, self.build = weights, what, build
+    def __init__(self, weights: h5py.Group | None, what: str, build: bool, keras: KerasEntry | None = None) -> None:
+        self.weights, self.what, self.build, self.keras = weights, what, build, keras
         self.memo: list[Any] = []
         self.bytes_read = 0
+        self.in_sampler = 0  # > 0 while a sampler's state is read (SAMPLER_PARTS are admitted there only)
+        self.keras_used = False
+        self.xgb_classes = 0  # the classes of the XGBoost booster read last
 
     def fail(self, problem: str) -> Any:
         raise ToolInputError(f"{self.what}: {problem}; the file is refused unread")
@@ -239,8 +272,9 @@ class _Reader:
             return self.scalar(inner)
         if tag == "-global-":
             return self.data_type(self.global_(inner))
-        return self.fail(f"{tag[:40]} entries (Keras or XGBoost models inside a scikit-learn object) are not "
-                         "accepted")
+        if tag == "-keras_model-":
+            return self.fail("a Keras model is accepted only as the last step of a pipeline")
+        return self.fail(f"{tag[:40]} entries (XGBoost models inside a scikit-learn object) are not accepted")
 
     def data_type(self, found: Global) -> Any:
         """A numpy scalar type as a value (e.g. OneHotEncoder's ``dtype``); no other class or function."""
@@ -262,14 +296,21 @@ class _Reader:
     def memo_item(self, index: object) -> Any:
         if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(self.memo):
             return self.fail(f"-memo- {str(index)[:20]} refers to nothing read before it")
-        return self.memo[index]
+        found = self.memo[index]
+        if isinstance(found, Owned):
+            return self.fail("an XGBoost booster is referred to a second time")
+        if isinstance(found, SamplerPart):
+            if not self.in_sampler:
+                return self.fail("a part of a sampler (its KMeans) is referred to outside the sampler")
+            return found.found
+        return found
 
     def global_(self, data: object) -> Global:
         if not (isinstance(data, list) and len(data) == 2 and all(isinstance(part, str) for part in data)):
             self.fail("a -global- is not a [module, name] pair")
         found = Global(*data)  # type: ignore[misc]
         key = (found.module, found.name)
-        if key not in CLASSES | NUMPY_SCALARS | STRUCTURE:
+        if key not in CLASSES | NUMPY_SCALARS | STRUCTURE and not (self.in_sampler and key in SAMPLER_PARTS):
             self.fail(f"the model names {found.path[:120]}, which is not one of the scikit-learn classes "
                       "this tool accepts (see its help)")
         self.memo.append(found)
@@ -344,7 +385,8 @@ class _Reader:
             found = self.dtype(tuple(self.value(args["-tuple-"])), self.value(data.get("-state-")))
         else:
             return self.fail(f"the model calls {func.path}, which is not how scikit-learn objects are saved")
-        self.memo.append(found)
+        made = key_of(found.what) if isinstance(found, Planned) else (type(found).__module__, type(found).__name__)
+        self.memo.append(SamplerPart(found) if made in SAMPLER_PARTS else found)
         return found
 
     def instance(self, args: list[Any], state_data: object) -> Any:
@@ -352,7 +394,8 @@ class _Reader:
             return self.fail("an object is not saved as (class, object, None)")
         cls = self.reference(args[0])
         base = self.reference(args[1])
-        if (cls.module, cls.name) not in CLASSES or (base.module, base.name) != OBJECT:
+        key = key_of(cls)
+        if not (key in CLASSES or self.in_sampler and key in SAMPLER_PARTS) or key_of(base) != OBJECT:
             return self.fail(f"{cls.path} cannot be made as an object")
         if not (isinstance(state_data, dict) and "-keys-" in state_data
                 and not any(isinstance(key, str) and key.startswith("-") and key != "-keys-" for key in state_data)):
@@ -362,21 +405,44 @@ class _Reader:
             special["score_func"] = self.score_func(cls)
         if key_of(cls) in LOSS_OWNERS:
             special["_loss_function_"] = self.loss(cls)
-        state = self.mapping(state_data, special)
-        for key in state:
-            if not isinstance(key, str) or not _NAME.match(key) or key.startswith("__"):
-                self.fail(f"the {cls.name} has an attribute named {str(key)[:60]!r}")
-        if key_of(cls) == ("sklearn.pipeline", "Pipeline"):
+        if key in VOTING | STACKING:
+            special["named_estimators_"] = self.bunch(cls)
+        if key in SAMPLERS:
+            special["sampling_strategy_"] = self.ordered_dict(cls)
+        if key in PIPELINES:
+            special["steps"] = self.steps
+        if key in XGB_CLASSES:
+            special["_Booster"] = self.booster(cls)
+        self.in_sampler += key in SAMPLERS
+        try:
+            state = self.mapping(state_data, special)
+        finally:
+            self.in_sampler -= key in SAMPLERS
+        for name in state:
+            if not isinstance(name, str) or not _NAME.match(name) or name.startswith("__"):
+                self.fail(f"the {cls.name} has an attribute named {str(name)[:60]!r}")
+        if key in PIPELINES:
             self.check_pipeline(state)
-        if key_of(cls) in LIBSVM_CLASSES:
-            check_libsvm(cls, state, self.fail)
+        if key in LIBSVM_CLASSES:
+            check_libsvm(key, state, self.fail)
+        if key in ENSEMBLES:
+            check_ensemble(key, state, self.fail)
+        if key == ("xgboost.sklearn", "XGBClassifier") and state.get("n_classes_") != self.xgb_classes:
+            self.fail(f"the XGBClassifier's n_classes_ {str(state.get('n_classes_'))[:20]} is not its booster's "
+                      f"{self.xgb_classes} classes")
         loss_name = self.check_loss(cls, state) if "_loss_function_" in state else None
         if not self.build:
-            return Planned(cls)
+            first = state["steps"][0][1] if key in PIPELINES else None
+            return Planned(cls, getattr(first, "n_features", None) if first else state.get("n_features_in_"))
         klass = getattr(importlib.import_module(cls.module), cls.name)
-        for key in state:
-            if callable(inspect.getattr_static(klass, key, None)):
-                self.fail(f"the {cls.name}'s attribute {key!r} would hide its method of that name")
+        for name in state:
+            if callable(inspect.getattr_static(klass, name, None)):
+                self.fail(f"the {cls.name}'s attribute {name!r} would hide its method of that name")
+        if key in SAMPLERS:  # skipped at prediction: rebuilt from its parameters, nothing fitted kept
+            found = klass(**sampler_params(klass, state))
+            if _count(state.get("n_features_in_")):  # a pipeline's number of input columns (its first step's)
+                found.n_features_in_ = state["n_features_in_"]
+            return found
         found = klass.__new__(klass)
         loss = state.pop("_loss_function_", None)
         found.__setstate__(state)
@@ -404,6 +470,132 @@ class _Reader:
         if (kind.__module__, kind.__name__) != spec.what or tuple(rebuilt.__reduce__()[1]) != spec.args:
             self.fail(f"scikit-learn makes {kind.__name__} for the loss {name!r}, not the file's {spec.what[1]}")
         return rebuilt
+
+    def bunch(self, cls: Global) -> Any:
+        """A voting or stacking ensemble's ``named_estimators_``: a Bunch (dict) of its members by name."""
+        def read(data: object) -> Any:
+            reduce = data.get("-reduce-") if isinstance(data, dict) and set(data) == {"-reduce-"} else None
+            args = reduce.get("-args-") if isinstance(reduce, dict) else None
+            if not (isinstance(reduce, dict) and {"--func-", "-args-"} <= set(reduce) <= {"--func-", "-args-", "-state-"}
+                    and key_of(self.reference(reduce["--func-"])) == RECONSTRUCTOR and isinstance(args, dict)
+                    and set(args) == {"-tuple-"} and isinstance(args["-tuple-"], list) and len(args["-tuple-"]) == 3):
+                return self.fail(f"the {cls.name}'s named_estimators_ is not a Bunch of its members")
+            self.named(args["-tuple-"][0], {BUNCH}, f"the {cls.name}'s named_estimators_")
+            self.named(args["-tuple-"][1], {DICT}, f"the {cls.name}'s named_estimators_ base")
+            members = args["-tuple-"][2]
+            if not (isinstance(members, dict) and "-keys-" in members
+                    and not any(key.startswith("-") and key != "-keys-" for key in members)):
+                return self.fail(f"the {cls.name}'s named_estimators_ is not a dictionary")
+            content = self.mapping(members)
+            if self.value(reduce.get("-state-")) not in (None, BUNCH_STATE) \
+                    or not all(isinstance(key, str) for key in content):
+                return self.fail(f"the {cls.name}'s named_estimators_ holds more than its members by name")
+            if self.build:
+                from sklearn.utils import Bunch
+
+                content = Bunch(**content)
+            self.memo.append(content)
+            return content
+        return read
+
+    def ordered_dict(self, cls: Global) -> Any:
+        """A sampler's ``sampling_strategy_``: an OrderedDict of class labels to sample counts (numbers only)."""
+        def read(data: object) -> Any:
+            reduce = data.get("-reduce-") if isinstance(data, dict) and set(data) == {"-reduce-"} else None
+            if not (isinstance(reduce, dict) and {"--func-", "-args-"} <= set(reduce) <= {"--func-", "-args-", "-dictitems-"}):
+                return self.fail(f"the {cls.name}'s sampling_strategy_ is not an OrderedDict")
+            self.named(reduce["--func-"], {ORDERED_DICT}, f"the {cls.name}'s sampling_strategy_")
+            pairs = reduce.get("-dictitems-", [])
+            if reduce["-args-"] != {"-tuple-": []} or not (isinstance(pairs, list) and all(
+                    isinstance(pair, dict) and set(pair) == {"-tuple-"} and isinstance(pair["-tuple-"], list)
+                    and len(pair["-tuple-"]) == 2 for pair in pairs)):
+                return self.fail(f"the {cls.name}'s sampling_strategy_ is not class labels and counts")
+            items = [(self.text_label(pair["-tuple-"][0]), self.value(pair["-tuple-"][1])) for pair in pairs]
+            if not all(_plain_scalar(part) for item in items for part in item):
+                return self.fail(f"the {cls.name}'s sampling_strategy_ is not class labels and counts")
+            found = OrderedDict(items)
+            self.memo.append(found)
+            return found
+        return read
+
+    def booster(self, cls: Global) -> Any:
+        """An XGBoost estimator's ``_Booster``: ``Booster`` with the state ``{"handle": bytearray(...)}``, its bytes
+        checked by :func:`gxkeras.sklearn_xgboost.booster_model`; XGBoost then reads the JSON model we write."""
+        def read(data: object) -> Any:
+            reduce = data.get("-reduce-") if isinstance(data, dict) and set(data) == {"-reduce-"} else None
+            args = reduce.get("-args-") if isinstance(reduce, dict) else None
+            state = reduce.get("-state-") if isinstance(reduce, dict) else None
+            if not (isinstance(reduce, dict) and set(reduce) == {"--func-", "-args-", "-state-"}
+                    and key_of(self.reference(reduce["--func-"])) == RECONSTRUCTOR and isinstance(args, dict)
+                    and set(args) == {"-tuple-"} and isinstance(args["-tuple-"], list) and len(args["-tuple-"]) == 3
+                    and args["-tuple-"][2] is None and isinstance(state, dict) and set(state) == {"-keys-", "handle"}
+                    and state["-keys-"] == ["handle"]):
+                return self.fail(f"the {cls.name}'s _Booster is not an XGBoost Booster as galaxy-ml saves it")
+            self.named(args["-tuple-"][0], {BOOSTER}, f"the {cls.name}'s _Booster")
+            if key_of(self.reference(args["-tuple-"][1])) != OBJECT:
+                return self.fail(f"the {cls.name}'s _Booster is not made as an object")
+            handle = state["handle"]
+            inner = handle.get("-reduce-") if isinstance(handle, dict) and set(handle) == {"-reduce-"} else None
+            if not (isinstance(inner, dict) and set(inner) == {"--func-", "-args-"}
+                    and isinstance(inner["-args-"], dict) and set(inner["-args-"]) == {"-tuple-"}
+                    and isinstance(inner["-args-"]["-tuple-"], list) and len(inner["-args-"]["-tuple-"]) == 2):
+                return self.fail(f"the {cls.name}'s booster bytes are not a bytearray")
+            self.named(inner["--func-"], {BYTEARRAY}, f"the {cls.name}'s booster bytes")
+            text, encoding = (self.value(part) for part in inner["-args-"]["-tuple-"])
+            if not isinstance(text, str) or encoding != "latin-1" or not all(ord(char) < 256 for char in text):
+                return self.fail(f"the {cls.name}'s booster bytes are not latin-1 text")
+            self.bytes_read += len(text)
+            model = booster_model(text.encode("latin-1"), self.fail)
+            self.xgb_classes = n_classes(model)
+            self.memo.append(Owned())  # the bytearray
+            found: Any = Planned(Global(*BOOSTER))
+            if self.build:
+                from xgboost import Booster
+
+                found = Booster(params={"nthread": 1})
+                found.load_model(model_json(model))
+            self.memo.append(Owned())
+            return found
+        return read
+
+    def text_label(self, data: object) -> Any:
+        """A class label; a text label is numpy's ``scalar(dtype('<Un'), its UTF-32 bytes)``, decoded here."""
+        reduce = data.get("-reduce-") if isinstance(data, dict) and set(data) == {"-reduce-"} else None
+        if reduce is None:
+            return self.value(data)
+        args = reduce.get("-args-")
+        if not (set(reduce) == {"--func-", "-args-"} and isinstance(args, dict) and set(args) == {"-tuple-"}
+                and isinstance(args["-tuple-"], list) and len(args["-tuple-"]) == 2):
+            return self.fail("a class label is not a number or a text")
+        self.named(reduce["--func-"], {NUMPY_SCALAR}, "a class label")
+        dtype, raw = self.value(args["-tuple-"][0]), self.value(args["-tuple-"][1])
+        if not (isinstance(dtype, np.dtype) and dtype.kind == "U" and isinstance(raw, bytes)
+                and len(raw) == dtype.itemsize):
+            return self.fail("a class label is not a text of its stated length")
+        found = np.str_(raw.decode("utf-32-le").rstrip("\0"))
+        self.memo.append(found)
+        return found
+
+    def steps(self, data: object) -> Any:
+        """A pipeline's (name, step) pairs; the last step may be a Keras estimator (read by ``self.keras``)."""
+        if not isinstance(data, list) or not data:
+            return self.fail("the Pipeline's steps are not a list of (name, estimator) pairs")
+        found = []
+        for position, item in enumerate(data):
+            pair = item.get("-tuple-") if isinstance(item, dict) and set(item) == {"-tuple-"} else None
+            step = pair[1] if isinstance(pair, list) and len(pair) == 2 else None
+            if not (isinstance(step, dict) and set(step) == {"-keras_model-"}):
+                found.append(self.value(item))
+                continue
+            if position != len(data) - 1 or self.keras is None or self.keras_used or step["-keras_model-"] != 0:
+                return self.fail("a Keras model is accepted only as the last step of a pipeline")
+            name = self.value(pair[0])  # type: ignore[index]
+            self.keras_used = True
+            model = self.keras(0, self.build)
+            model = model if self.build else Planned(Global("galaxy_ml.keras_galaxy_models", model))
+            self.memo.append(model)
+            found.append((name, model))
+        return found
 
     def check_pipeline(self, state: dict[str, Any]) -> None:
         steps = state.get("steps")
@@ -487,87 +679,17 @@ class _Reader:
         return getattr(np, kind.name)(value) if self.build else value
 
 
-def check_libsvm(cls: Global, state: dict[str, Any], fail: Callable[[str], NoReturn]) -> None:
-    """A kernel SVM's arrays must agree with each other: libsvm (C) reads them by these sizes, unchecked.
-
-    libsvm takes the number of classes from ``_n_support``, reads ``_n_support`` support vectors per
-    class, ``n_class - 1`` rows of ``_dual_coef_`` of one value per support vector, one intercept (and
-    probA/probB, when it computes probabilities) per pair of classes, and, for a precomputed kernel,
-    indexes the input's columns by ``support_``.
-    """
-    unknown = sorted(set(state) - LIBSVM_KEYS)
-    if unknown:
-        fail(f"the {cls.name} has an attribute {unknown[0][:60]!r} that a fitted {cls.name} does not have")
-
-    def array(name: str, kind: str, ndim: int) -> np.ndarray:
-        value = state.get(name)
-        if not (isinstance(value, np.ndarray) and value.dtype.kind == kind and value.ndim == ndim
-                and (kind != "f" or value.dtype == np.float64) and (kind != "i" or value.dtype == np.int32)):
-            fail(f"the {cls.name}'s {name} is not a {ndim}-D array of "
-                 f"{'float64' if kind == 'f' else 'int32'}, as libsvm reads it")
-        return value
-
-    def number(name: str, integral: bool = False) -> float:
-        value = state.get(name)
-        if isinstance(value, np.generic):
-            value = value.item()
-        if isinstance(value, bool) or not isinstance(value, int if integral else (int, float)) \
-                or not np.isfinite(value) or abs(value) > 2 ** 31 - 1:
-            fail(f"the {cls.name}'s {name} is not a {'whole ' if integral else ''}number")
-        return value
-
-    kernel = state.get("kernel")
-    if kernel not in LIBSVM_KERNELS:
-        fail(f"the {cls.name}'s kernel {str(kernel)[:40]!r} is not one of {', '.join(LIBSVM_KERNELS)}")
-    if state.get("_sparse") is not False:
-        fail(f"the {cls.name} was fitted on sparse data; only dense-fitted SVMs are accepted")
-    n_features = number("n_features_in_", True)
-    for name in ("degree", "_gamma", "coef0", "cache_size"):
-        number(name, name == "degree")
-    shape_fit = state.get("shape_fit_")
-    if not (isinstance(shape_fit, tuple) and len(shape_fit) == 2 and all(
-            isinstance(size, int) and not isinstance(size, bool) and size >= 0 for size in shape_fit)):
-        fail(f"the {cls.name}'s shape_fit_ is not (samples, features)")
-    support, vectors = array("support_", "i", 1), array("support_vectors_", "f", 2)
-    n_support, prob_a, prob_b = array("_n_support", "i", 1), array("_probA", "f", 1), array("_probB", "f", 1)
-    count = len(support)
-    if kernel == "precomputed":
-        if vectors.size or np.any(support < 0) or np.any(support >= shape_fit[0]):
-            fail(f"the {cls.name}'s support_ indexes outside its {shape_fit[0]} training samples")
-    elif vectors.shape != (count, n_features) or shape_fit[1] != n_features:
-        fail(f"the {cls.name}'s support_vectors_ are {vectors.shape}, expected {count} support vectors of "
-             f"{n_features} features")
-    classifier = key_of(cls) in LIBSVM_CLASSIFIERS
-    if np.any(n_support < 0) or (classifier and (len(n_support) < 2 or n_support.sum() != count)) \
-            or (not classifier and (len(n_support) != 2 or n_support[0] != count)):
-        fail(f"the {cls.name}'s _n_support {n_support.tolist()[:10]} does not add up to its {count} support vectors")
-    n_class = len(n_support)
-    pairs = n_class * (n_class - 1) // 2
-    for name in ("_dual_coef_", "dual_coef_"):
-        if array(name, "f", 2).shape != (n_class - 1, count):
-            fail(f"the {cls.name}'s {name} is {state[name].shape}, expected ({n_class - 1}, {count})")
-    for name in ("_intercept_", "intercept_"):
-        if array(name, "f", 1).shape != (pairs,):
-            fail(f"the {cls.name}'s {name} has {len(state[name])} values, expected {pairs}")
-    probability = state.get("_effective_probability") is True or state.get("probability") is True
-    if prob_a.shape != prob_b.shape or len(prob_a) not in ((pairs,) if probability else (0, pairs)):
-        fail(f"the {cls.name}'s _probA and _probB have {len(prob_a)} and {len(prob_b)} values, expected "
-             f"{pairs if probability else f'0 or {pairs}'}")
-    if classifier:
-        classes = state.get("classes_")
-        if not (isinstance(classes, np.ndarray) and classes.shape == (n_class,)
-                and array("class_weight_", "f", 1).shape == (n_class,)):
-            fail(f"the {cls.name}'s classes_ and class_weight_ do not have its {n_class} classes")
-    if "offset_" in state and array("offset_", "f", 1).shape != (1,):
-        fail(f"the {cls.name}'s offset_ is not one number")
-
-
 def key_of(found: Global) -> tuple[str, str]:
     return found.module, found.name
 
 
 def _count(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 10 ** 9
+
+
+def _plain_scalar(value: object) -> bool:
+    """A number or text (numpy numbers included): what a sampler's class counts may hold."""
+    return isinstance(value, (int, float, str, np.number)) and not isinstance(value, bool)
 
 
 def _plain_count(values: object) -> int | None:
@@ -597,7 +719,8 @@ def check_fitted_parts(estimator: Any, what: str) -> None:
     if tree is not None and (not isinstance(tree, Tree) or tree.n_features != n_features):
         raise ToolInputError(f"{what}: a decision tree has {getattr(tree, 'n_features', '?')} features but its "
                              f"estimator {n_features}; the file is refused")
-    for member in getattr(estimator, "estimators_", None) or []:
+    subsets = getattr(estimator, "estimators_features_", None)  # bagging: checked by check_bagging, before
+    for member in [] if subsets is not None else getattr(estimator, "estimators_", None) or []:
         if getattr(member, "n_features_in_", None) != n_features:
             raise ToolInputError(f"{what}: a member of the {type(estimator).__name__} has other features than the "
                                  "ensemble; the file is refused")
@@ -608,21 +731,24 @@ def check_fitted_parts(estimator: Any, what: str) -> None:
         estimator.n_jobs = None
 
 
-def read_sklearn(handle: h5py.File, graph: dict[str, Any], what: str, build: bool) -> Any:
+def read_sklearn(handle: h5py.File, graph: dict[str, Any], what: str, build: bool,
+                 keras: KerasEntry | None = None) -> Any:
     """Check (``build`` False) or make the object a galaxy-ml h5mlm file describes.
 
     The description is walked first, so that a file naming a forbidden class or function is refused
-    with that name, whatever else it holds.
+    with that name, whatever else it holds. ``keras`` reads a Keras estimator that is a pipeline's
+    last step (galaxy-ml keeps it under ``-keras_models-``, as a Keras model file of its own).
     """
     weights = handle.get("-model_weights-")
     if weights is not None and not isinstance(weights, h5py.Group):
         raise ToolInputError(f"{what}: -model_weights- is not an HDF5 group")
-    found = _Reader(weights, what, build).value(graph["-object-"])
+    reader = _Reader(weights, what, build, keras)
+    found = reader.value(graph["-object-"])
     if build:
         return found
     if not isinstance(found, Planned) or key_of(found.what) not in CLASSES:
         raise ToolInputError(f"{what}: the model is not a scikit-learn estimator or pipeline")
-    unexpected = sorted(set(handle) - TOP_LEVEL)
+    unexpected = sorted(set(handle) - TOP_LEVEL - ({KERAS_MODELS} if reader.keras_used else set()))
     if unexpected:
         raise ToolInputError(f"{what}: holds {unexpected[0][:60]!r}, which a scikit-learn model saved by galaxy-ml "
                              "never has; the file is refused unread")
