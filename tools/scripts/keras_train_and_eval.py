@@ -354,13 +354,13 @@ def read_groups(algos, n_samples):
 
 def check_genomic_split(scheme):
     """Stratified holdouts need a label per sample, which genomic intervals do not have before sampling."""
-    for section in ("test_split", "val_split"):
-        algos = (scheme.get(section) or {}).get("split_algos") or {}
-        if algos.get("shuffle") == "stratified":
-            raise ToolInputError(f"{'Test' if section == 'test_split' and scheme.get('selected_exp_scheme') == 'train_val_test' else 'Validation'} "
-                                 "holdout: stratified splitting needs a class label per sample; a reference genome "
-                                 "and intervals has its targets looked up while sampling: choose simple shuffling, "
-                                 "no shuffling or groups")
+    holdouts = {"test_split": "Validation holdout"} if scheme.get("selected_exp_scheme") == "train_val" else {
+        "test_split": "Test holdout", "val_split": "Validation holdout"}
+    for section, what in holdouts.items():
+        if ((scheme.get(section) or {}).get("split_algos") or {}).get("shuffle") == "stratified":
+            raise ToolInputError(f"{what}: stratified splitting needs a class label per sample; the targets of a "
+                                 "reference genome and intervals are looked up while sampling: choose simple "
+                                 "shuffling, no shuffling or groups")
 
 
 def genomic_sets(generator, sets):

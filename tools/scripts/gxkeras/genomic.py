@@ -210,7 +210,8 @@ def stage_interval_inputs(options: dict[str, Any], seq_length: int, center_bin: 
 
     ``{"ref_genome_path", "intervals_path", "target_path", "features", "n_intervals"}``. Every interval must
     lie on a sequence of the genome, with the ``seq_length`` window around its middle inside it (else
-    galaxy-ml would sample again and again); every target line on a sequence of the genome.
+    galaxy-ml would sample again and again); every target line on a sequence of the genome. The
+    indexed target file holds the lines of the listed features only.
     """
     genome = stage_fasta(options.get("ref_genome_file"), GENOME_LABEL, "genome.fasta")
     lengths = sequence_lengths(genome, GENOME_LABEL)
@@ -230,7 +231,10 @@ def stage_interval_inputs(options: dict[str, Any], seq_length: int, center_bin: 
     intervals_path = os.path.join(folder, "intervals.bed")
     with open(intervals_path, "w") as handle:  # what galaxy-ml parses: chrom, start, end, no header lines
         handle.writelines(f"{cells[0]}\t{cells[1]}\t{cells[2]}\n" for _, cells in intervals)
-    target_path = bgzip_and_index(targets, os.path.join(folder, "targets.bed.gz"))
+    # only the listed features' lines: selene fails (KeyError) on a line of a feature it does not predict
+    wanted = set(names)
+    target_path = bgzip_and_index([row for row in targets if row[1][3] in wanted],
+                                  os.path.join(folder, "targets.bed.gz"))
     return {"ref_genome_path": genome, "intervals_path": intervals_path, "target_path": target_path,
             "features": names, "n_intervals": len(intervals)}
 

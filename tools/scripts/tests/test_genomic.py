@@ -378,3 +378,27 @@ def test_multilabel_scores_are_scikit_learns():
     constant = Prediction(y=np.zeros((3, 2), int), labels=np.zeros((3, 2), int), proba=np.full((3, 2), 0.2),
                           classes=np.arange(2))
     assert np.isnan(compute("roc_auc", constant)) and compute("accuracy", constant) == 1.0
+
+
+def test_one_feature_trains_as_binary_with_a_test_holdout(tmp_path, monkeypatch, write_text):
+    """One feature, a model ending in one sigmoid unit: binary scores (roc_auc of class 1), y_true a column of
+    0/1, predictions with both class probabilities; train_val_test holds out the test intervals first."""
+    monkeypatch.chdir(tmp_path)
+    config = json.loads(open(MODEL_JSON).read())
+    config["config"]["layers"][-1]["config"]["units"] = 1
+    form = build_form()
+    form["mode_selection"]["infile_json"] = write_text(json.dumps(config), "one_unit.json")
+    model = tmp_path / "one_unit.h5mlm"
+    from gxkeras.model_io import save_estimator
+
+    save_estimator(kbm.build_estimator(form), str(model))
+    out = outputs(tmp_path)
+    kte.run(train_params(model, datasets(tmp_path, infile2="featA\n"), scheme="train_val_test"), out)
+    result = [line.split("\t") for line in open(out["outfile_result"]).read().splitlines()]
+    assert result[0] == ["metric", "validation", "test"] and len(result) == 5
+    true = open(out["outfile_y_true"]).read().splitlines()
+    assert true[0] == "y_true" and len(true) == 1 + 9 and set(true[1:]) <= {"0", "1"}  # 25 % of 33 for the test
+    assert open(out["outfile_y_preds"]).read().splitlines()[0] == "y_preds\tprobability_0\tprobability_1"
+    with pytest.raises(ToolInputError, match="^Test holdout: stratified splitting needs a class label"):
+        kte.run(train_params(model, datasets(tmp_path, infile2="featA\n"), scheme="train_val_test",
+                             shuffle="stratified"), out)
