@@ -332,7 +332,7 @@ def test_stratified_holdout_and_class_weights_are_refused(tmp_path, monkeypatch)
 
 
 @pytest.mark.parametrize("vcf, more, message", [
-    (None, dict(seq_length=200), r"^Encoding seqence length: 200: each variant is encoded as \(200, 4\), but the "
+    (None, dict(seq_length=200), r"^Encoding sequence length: 200: each variant is encoded as \(200, 4\), but the "
                                  r"model's input shape is \(100, 4\)"),
     ("#CHROM\tPOS\tID\tREF\tALT\nchr1\tx\tv\tA\tC\n", {}, "^Dataset containing sequence variations: line 2: POS 'x' "
                                                          "is not a position from 1"),
@@ -356,7 +356,7 @@ def test_variant_errors_are_one_line(tmp_path, monkeypatch, vcf, more, message):
 
 def test_variant_effect_refuses_a_table_model(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(ToolInputError, match=r"^Encoding seqence length: 100: each variant is encoded as \(100, 4\), "
+    with pytest.raises(ToolInputError, match=r"^Encoding sequence length: 100: each variant is encoded as \(100, 4\), "
                                              r"but the model's input shape is \(100,\)"):
         mp.run(variant_params(TEST_DATA / "imdb_trained.h5mlm", GENOME, VCF), str(tmp_path / "out.tsv"))
 
