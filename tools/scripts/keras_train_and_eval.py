@@ -6,7 +6,9 @@ reads X and y (one column, or a one-hot table) from tabular datasets, holds out 
 validation set as Keras' ``validation_data`` (so ``val_loss`` is available to callbacks), then scores
 the model on the held-out data. Writes the metrics table and, as "Save the fitted model" asks, the
 trained model (h5mlm) with its weights (Keras HDF5), the true and predicted values of the evaluation
-set, and the per-epoch history.
+set, and the per-epoch history. A ``KerasGBatchClassifier`` trains on sequences in a FASTA file
+(:mod:`gxkeras.fasta`) or on a reference genome with intervals and target features
+(``refseq_and_interval``, :mod:`gxkeras.genomic`), its generator encoding the samples batch by batch.
 
 The inputs JSON has the layout of the Galaxy-ML tool (1.0.10/1.0.11), which saved workflows hold:
 ``experiment_schemes|test_split|split_algos|...``, ``metrics|scoring|primary_scoring``, the y selector

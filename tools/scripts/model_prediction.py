@@ -3,6 +3,8 @@
 The model is a galaxy-ml Keras estimator (Keras and TensorFlow are loaded) or a scikit-learn
 estimator or pipeline that galaxy-ml saved (loaded under :mod:`gxkeras.sklearn_io`'s allow-list,
 without TensorFlow), as the Galaxy-ML tool of the same id predicted every Galaxy-ML model.
+Besides tables and sparse matrices it predicts sequences of a FASTA file and (``variant_effect``)
+the variants of a VCF on a reference genome, encoded by galaxy-ml's ``GenomicVariantBatchGenerator``.
 
 The data are read, checked and predicted in chunks of rows, and the rows of predictions are
 written as they come, so that 25,000 reviews x 500 word indices never need to be held as text at
