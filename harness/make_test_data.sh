@@ -146,3 +146,78 @@ run keras_batch_models '{"mode_selection": {"mode_type": "train_model", "infile_
 JSON
 )
 ls -l $TD/fasta_dna_*
+
+# ---- Genomic-interval chain (keras_batch_models GenomicIntervalBatchGenerator; keras_train_and_eval with
+#      refseq_and_interval; model_prediction with variant_effect) ----
+#   genomic_ref.fasta: a synthetic genome, chr1 (3,000 bases) and chr2 (2,000), random bases (seed 11)
+#   genomic_targets.bed: peaks of featA (60 bases, GATTACA planted in the middle) and featB (CCGGAACC);
+#     genomic_intervals.bed: 40-base intervals, half centred on a featA peak; genomic_features.tsv: featA, featB
+#   genomic_variants.vcf: 6 SNVs and indels on the genome (model_prediction's variant_effect)
+#   genomic_model_config.json <- keras_model_config: (100, 4) Conv1D(8, 7, relu) GlobalMaxPooling1D Dense(2, sigmoid)
+#   genomic_untrained.h5mlm   <- keras_batch_models: GenomicIntervalBatchGenerator seq_length 100, center bin 20
+#   genomic_trained.h5mlm     <- keras_train_and_eval (refseq_and_interval, train_val)
+"$PY" - <<'PYTHON'
+import random
+random.seed(11)
+genome = {"chr1": [random.choice("ACGT") for _ in range(3000)], "chr2": [random.choice("ACGT") for _ in range(2000)]}
+targets, intervals = [], []
+centres = [("chr1", c) for c in range(150, 2900, 140)] + [("chr2", c) for c in range(150, 1900, 140)]
+for number, (chrom, centre) in enumerate(centres):
+    if number % 2 == 0:  # featA peak with its motif; the interval is centred on it
+        genome[chrom][centre - 3:centre + 4] = "GATTACA"
+        targets.append((chrom, centre - 30, centre + 30, "featA"))
+    if number % 3 == 0:
+        genome[chrom][centre + 8:centre + 16] = "CCGGAACC"
+        targets.append((chrom, centre - 20, centre + 40, "featB"))
+    intervals.append((chrom, centre - 20, centre + 20))
+with open("test-data/genomic_ref.fasta", "w") as f:
+    for chrom, bases in genome.items():
+        text = "".join(bases)
+        f.write(f">{chrom}\n" + "".join(text[i:i + 60] + "\n" for i in range(0, len(text), 60)))
+random.shuffle(targets)  # unsorted, as a BED dataset may be: the job sorts it before indexing
+with open("test-data/genomic_targets.bed", "w") as f:
+    f.writelines(f"{c}\t{s}\t{e}\t{n}\n" for c, s, e, n in targets)
+with open("test-data/genomic_intervals.bed", "w") as f:
+    f.writelines(f"{c}\t{s}\t{e}\n" for c, s, e in intervals)
+with open("test-data/genomic_features.tsv", "w") as f:
+    f.write("featA\nfeatB\n")
+variants = [("chr1", 430, "v1", None, "A"), ("chr1", 711, "v2", None, "G"), ("chr1", 1300, "v3", None, "TT"),
+            ("chr2", 290, "v4", None, "C"), ("chr2", 1000, "v5", "del", ""), ("chr2", 1500, "v6", None, "*")]
+with open("test-data/genomic_variants.vcf", "w") as f:
+    f.write("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n")
+    for chrom, pos, name, kind, alt in variants:
+        ref = "".join(genome[chrom][pos - 1:pos + (1 if kind == "del" else 0)])
+        if kind == "del":
+            alt = ref[0]
+        elif alt == "*":  # two alternative alleles, neither the reference base
+            alt = ",".join(base for base in "ACGT" if base != ref)[:3]
+        f.write(f"{chrom}\t{pos}\t{name}\t{ref}\t{alt}\t.\t.\t.\n")
+PYTHON
+run keras_model_config '{"model_selection": {"model_type": "sequential", "input_shape": "(100, 4)", "layers": [
+  {"__index__": 0, "layer_selection": {"layer_type": "Conv1D", "filters": 8, "kernel_size": "7", "activation": "relu", "kwargs": ""}},
+  {"__index__": 1, "layer_selection": {"layer_type": "GlobalMaxPooling1D", "kwargs": ""}},
+  {"__index__": 2, "layer_selection": {"layer_type": "Dense", "units": 2, "activation": "sigmoid", "kwargs": ""}}]}}' \
+  --outfile $TD/genomic_model_config.json
+run keras_batch_models '{"mode_selection": {"mode_type": "train_model", "infile_json": "test-data/genomic_model_config.json",
+  "learning_type": "KerasGBatchClassifier",
+  "generator_selection": {"generator_type": "GenomicIntervalBatchGenerator", "seq_length": 100, "shuffle": true, "seed": 999,
+    "blacklist_regions": "hg38", "center_bin_to_predict": 20, "feature_thresholds": 0.5, "random_state": 7},
+  "compile_params": {"loss": "binary_crossentropy",
+    "optimizer_selection": {"optimizer_type": "Adam", "optimizer_options": {"learning_rate": 0.01}}, "metrics": ["acc"]},
+  "fit_params": {"epochs": 3, "batch_size": 8, "validation_split": 0.1, "verbose": 2, "callbacks": []},
+  "class_positive_factor": 1, "prediction_steps": null, "random_seed": 42}, "get_params": false}' \
+  --outfile $TD/genomic_untrained.h5mlm
+(cd "$WORK" && "$ROOT/$PY" "$ROOT/tools/scripts/keras_train_and_eval.py" --inputs /dev/stdin --outfile_result result.tsv \
+  --outfile_object "$ROOT/$TD/genomic_trained.h5mlm" <<JSON
+{"experiment_schemes": {"selected_exp_scheme": "train_val", "infile_estimator": "$ROOT/$TD/genomic_untrained.h5mlm",
+   "hyperparams_swapping": {"param_set": []},
+   "test_split": {"split_algos": {"shuffle": "simple", "test_size": 0.25, "random_state": 0}},
+   "metrics": {"scoring": {"primary_scoring": "default"}}},
+ "input_options": {"selected_input": "refseq_and_interval", "ref_genome_file": "$ROOT/$TD/genomic_ref.fasta",
+   "interval_file": "$ROOT/$TD/genomic_intervals.bed", "target_file": "$ROOT/$TD/genomic_targets.bed",
+   "infile2": "$ROOT/$TD/genomic_features.tsv", "header2": false,
+   "column_selector_options_2": {"selected_column_selector_option2": "all_columns"}},
+ "save": ["save_estimator"]}
+JSON
+)
+ls -l $TD/genomic_*

@@ -1,10 +1,11 @@
-"""keras_batch_models: "Build Deep learning Batch Training Models" -- a classifier trained on FASTA sequences.
+"""keras_batch_models: "Build Deep learning Batch Training Models" -- a classifier trained by a batch generator.
 
 The model JSON, compile and fit sections are read as "Create deep learning model" reads them
 (:mod:`gxkeras.builder_form`); the batch data generator (DNA, RNA or protein one-hot encoding of a
-FASTA file, batch by batch) is checked as a model file's is (:func:`gxkeras.estimators.check_generator`)
-and stored without any file: the FASTA is the training job's input. Writes the untrained
-``KerasGBatchClassifier`` as h5mlm.
+FASTA file, or sequences sampled from a reference genome in intervals with their target features,
+batch by batch) is checked as a model file's is (:func:`gxkeras.estimators.check_generator`) and
+stored without any file: the FASTA, or the genome, intervals and targets, are the training job's
+inputs. Writes the untrained ``KerasGBatchClassifier`` as h5mlm.
 """
 import sys
 
@@ -12,31 +13,33 @@ from gxkeras.builder_form import compile_fit_params, read_model_json, write_buil
 from gxkeras.errors import ToolInputError, output_paths, run_tool
 from gxkeras.fasta import check_sequence_input
 from gxkeras.estimators import (
-    BATCH_CLASSIFIER, CLASSIFIER_LOSSES, FASTA_GENERATORS, GENERATOR_ARGS, NOT_SUPPORTED_GENERATORS,
+    BATCH_CLASSIFIER, CLASSIFIER_LOSSES, GENERATOR_ARGS, GENOMIC_GENERATOR, NOT_SUPPORTED_GENERATORS, RUNNING_GENERATORS,
     check_batch_params, check_generator, make_estimator, make_generator, model_input_shape,
 )
 from gxkeras.galaxy_inputs import without_galaxy_keys
 from gxkeras.values import as_bool
 
 GENERATOR_LABEL = "Select a batch data generator"
-DEFAULT_SEQ_LENGTH = 1000  # the form's (and galaxy-ml's) default
+# The form's (and galaxy-ml's) defaults of an empty field that galaxy-ml cannot take empty.
+DEFAULTS = {"seq_length": 1000, "center_bin_to_predict": 200, "blacklist_regions": "hg38"}
 
 
 def generator_params(selection):
-    """``{"generator_type": ..., seq_length, shuffle, seed}`` from the form's generator conditional."""
+    """``{"generator_type": ..., seq_length, shuffle, seed[, the genomic fields]}`` from the generator conditional."""
     selection = without_galaxy_keys(selection)
     kind = selection.get("generator_type")
     if kind in NOT_SUPPORTED_GENERATORS:
         raise ToolInputError(f"{GENERATOR_LABEL}: {kind} ({NOT_SUPPORTED_GENERATORS[kind]}) is not supported by "
-                             f"these Keras 3 tools; choose one of {', '.join(FASTA_GENERATORS)} and train on a FASTA file")
-    if kind not in FASTA_GENERATORS:
+                             f"these Keras 3 tools: a model needs a generator to train; choose one of "
+                             f"{', '.join(RUNNING_GENERATORS)}")
+    if kind not in RUNNING_GENERATORS:
         raise ToolInputError(f"{GENERATOR_LABEL}: unknown generator {str(kind)[:60]!r}")
     spec = {"generator_type": kind}
     for key in GENERATOR_ARGS[kind]:
         value = as_bool(selection.get(key))
-        spec[key] = None if value == "" else value
-    if spec.get("seq_length") is None:
-        spec["seq_length"] = DEFAULT_SEQ_LENGTH
+        spec[key] = DEFAULTS.get(key) if value in ("", None) else value
+    if isinstance(spec.get("feature_thresholds"), int) and not isinstance(spec["feature_thresholds"], bool):
+        spec["feature_thresholds"] = float(spec["feature_thresholds"])  # a float field Galaxy gave as 1
     return check_generator(spec, GENERATOR_LABEL)
 
 
@@ -63,9 +66,11 @@ def build_estimator(params):
 def summary(estimator) -> str:
     """One line on what was built, the generator included (the Galaxy tests read it)."""
     generator = estimator.data_batch_generator
+    fields = "".join(f", {key} {getattr(generator, key)}" for key in GENERATOR_ARGS[GENOMIC_GENERATOR][3:]
+                     if type(generator).__name__ == GENOMIC_GENERATOR)
     return (f"{type(estimator).__name__}: {estimator.model_type} model with {len(estimator.config['layers'])} layers; "
             f"generator {type(generator).__name__} (seq_length {generator.seq_length}, shuffle {generator.shuffle}, "
-            f"seed {generator.seed}); loss {estimator.loss}, optimizer {estimator.optimizer}, "
+            f"seed {generator.seed}{fields}); loss {estimator.loss}, optimizer {estimator.optimizer}, "
             f"metrics {estimator.metrics or 'none'}, epochs {estimator.epochs}, batch_size {estimator.batch_size}, "
             f"class_positive_factor {estimator.class_positive_factor}, seed {estimator.seed}")
 

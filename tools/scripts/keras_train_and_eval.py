@@ -6,7 +6,9 @@ reads X and y (one column, or a one-hot table) from tabular datasets, holds out 
 validation set as Keras' ``validation_data`` (so ``val_loss`` is available to callbacks), then scores
 the model on the held-out data. Writes the metrics table and, as "Save the fitted model" asks, the
 trained model (h5mlm) with its weights (Keras HDF5), the true and predicted values of the evaluation
-set, and the per-epoch history.
+set, and the per-epoch history. A ``KerasGBatchClassifier`` trains on sequences in a FASTA file
+(:mod:`gxkeras.fasta`) or on a reference genome with intervals and target features
+(``refseq_and_interval``, :mod:`gxkeras.genomic`), its generator encoding the samples batch by batch.
 
 The inputs JSON has the layout of the Galaxy-ML tool (1.0.10/1.0.11), which saved workflows hold:
 ``experiment_schemes|test_split|split_algos|...``, ``metrics|scoring|primary_scoring``, the y selector
@@ -30,10 +32,11 @@ from gxkeras.errors import ToolInputError, first_line, output_paths, run_tool
 from gxkeras.fasta import FASTA_LABEL, check_sequence_input, encode, sample_indices, sequence_names, stage_fasta
 from gxkeras import forms
 from gxkeras.estimators import (
-    BATCH_CLASSIFIER, build_callbacks, check_estimator, check_stored_params, galaxy_ml_callbacks_off, is_classifier,
+    BATCH_CLASSIFIER, GENOMIC_GENERATOR, build_callbacks, check_estimator, check_stored_params, galaxy_ml_callbacks_off, is_classifier,
     model_input_shape, output_layer, restore_checkpoint, stored_params,
 )
 from gxkeras.galaxy_inputs import load_inputs
+from gxkeras.genomic import FEATURES_LABEL, encode_intervals, stage_interval_inputs
 from gxkeras.input_types import input_type
 from gxkeras.keras_env import import_keras
 from gxkeras.model_io import load_estimator, save_estimator
@@ -53,31 +56,89 @@ OUTPUT_FLAGS = ("--outfile_result", "--outfile_object", "--outfile_weights", "--
 
 # ---- inputs ------------------------------------------------------------------------------------
 
+GENOMIC_INPUT = "refseq_and_interval"
+BATCH_INPUTS = {"seq_fasta": "sequences in a fasta file", GENOMIC_INPUT: "reference genome and intervals"}
+
+
 def check_input_type(params):
-    """``tabular``, ``sparse`` or ``seq_fasta`` (checked before TensorFlow loads): see :mod:`gxkeras.input_types`."""
-    return input_type((params.get("input_options") or {}).get("selected_input"), "Select input type")
+    """The input type (checked before TensorFlow loads): see :mod:`gxkeras.input_types`."""
+    return input_type((params.get("input_options") or {}).get("selected_input"), "Select input type",
+                      "keras_train_and_eval")
+
+
+def is_genomic(estimator):
+    """Whether the model is a batch classifier whose generator samples a reference genome in intervals."""
+    return type(getattr(estimator, "data_batch_generator", None)).__name__ == GENOMIC_GENERATOR
+
+
+def read_feature_list(options):
+    """The feature names of the selected columns of the feature list (text), row by row."""
+    path = options.get("infile2")
+    if not path:
+        raise ToolInputError(f"{FEATURES_LABEL}: no dataset given")
+    check_row_lengths(path, FEATURES_LABEL)
+    header = bool(options.get("header2"))
+    try:
+        frame = pd.read_csv(path, sep="\t", header=0 if header else None, dtype=str, keep_default_na=False,
+                            quoting=csv.QUOTE_NONE)
+    except pd.errors.EmptyDataError:
+        raise ToolInputError(f"{FEATURES_LABEL}: the dataset is empty; list the features to predict, one per "
+                             "line") from None
+    selector = options.get("column_selector_options_2") or {}
+    chosen = select_columns([str(name) for name in frame.columns], selector.get("selected_column_selector_option2"),
+                            selector.get("col2"), FEATURES_LABEL, header)
+    return frame.iloc[:, chosen].to_numpy().ravel().tolist()
+
+
+def read_genomic(options, estimator):
+    """X (the intervals' positions) of a genomic-interval model; its generator reads the job's files.
+
+    The targets are not read here: galaxy-ml's generator looks them up in the (indexed) target file
+    around each sampled position, for the features of the feature list.
+    """
+    generator = estimator.data_batch_generator
+    staged = stage_interval_inputs(options, generator.seq_length, generator.center_bin_to_predict,
+                                   read_feature_list(options))
+    units, _ = output_layer(estimator.config)
+    if units and units != len(staged["features"]):
+        raise ToolInputError(f"{FEATURES_LABEL}: {len(staged['features'])} features, but the model's last layer has "
+                             f"{units} units: it needs one (sigmoid) unit per feature")
+    generator.set_params(ref_genome_path=staged["ref_genome_path"], intervals_path=staged["intervals_path"],
+                         target_path=staged["target_path"], features=staged["features"])
+    print(f"Reference genome and intervals: {staged['n_intervals']} intervals, features "
+          f"{', '.join(staged['features'])}")
+    return sample_indices(staged["n_intervals"])
 
 
 def read_data(params, estimator):
     """X, and y as read (one column, or several: a one-hot table), with their sizes checked.
 
     Sequences in a fasta file: X holds each sequence's position (galaxy-ml's batch samples), and the
-    model's generator reads the FASTA, linked into the working directory, batch by batch.
+    model's generator reads the FASTA, linked into the working directory, batch by batch. Reference
+    genome and intervals: X holds each interval's position and y is None (:func:`read_genomic`).
     """
     selected = check_input_type(params)
     sparse = selected == "sparse"
     options = params.get("input_options") or {}
     batch = type(estimator).__name__ == BATCH_CLASSIFIER
-    if batch != (selected == "seq_fasta"):
+    if batch != (selected in BATCH_INPUTS):
         raise ToolInputError(f"Select input type: {selected}, but the model is a {type(estimator).__name__}: "
                              f"a {BATCH_CLASSIFIER} ('Build Deep learning Batch Training Models') trains on sequences "
-                             "in a fasta file, other models on tabular data or a sparse matrix")
+                             "in a fasta file or a reference genome and intervals, other models on tabular data or a "
+                             "sparse matrix")
     if batch:
         X_label = FASTA_LABEL
         if estimator.data_batch_generator is None:
             raise ToolInputError(f"{MODEL_LABEL}: the {BATCH_CLASSIFIER} has no batch data generator; build it with "
-                                 "'Build Deep learning Batch Training Models' and a FASTA generator")
+                                 "'Build Deep learning Batch Training Models' and a generator")
+        wanted = GENOMIC_INPUT if is_genomic(estimator) else "seq_fasta"
+        if selected != wanted:
+            raise ToolInputError(f"Select input type: {selected}, but the model's generator is a "
+                                 f"{type(estimator.data_batch_generator).__name__}, which trains on "
+                                 f"'{BATCH_INPUTS[wanted]}' ({wanted})")
         check_sequence_input(model_input_shape(estimator.config), estimator.data_batch_generator, MODEL_LABEL)
+        if wanted == GENOMIC_INPUT:
+            return read_genomic(options, estimator), None
         fasta = stage_fasta(options.get("fasta_path"))
         X = sample_indices(len(sequence_names(fasta)))
         estimator.data_batch_generator.fasta_path = fasta
@@ -293,6 +354,32 @@ def read_groups(algos, n_samples):
     return frame.iloc[:, chosen[0]].str.strip().to_numpy()
 
 
+def check_genomic_split(scheme):
+    """Stratified holdouts need a label per sample, which genomic intervals do not have before sampling."""
+    holdouts = {"test_split": "Validation holdout"} if scheme.get("selected_exp_scheme") == "train_val" else {
+        "test_split": "Test holdout", "val_split": "Validation holdout"}
+    for section, what in holdouts.items():
+        if ((scheme.get(section) or {}).get("split_algos") or {}).get("shuffle") == "stratified":
+            raise ToolInputError(f"{what}: stratified splitting needs a class label per sample; the targets of a "
+                                 "reference genome and intervals are looked up while sampling: choose simple "
+                                 "shuffling, no shuffling or groups")
+
+
+def genomic_sets(generator, sets):
+    """``{name: (sequences, targets)}`` of each evaluated set of interval positions (at their middles)."""
+    encoded = {}
+    for name, (X_set, _) in sets.items():
+        sequences, targets, skipped = encode_intervals(generator, X_set)
+        if skipped:
+            print(f"{name}: {skipped} of {len(X_set)} intervals left out (blacklisted, or over 30 % N, at their middle)")
+        if not len(sequences):
+            raise ToolInputError(f"Dataset containing sequence intervals for training: none of the {len(X_set)} "
+                                 f"intervals of the {name} set can be encoded at its middle (blacklisted, or over "
+                                 "30 % N): choose another blacklist or other intervals")
+        encoded[name] = (sequences, targets)
+    return encoded
+
+
 def split(X, y, scheme, seed, classifier):
     """``{"train": rows, "validation": rows[, "test": rows]}`` as the scheme's holdouts make them."""
     test_algos = (scheme.get("test_split") or {}).get("split_algos")
@@ -330,6 +417,20 @@ def predict(estimator, X, y):
     # the class of the highest probability: galaxy-ml's predict for softmax and one sigmoid unit,
     # and the one label per sample of a one-hot y for other multi-unit outputs
     return Prediction(y=y, labels=estimator.classes_[proba.argmax(axis=1)], proba=proba, classes=estimator.classes_)
+
+
+def predict_features(estimator, X, targets):
+    """One prediction of a genomic-interval set: one sigmoid output per feature (0/1 targets).
+
+    One feature is a binary classification (the class 1 probability is the output); several are
+    multi-label (:mod:`gxkeras.scoring` scores indicator rows).
+    """
+    proba = np.asarray(estimator.model_.predict(X, verbose=0), dtype="float64").reshape(len(X), -1)
+    labels = (proba > 0.5).astype("int64")
+    if targets.shape[1] == 1:
+        return Prediction(y=targets[:, 0].astype("int64"), labels=labels[:, 0],
+                          proba=np.column_stack([1 - proba[:, 0], proba[:, 0]]), classes=np.arange(2))
+    return Prediction(y=targets.astype("int64"), labels=labels, proba=proba, classes=np.arange(targets.shape[1]))
 
 
 def encode_y(estimator, y, n_onehot=None):
@@ -423,7 +524,13 @@ def train(estimator, X_train, y_train, X_val, y_val, n_onehot=None, class_weight
     if estimator.seed is not None:
         keras.utils.set_random_seed(estimator.seed)
     target = y_train
-    if is_classifier(estimator):
+    if y_train is None:  # genomic intervals: galaxy-ml's generator gives the targets, batch by batch
+        if class_weight is not None:
+            raise ToolInputError(f"{CLASS_WEIGHT_LABEL}: not for a reference genome and intervals, whose targets are "
+                                 "one 0/1 value per feature; remove the entry (class_positive_factor of 'Build Deep "
+                                 "learning Batch Training Models' weighs a single feature's positives)")
+        validation, weights = (X_val,), None
+    elif is_classifier(estimator):
         if n_onehot is not None:
             estimator.classes_ = np.arange(n_onehot)
             target = encode_y(estimator, y_train, n_onehot)
@@ -445,7 +552,7 @@ def train(estimator, X_train, y_train, X_val, y_val, n_onehot=None, class_weight
                 f"{format_value(estimator.classes_[index])}: {weight:.6g}" for index, weight in sorted(weights.items())))
     else:
         validation, weights = (X_val, y_val), None
-    print(f"Training a {type(estimator).__name__} on {len(y_train)} samples, validating on {len(y_val)}: "
+    print(f"Training a {type(estimator).__name__} on {len(X_train)} samples, validating on {len(X_val)}: "
           f"{estimator.epochs} epochs, batch_size {estimator.batch_size}, seed {estimator.seed}", flush=True)
     # The callbacks are built here from the checked list, not by galaxy-ml (which would build any
     # keras.callbacks class named in the file); the saved parameter itself is kept unchanged.
@@ -503,8 +610,16 @@ def write_history(path, history):
     write_table(path, ["epoch", *keys], [[epoch + 1, *(logs[key][epoch] for key in keys)] for epoch in range(n_epochs)])
 
 
-def write_predictions(prediction, true_path, preds_path):
-    """The evaluation set's true values, and the predictions (with each class' probability)."""
+def write_predictions(prediction, true_path, preds_path, features=None):
+    """The evaluation set's true values, and the predictions (with each class' probability).
+
+    Several target features (genomic intervals): one column per feature, then each feature's probability.
+    """
+    if np.ndim(prediction.y) == 2:
+        write_table(true_path, features, prediction.y)
+        write_table(preds_path, [*features, *(f"probability_{name}" for name in features)],
+                    [[*labels, *proba] for labels, proba in zip(prediction.labels, prediction.proba, strict=True)])
+        return
     write_table(true_path, ["y_true"], [[value] for value in prediction.y])
     if prediction.proba is not None:
         header = ["y_preds", *(f"probability_{format_value(label)}" for label in prediction.classes)]
@@ -532,25 +647,40 @@ def run(params, outputs):
     names = metric_names(scheme.get("metrics"), classifier)
     weight_choice = class_weight_choice(params.get("class_weights"), classifier)
 
+    genomic = is_genomic(estimator)
+    if genomic:
+        check_genomic_split(scheme)
     X, y = read_data(params, estimator)
     options = params.get("input_options") or {}
     batch = type(estimator).__name__ == BATCH_CLASSIFIER
     if not batch:
         X = check_X(X, estimator, int(bool(options.get("header1"))))
-    y, n_onehot = check_y(y, estimator, int(bool(options.get("header2"))))
+    n_onehot = None
+    if not genomic:
+        y, n_onehot = check_y(y, estimator, int(bool(options.get("header2"))))
 
-    rows = split(X, y, scheme, estimator.seed, classifier)
-    sets = {name: (X[rows[name]], y[rows[name]]) for name in ("validation", "test") if name in rows}
-    history = train(estimator, X[rows["train"]], y[rows["train"]], *sets["validation"], n_onehot, weight_choice)
-    if batch:  # evaluated on the encoded sequences; the model file keeps no path
+    rows = split(X, np.zeros(len(X)) if genomic else y, scheme, estimator.seed, classifier)
+    sets = {name: (X[rows[name]], None if genomic else y[rows[name]]) for name in ("validation", "test") if name in rows}
+    history = train(estimator, X[rows["train"]], None if genomic else y[rows["train"]], *sets["validation"], n_onehot,
+                    weight_choice)
+    features = None
+    if genomic:  # evaluated on each interval's middle; the model file keeps no path and no feature list
+        features = list(estimator.data_batch_generator.features)
+        sets = genomic_sets(estimator.data_generator_, sets)
+        estimator.data_generator_.close()
+        estimator.data_batch_generator.set_params(ref_genome_path=None, intervals_path=None, target_path=None,
+                                                  features="infer")
+    elif batch:  # evaluated on the encoded sequences; the model file keeps no path
         sets = {name: (encode(estimator.data_generator_, X_set), y_set) for name, (X_set, y_set) in sets.items()}
         estimator.data_generator_.close()
         estimator.data_batch_generator.fasta_path = None
 
-    predictions = {name: predict(estimator, *data) for name, data in sets.items()}
+    predictions = {name: (predict_features(estimator, *data) if genomic else predict(estimator, *data))
+                   for name, data in sets.items()}
     header = ["metric", *sets]
     table = [[name, *(compute_score(name, prediction) for prediction in predictions.values())] for name in names]
-    table.append(["loss", *(keras_loss(estimator, *data, n_onehot) for data in sets.values())])
+    table.append(["loss", *((float(estimator.model_.evaluate(*data, verbose=0, return_dict=True)["loss"]) if genomic
+                             else keras_loss(estimator, *data, n_onehot)) for data in sets.values())])
     write_table(outputs["outfile_result"], header, table)
     print("Evaluation (" + ", ".join(f"{name}: {len(data[1])} samples" for name, data in sets.items()) + "):")
     for row in [header, *table]:
@@ -565,7 +695,7 @@ def run(params, outputs):
         write_history(outputs["outfile_history"], history)
     if outputs.get("outfile_y_true") or outputs.get("outfile_y_preds"):
         evaluated = predictions["test" if "test" in predictions else "validation"]
-        write_predictions(evaluated, outputs["outfile_y_true"], outputs["outfile_y_preds"])
+        write_predictions(evaluated, outputs["outfile_y_true"], outputs["outfile_y_preds"], features)
 
 
 def main(argv=None):

@@ -3,6 +3,8 @@
 The model is a galaxy-ml Keras estimator (Keras and TensorFlow are loaded) or a scikit-learn
 estimator or pipeline that galaxy-ml saved (loaded under :mod:`gxkeras.sklearn_io`'s allow-list,
 without TensorFlow), as the Galaxy-ML tool of the same id predicted every Galaxy-ML model.
+Besides tables and sparse matrices it predicts sequences of a FASTA file and (``variant_effect``)
+the variants of a VCF on a reference genome, encoded by galaxy-ml's ``GenomicVariantBatchGenerator``.
 
 The data are read, checked and predicted in chunks of rows, and the rows of predictions are
 written as they come, so that 25,000 reviews x 500 word indices never need to be held as text at
@@ -20,11 +22,13 @@ from gxkeras.errors import ToolInputError, first_line, output_paths, run_tool
 from gxkeras.fasta import FASTA_LABEL, check_sequence_input, encode, sample_indices, sequence_names, stage_fasta
 from gxkeras import forms
 from gxkeras.galaxy_inputs import load_inputs
+from gxkeras.genomic import GENOME_LABEL, VCF_LABEL, stage_vcf
 from gxkeras.input_types import input_type
 from gxkeras.matrix_market import read_matrix_market
-from gxkeras.estimators import FASTA_GENERATORS, make_generator
+from gxkeras.estimators import FASTA_GENERATORS, MAX_SEQ_LENGTH, make_generator
 from gxkeras.model_io import check_h5mlm, is_sklearn_file, load_estimator, load_sklearn, load_weights_file
 from gxkeras.tabular import iter_tabular
+from gxkeras.values import as_bool
 
 ESTIMATOR_LABEL = "Choose the dataset containing pipeline/estimator object"
 WEIGHTS_LABEL = "Choose the dataset containing weights for the estimator above"
@@ -33,6 +37,9 @@ SPARSE_LABEL = "Select a sparse matrix"
 SEQ_TYPE_LABEL = "Sequence type"
 SEQ_TYPES = forms.options("model_prediction", "seq_type")  # galaxy-ml's FASTA generators, by the form
 METHODS = ("predict", "predict_proba")
+SEQ_LENGTH_LABEL = "Encoding sequence length"  # the Galaxy-ML form's label (its typo "seqence" corrected)
+VARIANT_BLACKLISTS = forms.options("model_prediction", "blacklist_regions")  # none, hg38, hg19
+VARIANT_COLUMNS = ("chrom", "pos", "name", "ref", "alt", "strand")  # the Galaxy-ML tool's output columns
 CHUNK_ROWS = 4096  # rows read, checked and predicted at a time
 # Keras batch size for prediction: no gradients are kept, so a batch far larger than training's costs
 # little memory (1,024 x 500 steps of LSTM state: tens of MB) and each of the LSTM's per-time-step ops
@@ -188,6 +195,90 @@ def sequence_generator(estimator, seq_type, fasta):
     return generator
 
 
+def variant_generator(estimator, data, genome, vcf):
+    """galaxy-ml's GenomicVariantBatchGenerator on the staged genome and VCF, its variants read.
+
+    The model must take one encoded sequence of the form's seq_length, ``(seq_length, 4)``.
+    """
+    from galaxy_ml.preprocessors import GenomicVariantBatchGenerator
+
+    seq_length = data.get("seq_length")
+    if isinstance(seq_length, bool) or not isinstance(seq_length, int) or not 1 <= seq_length <= MAX_SEQ_LENGTH:
+        raise ToolInputError(f"{SEQ_LENGTH_LABEL}: must be an integer from 1 to {MAX_SEQ_LENGTH}, got "
+                             f"{str(seq_length)[:30]!r}")
+    blacklist = data.get("blacklist_regions") or "none"
+    if blacklist not in VARIANT_BLACKLISTS:
+        raise ToolInputError(f"blacklist regions: unknown choice {str(blacklist)[:60]!r}; expected one of "
+                             f"{', '.join(VARIANT_BLACKLISTS)}")
+    shape = model_input_shape(estimator)
+    if tuple(shape) != (seq_length, 4):
+        raise ToolInputError(f"{SEQ_LENGTH_LABEL}: {seq_length}: each variant is encoded as ({seq_length}, 4), but "
+                             f"the model's input shape is {tuple(shape)}")
+    generator = GenomicVariantBatchGenerator(ref_genome_path=genome, vcf_path=vcf, seq_length=seq_length,
+                                             blacklist_regions=None if blacklist == "none" else blacklist,
+                                             output_reference=as_bool(data.get("output_reference")) is True)
+    generator.set_processing_attrs()
+    return generator
+
+
+def predict_variants(estimator, method, generator, handle, chunk_rows):
+    """Encode each variant allele (or its reference), predict, and write its VCF fields and the predictions."""
+    check_method(estimator, method)
+    variants = generator.variants
+    batch_size = max(estimator.batch_size or 1, PREDICT_BATCH_SIZE)
+    for start in range(0, len(variants), chunk_rows):
+        indices = range(start, min(start + chunk_rows, len(variants)))
+        encoded = [generator.apply_transform(index) for index in indices]
+        for index, array in zip(indices, encoded, strict=True):
+            if array.shape != (generator.seq_length, 4):
+                chrom, pos, _, ref, alt, _ = variants[index]
+                raise ToolInputError(f"{VCF_LABEL}: the variant {chrom}:{pos} {ref[:20]}>{alt[:20]} is encoded as "
+                                     f"{array.shape[0]} bases, not {generator.seq_length}")
+        predicted = np.asarray(getattr(estimator, method)(np.stack(encoded).astype("float32"),
+                                                          batch_size=batch_size, verbose=0))
+        predicted = predicted.reshape(len(encoded), -1)
+        if start == 0:
+            handle.write("\t".join([*VARIANT_COLUMNS, *map(str, range(predicted.shape[1]))]) + "\n")
+        for index, row in zip(indices, format_values(predicted), strict=True):
+            handle.write("\t".join([*map(str, variants[index]), *row]) + "\n")
+    return len(variants)
+
+
+def run_variants(params, method, outfile, chunk_rows):
+    """The "reference genome and variant call file" input: one row per variant allele the genome holds."""
+    data = params["input_options"]
+    genome = stage_fasta(data.get("ref_genome_file"), GENOME_LABEL, "genome.fasta")
+    sequence_names(genome, GENOME_LABEL)  # indexed (and checked) before the model is loaded
+    vcf, n_lines = stage_vcf(data.get("vcf_file"), os.path.dirname(genome))
+    if is_sklearn_file(params["infile_estimator"], ESTIMATOR_LABEL):
+        raise ToolInputError(f"{VCF_LABEL}: variants are predicted by a Keras model of encoded sequences; this is a "
+                             "scikit-learn model")
+    from gxkeras.keras_env import import_keras
+
+    import_keras()
+    estimator = load_estimator(params["infile_estimator"], ESTIMATOR_LABEL)
+    weights = weights_path(params)
+    if weights:
+        load_weights(estimator, weights)
+    generator = variant_generator(estimator, data, genome, vcf)
+    if not generator.variants:
+        raise ToolInputError(f"{VCF_LABEL}: none of its {n_lines} variants lies on the reference genome with "
+                             f"{generator.seq_length} bases around it outside the blacklist (galaxy-ml names "
+                             "chromosomes with 'chr': chr1, not 1)")
+    partial = outfile + ".part"
+    try:
+        with open(partial, "w") as handle:
+            rows = predict_variants(estimator, method, generator, handle, chunk_rows)
+        os.replace(partial, outfile)
+    finally:
+        generator.close()
+        if os.path.exists(partial):
+            os.remove(partial)
+    print(f"{rows} variant alleles from {n_lines} VCF lines ({'reference' if generator.output_reference else 'variant'}"
+          " sequences)")
+    return rows
+
+
 def weights_path(params):
     """The dataset of the optional "Weights to load instead of the model's own" (a repeat of at most one)."""
     rows = params.get("weights") or []
@@ -206,7 +297,9 @@ def run(params, outfile, chunk_rows=CHUNK_ROWS):
     if method not in METHODS:
         raise ToolInputError(f"Select invocation method: unknown method '{method}', expected one of {', '.join(METHODS)}")
     data = params.get("input_options") or {}
-    selected = input_type(data.get("selected_input"), "Select input data type for prediction")
+    selected = input_type(data.get("selected_input"), "Select input data type for prediction", "model_prediction")
+    if selected == "variant_effect":
+        return run_variants(params, method, outfile, chunk_rows)
     sparse, fasta = selected == "sparse", selected == "seq_fasta"
     data_path = data.get("fasta_path" if fasta else "infile1")
     label = SPARSE_LABEL if sparse else FASTA_LABEL if fasta else DATA_LABEL

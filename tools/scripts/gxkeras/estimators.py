@@ -134,19 +134,35 @@ FORM_PARAMS = ("config", "model_type", "optimizer", "loss", "metrics", "epochs",
 
 
 # The batch generators, as "Build Deep learning Batch Training Models" offers them (the one source of
-# truth), and those that run: the FASTA ones. A model file stores the generator as
-# ``{"generator_type": ..., <its fields>}`` and never a file path: the FASTA comes from the job's inputs.
+# truth), and those that run: the FASTA ones and the genomic-interval one. A model file stores the generator
+# as ``{"generator_type": ..., <its fields>}`` and never a file path: the FASTA, or the reference genome,
+# intervals and targets, come from the job's inputs (gxkeras.fasta, gxkeras.genomic).
 GENERATOR_TYPES = forms.options("keras_batch_models", "generator_type")
 GENERATOR_ARGS = {name: args for name, args in forms.when_params("keras_batch_models", "generator_type").items()
                   if name != "none"}
 FASTA_GENERATORS = ("FastaDNABatchGenerator", "FastaRNABatchGenerator", "FastaProteinBatchGenerator")
-NOT_SUPPORTED_GENERATORS = {"GenomicIntervalBatchGenerator": "reference genome and intervals",
-                            "none": "no generator"}
+GENOMIC_GENERATOR = "GenomicIntervalBatchGenerator"
+RUNNING_GENERATORS = (*FASTA_GENERATORS, GENOMIC_GENERATOR)
+NOT_SUPPORTED_GENERATORS = {"none": "no generator"}
+# The ENCODE blacklists galaxy-ml ships (selene's Genome opens its own copy by name); any other value,
+# e.g. a file path, is refused.
+BLACKLISTS = forms.options("keras_batch_models", "blacklist_regions")
 MAX_SEQ_LENGTH = 100_000  # the form's maximum: one sequence of 100,000 x 20 float32 is 8 MB
+
+
+def _seed_or_none(value: object) -> bool:
+    return value is None or (_count(value) and value <= SEED_MAX)
+
+
 GENERATOR_CHECKS = {
     "seq_length": (f"an integer from 1 to {MAX_SEQ_LENGTH}", lambda v: _count(v) and 1 <= v <= MAX_SEQ_LENGTH),
     "shuffle": ("true or false", lambda v: isinstance(v, bool)),
-    "seed": ("empty or an integer >= 0", lambda v: v is None or (_count(v) and v <= SEED_MAX)),
+    "seed": ("empty or an integer >= 0", _seed_or_none),
+    "blacklist_regions": (f"one of {', '.join(BLACKLISTS)}", lambda v: v in BLACKLISTS),
+    "center_bin_to_predict": (f"an integer from 1 to {MAX_SEQ_LENGTH}",
+                              lambda v: _count(v) and 1 <= v <= MAX_SEQ_LENGTH),
+    "feature_thresholds": ("empty or a number from 0 to 1", lambda v: v is None or (_number(v) and 0 <= v <= 1)),
+    "random_state": ("empty or an integer >= 0", _seed_or_none),
 }
 # Batch classifier parameters besides the builder's: galaxy-ml stores n_jobs (always 1 here).
 BATCH_PARAMS = ("data_batch_generator", "prediction_steps", "class_positive_factor", "n_jobs")
@@ -155,17 +171,18 @@ BATCH_PARAMS = ("data_batch_generator", "prediction_steps", "class_positive_fact
 def check_generator(spec: object, where: str) -> dict[str, Any] | None:
     """A stored batch generator (``{"generator_type": ..., fields}``), checked; None when the model has none.
 
-    Only the FASTA generators the form offers, with their own fields in range; a path (``fasta_path``,
-    or any other field) is refused: a model file may not choose which file a job reads.
+    Only the generators that run, with their own fields in range; a path (``fasta_path``,
+    ``ref_genome_path``, ``target_path`` ..., or any other field) is refused: a model file may not choose
+    which file a job reads.
     """
     if spec is None:
         return None
     if not isinstance(spec, dict):
         raise ToolInputError(f"{where}: the data_batch_generator is not a generator description")
     kind = spec.get("generator_type")
-    if kind not in FASTA_GENERATORS:
+    if kind not in RUNNING_GENERATORS:
         raise ToolInputError(f"{where}: the data_batch_generator is a {str(kind)[:60]!r}; only "
-                             f"{', '.join(FASTA_GENERATORS)} are accepted")
+                             f"{', '.join(RUNNING_GENERATORS)} are accepted")
     for key, value in spec.items():
         if key == "generator_type":
             continue
@@ -176,6 +193,12 @@ def check_generator(spec: object, where: str) -> dict[str, Any] | None:
         text, ok = GENERATOR_CHECKS[key]
         if not ok(value):
             raise ToolInputError(f"{where}: the data_batch_generator's {key} must be {text}, got {str(value)[:60]!r}")
+    if kind == GENOMIC_GENERATOR:
+        length, center = spec.get("seq_length", 1000), spec.get("center_bin_to_predict", 200)
+        if center > length or (length - center) % 2:
+            raise ToolInputError(f"{where}: center_bin_to_predict ({center}) must be at most seq_length ({length}), "
+                                 "and seq_length - center_bin_to_predict even (the bases around the center bin "
+                                 "are split equally on both sides)")
     return dict(spec)
 
 
@@ -208,14 +231,22 @@ def stored_params(estimator: Any) -> dict[str, Any]:
 
 
 def make_generator(spec: dict[str, Any], fasta_path: str | None = None) -> Any:
-    """galaxy-ml's generator of a checked ``spec``, reading ``fasta_path`` (a job's input; None until then)."""
+    """galaxy-ml's generator of a checked ``spec``, reading ``fasta_path`` (a job's input; None until then).
+
+    A genomic-interval generator gets its paths (genome, intervals, targets) and features from the
+    training job (:func:`gxkeras.genomic.stage_interval_inputs`), never from here.
+    """
     from galaxy_ml import preprocessors
 
     kind = spec["generator_type"]
-    if kind not in FASTA_GENERATORS:  # checked before; never build what the form does not offer
+    if kind not in RUNNING_GENERATORS:  # checked before; never build what the form does not offer
         raise ToolInputError(f"unknown batch generator {kind!r}")
-    return getattr(preprocessors, kind)(fasta_path, **{key: value for key, value in spec.items()
-                                                        if key != "generator_type"})
+    fields = {key: value for key, value in spec.items() if key != "generator_type"}
+    if kind == GENOMIC_GENERATOR:
+        if fields.get("feature_thresholds") is not None:  # selene applies a threshold only if it is a float
+            fields["feature_thresholds"] = float(fields["feature_thresholds"])
+        return preprocessors.GenomicIntervalBatchGenerator(**fields)
+    return getattr(preprocessors, kind)(fasta_path, **fields)
 
 
 def check_argument(name: str, value: Any, where: str) -> Any:

@@ -26,34 +26,40 @@ def quiet_generator_warning() -> None:
     warnings.filterwarnings("ignore", message="Your `PyDataset` class should call", category=UserWarning)
 
 
-def stage_fasta(path: str | None, label: str = FASTA_LABEL) -> str:
-    """A link to the dataset ``path`` in a new folder of the working directory (pyfaidx indexes it there)."""
+def stage_fasta(path: str | None, label: str = FASTA_LABEL, name: str = "sequences.fasta") -> str:
+    """A link ``name`` to the dataset ``path`` in a new folder of the working directory (pyfaidx indexes it there)."""
     if not path:
         raise ToolInputError(f"{label}: no dataset given")
     if not os.path.isfile(path):
         raise ToolInputError(f"{label} ({path}): not a readable file")
     quiet_generator_warning()
     folder = tempfile.mkdtemp(prefix="fasta_", dir=os.getcwd())
-    staged = os.path.join(folder, "sequences.fasta")
+    staged = os.path.join(folder, name)
     os.symlink(os.path.abspath(path), staged)
     return staged
 
 
-def sequence_names(path: str, label: str = FASTA_LABEL) -> list[str]:
-    """The names of the sequences of a staged FASTA file, in file order; one error line if pyfaidx cannot index it."""
+def sequence_lengths(path: str, label: str = FASTA_LABEL) -> dict[str, int]:
+    """``{name: length}`` of the sequences of a staged FASTA file, in file order; one error line if pyfaidx
+    cannot index it, or a sequence is empty."""
     import pyfaidx
 
     try:
         with pyfaidx.Fasta(path) as fasta:
-            names = list(fasta.keys())
-            empty = [name for name in names if len(fasta[name]) == 0]
+            lengths = {name: len(fasta[name]) for name in fasta.keys()}
     except (pyfaidx.FastaIndexingError, ValueError, KeyError, OSError, UnicodeDecodeError) as error:
         raise ToolInputError(f"{label}: not a FASTA file of named sequences: {first_line(error)}") from None
-    if not names:
+    if not lengths:
         raise ToolInputError(f"{label}: no sequences (expected '>name' lines followed by sequence lines)")
+    empty = [name for name, length in lengths.items() if length == 0]
     if empty:
         raise ToolInputError(f"{label}: the sequence {empty[0][:60]!r} is empty")
-    return names
+    return lengths
+
+
+def sequence_names(path: str, label: str = FASTA_LABEL) -> list[str]:
+    """The names of the sequences of a staged FASTA file, in file order (see :func:`sequence_lengths`)."""
+    return list(sequence_lengths(path, label))
 
 
 def sample_indices(n: int) -> np.ndarray:

@@ -15,6 +15,13 @@ the ``*_samples`` averages score the one-hot indicator rows (for one label per s
 samples average of a one-hot row). ``binarize_auc_scorer`` and ``binarize_average_precision_scorer``
 need Galaxy-ML's binarized-target estimators (a ``discretize_value`` threshold a Keras model does not
 have): they are refused before training with one line, as the old tool failed on them.
+
+Several target features at once (a ``GenomicIntervalBatchGenerator`` model, one sigmoid unit per
+feature): ``y`` and ``labels`` are 0/1 indicator rows, ``proba`` one probability per feature, and the
+scores are scikit-learn's multi-label ones: ``accuracy`` is the subset accuracy (every feature right),
+f1/precision/recall without a suffix are macro averages, ``roc_auc`` and ``average_precision`` macro
+averages over the features with both values in the set, ``balanced_accuracy`` the mean over those
+features, ``neg_log_loss`` the mean binary log loss of every feature of every sample.
 """
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -173,7 +180,36 @@ def check_names(names: Sequence[str], classifier: bool, where: str) -> list[str]
     return list(names)
 
 
+def _multilabel(name: str, p: Prediction) -> float:
+    """The score ``name`` of 0/1 indicator rows (several target features per sample)."""
+    from sklearn import metrics
+
+    true, labels, proba = p.y, p.labels, p.proba
+    varied = true.min(axis=0) != true.max(axis=0)  # features with both values in this set
+    if name == "accuracy":
+        return metrics.accuracy_score(true, labels)
+    if name == "neg_log_loss":
+        return -metrics.log_loss(true.ravel(), np.clip(proba.ravel(), 1e-15, 1 - 1e-15), labels=[0, 1])
+    if not varied.any() and name in ("roc_auc", "average_precision", "balanced_accuracy"):
+        return float("nan")
+    if name == "roc_auc":
+        return metrics.roc_auc_score(true[:, varied], proba[:, varied], average="macro")
+    if name == "average_precision":
+        return metrics.average_precision_score(true[:, varied], proba[:, varied], average="macro")
+    if name == "balanced_accuracy":
+        return float(np.mean([metrics.balanced_accuracy_score(true[:, j], labels[:, j])
+                              for j in np.flatnonzero(varied)]))
+    for function, suffixes in _SUFFIXES.items():
+        for suffix, average in suffixes.items():
+            if name == function + suffix:
+                score = getattr(metrics, f"{function}_score")
+                return score(true, labels, average=average or "macro", zero_division=0)
+    raise KeyError(name)
+
+
 def compute(name: str, prediction: Prediction) -> float:
     """The score ``name`` of one evaluated set, as a float (NaN where it is undefined)."""
+    if name not in REGRESSION and prediction.y is not None and np.ndim(prediction.y) == 2:
+        return float(_multilabel(name, prediction))
     function = REGRESSION.get(name) or _classification_scorers()[name]
     return float(function(prediction))

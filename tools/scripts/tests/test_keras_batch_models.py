@@ -74,8 +74,8 @@ def test_galaxy_ml_own_loader_reads_the_model(built):
 
 
 @pytest.mark.parametrize("change, message", [
-    (dict(generator="GenomicIntervalBatchGenerator"), "^Select a batch data generator: GenomicIntervalBatchGenerator "
-                                                      r"\(reference genome and intervals\) is not supported"),
+    (dict(generator="GenomicIntervalBatchGenerator"), r"^Select a batch data generator: center_bin_to_predict \(200\) "
+                                                      r"must be at most seq_length \(50\)"),
     (dict(generator="none"), r"^Select a batch data generator: none \(no generator\) is not supported"),
     (dict(seq_length=60), r"^Select a batch data generator: the model's input shape is \(50, 4\), but its "
                           r"FastaDNABatchGenerator \(seq_length 60\) encodes each sequence as \(60, 4\)"),
@@ -95,8 +95,8 @@ def test_form_errors_are_one_line(change, message):
     (lambda p: p["data_batch_generator"].update(fasta_path="/etc/passwd"), "has a field 'fasta_path'.*a stored file "
                                                                           "path is refused"),
     (lambda p: p["data_batch_generator"].update(ref_genome_path="/x"), "has a field 'ref_genome_path'"),
-    (lambda p: p["data_batch_generator"].update(generator_type="GenomicIntervalBatchGenerator"),
-     "the data_batch_generator is a 'GenomicIntervalBatchGenerator'; only FastaDNABatchGenerator"),
+    (lambda p: p["data_batch_generator"].update(generator_type="GenomicVariantBatchGenerator"),
+     "the data_batch_generator is a 'GenomicVariantBatchGenerator'; only FastaDNABatchGenerator"),
     (lambda p: p["data_batch_generator"].update(generator_type="ImageDataFrameBatchGenerator"),
      "the data_batch_generator is a 'ImageDataFrameBatchGenerator'"),
     (lambda p: p.update(data_batch_generator="FastaDNABatchGenerator(fasta_path='/etc/passwd')"),

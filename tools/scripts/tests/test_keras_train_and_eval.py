@@ -336,11 +336,15 @@ def test_holdout_size_may_be_a_number_of_samples(tmp_path, make_model, classific
         kte.run(base, out)
 
 
-@pytest.mark.parametrize("selected", ["refseq_and_interval"])
-def test_galaxy_ml_input_types_fail_with_one_line(tmp_path, make_model, classification_data, selected):
+@pytest.mark.parametrize("selected, message", [
+    ("refseq_and_interval", "^Select input type: refseq_and_interval, but the model is a KerasGClassifier"),
+    ("variant_effect", "^Select input type: unknown input type 'variant_effect'; expected one of tabular, sparse, "
+                       "seq_fasta, refseq_and_interval")])
+def test_other_input_types_fail_with_one_line(tmp_path, make_model, classification_data, selected, message):
+    """refseq_and_interval trains a GenomicIntervalBatchGenerator model only (tests/test_genomic.py)."""
     base = params(make_model(), *classification_data)
     base["input_options"] = {"selected_input": selected}
-    with pytest.raises(ToolInputError, match="^Select input type: '.*' input was a Galaxy-ML 1.0 feature"):
+    with pytest.raises(ToolInputError, match=message):
         kte.run(base, outputs(tmp_path))
 
 

@@ -97,16 +97,19 @@ def test_missing_dataset_is_named():
     assert matrix_market.FIELDS == ("real", "integer", "pattern")
 
 
-@pytest.mark.parametrize("tool, retired", [("keras_train_and_eval", {"refseq_and_interval"}),
-                                           ("model_prediction", {"variant_effect"})])
-def test_forms_offer_the_input_types_python_reads(tool, retired):
-    """The forms' input types are Python's (INPUT_TYPES read, RETIRED_INPUTS refused); sparse keeps the old names."""
+@pytest.mark.parametrize("tool, genomic", [
+    ("keras_train_and_eval", {"refseq_and_interval": ("ref_genome_file", "interval_file", "target_file")}),
+    ("model_prediction", {"variant_effect": ("ref_genome_file", "blacklist_regions", "vcf_file", "seq_length",
+                                             "output_reference")})])
+def test_forms_offer_the_input_types_python_reads(tool, genomic):
+    """The forms' input types are Python's (INPUT_TYPES); each keeps the old forms' names."""
     from gxkeras import forms
-    from gxkeras.input_types import INPUT_TYPES, RETIRED_INPUTS
+    from gxkeras.input_types import INPUT_TYPES
 
     cases = forms.when_params(tool, "selected_input")
-    assert set(cases) == set(INPUT_TYPES) | retired and retired <= set(RETIRED_INPUTS)
-    assert all(cases[name] == () for name in retired)
+    assert tuple(cases) == INPUT_TYPES[tool]
+    for name, fields in genomic.items():  # training: then the feature list, as y's table of the tabular case
+        assert cases[name] == (*fields, *(cases["tabular"] if tool == "keras_train_and_eval" else ()))
     # the matrix, then (training) y's table as in the tabular case (the macro's parameters, names unexpanded here)
     assert cases["sparse"] == ("infile1", *(cases["tabular"] if tool == "keras_train_and_eval" else ()))
     assert [param.get("format") for param in forms._params(tool, "infile1")] == ["txt"]  # as the old form's

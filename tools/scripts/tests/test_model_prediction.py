@@ -172,12 +172,15 @@ def test_untrained_model_needs_weights(tmp_path):
     assert out.read_text() == "Predicted\n" + "1\n" * 200
 
 
-@pytest.mark.parametrize("selected", ["variant_effect"])
-def test_galaxy_ml_input_types_fail_with_one_line(tmp_path, selected):
-    """States saved by the Galaxy-ML tool may choose these; the job stops, it never ignores them."""
+@pytest.mark.parametrize("selected, message", [
+    ("refseq_and_interval", "^Select input data type for prediction: unknown input type 'refseq_and_interval'; "
+                            "expected one of tabular, sparse, seq_fasta, variant_effect"),
+    ("variant_effect", "^Dataset containing reference genomic sequence: no dataset given")])
+def test_other_input_types_fail_with_one_line(tmp_path, selected, message):
+    """The job stops on an input type it does not have or a missing dataset; it never ignores them
+    (variant_effect itself: tests/test_genomic.py)."""
     out = tmp_path / "out.tsv"
-    with pytest.raises(ToolInputError, match="^Select input data type for prediction: '.*' input was a Galaxy-ML "
-                                             "1.0 feature that this Keras 3 tool does not have"):
+    with pytest.raises(ToolInputError, match=message):
         mp.run({"infile_estimator": str(TEST_DATA / "imdb_trained.h5mlm"), "method": "predict",
                 "input_options": {"selected_input": selected}}, str(out))
     assert not out.exists()
