@@ -36,7 +36,7 @@ from gxkeras.estimators import (
     model_input_shape, output_layer, restore_checkpoint, stored_params,
 )
 from gxkeras.galaxy_inputs import load_inputs
-from gxkeras.genomic import FEATURES_LABEL, encode_intervals, stage_interval_inputs
+from gxkeras.genomic import FEATURES_LABEL, check_sets_can_be_sampled, encode_intervals, stage_interval_inputs
 from gxkeras.input_types import input_type
 from gxkeras.keras_env import import_keras
 from gxkeras.model_io import load_estimator, save_estimator
@@ -366,16 +366,13 @@ def check_genomic_split(scheme):
 
 
 def genomic_sets(generator, sets):
-    """``{name: (sequences, targets)}`` of each evaluated set of interval positions (at their middles)."""
+    """``{name: (sequences, targets)}`` of each evaluated set of interval positions (at their middles; each set
+    has one at least: :func:`gxkeras.genomic.check_sets_can_be_sampled`)."""
     encoded = {}
     for name, (X_set, _) in sets.items():
         sequences, targets, skipped = encode_intervals(generator, X_set)
         if skipped:
-            print(f"{name}: {skipped} of {len(X_set)} intervals left out (blacklisted, or over 30 % N, at their middle)")
-        if not len(sequences):
-            raise ToolInputError(f"Dataset containing sequence intervals for training: none of the {len(X_set)} "
-                                 f"intervals of the {name} set can be encoded at its middle (blacklisted, or over "
-                                 "30 % N): choose another blacklist or other intervals")
+            print(f"{name}: {skipped} of {len(X_set)} intervals left out (blacklisted at their middle)")
         encoded[name] = (sequences, targets)
     return encoded
 
@@ -661,6 +658,8 @@ def run(params, outputs):
 
     rows = split(X, np.zeros(len(X)) if genomic else y, scheme, estimator.seed, classifier)
     sets = {name: (X[rows[name]], None if genomic else y[rows[name]]) for name in ("validation", "test") if name in rows}
+    if genomic:
+        check_sets_can_be_sampled(estimator.data_batch_generator, {name: X[rows_of] for name, rows_of in rows.items()})
     history = train(estimator, X[rows["train"]], None if genomic else y[rows["train"]], *sets["validation"], n_onehot,
                     weight_choice)
     features = None

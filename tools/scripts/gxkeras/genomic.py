@@ -243,8 +243,9 @@ def encode_intervals(generator: Any, indices: np.ndarray) -> tuple[np.ndarray, n
     """``(sequences, targets, skipped)`` of the intervals at ``indices`` (shape ``(n, 1)``), each at its middle.
 
     For evaluation: galaxy-ml's ``sample`` draws a random position in each interval; here each is
-    encoded once, at its middle. An interval galaxy-ml cannot encode there (blacklisted, mostly N) is
-    skipped and counted.
+    encoded once, at its middle. An interval galaxy-ml cannot encode there (its window overlaps a
+    blacklisted region) is skipped and counted; one of them at least can be encoded
+    (:func:`check_sets_can_be_sampled`, before training).
     """
     sequences, targets = [], []
     for index in indices[:, 0]:
@@ -253,10 +254,31 @@ def encode_intervals(generator: Any, indices: np.ndarray) -> tuple[np.ndarray, n
             sequences.append(encoded[0])
             targets.append(encoded[1])
     skipped = len(indices) - len(sequences)
-    if not sequences:
-        return (np.zeros((0, generator.seq_length, generator.n_bases), "float32"),
-                np.zeros((0, generator.n_features_in_), "int32"), skipped)
     return np.stack(sequences).astype("float32"), np.stack(targets).astype("int32"), skipped
+
+
+def check_sets_can_be_sampled(batch_generator: Any, sets: dict[str, np.ndarray]) -> None:
+    """Refuse, before training, a set (``{name: interval indices, shape (n, 1)}``) none of whose intervals
+    galaxy-ml can encode at its middle.
+
+    While training and validating, galaxy-ml draws another interval, without end, whenever one cannot be
+    encoded (its window overlaps a blacklisted region): a set of such intervals only would keep the job
+    running until Galaxy's time limit. One encodable middle per set is enough for it to find samples.
+    (galaxy-ml also means to skip windows of over 30 % N, but selene encodes N as four 0.25s, so its test,
+    the mean row sum, is always 1: N-rich windows are encoded, as they were in the Galaxy-ML tools.)
+    """
+    from sklearn.base import clone
+
+    generator = clone(batch_generator)
+    generator.set_processing_attrs()
+    try:
+        for name, indices in sets.items():
+            if not any(generator.apply_transform(int(index), shuffle=False) is not None for index in indices[:, 0]):
+                raise ToolInputError(f"{INTERVALS_LABEL}: none of the {len(indices)} intervals of the {name} set can be "
+                                     "encoded at its middle (each overlaps a blacklisted region): choose another blacklist "
+                                     "or other intervals")
+    finally:
+        generator.close()
 
 
 # ---- variants (model_prediction's "reference genome and variant call file") ---------------------

@@ -280,6 +280,23 @@ def test_bad_inputs_are_one_line_naming_the_dataset(tmp_path, monkeypatch, repla
         kte.run(train_params(UNTRAINED, datasets(tmp_path, **replace)), out)
 
 
+def test_intervals_that_cannot_be_encoded_are_refused_before_training(tmp_path, monkeypatch):
+    """galaxy-ml would draw other intervals without end (a job running until its time limit); ours stops
+    with one line before training when no interval of a set is encodable: here every interval lies on
+    chrM, which the hg19 blacklist covers whole."""
+    monkeypatch.chdir(tmp_path)
+    model = tmp_path / "hg19.h5mlm"
+    shutil.copy(UNTRAINED, model)
+    rewrite_params(model, lambda params: params["data_batch_generator"].update(blacklist_regions="hg19"))
+    chr_m = "".join(random.Random(0).choice("ACGT") for _ in range(2000))
+    on_chr_m = "".join(f"chrM\t{start}\t{start + 40}\n" for start in range(100, 1800, 100))
+    monkeypatch.setattr(kte, "train", lambda *args, **kwargs: pytest.fail("trained on unencodable intervals"))
+    inputs = datasets(tmp_path, ref_genome_file=GENOME.read_text() + f">chrM\n{chr_m}\n", interval_file=on_chr_m)
+    with pytest.raises(ToolInputError, match=r"^Dataset containing sequence intervals for training: none of the \d+ "
+                                             r"intervals of the train set can be encoded at its middle"):
+        kte.run(train_params(model, inputs), outputs(tmp_path))
+
+
 def test_compressed_target_is_refused(tmp_path, monkeypatch):
     """A bgzipped BED given as a dataset (not as Galaxy would decompress an upload) is named, not misread."""
     monkeypatch.chdir(tmp_path)
