@@ -16,7 +16,8 @@
 #                 apt-get when missing and run as root), so that tool jobs set their metadata in Galaxy's
 #                 Celery worker (about 10 CPU s less per tool job, docs/performance.md);
 #                 TEST_DATABASE=sqlite gives planemo's SQLite database instead.
-# wait-galaxy     blocks until the Galaxy at GALAXY_URL answers and lists every tool in tools/.
+# wait-galaxy     blocks until the Galaxy at GALAXY_URL answers and lists every tool in tools/, and has run
+#                 one upload alone (harness/warm_galaxy.py, once per Galaxy).
 #
 # When GALAXY_URL is set, test-tools and test-workflows (and harness/ui_test.sh) wait for that Galaxy and
 # test against it (test-workflows through planemo's external_galaxy engine, WORKFLOW_TEST_PARALLEL
@@ -71,11 +72,22 @@ wait_galaxy() {  # until GALAXY_URL answers and lists every tool; fails when its
       for id in $(tool_ids); do
         [[ "$listed" == *"\"id\": \"$id\""* || "$listed" == *"\"id\":\"$id\""* ]] || missing=1
       done
-      [ "$missing" = 0 ] && return 0
+      [ "$missing" = 0 ] && { warm_galaxy; return; }
     fi
     sleep 2
   done
   echo "Galaxy at $url did not list all tools within 600 s" >&2; return 1
+}
+
+warm_galaxy() {  # once per Galaxy (the first stage to get here; the others wait): one upload alone first
+  # (harness/warm_galaxy.py: Galaxy's Celery worker otherwise fails a task when its first ones come at once)
+  # with-galaxy names a marker for its Galaxy (and removes it with it); otherwise one per URL
+  local marker=${GALAXY_WARM_MARKER:-"$OUT/.warm-${GALAXY_URL//[^0-9A-Za-z]/_}"}
+  (
+    flock 9
+    [ -e "$marker" ] && exit 0
+    .venv-galaxy/bin/python "$ROOT/harness/warm_galaxy.py" "$GALAXY_URL" "$GALAXY_ADMIN_KEY" && touch "$marker"
+  ) 9> "$marker.lock"
 }
 
 galaxy_args() {  # planemo's engine arguments: the shared Galaxy at GALAXY_URL, once it lists every tool
@@ -158,7 +170,7 @@ from planemo.galaxy.api import user_api_key; print(user_api_key(GalaxyInstance(s
     shift
     [ $# -gt 0 ] || { echo "usage: $0 with-galaxy CMD [ARGS...]" >&2; exit 2; }
     port=$(free_port)
-    export GALAXY_URL="http://127.0.0.1:$port" GALAXY_LOG="$OUT/galaxy.log"
+    export GALAXY_URL="http://127.0.0.1:$port" GALAXY_LOG="$OUT/galaxy.log" GALAXY_WARM_MARKER="$OUT/.warm-$port-$$"
     # Its database: a PostgreSQL server of its own (harness/postgres.sh, on a socket in a fresh folder
     # under /tmp: run as root, the server runs as the `postgres` user, who cannot reach a clone inside a
     # private folder such as /root), so that tool jobs set their metadata in Galaxy's Celery worker;
@@ -171,6 +183,7 @@ from planemo.galaxy.api import user_api_key; print(user_api_key(GalaxyInstance(s
         kill -KILL -- "-$GALAXY_SERVER_PID" 2>/dev/null || true
       fi
       ! $pg || bash "$ROOT/harness/postgres.sh" stop "$pg_dir"
+      rm -f "$GALAXY_WARM_MARKER" "$GALAXY_WARM_MARKER.lock"
     }
     trap stop_galaxy EXIT
     if [ "${TEST_DATABASE:-postgres}" = postgres ]; then

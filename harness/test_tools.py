@@ -12,12 +12,16 @@ A test that fails before Galaxy gave it a job (an upload that failed, a tool tha
 leave no entry in that report; such tests are added as `error` with the exception, so that a test that
 never ran cannot look green.
 
-One error is Galaxy's, not the tool's: with tests running side by side, Galaxy 26.1 once answered a
-test's `POST /api/tools` with 404 "History not found" for the history that test had created and
-uploaded into seconds before (1 test in 4 fresh-clone runs, 2026-12-03; Galaxy's log has no traceback
-for it). A test that ends like that (an API "not found" before any job existed) is run once more, in a
-new history; its report entry keeps the first error (`rerun_after`, shown by summarize_tests.py). A
-test whose job ran, or whose outputs differed, is never rerun.
+Two errors are Galaxy's, not the tool's, and a test that ends with one is run once more, in a new
+history (its report entry keeps the first error as `rerun_after`, shown by summarize_tests.py):
+- a Galaxy API "not found" before any job existed: with tests running side by side, Galaxy 26.1 once
+  answered a test's `POST /api/tools` with 404 "History not found" for the history that test had created
+  and uploaded into seconds before (1 test in 4 fresh-clone runs, 2026-12-03; no traceback in its log);
+- an input staging problem (an upload of our own test data that failed or did not finish): Galaxy's
+  Celery worker once failed an upload's task (a race on its first tasks, now avoided by
+  harness/warm_galaxy.py), and the test waited for that upload until the run's time limit. Each test now
+  waits at most MAX_SECONDS for a job, so such a test errors instead of hanging the run.
+A test whose job ran, or whose outputs differed, is never rerun.
 
 usage: test_tools.py GALAXY_URL ADMIN_KEY REPORT.json PARALLEL TOOL.xml...
 """
@@ -59,11 +63,18 @@ def add_unrecorded(results: Results, references) -> None:
             "problem_log": "\n".join(problems) or "the test ended without a result"}})
 
 
-def api_errors_before_a_job(results: Results) -> list[str]:
-    """The ids of the tests that errored on a Galaxy API "not found" before Galaxy created their job."""
+MAX_SECONDS = 900  # a test's wait for one job (upload or tool); the slowest test takes about 3 minutes
+
+
+def galaxy_errors_before_a_job(results: Results) -> list[str]:
+    """The ids of the tests that errored before Galaxy created their tool's job, on a Galaxy API "not found"
+    or while their inputs were uploaded."""
+    def galaxys(problem: str) -> bool:
+        return problem.endswith("not found") or problem.startswith("Input staging problem")
+
     return [test["id"] for test in results.test_results
             if test["data"].get("status") == "error" and "job" not in test["data"]
-            and str(test["data"].get("execution_problem", "")).endswith("not found")]
+            and galaxys(str(test["data"].get("execution_problem", "")))]
 
 
 def rerun(results: Results, test_ids: list[str], run, rerun_report: str) -> None:
@@ -119,12 +130,12 @@ def main(galaxy_url: str, admin_key: str, report: str, parallel: str, *xml_paths
 
     def run(into: Results, selected: list) -> None:
         test_tools(interactor, selected, into, log=log, parallel_tests=int(parallel),
-                   history_per_test_case=True, verify_kwds={"quiet": True})
+                   history_per_test_case=True, verify_kwds={"quiet": True, "maxseconds": MAX_SECONDS})
 
     run(results, references)
-    flaked = api_errors_before_a_job(results)
+    flaked = galaxy_errors_before_a_job(results)
     if flaked:
-        log.warning("Galaxy API error before a job existed, running once more: %s", flaked)
+        log.warning("Galaxy error before the tool's job existed, running once more: %s", flaked)
         rerun(results, flaked, lambda again: run(again, [ref for ref in references
                                                          if _test_id_for_reference(ref) in flaked]),
               report.removesuffix(".json") + ".rerun.json")

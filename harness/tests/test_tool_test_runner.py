@@ -8,7 +8,7 @@ import pytest
 pytest.importorskip("galaxy.tool_util.verify.script")
 
 from galaxy.tool_util.verify.script import Results  # noqa: E402
-from test_tools import api_errors_before_a_job, rerun  # noqa: E402
+from test_tools import galaxy_errors_before_a_job, rerun  # noqa: E402
 
 
 def entry(test_id: str, **data) -> dict:
@@ -22,7 +22,7 @@ def results_of(*entries: dict) -> Results:
     return results
 
 
-def test_only_api_not_found_errors_before_a_job_are_rerun():
+def test_only_galaxy_errors_before_a_job_are_rerun():
     results = results_of(
         entry("a-0", status="success", job={"state": "ok"}),
         entry("a-1", status="error", execution_problem="History not found"),
@@ -32,8 +32,10 @@ def test_only_api_not_found_errors_before_a_job_are_rerun():
         entry("a-3", status="failure", job={"state": "ok"}, output_problems=["differs"]),
         # a request the tool's form refused: a real error of the test
         entry("a-4", status="error", execution_problem="parameter 'x': an integer is required"),
+        # an upload of the test's inputs that failed or never finished
+        entry("a-5", status="error", execution_problem="Input staging problem: Traceback ... Job in error state."),
     )
-    assert api_errors_before_a_job(results) == ["a-1"]
+    assert galaxy_errors_before_a_job(results) == ["a-1", "a-5"]
 
 
 def test_a_rerun_replaces_the_entry_and_keeps_its_outcome(tmp_path):
