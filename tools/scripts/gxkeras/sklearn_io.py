@@ -71,6 +71,13 @@ CLASSES = {
     ("sklearn.preprocessing._label", "LabelBinarizer"),  # RidgeClassifier's label encoding
     ("sklearn.linear_model._coordinate_descent", "Lasso"),
     ("sklearn.linear_model._coordinate_descent", "ElasticNet"),
+    # their cross-validated forms (RidgeCV is StackingRegressor's default final estimator): the same
+    # predict (numpy on coef_ / intercept_); the cross-validation results are plain arrays
+    ("sklearn.linear_model._ridge", "RidgeCV"),
+    ("sklearn.linear_model._ridge", "RidgeClassifierCV"),
+    ("sklearn.linear_model._coordinate_descent", "LassoCV"),
+    ("sklearn.linear_model._coordinate_descent", "ElasticNetCV"),
+    ("sklearn.linear_model._logistic", "LogisticRegressionCV"),
     # stochastic gradient descent: their compiled loss object is named by LOSSES and rebuilt by us
     ("sklearn.linear_model._stochastic_gradient", "SGDClassifier"),
     ("sklearn.linear_model._stochastic_gradient", "SGDRegressor"),

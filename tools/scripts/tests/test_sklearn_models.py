@@ -72,8 +72,7 @@ def make(module, name):
 
         linear, tree = (LogisticRegression(), DecisionTreeClassifier(max_depth=2)) if "Classifier" in name else (
             LinearRegression(), DecisionTreeRegressor(max_depth=2))
-        final = {"final_estimator": LinearRegression()} if name == "StackingRegressor" else {}  # not RidgeCV
-        return cls([("linear", linear), ("tree", tree)], **options.get(name, {}), **final)
+        return cls([("linear", linear), ("tree", tree)], **options.get(name, {}))  # Stacking: default final
     return cls(**options.get(name, {}))
 
 
@@ -93,7 +92,7 @@ def test_every_allowed_class_loads_as_fitted(tmp_path, module, name):
     rng = np.random.RandomState(0)
     X = rng.rand(30, 4)
     y = np.where(X[:, 0] + 0.3 * X[:, 1] > 0.6, "yes", "no") if "Classif" in name or name in (
-        "LogisticRegression", "Perceptron", "LinearSVC", "GaussianNB", "MultinomialNB", "BernoulliNB",
+        "LogisticRegression", "LogisticRegressionCV", "Perceptron", "LinearSVC", "GaussianNB", "MultinomialNB", "BernoulliNB",
         "Pipeline", "SVC", "NuSVC", "SelectKBest", "SelectPercentile", "GenericUnivariateSelect",
         *(sampler for _, sampler in SAMPLERS)) else X[:, 0] * 3 + X[:, 1]
     if name == "OneHotEncoder":
