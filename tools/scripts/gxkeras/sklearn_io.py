@@ -61,6 +61,15 @@ from gxkeras.sklearn_xgboost import BOOSTER, BYTEARRAY, XGB_CLASSES, booster_mod
 SELECTORS = {("sklearn.feature_selection._univariate_selection", name)
              for name in ("SelectKBest", "SelectPercentile", "GenericUnivariateSelect")}
 PIPELINES = {("sklearn.pipeline", "Pipeline"), IMBLEARN_PIPELINE}
+_LM = "sklearn.linear_model"
+LINEAR_REGRESSORS = {
+    (f"{_LM}._bayes", "ARDRegression"), (f"{_LM}._bayes", "BayesianRidge"), (f"{_LM}._huber", "HuberRegressor"),
+    *((f"{_LM}._least_angle", name) for name in ("Lars", "LarsCV", "LassoLars", "LassoLarsCV", "LassoLarsIC")),
+    (f"{_LM}._omp", "OrthogonalMatchingPursuit"), (f"{_LM}._omp", "OrthogonalMatchingPursuitCV"),
+    (f"{_LM}._ransac", "RANSACRegressor"), (f"{_LM}._theil_sen", "TheilSenRegressor"),
+    *((f"{_LM}._coordinate_descent", name) for name in (
+        "MultiTaskLasso", "MultiTaskElasticNet", "MultiTaskLassoCV", "MultiTaskElasticNetCV")),
+}
 CLASSES = {
     *PIPELINES,
     # linear models
@@ -78,6 +87,10 @@ CLASSES = {
     ("sklearn.linear_model._coordinate_descent", "LassoCV"),
     ("sklearn.linear_model._coordinate_descent", "ElasticNetCV"),
     ("sklearn.linear_model._logistic", "LogisticRegressionCV"),
+    # the old selector's other linear regressors: all predict with numpy on coef_ / intercept_ (LinearModel's
+    # _decision_function; ARD and Bayesian ridge's standard deviations too); RANSAC predicts with its estimator_,
+    # itself an allowed class read like any other
+    *LINEAR_REGRESSORS,
     # stochastic gradient descent: their compiled loss object is named by LOSSES and rebuilt by us
     ("sklearn.linear_model._stochastic_gradient", "SGDClassifier"),
     ("sklearn.linear_model._stochastic_gradient", "SGDRegressor"),

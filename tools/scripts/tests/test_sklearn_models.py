@@ -57,6 +57,10 @@ def make(module, name):
                "KNeighborsClassifier": {"n_neighbors": 3, "algorithm": "brute"},
                "KNeighborsRegressor": {"n_neighbors": 3, "algorithm": "brute"},
                "SVC": {"probability": True}, "NuSVC": {"probability": True},  # probA_/probB_ are read too
+               "LassoLars": {"alpha": 0.01}, "MultiTaskLasso": {"alpha": 0.01}, "MultiTaskElasticNet": {"alpha": 0.01},
+               "RANSACRegressor": {"random_state": 0}, "TheilSenRegressor": {"random_state": 0},
+               "LarsCV": {"cv": 3}, "LassoLarsCV": {"cv": 3}, "OrthogonalMatchingPursuitCV": {"cv": 3},
+               "MultiTaskLassoCV": {"cv": 3}, "MultiTaskElasticNetCV": {"cv": 3},
                "SelectKBest": {"k": 2}, "SelectPercentile": {"percentile": 50},
                "XGBClassifier": {"n_estimators": 3, "max_depth": 3}, "XGBRegressor": {"n_estimators": 3, "max_depth": 3},
                **ENSEMBLE_OPTIONS}
@@ -95,6 +99,8 @@ def test_every_allowed_class_loads_as_fitted(tmp_path, module, name):
         "LogisticRegression", "LogisticRegressionCV", "Perceptron", "LinearSVC", "GaussianNB", "MultinomialNB", "BernoulliNB",
         "Pipeline", "SVC", "NuSVC", "SelectKBest", "SelectPercentile", "GenericUnivariateSelect",
         *(sampler for _, sampler in SAMPLERS)) else X[:, 0] * 3 + X[:, 1]
+    if name.startswith("MultiTask"):  # two targets
+        y = np.c_[y, X[:, 2]]
     if name == "OneHotEncoder":
         X = (X > 0.5).astype(int)
     if name == "XGBClassifier":  # XGBoost takes class indices, not labels
@@ -445,9 +451,9 @@ def test_string_arrays_of_numbers_only(tmp_path):
 
 @pytest.fixture(scope="module")
 def admitted_files(tmp_path_factory):
-    """Real galaxy-ml files: a 3-class SVC with probabilities; a SelectKBest + SGDClassifier pipeline."""
+    """Real galaxy-ml files: a 3-class SVC with probabilities; a SelectKBest + SGDClassifier pipeline; a RANSAC."""
     from sklearn.feature_selection import SelectKBest, f_classif
-    from sklearn.linear_model import SGDClassifier
+    from sklearn.linear_model import RANSACRegressor, SGDClassifier
     from sklearn.pipeline import make_pipeline
     from sklearn.svm import SVC
 
@@ -458,7 +464,9 @@ def admitted_files(tmp_path_factory):
         warnings.simplefilter("ignore")
         svc = SVC(probability=True).fit(X, y)
     pipeline = make_pipeline(SelectKBest(f_classif, k=2), SGDClassifier(random_state=0)).fit(X, y)
-    return {"svc": dump(svc, folder / "svc.h5mlm"), "pipeline": dump(pipeline, folder / "pipeline.h5mlm")}
+    ransac = RANSACRegressor(random_state=0).fit(X, X[:, 0] * 3 + X[:, 1])
+    return {"svc": dump(svc, folder / "svc.h5mlm"), "pipeline": dump(pipeline, folder / "pipeline.h5mlm"),
+            "ransac": dump(ransac, folder / "ransac.h5mlm")}
 
 
 def svc_state(graph):
@@ -467,6 +475,11 @@ def svc_state(graph):
 
 def step_state(graph, index):
     return graph["-object-"]["-reduce-"]["-state-"]["steps"][index]["-tuple-"][1]["-reduce-"]["-state-"]
+
+
+def wrapped_class(graph, attribute, module, name):
+    """The class of the estimator that the top-level object's ``attribute`` holds, renamed ``module.name``."""
+    svc_state(graph)[attribute]["-reduce-"]["-args-"]["-tuple-"][0] = {"-global-": [module, name]}
 
 
 def svc_array(name, value):
@@ -504,6 +517,11 @@ HOSTILE_VARIANTS = {
     "svm_kernel": ("svc", graph_change(lambda g: svc_state(g).update(kernel="os")), "kernel 'os' is not one of"),
     "svm_impl": ("svc", graph_change(lambda g: set_entry(svc_state(g), "_impl", "one_class")),
                  "has an attribute '_impl' that a fitted SVC does not have"),
+    "ransac_estimator_class": ("ransac", graph_change(lambda g: wrapped_class(
+        g, "estimator_", "sklearn.neural_network._multilayer_perceptron", "MLPRegressor")),
+        "the model names sklearn.neural_network._multilayer_perceptron.MLPRegressor, which is not one of"),
+    "ransac_estimator_os_system": ("ransac", graph_change(lambda g: wrapped_class(g, "estimator_", "os", "system")),
+                                   "the model names os.system, which is not one of"),
     "score_func_os_system": ("pipeline", graph_change(lambda g: step_state(g, 0).update(
         score_func={"-global-": ["os", "system"]})), "the SelectKBest's score_func names os.system, expected one of"),
     "score_func_other_function": ("pipeline", graph_change(lambda g: step_state(g, 0).update(
@@ -543,7 +561,7 @@ def test_hostile_variants_of_admitted_classes_are_refused(tmp_path, admitted_fil
     assert "the file is refused unread" in str(caught.value)
 
 
-FRESH_PYTHON_VARIANTS = ["svm_n_support_sum", "score_func_os_system", "loss_os_system", "loss_other_class"]
+FRESH_PYTHON_VARIANTS = ["svm_n_support_sum", "ransac_estimator_class", "score_func_os_system", "loss_os_system", "loss_other_class"]
 
 
 @pytest.fixture(scope="module")
@@ -578,3 +596,4 @@ def test_untouched_admitted_files_load(admitted_files):
     assert type(load_sklearn(admitted_files["svc"], MODEL)).__name__ == "SVC"
     assert [type(step).__name__ for _, step in load_sklearn(admitted_files["pipeline"], MODEL).steps] == [
         "SelectKBest", "SGDClassifier"]
+    assert type(load_sklearn(admitted_files["ransac"], MODEL).estimator_).__name__ == "LinearRegression"
