@@ -5,7 +5,9 @@ predict in Python over their members; the members (trees, linear models, SVMs ..
 as any other allowed class, so what is left to check here is how the ensemble combines them:
 every member sees the features it was fitted on (a bagging member a column subset, given by
 ``estimators_features_``), a stacking ensemble calls only prediction methods of its members,
-and the voting rule is one scikit-learn knows. :func:`check_ensemble` runs on the state read in
+and the voting rule is one scikit-learn knows. An isolation forest (a bagging of extra trees) also
+reads two arrays per tree at the leaf each tree gives a sample: they must have one value per node
+(:func:`check_isolation`, then :func:`isolation_problem` on the built trees). :func:`check_ensemble` runs on the state read in
 the check pass, before anything is imported; members are then described by ``n_features``.
 
 imbalanced-learn's samplers only resample training data: its ``Pipeline`` skips them at
@@ -25,7 +27,10 @@ BOOSTING = {(_WEIGHT_BOOSTING, "AdaBoostClassifier"), (_WEIGHT_BOOSTING, "AdaBoo
 BAGGING = {(_BAGGING, "BaggingClassifier"), (_BAGGING, "BaggingRegressor")}
 VOTING = {(_VOTING, "VotingClassifier"), (_VOTING, "VotingRegressor")}
 STACKING = {(_STACKING, "StackingClassifier"), (_STACKING, "StackingRegressor")}
-ENSEMBLES = BOOSTING | BAGGING | VOTING | STACKING
+# An isolation forest is a bagging of extra trees (column subsets included) that scores a sample by the depth of
+# the leaf each tree puts it in: ``_decision_path_lengths[i][leaf]`` and ``_average_path_length_per_tree[i][leaf]``.
+ISOLATION = ("sklearn.ensemble._iforest", "IsolationForest")
+ENSEMBLES = BOOSTING | BAGGING | VOTING | STACKING | {ISOLATION}
 LABEL_ENCODER = ("sklearn.preprocessing._label", "LabelEncoder")  # voting and stacking classifiers' labels
 # The samplers of the old pipeline builder (tools/sklearn/main_macros.xml, imbalanced_learn_sampling) that
 # galaxy-ml 0.11 can save: the others keep a fitted NearestNeighbors with a KD tree (or SMOTENC numpy
@@ -73,10 +78,12 @@ def check_ensemble(key: tuple[str, str], state: dict[str, Any], fail: Callable[[
     n_features = state.get("n_features_in_", features[0])
     if not _whole(n_features):
         fail(f"the {name}'s n_features_in_ is not a number")
-    if key in BAGGING:
+    if key in BAGGING or key == ISOLATION:
         check_bagging(name, state, members, features, n_features, fail)
     elif any(count != n_features for count in features):
         fail(f"a member of the {name} has {features} features, but the ensemble {n_features}")
+    if key == ISOLATION:
+        check_isolation(state, features, n_features, fail)
     if key in STACKING:
         methods = state.get("stack_method_")
         if not (isinstance(methods, list) and len(methods) == len(members)
@@ -109,6 +116,32 @@ def check_bagging(name: str, state: dict[str, Any], members: list[Any], features
         if not (isinstance(subset, np.ndarray) and subset.ndim == 1 and subset.dtype.kind in "iu"
                 and len(subset) == count and np.all(subset >= 0) and np.all(subset < n_features)):
             fail(f"the {name}'s estimators_features_ do not select its members' {count} columns out of {n_features}")
+
+
+def check_isolation(state: dict[str, Any], features: list[Any], n_features: int,
+                    fail: Callable[[str], NoReturn]) -> None:
+    """An isolation forest's per-tree depth arrays (one 1-D array per tree; their sizes are checked against
+    the trees by :func:`isolation_problem` once built) and ``_max_features``, every tree's number of columns."""
+    width: Any = state.get("_max_features")
+    if not (_whole(width) and 1 <= width <= n_features and all(count == width for count in features)):
+        fail(f"the IsolationForest's _max_features {str(width)[:20]} is not its trees' number of features")
+    for name in ("_decision_path_lengths", "_average_path_length_per_tree"):
+        arrays = state.get(name)
+        if not (isinstance(arrays, tuple) and len(arrays) == len(features) and all(
+                isinstance(array, np.ndarray) and array.ndim == 1 and array.dtype.kind in "iuf" for array in arrays)):
+            fail(f"the IsolationForest's {name} is not one 1-D array of numbers per tree")
+
+
+def isolation_problem(forest: Any) -> str | None:
+    """What is wrong with a built isolation forest's depth arrays: each must have one value per node of its tree."""
+    if (type(forest).__module__, type(forest).__name__) != ISOLATION:
+        return None
+    for name in ("_decision_path_lengths", "_average_path_length_per_tree"):
+        for index, (array, member) in enumerate(zip(getattr(forest, name), forest.estimators_, strict=True)):
+            if len(array) != member.tree_.node_count:
+                return (f"the IsolationForest's {name}[{index}] has {len(array)} values, but its tree "
+                        f"{member.tree_.node_count} nodes")
+    return None
 
 
 def sampler_params(klass: Any, state: dict[str, Any]) -> dict[str, Any]:

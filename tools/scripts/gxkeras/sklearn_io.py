@@ -32,7 +32,7 @@ Its own loader rebuilds whatever the description names: any ``-global-`` is impo
 
 After building, every object's ``n_jobs`` is reset to None (one job, as Galaxy allots) and the
 pieces that predict without validating their input (trees in forests) are checked to have the
-estimator's number of features.
+estimator's number of features, and an isolation forest's depth arrays one value per node of their tree.
 """
 import importlib
 import inspect
@@ -49,7 +49,7 @@ from gxkeras.errors import ToolInputError
 from gxkeras.resources import NO_LIMIT, available_memory, format_bytes
 from gxkeras.sklearn_ensembles import (
     BUNCH, BUNCH_STATE, DICT, ENSEMBLES, IMBLEARN_PIPELINE, LABEL_ENCODER, ORDERED_DICT, SAMPLER_PARTS, SAMPLERS,
-    STACKING, VOTING, check_ensemble, sampler_params,
+    STACKING, VOTING, check_ensemble, isolation_problem, sampler_params,
 )
 from gxkeras.sklearn_svm import LIBSVM_CLASSES, check_libsvm
 from gxkeras.sklearn_xgboost import BOOSTER, BYTEARRAY, XGB_CLASSES, booster_model, model_json, n_classes
@@ -110,6 +110,8 @@ CLASSES = {
     ("sklearn.ensemble._forest", "RandomForestRegressor"),
     ("sklearn.ensemble._forest", "ExtraTreesClassifier"),
     ("sklearn.ensemble._forest", "ExtraTreesRegressor"),
+    # trees as a sparse embedding (their leaves one-hot encoded by an allowed OneHotEncoder)
+    ("sklearn.ensemble._forest", "RandomTreesEmbedding"),
     # k nearest neighbours (brute force: the KD/ball tree structures are not accepted)
     ("sklearn.neighbors._classification", "KNeighborsClassifier"),
     ("sklearn.neighbors._regression", "KNeighborsRegressor"),
@@ -744,6 +746,9 @@ def check_fitted_parts(estimator: Any, what: str) -> None:
         if getattr(member, "n_features_in_", None) != n_features:
             raise ToolInputError(f"{what}: a member of the {type(estimator).__name__} has other features than the "
                                  "ensemble; the file is refused")
+    problem = isolation_problem(estimator)
+    if problem:
+        raise ToolInputError(f"{what}: {problem}; the file is refused")
     if getattr(estimator, "_fit_method", "brute") != "brute":
         raise ToolInputError(f"{what}: the {type(estimator).__name__} searches with a "
                              f"{str(estimator._fit_method)[:20]}; only brute force is accepted")

@@ -61,6 +61,8 @@ def make(module, name):
                "RANSACRegressor": {"random_state": 0}, "TheilSenRegressor": {"random_state": 0},
                "LarsCV": {"cv": 3}, "LassoLarsCV": {"cv": 3}, "OrthogonalMatchingPursuitCV": {"cv": 3},
                "MultiTaskLassoCV": {"cv": 3}, "MultiTaskElasticNetCV": {"cv": 3},
+               "IsolationForest": {"n_estimators": 3, "max_features": 0.75, "random_state": 0},  # column subsets
+               "RandomTreesEmbedding": {"n_estimators": 2, "max_depth": 3, "random_state": 0},
                "SelectKBest": {"k": 2}, "SelectPercentile": {"percentile": 50},
                "XGBClassifier": {"n_estimators": 3, "max_depth": 3}, "XGBRegressor": {"n_estimators": 3, "max_depth": 3},
                **ENSEMBLE_OPTIONS}
@@ -451,7 +453,9 @@ def test_string_arrays_of_numbers_only(tmp_path):
 
 @pytest.fixture(scope="module")
 def admitted_files(tmp_path_factory):
-    """Real galaxy-ml files: a 3-class SVC with probabilities; a SelectKBest + SGDClassifier pipeline; a RANSAC."""
+    """Real galaxy-ml files: a 3-class SVC with probabilities; a SelectKBest + SGDClassifier pipeline; a RANSAC;
+    an IsolationForest of 3 trees on 3 of the 4 columns."""
+    from sklearn.ensemble import IsolationForest
     from sklearn.feature_selection import SelectKBest, f_classif
     from sklearn.linear_model import RANSACRegressor, SGDClassifier
     from sklearn.pipeline import make_pipeline
@@ -466,7 +470,9 @@ def admitted_files(tmp_path_factory):
     pipeline = make_pipeline(SelectKBest(f_classif, k=2), SGDClassifier(random_state=0)).fit(X, y)
     ransac = RANSACRegressor(random_state=0).fit(X, X[:, 0] * 3 + X[:, 1])
     return {"svc": dump(svc, folder / "svc.h5mlm"), "pipeline": dump(pipeline, folder / "pipeline.h5mlm"),
-            "ransac": dump(ransac, folder / "ransac.h5mlm")}
+            "ransac": dump(ransac, folder / "ransac.h5mlm"),
+            "iforest": dump(IsolationForest(n_estimators=3, max_features=0.75, random_state=0).fit(X),
+                            folder / "iforest.h5mlm")}
 
 
 def svc_state(graph):
@@ -482,6 +488,14 @@ def wrapped_class(graph, attribute, module, name):
     svc_state(graph)[attribute]["-reduce-"]["-args-"]["-tuple-"][0] = {"-global-": [module, name]}
 
 
+def tuple_array(name, position, value):
+    """A change replacing array ``position`` of the tuple of arrays ``name`` (top-level state) by ``value``."""
+    def change(graph):
+        index = svc_state(graph)[name]["-tuple-"][position]["-np_ndarray-"]
+        return lambda weights: hostile.replace_array(weights, index, value)
+    return change
+
+
 def svc_array(name, value):
     """A change replacing the SVC's array ``name`` (its dataset found through the graph) by ``value``."""
     def change(graph):
@@ -491,8 +505,10 @@ def svc_array(name, value):
 
 
 def graph_change(change):
-    """A change of the description only (``change`` edits the graph in place)."""
-    return lambda graph: change(graph)
+    """A change of the description only (``change`` edits the graph in place; what it returns is dropped)."""
+    def edit(graph):
+        change(graph)
+    return edit
 
 
 def set_entry(state, key, value):
@@ -522,6 +538,15 @@ HOSTILE_VARIANTS = {
         "the model names sklearn.neural_network._multilayer_perceptron.MLPRegressor, which is not one of"),
     "ransac_estimator_os_system": ("ransac", graph_change(lambda g: wrapped_class(g, "estimator_", "os", "system")),
                                    "the model names os.system, which is not one of"),
+    "iforest_max_features": ("iforest", graph_change(lambda g: svc_state(g).update(_max_features=4)),
+                             "the IsolationForest's _max_features 4 is not its trees' number of features"),
+    "iforest_depths_missing": ("iforest", graph_change(lambda g: svc_state(g)["_decision_path_lengths"]["-tuple-"].pop()),
+                               "the IsolationForest's _decision_path_lengths is not one 1-D array of numbers per tree"),
+    "iforest_depths_2d": ("iforest", tuple_array("_average_path_length_per_tree", 1, np.zeros((2, 2))),
+                          "_average_path_length_per_tree is not one 1-D array of numbers per tree"),
+    "iforest_columns": ("iforest", graph_change(lambda g: svc_state(g).update(
+        estimators_features_=[{"-np_ndarray-": 0}] * 3)),  # a depth array (floats) as column indices
+        "the IsolationForest's estimators_features_ do not select its members' 3 columns out of 4"),
     "score_func_os_system": ("pipeline", graph_change(lambda g: step_state(g, 0).update(
         score_func={"-global-": ["os", "system"]})), "the SelectKBest's score_func names os.system, expected one of"),
     "score_func_other_function": ("pipeline", graph_change(lambda g: step_state(g, 0).update(
@@ -561,6 +586,19 @@ def test_hostile_variants_of_admitted_classes_are_refused(tmp_path, admitted_fil
     assert "the file is refused unread" in str(caught.value)
 
 
+@pytest.mark.parametrize("name", ["_decision_path_lengths", "_average_path_length_per_tree"])
+@pytest.mark.parametrize("size", [1, 10 ** 4])
+def test_isolation_forest_depths_must_fit_their_trees(tmp_path, admitted_files, name, size):
+    """A tree's depth array shorter or longer than its tree (read at the tree's leaves) is refused once built."""
+    graph = hostile.sklearn_graph(admitted_files["iforest"])
+    change_arrays = tuple_array(name, 2, np.zeros(size))(graph)
+    path = hostile.write_sklearn(tmp_path / "model.h5mlm", graph, admitted_files["iforest"], change_arrays)
+    check_h5mlm(path, MODEL)  # plain arrays: their sizes are known against the trees only once built
+    with pytest.raises(ToolInputError, match=re.escape(f"the IsolationForest's {name}[2] has {size} values, but its "
+                                                       "tree ") + r"\d+ nodes; the file is refused"):
+        load_sklearn(path, MODEL)
+
+
 FRESH_PYTHON_VARIANTS = ["svm_n_support_sum", "ransac_estimator_class", "score_func_os_system", "loss_os_system", "loss_other_class"]
 
 
@@ -597,3 +635,5 @@ def test_untouched_admitted_files_load(admitted_files):
     assert [type(step).__name__ for _, step in load_sklearn(admitted_files["pipeline"], MODEL).steps] == [
         "SelectKBest", "SGDClassifier"]
     assert type(load_sklearn(admitted_files["ransac"], MODEL).estimator_).__name__ == "LinearRegression"
+    forest = load_sklearn(admitted_files["iforest"], MODEL)
+    assert [tree.tree_.n_features for tree in forest.estimators_] == [3, 3, 3] and forest.n_features_in_ == 4
