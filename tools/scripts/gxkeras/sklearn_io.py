@@ -14,7 +14,8 @@ Its own loader rebuilds whatever the description names: any ``-global-`` is impo
    values, and arrays that are not plain numbers (or the tree nodes' record type) are refused
    with one error line. The nodes of every decision tree are checked too: scikit-learn walks
    them in C without bounds checks, so child and feature indices must stay inside the tree; so
-   are a kernel SVM's arrays (:func:`check_libsvm`: libsvm reads them by sizes it trusts). Two
+   are a kernel SVM's arrays (:func:`check_libsvm`: libsvm reads them by sizes it trusts) and a
+   neighbour search's stored samples and labels (:func:`check_neighbors`). Two
    references are admitted in one place each: an SGD classifier's ``_loss_function_`` must be the
    loss object :data:`LOSSES` names for its ``loss`` (rebuilt by scikit-learn, never read), and a
    univariate selector's ``score_func`` one of :data:`SCORE_FUNCS` (scikit-learn's function of
@@ -51,6 +52,7 @@ from gxkeras.sklearn_ensembles import (
     BUNCH, BUNCH_STATE, DICT, ENSEMBLES, IMBLEARN_PIPELINE, LABEL_ENCODER, ORDERED_DICT, SAMPLER_PARTS, SAMPLERS,
     STACKING, VOTING, check_ensemble, isolation_problem, sampler_params,
 )
+from gxkeras.sklearn_neighbors import NEIGHBORS, check_neighbors
 from gxkeras.sklearn_svm import LIBSVM_CLASSES, check_libsvm
 from gxkeras.sklearn_xgboost import BOOSTER, BYTEARRAY, XGB_CLASSES, booster_model, model_json, n_classes
 
@@ -112,9 +114,9 @@ CLASSES = {
     ("sklearn.ensemble._forest", "ExtraTreesRegressor"),
     # trees as a sparse embedding (their leaves one-hot encoded by an allowed OneHotEncoder)
     ("sklearn.ensemble._forest", "RandomTreesEmbedding"),
-    # k nearest neighbours (brute force: the KD/ball tree structures are not accepted)
-    ("sklearn.neighbors._classification", "KNeighborsClassifier"),
-    ("sklearn.neighbors._regression", "KNeighborsRegressor"),
+    # k nearest neighbours, local outlier factor (brute force: galaxy-ml cannot save KD/ball trees), nearest
+    # centroid: their stored samples, centroids and labels checked by gxkeras/sklearn_neighbors.py
+    *NEIGHBORS,
     # naive Bayes
     ("sklearn.naive_bayes", "GaussianNB"),
     ("sklearn.naive_bayes", "MultinomialNB"),
@@ -449,6 +451,8 @@ class _Reader:
             check_libsvm(key, state, self.fail)
         if key in ENSEMBLES:
             check_ensemble(key, state, self.fail)
+        if key in NEIGHBORS:
+            check_neighbors(key, state, self.fail)
         if key == ("xgboost.sklearn", "XGBClassifier") and state.get("n_classes_") != self.xgb_classes:
             self.fail(f"the XGBClassifier's n_classes_ {str(state.get('n_classes_'))[:20]} is not its booster's "
                       f"{self.xgb_classes} classes")

@@ -56,6 +56,7 @@ def make(module, name):
                "ExtraTreesClassifier": {"n_estimators": 2}, "ExtraTreesRegressor": {"n_estimators": 2},
                "KNeighborsClassifier": {"n_neighbors": 3, "algorithm": "brute"},
                "KNeighborsRegressor": {"n_neighbors": 3, "algorithm": "brute"},
+               "LocalOutlierFactor": {"n_neighbors": 5, "algorithm": "brute", "novelty": True},
                "SVC": {"probability": True}, "NuSVC": {"probability": True},  # probA_/probB_ are read too
                "LassoLars": {"alpha": 0.01}, "MultiTaskLasso": {"alpha": 0.01}, "MultiTaskElasticNet": {"alpha": 0.01},
                "RANSACRegressor": {"random_state": 0}, "TheilSenRegressor": {"random_state": 0},
@@ -98,7 +99,7 @@ def test_every_allowed_class_loads_as_fitted(tmp_path, module, name):
     rng = np.random.RandomState(0)
     X = rng.rand(30, 4)
     y = np.where(X[:, 0] + 0.3 * X[:, 1] > 0.6, "yes", "no") if "Classif" in name or name in (
-        "LogisticRegression", "LogisticRegressionCV", "Perceptron", "LinearSVC", "GaussianNB", "MultinomialNB", "BernoulliNB",
+        "LogisticRegression", "LogisticRegressionCV", "Perceptron", "LinearSVC", "GaussianNB", "MultinomialNB", "BernoulliNB", "NearestCentroid",
         "Pipeline", "SVC", "NuSVC", "SelectKBest", "SelectPercentile", "GenericUnivariateSelect",
         *(sampler for _, sampler in SAMPLERS)) else X[:, 0] * 3 + X[:, 1]
     if name.startswith("MultiTask"):  # two targets
@@ -454,8 +455,10 @@ def test_string_arrays_of_numbers_only(tmp_path):
 @pytest.fixture(scope="module")
 def admitted_files(tmp_path_factory):
     """Real galaxy-ml files: a 3-class SVC with probabilities; a SelectKBest + SGDClassifier pipeline; a RANSAC;
-    an IsolationForest of 3 trees on 3 of the 4 columns."""
+    an IsolationForest of 3 trees on 3 of the 4 columns; a 3-class KNeighborsClassifier (manhattan: its probabilities
+    are summed in C), a LocalOutlierFactor and a NearestCentroid."""
     from sklearn.ensemble import IsolationForest
+    from sklearn.neighbors import KNeighborsClassifier, LocalOutlierFactor, NearestCentroid
     from sklearn.feature_selection import SelectKBest, f_classif
     from sklearn.linear_model import RANSACRegressor, SGDClassifier
     from sklearn.pipeline import make_pipeline
@@ -472,7 +475,10 @@ def admitted_files(tmp_path_factory):
     return {"svc": dump(svc, folder / "svc.h5mlm"), "pipeline": dump(pipeline, folder / "pipeline.h5mlm"),
             "ransac": dump(ransac, folder / "ransac.h5mlm"),
             "iforest": dump(IsolationForest(n_estimators=3, max_features=0.75, random_state=0).fit(X),
-                            folder / "iforest.h5mlm")}
+                            folder / "iforest.h5mlm"),
+            "knn": dump(KNeighborsClassifier(3, algorithm="brute", metric="manhattan").fit(X, y), folder / "knn.h5mlm"),
+            "lof": dump(LocalOutlierFactor(n_neighbors=5, algorithm="brute", novelty=True).fit(X), folder / "lof.h5mlm"),
+            "centroid": dump(NearestCentroid().fit(X, y), folder / "centroid.h5mlm")}
 
 
 def svc_state(graph):
@@ -547,6 +553,21 @@ HOSTILE_VARIANTS = {
     "iforest_columns": ("iforest", graph_change(lambda g: svc_state(g).update(
         estimators_features_=[{"-np_ndarray-": 0}] * 3)),  # a depth array (floats) as column indices
         "the IsolationForest's estimators_features_ do not select its members' 3 columns out of 4"),
+    "knn_labels": ("knn", svc_array("_y", np.full(30, 10 ** 12)),  # a segmentation fault in predict_proba, unchecked
+                   "the KNeighborsClassifier's _y holds class indices outside its classes_"),
+    "knn_labels_short": ("knn", svc_array("_y", np.zeros(3, int)), "the KNeighborsClassifier's _y is not an array of shape (30,)"),
+    "knn_wide_samples": ("knn", svc_array("_fit_X", np.zeros((3, 2000))),  # distances read past the query, unchecked
+                         "the KNeighborsClassifier's _fit_X is not an array of shape (30, 4)"),
+    "knn_sample_count": ("knn", graph_change(lambda g: svc_state(g).update(n_samples_fit_=10 ** 6)),
+                         "the KNeighborsClassifier's _fit_X is not an array of shape (1000000, 4)"),
+    "knn_kd_tree": ("knn", graph_change(lambda g: svc_state(g).update(_fit_method="kd_tree")),
+                    "the KNeighborsClassifier searches with a kd_tree; only brute force is accepted"),
+    "lof_distances": ("lof", svc_array("_distances_fit_X_", np.zeros((30, 2))),
+                      "the LocalOutlierFactor's _distances_fit_X_ is not an array of shape (30, 5)"),
+    "lof_neighbours": ("lof", graph_change(lambda g: svc_state(g).update(n_neighbors_=31)),
+                       "the LocalOutlierFactor's n_neighbors_ is not a number of its 30 samples"),
+    "centroid_wide": ("centroid", svc_array("centroids_", np.zeros((3, 2000))),
+                      "the NearestCentroid's centroids_ is not an array of shape (3, 4)"),
     "score_func_os_system": ("pipeline", graph_change(lambda g: step_state(g, 0).update(
         score_func={"-global-": ["os", "system"]})), "the SelectKBest's score_func names os.system, expected one of"),
     "score_func_other_function": ("pipeline", graph_change(lambda g: step_state(g, 0).update(
@@ -599,7 +620,7 @@ def test_isolation_forest_depths_must_fit_their_trees(tmp_path, admitted_files, 
         load_sklearn(path, MODEL)
 
 
-FRESH_PYTHON_VARIANTS = ["svm_n_support_sum", "ransac_estimator_class", "score_func_os_system", "loss_os_system", "loss_other_class"]
+FRESH_PYTHON_VARIANTS = ["svm_n_support_sum", "knn_labels", "ransac_estimator_class", "score_func_os_system", "loss_os_system", "loss_other_class"]
 
 
 @pytest.fixture(scope="module")
@@ -635,5 +656,7 @@ def test_untouched_admitted_files_load(admitted_files):
     assert [type(step).__name__ for _, step in load_sklearn(admitted_files["pipeline"], MODEL).steps] == [
         "SelectKBest", "SGDClassifier"]
     assert type(load_sklearn(admitted_files["ransac"], MODEL).estimator_).__name__ == "LinearRegression"
+    assert [type(load_sklearn(admitted_files[name], MODEL)).__name__ for name in ("knn", "lof", "centroid")] == [
+        "KNeighborsClassifier", "LocalOutlierFactor", "NearestCentroid"]
     forest = load_sklearn(admitted_files["iforest"], MODEL)
     assert [tree.tree_.n_features for tree in forest.estimators_] == [3, 3, 3] and forest.n_features_in_ == 4
