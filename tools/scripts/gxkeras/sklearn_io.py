@@ -53,6 +53,7 @@ from gxkeras.sklearn_ensembles import (
     STACKING, VOTING, check_ensemble, isolation_problem, sampler_params,
 )
 from gxkeras.sklearn_neighbors import NEIGHBORS, check_neighbors
+from gxkeras.sklearn_steps import KBINS, STEPS, bin_edges, check_step
 from gxkeras.sklearn_svm import LIBSVM_CLASSES, check_libsvm
 from gxkeras.sklearn_xgboost import BOOSTER, BYTEARRAY, XGB_CLASSES, booster_model, model_json, n_classes
 
@@ -130,6 +131,8 @@ CLASSES = {
     ("sklearn.preprocessing._encoders", "OneHotEncoder"),
     ("sklearn.impute._base", "SimpleImputer"),
     ("sklearn.feature_selection._variance_threshold", "VarianceThreshold"),
+    # the old pipeline builder's other steps (gxkeras/sklearn_steps.py)
+    *STEPS,
     # univariate feature selection: ``score_func`` only as one of SCORE_FUNCS, mapped by name
     *SELECTORS,
     # AdaBoost, bagging, voting, stacking (gxkeras/sklearn_ensembles.py); the classifiers' label encoder
@@ -437,6 +440,8 @@ class _Reader:
             special["steps"] = self.steps
         if key in XGB_CLASSES:
             special["_Booster"] = self.booster(cls)
+        if key == KBINS:
+            special["bin_edges_"] = lambda data: bin_edges(data, self.value, self.fail)
         self.in_sampler += key in SAMPLERS
         try:
             state = self.mapping(state_data, special)
@@ -453,6 +458,8 @@ class _Reader:
             check_ensemble(key, state, self.fail)
         if key in NEIGHBORS:
             check_neighbors(key, state, self.fail)
+        if key in STEPS:
+            check_step(key, state, self.fail)
         if key == ("xgboost.sklearn", "XGBClassifier") and state.get("n_classes_") != self.xgb_classes:
             self.fail(f"the XGBClassifier's n_classes_ {str(state.get('n_classes_'))[:20]} is not its booster's "
                       f"{self.xgb_classes} classes")

@@ -64,6 +64,8 @@ def make(module, name):
                "MultiTaskLassoCV": {"cv": 3}, "MultiTaskElasticNetCV": {"cv": 3},
                "IsolationForest": {"n_estimators": 3, "max_features": 0.75, "random_state": 0},  # column subsets
                "RandomTreesEmbedding": {"n_estimators": 2, "max_depth": 3, "random_state": 0},
+               "PCA": {"n_components": 2, "whiten": True}, "TruncatedSVD": {"n_components": 2},
+               "QuantileTransformer": {"n_quantiles": 10}, "KBinsDiscretizer": {"n_bins": 3},
                "SelectKBest": {"k": 2}, "SelectPercentile": {"percentile": 50},
                "XGBClassifier": {"n_estimators": 3, "max_depth": 3}, "XGBRegressor": {"n_estimators": 3, "max_depth": 3},
                **ENSEMBLE_OPTIONS}
@@ -73,6 +75,10 @@ def make(module, name):
 
         first = ("sample", make(*sorted(SAMPLERS)[-1])) if module == "imblearn.pipeline" else ("scale", StandardScaler())
         return cls([first, ("model", LogisticRegression())])
+    if name in ("SelectFromModel", "RFE"):  # around an allowed estimator
+        from sklearn.linear_model import Lasso, LinearRegression
+
+        return cls(Lasso(alpha=0.01)) if name == "SelectFromModel" else cls(LinearRegression(), n_features_to_select=2)
     if name in ("VotingClassifier", "StackingClassifier", "VotingRegressor", "StackingRegressor"):
         from sklearn.linear_model import LinearRegression, LogisticRegression
         from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
@@ -456,7 +462,10 @@ def test_string_arrays_of_numbers_only(tmp_path):
 def admitted_files(tmp_path_factory):
     """Real galaxy-ml files: a 3-class SVC with probabilities; a SelectKBest + SGDClassifier pipeline; a RANSAC;
     an IsolationForest of 3 trees on 3 of the 4 columns; a 3-class KNeighborsClassifier (manhattan: its probabilities
-    are summed in C), a LocalOutlierFactor and a NearestCentroid."""
+    are summed in C), a LocalOutlierFactor and a NearestCentroid; SelectFromModel, RFE, KBinsDiscretizer."""
+    from sklearn.feature_selection import RFE, SelectFromModel
+    from sklearn.linear_model import Lasso, LinearRegression
+    from sklearn.preprocessing import KBinsDiscretizer
     from sklearn.ensemble import IsolationForest
     from sklearn.neighbors import KNeighborsClassifier, LocalOutlierFactor, NearestCentroid
     from sklearn.feature_selection import SelectKBest, f_classif
@@ -478,7 +487,10 @@ def admitted_files(tmp_path_factory):
                             folder / "iforest.h5mlm"),
             "knn": dump(KNeighborsClassifier(3, algorithm="brute", metric="manhattan").fit(X, y), folder / "knn.h5mlm"),
             "lof": dump(LocalOutlierFactor(n_neighbors=5, algorithm="brute", novelty=True).fit(X), folder / "lof.h5mlm"),
-            "centroid": dump(NearestCentroid().fit(X, y), folder / "centroid.h5mlm")}
+            "centroid": dump(NearestCentroid().fit(X, y), folder / "centroid.h5mlm"),
+            "sfm": dump(SelectFromModel(Lasso(alpha=0.01)).fit(X, X[:, 0]), folder / "sfm.h5mlm"),
+            "rfe": dump(RFE(LinearRegression(), n_features_to_select=2).fit(X, X[:, 0]), folder / "rfe.h5mlm"),
+            "kbins": dump(KBinsDiscretizer(n_bins=3).fit(X), folder / "kbins.h5mlm")}
 
 
 def svc_state(graph):
@@ -498,6 +510,14 @@ def tuple_array(name, position, value):
     """A change replacing array ``position`` of the tuple of arrays ``name`` (top-level state) by ``value``."""
     def change(graph):
         index = svc_state(graph)[name]["-tuple-"][position]["-np_ndarray-"]
+        return lambda weights: hostile.replace_array(weights, index, value)
+    return change
+
+
+def tuple_array_in(name, position, value):
+    """A change replacing array ``position`` of the object array ``name`` (top-level state) by ``value``."""
+    def change(graph):
+        index = svc_state(graph)[name]["-np_ndarray_o_type-"]["-values-"][position]["-np_ndarray-"]
         return lambda weights: hostile.replace_array(weights, index, value)
     return change
 
@@ -568,6 +588,17 @@ HOSTILE_VARIANTS = {
                        "the LocalOutlierFactor's n_neighbors_ is not a number of its 30 samples"),
     "centroid_wide": ("centroid", svc_array("centroids_", np.zeros((3, 2000))),
                       "the NearestCentroid's centroids_ is not an array of shape (3, 4)"),
+    "select_from_model_getter": ("sfm", graph_change(lambda g: svc_state(g).update(
+        importance_getter="__class__.__init__.__globals__")),
+        "the SelectFromModel's importance_getter '__class__.__init__.__globals__' is not one of auto, coef_"),
+    "rfe_estimator_class": ("rfe", graph_change(lambda g: wrapped_class(
+        g, "estimator_", "sklearn.neural_network._multilayer_perceptron", "MLPRegressor")),
+        "the model names sklearn.neural_network._multilayer_perceptron.MLPRegressor, which is not one of"),
+    "kbins_edges": ("kbins", tuple_array_in("bin_edges_", 1, np.zeros(2)),
+                    "the KBinsDiscretizer's bin_edges_ are not n_bins_ + 1 edges for each of its features"),
+    "kbins_edge_object": ("kbins", graph_change(lambda g: svc_state(g)["bin_edges_"]["-np_ndarray_o_type-"][
+        "-values-"].append(hostile.call("os", "system", "touch pwned"))),
+        "the KBinsDiscretizer's bin_edges_ is not one array of edges per feature"),
     "score_func_os_system": ("pipeline", graph_change(lambda g: step_state(g, 0).update(
         score_func={"-global-": ["os", "system"]})), "the SelectKBest's score_func names os.system, expected one of"),
     "score_func_other_function": ("pipeline", graph_change(lambda g: step_state(g, 0).update(
@@ -658,5 +689,8 @@ def test_untouched_admitted_files_load(admitted_files):
     assert type(load_sklearn(admitted_files["ransac"], MODEL).estimator_).__name__ == "LinearRegression"
     assert [type(load_sklearn(admitted_files[name], MODEL)).__name__ for name in ("knn", "lof", "centroid")] == [
         "KNeighborsClassifier", "LocalOutlierFactor", "NearestCentroid"]
+    edges = load_sklearn(admitted_files["kbins"], MODEL).bin_edges_
+    assert edges.dtype == object and [len(edge) for edge in edges] == [4] * 4
+    assert load_sklearn(admitted_files["sfm"], MODEL).importance_getter == "auto"
     forest = load_sklearn(admitted_files["iforest"], MODEL)
     assert [tree.tree_.n_features for tree in forest.estimators_] == [3, 3, 3] and forest.n_features_in_ == 4
