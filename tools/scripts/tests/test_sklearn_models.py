@@ -134,7 +134,8 @@ def test_every_allowed_class_loads_as_fitted(tmp_path, module, name):
 
 
 def pipeline_cases():
-    """Pipelines with the newly admitted classes: every score_func, every SGD loss, every kernel."""
+    """Pipelines with the newly admitted classes: every score_func, every SGD loss, every kernel; the old
+    pipeline builder's steps before the newly admitted linear, neighbour and outlier estimators."""
     from sklearn import feature_selection as fs
     from sklearn import linear_model as lm
     from sklearn import preprocessing, svm
@@ -159,6 +160,20 @@ def pipeline_cases():
                                                   lm.SGDClassifier(loss=loss, epsilon=0.3, random_state=0)), "classes3")
     for loss in ("squared_error", "huber", "epsilon_insensitive", "squared_epsilon_insensitive"):
         cases[f"sgd_regressor_{loss}"] = (lm.SGDRegressor(loss=loss, epsilon=0.2), "target")
+    from sklearn import decomposition, ensemble, neighbors
+
+    cases["pca_ransac"] = (make_pipeline(decomposition.PCA(3), lm.RANSACRegressor(random_state=0)), "target")
+    cases["poly_select_from_model"] = (make_pipeline(preprocessing.PolynomialFeatures(2),
+                                                     fs.SelectFromModel(lm.Lasso(alpha=0.01)), lm.BayesianRidge()), "target")
+    cases["quantile_rfe"] = (make_pipeline(preprocessing.QuantileTransformer(n_quantiles=10),
+                                           fs.RFE(lm.LogisticRegression(), n_features_to_select=3)), "classes3")
+    cases["kbins_centroid"] = (make_pipeline(preprocessing.KBinsDiscretizer(n_bins=4, encode="ordinal"),
+                                             neighbors.NearestCentroid()), "classes3")
+    cases["power_lof"] = (make_pipeline(preprocessing.PowerTransformer(),
+                                        neighbors.LocalOutlierFactor(n_neighbors=5, algorithm="brute", novelty=True)),
+                          "target")
+    cases["svd_iforest"] = (make_pipeline(decomposition.TruncatedSVD(3), ensemble.IsolationForest(
+        n_estimators=4, max_features=2, random_state=0)), "target")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # deprecated in scikit-learn 1.8, still saved by galaxy-ml 0.11
         cases["passive_aggressive"] = (lm.PassiveAggressiveClassifier(loss="squared_hinge"), "classes2")
