@@ -7,7 +7,8 @@ would parse those bytes and then walk the trees' arrays by the indices they hold
 
 Here the bytes are parsed by :func:`parse_ubjson` (bounded: every length against the bytes left, the
 nesting depth limited), ``Config`` (training settings) is dropped, and ``Model`` is checked by
-:func:`check_model`: a tree booster (``gbtree``) of numeric features, with an objective of
+:func:`check_model`: a tree booster (``gbtree``; XGBoost 3 also saves ``dart`` models so) or a linear one
+(``gblinear``: its weights one per feature and bias per output group) of numeric features, with an objective of
 :data:`OBJECTIVES`, and in every tree arrays of one entry per node whose child indices point forward
 inside the tree (each child with that node as its parent), split features below ``num_feature``, no
 categorical splits and one value per leaf; the trees' output groups and iteration boundaries must
@@ -184,8 +185,26 @@ def check_model(model: Any, fail: Callable[[str], NoReturn]) -> dict[str, Any]:
     attributes = learner.get("attributes", {})
     if not (isinstance(attributes, dict) and all(isinstance(value, str) for value in attributes.values())):
         fail("the XGBoost model's attributes are not texts")
-    check_gbtree(learner["gradient_booster"], n_features or 0, groups, fail)
+    booster = learner["gradient_booster"]
+    if isinstance(booster, dict) and booster.get("name") == "gblinear":
+        check_gblinear(booster, n_features or 0, groups, fail)
+    else:
+        check_gbtree(booster, n_features or 0, groups, fail)
     return model
+
+
+def check_gblinear(booster: dict[str, Any], n_features: int, groups: int, fail: Callable[[str], NoReturn]) -> None:
+    """A linear booster: ``weights`` is (features + 1 bias) x output groups numbers, which XGBoost reads by
+    that size."""
+    model = booster.get("model")
+    if not (set(booster) == {"name", "model"} and isinstance(model, dict)
+            and set(model) <= {"weights", "boosted_rounds"} and _whole(model.get("boosted_rounds", 0)) is not None):
+        fail("the XGBoost model's linear booster (gblinear) is not XGBoost's model format")
+    weights = model.get("weights")
+    if not (isinstance(weights, list) and len(weights) == (n_features + 1) * groups
+            and all(isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+                    for value in weights)):
+        fail(f"the XGBoost model's linear weights are not ({n_features} features + 1) x {groups} finite numbers")
 
 
 def check_gbtree(booster: Any, n_features: int, groups: int, fail: Callable[[str], NoReturn]) -> None:
@@ -193,7 +212,7 @@ def check_gbtree(booster: Any, n_features: int, groups: int, fail: Callable[[str
     model = booster.get("model") if isinstance(booster, dict) else None
     if not (isinstance(booster, dict) and booster.get("name") == "gbtree" and set(booster) == {"name", "model"}
             and isinstance(model, dict)):
-        fail("the XGBoost model is not a tree booster (gbtree); linear and dart boosters are not accepted")
+        fail("the XGBoost model's booster is neither a tree booster (gbtree) nor a linear one (gblinear)")
     trees, info, indptr = model.get("trees"), model.get("tree_info"), model.get("iteration_indptr")
     param = model.get("gbtree_model_param", {})
     if not (isinstance(trees, list) and trees and isinstance(param, dict)

@@ -407,6 +407,27 @@ def test_xgboost_round_trips(tmp_path, objective):
         assert final.get_booster().attr("scikit_learn") is None  # only the checked model was given to XGBoost
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning")  # XGBoost 3 deprecates gblinear and dart (still saved)
+@pytest.mark.parametrize("booster", ["gblinear", "dart"])
+def test_xgboost_linear_and_dart_boosters_round_trip(tmp_path, booster):
+    """gblinear: its weights checked by size; dart: XGBoost 3 saves it as a tree booster (dropout is training
+    only). Both give exactly the fitted probabilities; a linear booster with a weight missing is refused."""
+    from xgboost import XGBClassifier
+
+    X, y = data()
+    model = XGBClassifier(n_estimators=3, booster=booster, **({"max_depth": 2} if booster == "dart" else {})).fit(X, y)
+    path = dump(model, tmp_path / "xgb.h5mlm")
+    same_outputs(load_sklearn(path, MODEL), model, X)
+    if booster == "gblinear":
+        with h5py.File(path) as handle:
+            graph = json.loads(handle["-model_config-"][()])
+        booster_edit(lambda d: d["Model"]["learner"]["gradient_booster"]["model"]["weights"].pop())(graph)
+        short = rewrite(path, graph, tmp_path / "short.h5mlm")
+        with pytest.raises(ToolInputError, match=re.escape("the XGBoost model's linear weights are not (4 features "
+                                                           "+ 1) x 3 finite numbers")):
+            check_h5mlm(short, MODEL)
+
+
 def test_model_prediction_and_feature_importances_of_an_xgboost_pipeline(tmp_path, capsys):
     """Through both tools: the probabilities the fitted pipeline gives, and the booster's feature importances."""
     import ml_visualization_ex as viz
@@ -487,8 +508,10 @@ XGB_HOSTILE = {
                "iteration_indptr does not divide its trees"),
     "num_trees": (booster_edit(lambda d: gbtree(d)["trees"].pop()), "trees do not match its num_trees"),
     "categorical": (booster_edit(lambda d: tree(d)["split_type"].__setitem__(0, 1)), "has categorical splits"),
-    "linear": (booster_edit(lambda d: d["Model"]["learner"]["gradient_booster"].update(name="gblinear")),
-               "is not a tree booster (gbtree)"),
+    "linear_with_trees": (booster_edit(lambda d: d["Model"]["learner"]["gradient_booster"].update(name="gblinear")),
+                          "linear booster (gblinear) is not XGBoost's model format"),
+    "other_booster": (booster_edit(lambda d: d["Model"]["learner"]["gradient_booster"].update(name="dart")),
+                      "booster is neither a tree booster (gbtree) nor a linear one (gblinear)"),
     "base_score": (booster_edit(lambda d: d["Model"]["learner"]["learner_model_param"].update(base_score="[1]")),
                    "base_score is not 3 numbers"),
     "objective": (booster_edit(lambda d: d["Model"]["learner"]["objective"].update(name="reg:gamma")),
