@@ -53,7 +53,7 @@ from gxkeras.sklearn_ensembles import (
     STACKING, VOTING, check_ensemble, isolation_problem, sampler_params,
 )
 from gxkeras.sklearn_neighbors import NEIGHBORS, check_neighbors
-from gxkeras.sklearn_steps import KBINS, STEPS, bin_edges, check_step
+from gxkeras.sklearn_steps import KBINS, P_SELECTORS, STEPS, bin_edges, check_step
 from gxkeras.sklearn_svm import LIBSVM_CLASSES, check_libsvm
 from gxkeras.sklearn_xgboost import BOOSTER, BYTEARRAY, XGB_CLASSES, booster_model, model_json, n_classes
 
@@ -62,7 +62,7 @@ from gxkeras.sklearn_xgboost import BOOSTER, BYTEARRAY, XGB_CLASSES, booster_mod
 # C without bounds checks, like a tree's nodes, needs its own check here), then add it: the test
 # test_every_allowed_class_loads_as_fitted fits, dumps with galaxy-ml and reloads every entry.
 SELECTORS = {("sklearn.feature_selection._univariate_selection", name)
-             for name in ("SelectKBest", "SelectPercentile", "GenericUnivariateSelect")}
+             for name in ("SelectKBest", "SelectPercentile", "GenericUnivariateSelect")} | P_SELECTORS
 PIPELINES = {("sklearn.pipeline", "Pipeline"), IMBLEARN_PIPELINE}
 _LM = "sklearn.linear_model"
 LINEAR_REGRESSORS = {

@@ -17,6 +17,25 @@ import numpy as np
 
 KBINS = ("sklearn.preprocessing._discretization", "KBinsDiscretizer")
 SELECT_FROM_MODEL = ("sklearn.feature_selection._from_model", "SelectFromModel")
+RFE = ("sklearn.feature_selection._rfe", "RFE")
+RFECV = ("sklearn.feature_selection._rfe", "RFECV")
+KERNEL_PCA = ("sklearn.decomposition._kernel_pca", "KernelPCA")
+NYSTROEM = ("sklearn.kernel_approximation", "Nystroem")
+TARGET_REGRESSOR = ("sklearn.compose._target", "TransformedTargetRegressor")
+FUNCTION_TRANSFORMER = ("sklearn.preprocessing._function_transformer", "FunctionTransformer")
+# decompositions whose transform multiplies by (or, NMF and dictionary learning, iterates in Cython over)
+# ``components_``: checked to be one row per component of n_features_in_ numbers
+_D = "sklearn.decomposition"
+COMPONENTS = {
+    (f"{_D}._factor_analysis", "FactorAnalysis"), (f"{_D}._fastica", "FastICA"),
+    (f"{_D}._incremental_pca", "IncrementalPCA"), (f"{_D}._nmf", "NMF"),
+    (f"{_D}._sparse_pca", "SparsePCA"), (f"{_D}._sparse_pca", "MiniBatchSparsePCA"),
+    (f"{_D}._dict_learning", "DictionaryLearning"),
+}
+# Not admitted: MiniBatchDictionaryLearning and LatentDirichletAllocation keep a numpy RandomState (fitted
+# _random_state / random_state_), which galaxy-ml writes as a call of numpy.random._pickle.__randomstate_ctor.
+# univariate selectors by p-value: their score_func read like SelectKBest's (SCORE_FUNCS in sklearn_io.py)
+P_SELECTORS = {("sklearn.feature_selection._univariate_selection", name) for name in ("SelectFpr", "SelectFdr", "SelectFwe")}
 STEPS = {
     ("sklearn.decomposition._pca", "PCA"),
     ("sklearn.decomposition._truncated_svd", "TruncatedSVD"),
@@ -25,9 +44,24 @@ STEPS = {
     ("sklearn.preprocessing._data", "PowerTransformer"),
     KBINS,
     SELECT_FROM_MODEL,
-    ("sklearn.feature_selection._rfe", "RFE"),
+    RFE,
+    # the old pipeline builder's preprocessing, decomposition, kernel approximation and compose steps
+    ("sklearn.preprocessing._data", "Binarizer"),
+    ("sklearn.preprocessing._data", "KernelCenterer"),  # also KernelPCA's _centerer
+    RFECV,
+    *COMPONENTS,
+    KERNEL_PCA,
+    NYSTROEM,
+    ("sklearn.kernel_approximation", "RBFSampler"),
+    ("sklearn.kernel_approximation", "AdditiveChi2Sampler"),
+    ("sklearn.kernel_approximation", "SkewedChi2Sampler"),
+    TARGET_REGRESSOR,
+    FUNCTION_TRANSFORMER,  # TransformedTargetRegressor's transformer_ when it has none: func and inverse_func None
 }
 IMPORTANCE_GETTERS = ("auto", "coef_", "feature_importances_")
+# The named kernels of sklearn.metrics.pairwise.PAIRWISE_KERNEL_FUNCTIONS (test_kernel_names_are_sklearns);
+# KernelPCA also takes "precomputed" (its input is then the kernel, validated against its n_features_in_).
+KERNELS = ("additive_chi2", "chi2", "linear", "polynomial", "poly", "rbf", "laplacian", "sigmoid", "cosine")
 
 
 def bin_edges(data: object, value: Callable[[Any], Any], fail: Callable[[str], NoReturn]) -> np.ndarray:
@@ -45,6 +79,54 @@ def bin_edges(data: object, value: Callable[[Any], Any], fail: Callable[[str], N
     return found
 
 
+def _shape(value: object, shape: tuple[object, ...]) -> bool:
+    """A numeric (float) array of exactly ``shape``; a None in ``shape`` is any length."""
+    return isinstance(value, np.ndarray) and value.dtype.kind == "f" and value.ndim == len(shape) and all(
+        want is None or size == want for size, want in zip(value.shape, shape, strict=True))
+
+
+def _count(value: object) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 0
+
+
+def check_kernel_step(key: tuple[str, str], state: dict[str, Any], fail: Callable[[str], NoReturn]) -> None:
+    """A KernelPCA or Nystroem names its kernel (never a function); their stored arrays agree in size. A
+    TransformedTargetRegressor (and the FunctionTransformer it makes) applies no function to the target."""
+    name = key[1]
+    if key in (KERNEL_PCA, NYSTROEM) and state.get("kernel") not in KERNELS + (("precomputed",) if key == KERNEL_PCA else ()):
+        fail(f"the {name}'s kernel {str(state.get('kernel'))[:40]!r} is not one of {', '.join(KERNELS)}")
+    width = state.get("n_features_in_")
+    if key == KERNEL_PCA:
+        fitted, vectors, values = state.get("X_fit_"), state.get("eigenvectors_"), state.get("eigenvalues_")
+        samples = fitted.shape[0] if isinstance(fitted, np.ndarray) and fitted.ndim == 2 else None
+        count = values.shape[0] if isinstance(values, np.ndarray) and values.ndim == 1 else None
+        if not (_count(width) and samples and count is not None and _shape(fitted, (samples, width))
+                and _shape(vectors, (samples, count)) and _shape(values, (count,))):
+            fail(f"the KernelPCA's X_fit_, eigenvectors_ and eigenvalues_ are not (samples, {width}), (samples, "
+                 "components) and (components,) arrays")
+        if state.get("fit_inverse_transform") and not (_shape(state.get("dual_coef_"), (samples, width)) and _shape(
+                state.get("X_transformed_fit_"), (samples, count))):
+            fail(f"the KernelPCA's dual_coef_ and X_transformed_fit_ are not ({samples}, {width}) and "
+                 f"({samples}, {count}) arrays")
+    if key == NYSTROEM:
+        components, normalization = state.get("components_"), state.get("normalization_")
+        count = components.shape[0] if isinstance(components, np.ndarray) and components.ndim == 2 else None
+        if not (_count(width) and count and _shape(components, (count, width))
+                and _shape(normalization, (count, count))):
+            fail(f"the Nystroem's components_ and normalization_ are not (components, {width}) and "
+                 "(components, components) arrays")
+    if key in (TARGET_REGRESSOR, FUNCTION_TRANSFORMER):
+        for attribute in ("func", "inverse_func", *(("kw_args", "inv_kw_args") if key == FUNCTION_TRANSFORMER else ())):
+            if state.get(attribute) is not None:
+                fail(f"the {name}'s {attribute} is {str(state.get(attribute))[:40]!r}; only None is accepted "
+                     "(no function applied)")
+    if key in COMPONENTS:
+        components = state.get("components_")
+        rows = components.shape[0] if isinstance(components, np.ndarray) and components.ndim == 2 else None
+        if not (_count(width) and rows and _shape(components, (rows, width))):
+            fail(f"the {name}'s components_ is not an array of (components, {width}) numbers")
+
+
 def check_step(key: tuple[str, str], state: dict[str, Any], fail: Callable[[str], NoReturn]) -> None:
     """A SelectFromModel reads its estimator's importances only from ``coef_`` or ``feature_importances_``; a
     KBinsDiscretizer has ``n_bins_ + 1`` edges per feature."""
@@ -54,6 +136,7 @@ def check_step(key: tuple[str, str], state: dict[str, Any], fail: Callable[[str]
                 edge.dtype.kind == "f" and edge.ndim == 1 and len(edge) == count + 1
                 for edge, count in zip(edges, counts, strict=True))):
             fail("the KBinsDiscretizer's bin_edges_ are not n_bins_ + 1 edges for each of its features")
-    if key == SELECT_FROM_MODEL and state.get("importance_getter") not in IMPORTANCE_GETTERS:
-        fail(f"the SelectFromModel's importance_getter {str(state.get('importance_getter'))[:40]!r} is not one of "
+    check_kernel_step(key, state, fail)
+    if key in (SELECT_FROM_MODEL, RFE, RFECV) and state.get("importance_getter") not in IMPORTANCE_GETTERS:
+        fail(f"the {key[1]}'s importance_getter {str(state.get('importance_getter'))[:40]!r} is not one of "
              f"{', '.join(IMPORTANCE_GETTERS)}")

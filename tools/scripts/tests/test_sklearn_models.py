@@ -67,6 +67,13 @@ def make(module, name):
                "PCA": {"n_components": 2, "whiten": True}, "TruncatedSVD": {"n_components": 2},
                "QuantileTransformer": {"n_quantiles": 10}, "KBinsDiscretizer": {"n_bins": 3},
                "SelectKBest": {"k": 2}, "SelectPercentile": {"percentile": 50},
+               "Binarizer": {"threshold": 0.5}, **dict.fromkeys(("SelectFpr", "SelectFdr", "SelectFwe"), {"alpha": 0.5}),
+               **dict.fromkeys(("FactorAnalysis", "IncrementalPCA", "NMF", "SparsePCA", "DictionaryLearning"),
+                               {"n_components": 2}),
+               **dict.fromkeys(("FastICA", "MiniBatchSparsePCA", "MiniBatchDictionaryLearning", "LatentDirichletAllocation"),
+                               {"n_components": 2, "random_state": 0}),
+               "KernelPCA": {"n_components": 2, "kernel": "rbf", "fit_inverse_transform": True},
+               **dict.fromkeys(("Nystroem", "RBFSampler", "SkewedChi2Sampler"), {"n_components": 5, "random_state": 0}),
                "XGBClassifier": {"n_estimators": 3, "max_depth": 3}, "XGBRegressor": {"n_estimators": 3, "max_depth": 3},
                **ENSEMBLE_OPTIONS}
     if name == "Pipeline":
@@ -75,10 +82,14 @@ def make(module, name):
 
         first = ("sample", make(*sorted(SAMPLERS)[-1])) if module == "imblearn.pipeline" else ("scale", StandardScaler())
         return cls([first, ("model", LogisticRegression())])
-    if name in ("SelectFromModel", "RFE"):  # around an allowed estimator
+    if name in ("SelectFromModel", "RFE", "RFECV", "TransformedTargetRegressor"):  # around an allowed estimator
         from sklearn.linear_model import Lasso, LinearRegression
+        from sklearn.preprocessing import StandardScaler
 
-        return cls(Lasso(alpha=0.01)) if name == "SelectFromModel" else cls(LinearRegression(), n_features_to_select=2)
+        return {"SelectFromModel": lambda: cls(Lasso(alpha=0.01)),
+                "RFE": lambda: cls(LinearRegression(), n_features_to_select=2),
+                "RFECV": lambda: cls(LinearRegression(), cv=3),
+                "TransformedTargetRegressor": lambda: cls(LinearRegression(), transformer=StandardScaler())}[name]()
     if name in ("VotingClassifier", "StackingClassifier", "VotingRegressor", "StackingRegressor"):
         from sklearn.linear_model import LinearRegression, LogisticRegression
         from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
@@ -107,11 +118,14 @@ def test_every_allowed_class_loads_as_fitted(tmp_path, module, name):
     y = np.where(X[:, 0] + 0.3 * X[:, 1] > 0.6, "yes", "no") if "Classif" in name or name in (
         "LogisticRegression", "LogisticRegressionCV", "Perceptron", "LinearSVC", "GaussianNB", "MultinomialNB", "BernoulliNB", "NearestCentroid",
         "Pipeline", "SVC", "NuSVC", "SelectKBest", "SelectPercentile", "GenericUnivariateSelect",
+        "SelectFpr", "SelectFdr", "SelectFwe",
         *(sampler for _, sampler in SAMPLERS)) else X[:, 0] * 3 + X[:, 1]
     if name.startswith("MultiTask"):  # two targets
         y = np.c_[y, X[:, 2]]
     if name == "OneHotEncoder":
         X = (X > 0.5).astype(int)
+    if name == "KernelCenterer":  # fitted on a kernel matrix
+        X = X @ X.T
     if name == "XGBClassifier":  # XGBoost takes class indices, not labels
         y = (y == "yes").astype(int)
     if name in ("LabelBinarizer", "LabelEncoder"):  # fitted on labels, not samples
@@ -505,7 +519,26 @@ def admitted_files(tmp_path_factory):
             "centroid": dump(NearestCentroid().fit(X, y), folder / "centroid.h5mlm"),
             "sfm": dump(SelectFromModel(Lasso(alpha=0.01)).fit(X, X[:, 0]), folder / "sfm.h5mlm"),
             "rfe": dump(RFE(LinearRegression(), n_features_to_select=2).fit(X, X[:, 0]), folder / "rfe.h5mlm"),
-            "kbins": dump(KBinsDiscretizer(n_bins=3).fit(X), folder / "kbins.h5mlm")}
+            "kbins": dump(KBinsDiscretizer(n_bins=3).fit(X), folder / "kbins.h5mlm"),
+            **later_steps(folder, X, y)}
+
+
+def later_steps(folder, X, y):
+    """Files of the steps admitted second: a KernelPCA (rbf, with its inverse), a Nystroem, a TransformedTargetRegressor
+    without a transformer (it makes a FunctionTransformer), a SelectFpr, an RFECV and an NMF."""
+    from sklearn.compose import TransformedTargetRegressor
+    from sklearn.decomposition import NMF, KernelPCA
+    from sklearn.feature_selection import RFECV, SelectFpr
+    from sklearn.kernel_approximation import Nystroem
+    from sklearn.linear_model import LinearRegression
+
+    target = X[:, 0] * 3 + X[:, 1]
+    return {"kpca": dump(KernelPCA(2, kernel="rbf", fit_inverse_transform=True).fit(X), folder / "kpca.h5mlm"),
+            "nystroem": dump(Nystroem(n_components=5, random_state=0).fit(X), folder / "nystroem.h5mlm"),
+            "ttr": dump(TransformedTargetRegressor(LinearRegression()).fit(X, target), folder / "ttr.h5mlm"),
+            "fpr": dump(SelectFpr(alpha=0.5).fit(X, y), folder / "fpr.h5mlm"),
+            "rfecv": dump(RFECV(LinearRegression(), cv=3).fit(X, target), folder / "rfecv.h5mlm"),
+            "nmf": dump(NMF(2, max_iter=500).fit(X), folder / "nmf.h5mlm")}
 
 
 def svc_state(graph):
@@ -614,6 +647,35 @@ HOSTILE_VARIANTS = {
     "kbins_edge_object": ("kbins", graph_change(lambda g: svc_state(g)["bin_edges_"]["-np_ndarray_o_type-"][
         "-values-"].append(hostile.call("os", "system", "touch pwned"))),
         "the KBinsDiscretizer's bin_edges_ is not one array of edges per feature"),
+    "kpca_kernel_callable": ("kpca", graph_change(lambda g: svc_state(g).update(
+        kernel={"-global-": ["sklearn.metrics.pairwise", "rbf_kernel"]})),
+        "the model names sklearn.metrics.pairwise.rbf_kernel, which is not one of the scikit-learn classes"),
+    "kpca_kernel_name": ("kpca", graph_change(lambda g: svc_state(g).update(kernel="os.system")),
+                         "the KernelPCA's kernel 'os.system' is not one of additive_chi2, chi2, linear"),
+    "kpca_eigenvectors": ("kpca", svc_array("eigenvectors_", np.zeros((3, 2))),
+                          "the KernelPCA's X_fit_, eigenvectors_ and eigenvalues_ are not (samples, 4), (samples, "),
+    "kpca_dual_coef": ("kpca", svc_array("dual_coef_", np.zeros((30, 2000))),
+                       "the KernelPCA's dual_coef_ and X_transformed_fit_ are not (30, 4) and (30, 2) arrays"),
+    "nystroem_kernel_name": ("nystroem", graph_change(lambda g: svc_state(g).update(kernel="precomputed")),
+                             "the Nystroem's kernel 'precomputed' is not one of"),
+    "nystroem_normalization": ("nystroem", svc_array("normalization_", np.zeros((5, 2))),
+                               "the Nystroem's components_ and normalization_ are not (components, 4) and"),
+    "target_func_os_system": ("ttr", graph_change(lambda g: svc_state(g).update(func={"-global-": ["os", "system"]})),
+                              "the model names os.system, which is not one of the scikit-learn classes"),
+    # a text is remembered (-memo-) as pickle does: one text for another keeps the later references in place
+    "target_func_text": ("ttr", graph_change(lambda g: svc_state(g).update(_sklearn_version=None, inverse_func="os.system")),
+                         "the TransformedTargetRegressor's inverse_func is 'os.system'; only None is accepted"),
+    "target_function_transformer": ("ttr", graph_change(lambda g: svc_state(g)["transformer_"]["-reduce-"][
+        "-state-"].update(func="builtins.eval")), "the FunctionTransformer's func is 'builtins.eval'; only None"),
+    "target_regressor_class": ("ttr", graph_change(lambda g: wrapped_class(
+        g, "regressor_", "sklearn.neural_network._multilayer_perceptron", "MLPRegressor")),
+        "the model names sklearn.neural_network._multilayer_perceptron.MLPRegressor, which is not one of"),
+    "select_fpr_score_func": ("fpr", graph_change(lambda g: svc_state(g).update(score_func={"-global-": ["os", "system"]})),
+                              "the SelectFpr's score_func names os.system, expected one of"),
+    "rfecv_importance_getter": ("rfecv", graph_change(lambda g: svc_state(g).update(importance_getter="__class__")),
+                                "the RFECV's importance_getter '__class__' is not one of auto, coef_"),
+    "nmf_components": ("nmf", svc_array("components_", np.zeros((2, 2000))),
+                       "the NMF's components_ is not an array of (components, 4) numbers"),
     "score_func_os_system": ("pipeline", graph_change(lambda g: step_state(g, 0).update(
         score_func={"-global-": ["os", "system"]})), "the SelectKBest's score_func names os.system, expected one of"),
     "score_func_other_function": ("pipeline", graph_change(lambda g: step_state(g, 0).update(
@@ -666,7 +728,8 @@ def test_isolation_forest_depths_must_fit_their_trees(tmp_path, admitted_files, 
         load_sklearn(path, MODEL)
 
 
-FRESH_PYTHON_VARIANTS = ["svm_n_support_sum", "knn_labels", "ransac_estimator_class", "score_func_os_system", "loss_os_system", "loss_other_class"]
+FRESH_PYTHON_VARIANTS = ["svm_n_support_sum", "knn_labels", "ransac_estimator_class", "score_func_os_system", "loss_os_system",
+                         "loss_other_class", "kpca_kernel_callable", "kpca_dual_coef", "target_func_os_system"]
 
 
 @pytest.fixture(scope="module")
@@ -709,3 +772,21 @@ def test_untouched_admitted_files_load(admitted_files):
     assert load_sklearn(admitted_files["sfm"], MODEL).importance_getter == "auto"
     forest = load_sklearn(admitted_files["iforest"], MODEL)
     assert [tree.tree_.n_features for tree in forest.estimators_] == [3, 3, 3] and forest.n_features_in_ == 4
+
+
+def test_kernel_names_are_sklearns():
+    """The kernels a KernelPCA or Nystroem may name are scikit-learn's named kernels, no more."""
+    from sklearn.metrics.pairwise import PAIRWISE_KERNEL_FUNCTIONS
+
+    from gxkeras.sklearn_steps import KERNELS
+
+    assert sorted(KERNELS) == sorted(PAIRWISE_KERNEL_FUNCTIONS)
+
+
+def test_untouched_later_steps_load(admitted_files):
+    """The later steps' hostile sources load as what they are; the target regressor's transformer is the
+    FunctionTransformer scikit-learn makes (no function applied)."""
+    assert [type(load_sklearn(admitted_files[name], MODEL)).__name__ for name in (
+        "kpca", "nystroem", "fpr", "rfecv", "nmf")] == ["KernelPCA", "Nystroem", "SelectFpr", "RFECV", "NMF"]
+    ttr = load_sklearn(admitted_files["ttr"], MODEL)
+    assert type(ttr.transformer_).__name__ == "FunctionTransformer" and ttr.transformer_.func is None
