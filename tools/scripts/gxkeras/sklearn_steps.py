@@ -95,8 +95,8 @@ def check_kernel_step(key: tuple[str, str], state: dict[str, Any], fail: Callabl
     name = key[1]
     if key in (KERNEL_PCA, NYSTROEM) and state.get("kernel") not in KERNELS + (("precomputed",) if key == KERNEL_PCA else ()):
         fail(f"the {name}'s kernel {str(state.get('kernel'))[:40]!r} is not one of {', '.join(KERNELS)}")
-    width = state.get("n_features_in_")
-    if key == KERNEL_PCA:
+    width = state.get("n_features_in_")  # the arrays are checked once any is there (unfitted prototypes have none)
+    if key == KERNEL_PCA and {"X_fit_", "eigenvectors_", "eigenvalues_", "dual_coef_", "X_transformed_fit_"} & set(state):
         fitted, vectors, values = state.get("X_fit_"), state.get("eigenvectors_"), state.get("eigenvalues_")
         samples = fitted.shape[0] if isinstance(fitted, np.ndarray) and fitted.ndim == 2 else None
         count = values.shape[0] if isinstance(values, np.ndarray) and values.ndim == 1 else None
@@ -108,7 +108,7 @@ def check_kernel_step(key: tuple[str, str], state: dict[str, Any], fail: Callabl
                 state.get("X_transformed_fit_"), (samples, count))):
             fail(f"the KernelPCA's dual_coef_ and X_transformed_fit_ are not ({samples}, {width}) and "
                  f"({samples}, {count}) arrays")
-    if key == NYSTROEM:
+    if key == NYSTROEM and {"components_", "normalization_"} & set(state):
         components, normalization = state.get("components_"), state.get("normalization_")
         count = components.shape[0] if isinstance(components, np.ndarray) and components.ndim == 2 else None
         if not (_count(width) and count and _shape(components, (count, width))
@@ -120,7 +120,7 @@ def check_kernel_step(key: tuple[str, str], state: dict[str, Any], fail: Callabl
             if state.get(attribute) is not None:
                 fail(f"the {name}'s {attribute} is {str(state.get(attribute))[:40]!r}; only None is accepted "
                      "(no function applied)")
-    if key in COMPONENTS:
+    if key in COMPONENTS and "components_" in state:
         components = state.get("components_")
         rows = components.shape[0] if isinstance(components, np.ndarray) and components.ndim == 2 else None
         if not (_count(width) and rows and _shape(components, (rows, width))):

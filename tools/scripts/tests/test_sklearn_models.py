@@ -188,10 +188,45 @@ def pipeline_cases():
                           "target")
     cases["svd_iforest"] = (make_pipeline(decomposition.TruncatedSVD(3), ensemble.IsolationForest(
         n_estimators=4, max_features=2, random_state=0)), "target")
+    cases.update(later_step_cases())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # deprecated in scikit-learn 1.8, still saved by galaxy-ml 0.11
         cases["passive_aggressive"] = (lm.PassiveAggressiveClassifier(loss="squared_hinge"), "classes2")
         cases["passive_aggressive_regressor"] = (lm.PassiveAggressiveRegressor(), "target")
+    return cases
+
+
+def later_step_cases():
+    """The steps admitted second, each before an accepted estimator (every named kernel of KernelPCA/Nystroem)."""
+    from sklearn import compose, decomposition, kernel_approximation as ka, preprocessing
+    from sklearn import feature_selection as fs
+    from sklearn import linear_model as lm
+    from sklearn import svm
+    from sklearn.pipeline import make_pipeline
+
+    cases = {f"kpca_{kernel}": (make_pipeline(preprocessing.MinMaxScaler(), decomposition.KernelPCA(
+        3, kernel=kernel, fit_inverse_transform=True), svm.SVC()), "classes3")
+        for kernel in ("linear", "poly", "rbf", "sigmoid", "cosine")}
+    cases.update({f"nystroem_{kernel}": (make_pipeline(preprocessing.MinMaxScaler(), ka.Nystroem(
+        kernel, n_components=6, random_state=0), lm.LogisticRegression()), "classes3")
+        for kernel in ("additive_chi2", "chi2", "laplacian", "polynomial")})
+    cases["binarizer_fpr"] = (make_pipeline(preprocessing.Binarizer(threshold=0.5), fs.SelectFdr(fs.chi2, alpha=0.9),
+                                            lm.LogisticRegression()), "classes3")
+    cases["fwe_rfecv"] = (make_pipeline(fs.SelectFwe(fs.f_regression, alpha=0.9), fs.RFECV(lm.Ridge(), cv=3)), "target")
+    cases["ica_nmf_ridge"] = (make_pipeline(decomposition.NMF(4, max_iter=500), decomposition.FastICA(3, random_state=0),
+                                            lm.Ridge()), "target")
+    cases["dictionary_sgd"] = (make_pipeline(decomposition.DictionaryLearning(3, transform_algorithm="lasso_cd",
+                                                                              random_state=0),
+                                             lm.SGDClassifier(random_state=0)), "classes3")
+    cases["sparse_factor_knn"] = (make_pipeline(decomposition.MiniBatchSparsePCA(4, random_state=0),
+                                                decomposition.FactorAnalysis(3), decomposition.IncrementalPCA(2),
+                                                lm.BayesianRidge()), "target")
+    cases["chi2_samplers"] = (make_pipeline(ka.AdditiveChi2Sampler(), ka.SkewedChi2Sampler(n_components=8, random_state=0),
+                                            ka.RBFSampler(n_components=6, random_state=0), svm.LinearSVC()), "classes3")
+    cases["target_quantile"] = (compose.TransformedTargetRegressor(
+        make_pipeline(decomposition.SparsePCA(3, random_state=0), lm.Ridge()),
+        transformer=preprocessing.QuantileTransformer(n_quantiles=10)), "target")
+    cases["target_identity"] = (compose.TransformedTargetRegressor(svm.SVR()), "target")
     return cases
 
 
@@ -585,6 +620,11 @@ def graph_change(change):
     return edit
 
 
+def drop_entry(state, key):
+    state["-keys-"].remove(key)
+    del state[key]
+
+
 def set_entry(state, key, value):
     if key not in state:
         state["-keys-"] = sorted([*state["-keys-"], key])
@@ -654,6 +694,8 @@ HOSTILE_VARIANTS = {
                          "the KernelPCA's kernel 'os.system' is not one of additive_chi2, chi2, linear"),
     "kpca_eigenvectors": ("kpca", svc_array("eigenvectors_", np.zeros((3, 2))),
                           "the KernelPCA's X_fit_, eigenvectors_ and eigenvalues_ are not (samples, 4), (samples, "),
+    "kpca_samples_dropped": ("kpca", graph_change(lambda g: drop_entry(svc_state(g), "X_fit_")),
+                             "the KernelPCA's X_fit_, eigenvectors_ and eigenvalues_ are not (samples, 4)"),
     "kpca_dual_coef": ("kpca", svc_array("dual_coef_", np.zeros((30, 2000))),
                        "the KernelPCA's dual_coef_ and X_transformed_fit_ are not (30, 4) and (30, 2) arrays"),
     "nystroem_kernel_name": ("nystroem", graph_change(lambda g: svc_state(g).update(kernel="precomputed")),
