@@ -53,6 +53,7 @@ from gxkeras.sklearn_ensembles import (
     STACKING, VOTING, check_ensemble, isolation_problem, sampler_params,
 )
 from gxkeras.sklearn_neighbors import NEIGHBORS, check_neighbors
+from gxkeras.sklearn_random import RANDOM_STATE_OWNERS, read_random_state
 from gxkeras.sklearn_steps import KBINS, P_SELECTORS, STEPS, bin_edges, check_step
 from gxkeras.sklearn_svm import LIBSVM_CLASSES, check_libsvm
 from gxkeras.sklearn_xgboost import BOOSTER, BYTEARRAY, XGB_CLASSES, booster_model, model_json, n_classes
@@ -442,6 +443,8 @@ class _Reader:
             special["_Booster"] = self.booster(cls)
         if key == KBINS:
             special["bin_edges_"] = lambda data: bin_edges(data, self.value, self.fail)
+        if key in RANDOM_STATE_OWNERS:  # a fitted RandomState (gxkeras/sklearn_random.py)
+            special[RANDOM_STATE_OWNERS[key]] = read_random_state(self, f"the {cls.name}'s {RANDOM_STATE_OWNERS[key]}")
         self.in_sampler += key in SAMPLERS
         try:
             state = self.mapping(state_data, special)

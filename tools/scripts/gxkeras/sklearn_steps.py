@@ -23,7 +23,7 @@ KERNEL_PCA = ("sklearn.decomposition._kernel_pca", "KernelPCA")
 NYSTROEM = ("sklearn.kernel_approximation", "Nystroem")
 TARGET_REGRESSOR = ("sklearn.compose._target", "TransformedTargetRegressor")
 FUNCTION_TRANSFORMER = ("sklearn.preprocessing._function_transformer", "FunctionTransformer")
-# decompositions whose transform multiplies by (or, NMF and dictionary learning, iterates in Cython over)
+# decompositions whose transform multiplies by (or, NMF, LDA and dictionary learning, iterate in Cython over)
 # ``components_``: checked to be one row per component of n_features_in_ numbers
 _D = "sklearn.decomposition"
 COMPONENTS = {
@@ -31,9 +31,9 @@ COMPONENTS = {
     (f"{_D}._incremental_pca", "IncrementalPCA"), (f"{_D}._nmf", "NMF"),
     (f"{_D}._sparse_pca", "SparsePCA"), (f"{_D}._sparse_pca", "MiniBatchSparsePCA"),
     (f"{_D}._dict_learning", "DictionaryLearning"),
+    # their fitted RandomState read by gxkeras/sklearn_random.py
+    (f"{_D}._dict_learning", "MiniBatchDictionaryLearning"), (f"{_D}._lda", "LatentDirichletAllocation"),
 }
-# Not admitted: MiniBatchDictionaryLearning and LatentDirichletAllocation keep a numpy RandomState (fitted
-# _random_state / random_state_), which galaxy-ml writes as a call of numpy.random._pickle.__randomstate_ctor.
 # univariate selectors by p-value: their score_func read like SelectKBest's (SCORE_FUNCS in sklearn_io.py)
 P_SELECTORS = {("sklearn.feature_selection._univariate_selection", name) for name in ("SelectFpr", "SelectFdr", "SelectFwe")}
 STEPS = {
@@ -125,6 +125,8 @@ def check_kernel_step(key: tuple[str, str], state: dict[str, Any], fail: Callabl
         rows = components.shape[0] if isinstance(components, np.ndarray) and components.ndim == 2 else None
         if not (_count(width) and rows and _shape(components, (rows, width))):
             fail(f"the {name}'s components_ is not an array of (components, {width}) numbers")
+        if name == "LatentDirichletAllocation" and not _shape(state.get("exp_dirichlet_component_"), (rows, width)):
+            fail(f"the LatentDirichletAllocation's exp_dirichlet_component_ is not a ({rows}, {width}) array")
 
 
 def check_step(key: tuple[str, str], state: dict[str, Any], fail: Callable[[str], NoReturn]) -> None:

@@ -226,6 +226,9 @@ def later_step_cases():
     cases["target_quantile"] = (compose.TransformedTargetRegressor(
         make_pipeline(decomposition.SparsePCA(3, random_state=0), lm.Ridge()),
         transformer=preprocessing.QuantileTransformer(n_quantiles=10)), "target")
+    cases["lda_dictionary"] = (make_pipeline(decomposition.LatentDirichletAllocation(3, random_state=0),
+                                             decomposition.MiniBatchDictionaryLearning(2, random_state=0), lm.Ridge()),
+                               "target")
     cases["target_identity"] = (compose.TransformedTargetRegressor(svm.SVR()), "target")
     return cases
 
@@ -560,9 +563,9 @@ def admitted_files(tmp_path_factory):
 
 def later_steps(folder, X, y):
     """Files of the steps admitted second: a KernelPCA (rbf, with its inverse), a Nystroem, a TransformedTargetRegressor
-    without a transformer (it makes a FunctionTransformer), a SelectFpr, an RFECV and an NMF."""
+    without a transformer (it makes a FunctionTransformer), a SelectFpr, an RFECV, an NMF and a LatentDirichletAllocation (it keeps a RandomState)."""
     from sklearn.compose import TransformedTargetRegressor
-    from sklearn.decomposition import NMF, KernelPCA
+    from sklearn.decomposition import NMF, KernelPCA, LatentDirichletAllocation
     from sklearn.feature_selection import RFECV, SelectFpr
     from sklearn.kernel_approximation import Nystroem
     from sklearn.linear_model import LinearRegression
@@ -573,7 +576,8 @@ def later_steps(folder, X, y):
             "ttr": dump(TransformedTargetRegressor(LinearRegression()).fit(X, target), folder / "ttr.h5mlm"),
             "fpr": dump(SelectFpr(alpha=0.5).fit(X, y), folder / "fpr.h5mlm"),
             "rfecv": dump(RFECV(LinearRegression(), cv=3).fit(X, target), folder / "rfecv.h5mlm"),
-            "nmf": dump(NMF(2, max_iter=500).fit(X), folder / "nmf.h5mlm")}
+            "nmf": dump(NMF(2, max_iter=500).fit(X), folder / "nmf.h5mlm"),
+            "lda": dump(LatentDirichletAllocation(2, random_state=0).fit(X), folder / "lda.h5mlm")}
 
 
 def svc_state(graph):
@@ -718,6 +722,17 @@ HOSTILE_VARIANTS = {
                                 "the RFECV's importance_getter '__class__' is not one of auto, coef_"),
     "nmf_components": ("nmf", svc_array("components_", np.zeros((2, 2000))),
                        "the NMF's components_ is not an array of (components, 4) numbers"),
+    "lda_random_state_call": ("lda", graph_change(lambda g: svc_state(g).update(
+        random_state_=hostile.call("os", "system", "touch pwned"))),
+        "the LatentDirichletAllocation's random_state_ is not a numpy RandomState"),
+    "lda_random_state_ctor": ("lda", graph_change(lambda g: svc_state(g)["random_state_"]["-reduce-"].update(
+        {"--func-": {"-global-": ["os", "system"]}})),
+        "the LatentDirichletAllocation's random_state_ names os.system, expected one of __randomstate_ctor"),
+    "lda_random_state_key": ("lda", lambda g: (lambda weights: hostile.replace_array(
+        weights, svc_state(g)["random_state_"]["-reduce-"]["-state-"]["state"]["key"]["-np_ndarray-"],
+        np.zeros(10 ** 4, np.uint32))), "the LatentDirichletAllocation's random_state_ is not an MT19937 RandomState"),
+    "lda_topics": ("lda", svc_array("exp_dirichlet_component_", np.ones((3, 4))),
+                   "the LatentDirichletAllocation's exp_dirichlet_component_ is not a (2, 4) array"),
     "score_func_os_system": ("pipeline", graph_change(lambda g: step_state(g, 0).update(
         score_func={"-global-": ["os", "system"]})), "the SelectKBest's score_func names os.system, expected one of"),
     "score_func_other_function": ("pipeline", graph_change(lambda g: step_state(g, 0).update(
@@ -832,3 +847,18 @@ def test_untouched_later_steps_load(admitted_files):
         "kpca", "nystroem", "fpr", "rfecv", "nmf")] == ["KernelPCA", "Nystroem", "SelectFpr", "RFECV", "NMF"]
     ttr = load_sklearn(admitted_files["ttr"], MODEL)
     assert type(ttr.transformer_).__name__ == "FunctionTransformer" and ttr.transformer_.func is None
+
+
+def test_fitted_random_state_keeps_its_state(tmp_path):
+    """A LatentDirichletAllocation's and a MiniBatchDictionaryLearning's RandomState come back in the state
+    they were saved in (a new numpy RandomState given the checked MT19937 state)."""
+    from sklearn.decomposition import LatentDirichletAllocation, MiniBatchDictionaryLearning
+
+    X = np.random.RandomState(3).rand(20, 4)
+    for model, attribute in ((LatentDirichletAllocation(2, random_state=1), "random_state_"),
+                             (MiniBatchDictionaryLearning(2, random_state=1), "_random_state")):
+        model.fit(X)
+        loaded = load_sklearn(dump(model, tmp_path / f"{attribute}.h5mlm"), MODEL)
+        ours, theirs = getattr(loaded, attribute), getattr(model, attribute)
+        assert type(ours) is np.random.RandomState and ours is not theirs
+        np.testing.assert_array_equal(ours.rand(5), theirs.rand(5))
