@@ -8,7 +8,8 @@ What is left is SelectFromModel's ``importance_getter``: any text other than ``"
 attribute path that scikit-learn follows on the estimator (``operator.attrgetter``), so only the
 two attributes it is documented for are accepted (:func:`check_step`). A KBinsDiscretizer keeps its
 bin edges as an object array of one numeric array per feature, read by :func:`bin_edges` in that
-one place (elsewhere object arrays hold plain values only).
+one place (elsewhere object arrays hold plain values only). skrebate's Relief selectors index X with their
+``top_features_`` (:func:`check_relief`: a permutation of the feature indices).
 """
 from collections.abc import Callable
 from typing import Any, NoReturn
@@ -58,6 +59,10 @@ STEPS = {
     TARGET_REGRESSOR,
     FUNCTION_TRANSFORMER,  # TransformedTargetRegressor's transformer_ when it has none: func and inverse_func None
 }
+# skrebate's Relief-based feature selectors (the old pipeline builder's feature selection): transform indexes X
+# with ``top_features_[:n_features_to_select]``, checked by :func:`check_relief` to be feature indices
+RELIEFS = {(f"skrebate.{name.lower()}", name) for name in ("ReliefF", "SURF", "SURFstar", "MultiSURF", "MultiSURFstar")}
+STEPS |= RELIEFS
 IMPORTANCE_GETTERS = ("auto", "coef_", "feature_importances_")
 # The named kernels of sklearn.metrics.pairwise.PAIRWISE_KERNEL_FUNCTIONS (test_kernel_names_are_sklearns);
 # KernelPCA also takes "precomputed" (its input is then the kernel, validated against its n_features_in_).
@@ -129,6 +134,20 @@ def check_kernel_step(key: tuple[str, str], state: dict[str, Any], fail: Callabl
             fail(f"the LatentDirichletAllocation's exp_dirichlet_component_ is not a ({rows}, {width}) array")
 
 
+def check_relief(key: tuple[str, str], state: dict[str, Any], fail: Callable[[str], NoReturn]) -> None:
+    """A skrebate selector's ``top_features_`` is a permutation of its ``_num_attributes`` feature indices, with
+    one ``feature_importances_`` score each and a count of features to select."""
+    if "top_features_" not in state and "feature_importances_" not in state:
+        return  # unfitted (a prototype)
+    width, top, scores = state.get("_num_attributes"), state.get("top_features_"), state.get("feature_importances_")
+    if not (_count(width) and width and isinstance(top, np.ndarray) and top.dtype.kind in "iu" and top.shape == (width,)
+            and np.array_equal(np.sort(top), np.arange(width)) and _shape(scores, (width,))):
+        fail(f"the {key[1]}'s top_features_ and feature_importances_ are not a permutation of its {width} feature "
+             f"indices and {width} scores")
+    if not _count(state.get("n_features_to_select")):
+        fail(f"the {key[1]}'s n_features_to_select is not a count")
+
+
 def check_step(key: tuple[str, str], state: dict[str, Any], fail: Callable[[str], NoReturn]) -> None:
     """A SelectFromModel reads its estimator's importances only from ``coef_`` or ``feature_importances_``; a
     KBinsDiscretizer has ``n_bins_ + 1`` edges per feature."""
@@ -139,6 +158,8 @@ def check_step(key: tuple[str, str], state: dict[str, Any], fail: Callable[[str]
                 for edge, count in zip(edges, counts, strict=True))):
             fail("the KBinsDiscretizer's bin_edges_ are not n_bins_ + 1 edges for each of its features")
     check_kernel_step(key, state, fail)
+    if key in RELIEFS:
+        check_relief(key, state, fail)
     if key in (SELECT_FROM_MODEL, RFE, RFECV) and state.get("importance_getter") not in IMPORTANCE_GETTERS:
         fail(f"the {key[1]}'s importance_getter {str(state.get('importance_getter'))[:40]!r} is not one of "
              f"{', '.join(IMPORTANCE_GETTERS)}")

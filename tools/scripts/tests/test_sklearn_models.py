@@ -75,6 +75,7 @@ def make(module, name):
                "KernelPCA": {"n_components": 2, "kernel": "rbf", "fit_inverse_transform": True},
                **dict.fromkeys(("Nystroem", "RBFSampler", "SkewedChi2Sampler"), {"n_components": 5, "random_state": 0}),
                "XGBClassifier": {"n_estimators": 3, "max_depth": 3}, "XGBRegressor": {"n_estimators": 3, "max_depth": 3},
+               **dict.fromkeys(("ReliefF", "SURF", "SURFstar", "MultiSURF", "MultiSURFstar"), {"n_features_to_select": 2}),
                **ENSEMBLE_OPTIONS}
     if name == "Pipeline":
         from sklearn.linear_model import LogisticRegression
@@ -563,12 +564,13 @@ def admitted_files(tmp_path_factory):
 
 def later_steps(folder, X, y):
     """Files of the steps admitted second: a KernelPCA (rbf, with its inverse), a Nystroem, a TransformedTargetRegressor
-    without a transformer (it makes a FunctionTransformer), a SelectFpr, an RFECV, an NMF and a LatentDirichletAllocation (it keeps a RandomState)."""
+    without a transformer (it makes a FunctionTransformer), a SelectFpr, an RFECV, an NMF, a LatentDirichletAllocation (it keeps a RandomState) and a skrebate ReliefF."""
     from sklearn.compose import TransformedTargetRegressor
     from sklearn.decomposition import NMF, KernelPCA, LatentDirichletAllocation
     from sklearn.feature_selection import RFECV, SelectFpr
     from sklearn.kernel_approximation import Nystroem
     from sklearn.linear_model import LinearRegression
+    from skrebate import ReliefF
 
     target = X[:, 0] * 3 + X[:, 1]
     return {"kpca": dump(KernelPCA(2, kernel="rbf", fit_inverse_transform=True).fit(X), folder / "kpca.h5mlm"),
@@ -577,7 +579,8 @@ def later_steps(folder, X, y):
             "fpr": dump(SelectFpr(alpha=0.5).fit(X, y), folder / "fpr.h5mlm"),
             "rfecv": dump(RFECV(LinearRegression(), cv=3).fit(X, target), folder / "rfecv.h5mlm"),
             "nmf": dump(NMF(2, max_iter=500).fit(X), folder / "nmf.h5mlm"),
-            "lda": dump(LatentDirichletAllocation(2, random_state=0).fit(X), folder / "lda.h5mlm")}
+            "lda": dump(LatentDirichletAllocation(2, random_state=0).fit(X), folder / "lda.h5mlm"),
+            "relief": dump(ReliefF(n_features_to_select=2, n_neighbors=5).fit(X, target), folder / "relief.h5mlm")}
 
 
 def svc_state(graph):
@@ -702,6 +705,12 @@ HOSTILE_VARIANTS = {
                              "the KernelPCA's X_fit_, eigenvectors_ and eigenvalues_ are not (samples, 4)"),
     "kpca_dual_coef": ("kpca", svc_array("dual_coef_", np.zeros((30, 2000))),
                        "the KernelPCA's dual_coef_ and X_transformed_fit_ are not (30, 4) and (30, 2) arrays"),
+    "relief_top_features": ("relief", svc_array("top_features_", np.array([0, 1, 2, 10**6])),
+                            "the ReliefF's top_features_ and feature_importances_ are not a permutation of its 4"),
+    "relief_importances": ("relief", svc_array("feature_importances_", np.zeros(2)),
+                           "the ReliefF's top_features_ and feature_importances_ are not a permutation of its 4"),
+    "relief_select_count": ("relief", graph_change(lambda g: svc_state(g).update(n_features_to_select=-1)),
+                            "the ReliefF's n_features_to_select is not a count"),
     "nystroem_kernel_name": ("nystroem", graph_change(lambda g: svc_state(g).update(kernel="precomputed")),
                              "the Nystroem's kernel 'precomputed' is not one of"),
     "nystroem_normalization": ("nystroem", svc_array("normalization_", np.zeros((5, 2))),
