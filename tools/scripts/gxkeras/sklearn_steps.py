@@ -9,7 +9,8 @@ attribute path that scikit-learn follows on the estimator (``operator.attrgetter
 two attributes it is documented for are accepted (:func:`check_step`). A KBinsDiscretizer keeps its
 bin edges as an object array of one numeric array per feature, read by :func:`bin_edges` in that
 one place (elsewhere object arrays hold plain values only). skrebate's Relief selectors index X with their
-``top_features_`` (:func:`check_relief`: a permutation of the feature indices).
+``top_features_`` (:func:`check_relief`: a permutation of the feature indices); galaxy-ml's BinarizeTarget
+estimators wrap an estimator read under the allow-list and keep a threshold (:func:`check_binarize`).
 """
 from collections.abc import Callable
 from typing import Any, NoReturn
@@ -63,6 +64,11 @@ STEPS = {
 # with ``top_features_[:n_features_to_select]``, checked by :func:`check_relief` to be feature indices
 RELIEFS = {(f"skrebate.{name.lower()}", name) for name in ("ReliefF", "SURF", "SURFstar", "MultiSURF", "MultiSURFstar")}
 STEPS |= RELIEFS
+# galaxy-ml's estimators fitted on a binarized target: the wrapped classifier/regressor (and its fitted copy) is
+# read under the allow-list like any other; the threshold and direction are checked by :func:`check_binarize`
+_BINARIZE = "galaxy_ml.binarize_target._binarize_estimators"
+BINARIZE = {(_BINARIZE, "BinarizeTargetClassifier"): "classifier", (_BINARIZE, "BinarizeTargetRegressor"): "regressor"}
+STEPS |= set(BINARIZE)
 IMPORTANCE_GETTERS = ("auto", "coef_", "feature_importances_")
 # The named kernels of sklearn.metrics.pairwise.PAIRWISE_KERNEL_FUNCTIONS (test_kernel_names_are_sklearns);
 # KernelPCA also takes "precomputed" (its input is then the kernel, validated against its n_features_in_).
@@ -148,6 +154,25 @@ def check_relief(key: tuple[str, str], state: dict[str, Any], fail: Callable[[st
         fail(f"the {key[1]}'s n_features_to_select is not a count")
 
 
+def _number(value: object) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) and bool(
+        np.isfinite(value))
+
+
+def check_binarize(key: tuple[str, str], state: dict[str, Any], fail: Callable[[str], NoReturn]) -> None:
+    """A BinarizeTarget estimator's threshold (``discretize_value``, ``z_score``, ``value``) are finite numbers (value
+    may be None) and ``less_is_positive`` a bool; its wrapped estimator is checked where it is read."""
+    name = key[1]
+    for attribute in ("z_score", "discretize_value", "value"):
+        if (attribute in state or attribute == "z_score") and not (
+                _number(state.get(attribute)) or attribute == "value" and state.get(attribute) is None):
+            fail(f"the {name}'s {attribute} {str(state.get(attribute))[:40]!r} is not a finite number")
+    if not isinstance(state.get("less_is_positive"), bool):
+        fail(f"the {name}'s less_is_positive {str(state.get('less_is_positive'))[:40]!r} is not true or false")
+    if BINARIZE[key] not in state:
+        fail(f"the {name} has no {BINARIZE[key]}")
+
+
 def check_step(key: tuple[str, str], state: dict[str, Any], fail: Callable[[str], NoReturn]) -> None:
     """A SelectFromModel reads its estimator's importances only from ``coef_`` or ``feature_importances_``; a
     KBinsDiscretizer has ``n_bins_ + 1`` edges per feature."""
@@ -160,6 +185,8 @@ def check_step(key: tuple[str, str], state: dict[str, Any], fail: Callable[[str]
     check_kernel_step(key, state, fail)
     if key in RELIEFS:
         check_relief(key, state, fail)
+    if key in BINARIZE:
+        check_binarize(key, state, fail)
     if key in (SELECT_FROM_MODEL, RFE, RFECV) and state.get("importance_getter") not in IMPORTANCE_GETTERS:
         fail(f"the {key[1]}'s importance_getter {str(state.get('importance_getter'))[:40]!r} is not one of "
              f"{', '.join(IMPORTANCE_GETTERS)}")

@@ -83,6 +83,10 @@ def make(module, name):
 
         first = ("sample", make(*sorted(SAMPLERS)[-1])) if module == "imblearn.pipeline" else ("scale", StandardScaler())
         return cls([first, ("model", LogisticRegression())])
+    if name in ("BinarizeTargetClassifier", "BinarizeTargetRegressor"):  # around an allowed estimator
+        from sklearn.linear_model import LinearRegression, LogisticRegression
+
+        return cls(LogisticRegression() if "Classifier" in name else LinearRegression(), z_score=-0.5)
     if name in ("SelectFromModel", "RFE", "RFECV", "TransformedTargetRegressor"):  # around an allowed estimator
         from sklearn.linear_model import Lasso, LinearRegression
         from sklearn.preprocessing import StandardScaler
@@ -121,6 +125,8 @@ def test_every_allowed_class_loads_as_fitted(tmp_path, module, name):
         "Pipeline", "SVC", "NuSVC", "SelectKBest", "SelectPercentile", "GenericUnivariateSelect",
         "SelectFpr", "SelectFdr", "SelectFwe",
         *(sampler for _, sampler in SAMPLERS)) else X[:, 0] * 3 + X[:, 1]
+    if name.startswith("BinarizeTarget"):  # a numeric target in [0, 1], binarized at its mean - 0.5 std
+        y = X[:, 0]
     if name.startswith("MultiTask"):  # two targets
         y = np.c_[y, X[:, 2]]
     if name == "OneHotEncoder":
@@ -564,13 +570,15 @@ def admitted_files(tmp_path_factory):
 
 def later_steps(folder, X, y):
     """Files of the steps admitted second: a KernelPCA (rbf, with its inverse), a Nystroem, a TransformedTargetRegressor
-    without a transformer (it makes a FunctionTransformer), a SelectFpr, an RFECV, an NMF, a LatentDirichletAllocation (it keeps a RandomState) and a skrebate ReliefF."""
+    without a transformer (it makes a FunctionTransformer), a SelectFpr, an RFECV, an NMF, a LatentDirichletAllocation (it keeps a RandomState), a skrebate ReliefF and galaxy-ml's BinarizeTargetClassifier."""
     from sklearn.compose import TransformedTargetRegressor
     from sklearn.decomposition import NMF, KernelPCA, LatentDirichletAllocation
     from sklearn.feature_selection import RFECV, SelectFpr
     from sklearn.kernel_approximation import Nystroem
     from sklearn.linear_model import LinearRegression
+    from galaxy_ml.binarize_target import BinarizeTargetClassifier
     from skrebate import ReliefF
+    from sklearn.linear_model import LogisticRegression
 
     target = X[:, 0] * 3 + X[:, 1]
     return {"kpca": dump(KernelPCA(2, kernel="rbf", fit_inverse_transform=True).fit(X), folder / "kpca.h5mlm"),
@@ -580,7 +588,8 @@ def later_steps(folder, X, y):
             "rfecv": dump(RFECV(LinearRegression(), cv=3).fit(X, target), folder / "rfecv.h5mlm"),
             "nmf": dump(NMF(2, max_iter=500).fit(X), folder / "nmf.h5mlm"),
             "lda": dump(LatentDirichletAllocation(2, random_state=0).fit(X), folder / "lda.h5mlm"),
-            "relief": dump(ReliefF(n_features_to_select=2, n_neighbors=5).fit(X, target), folder / "relief.h5mlm")}
+            "relief": dump(ReliefF(n_features_to_select=2, n_neighbors=5).fit(X, target), folder / "relief.h5mlm"),
+            "binarize": dump(BinarizeTargetClassifier(LogisticRegression()).fit(X, X[:, 0]), folder / "binarize.h5mlm")}
 
 
 def svc_state(graph):
@@ -711,6 +720,15 @@ HOSTILE_VARIANTS = {
                            "the ReliefF's top_features_ and feature_importances_ are not a permutation of its 4"),
     "relief_select_count": ("relief", graph_change(lambda g: svc_state(g).update(n_features_to_select=-1)),
                             "the ReliefF's n_features_to_select is not a count"),
+    "binarize_fitted_class": ("binarize", graph_change(lambda g: wrapped_class(
+        g, "classifier_", "sklearn.neural_network._multilayer_perceptron", "MLPClassifier")),
+        "the model names sklearn.neural_network._multilayer_perceptron.MLPClassifier, which is not one of"),
+    "binarize_threshold_text": ("binarize", graph_change(lambda g: svc_state(g).update(discretize_value="os.system")),
+                                "the BinarizeTargetClassifier's discretize_value 'os.system' is not a finite number"),
+    "binarize_threshold_infinite": ("binarize", graph_change(lambda g: svc_state(g).update(discretize_value=1e400)),
+                                    "the BinarizeTargetClassifier's discretize_value 'inf' is not a finite number"),
+    "binarize_direction": ("binarize", graph_change(lambda g: svc_state(g).update(less_is_positive="yes")),
+                           "the BinarizeTargetClassifier's less_is_positive 'yes' is not true or false"),
     "nystroem_kernel_name": ("nystroem", graph_change(lambda g: svc_state(g).update(kernel="precomputed")),
                              "the Nystroem's kernel 'precomputed' is not one of"),
     "nystroem_normalization": ("nystroem", svc_array("normalization_", np.zeros((5, 2))),
