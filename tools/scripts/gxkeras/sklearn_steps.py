@@ -10,7 +10,8 @@ two attributes it is documented for are accepted (:func:`check_step`). A KBinsDi
 bin edges as an object array of one numeric array per feature, read by :func:`bin_edges` in that
 one place (elsewhere object arrays hold plain values only). skrebate's Relief selectors index X with their
 ``top_features_`` (:func:`check_relief`: a permutation of the feature indices); galaxy-ml's BinarizeTarget
-estimators wrap an estimator read under the allow-list and keep a threshold (:func:`check_binarize`).
+estimators wrap an estimator read under the allow-list and keep a threshold (:func:`check_binarize`), and
+IRAPSClassifier keeps arrays sized against each other (:func:`check_iraps`).
 """
 from collections.abc import Callable
 from typing import Any, NoReturn
@@ -69,6 +70,9 @@ STEPS |= RELIEFS
 _BINARIZE = "galaxy_ml.binarize_target._binarize_estimators"
 BINARIZE = {(_BINARIZE, "BinarizeTargetClassifier"): "classifier", (_BINARIZE, "BinarizeTargetRegressor"): "regressor"}
 STEPS |= set(BINARIZE)
+_IRAPS = "galaxy_ml.binarize_target._iraps_classifier"
+IRAPS, IRAPS_CORE = (_IRAPS, "IRAPSClassifier"), (_IRAPS, "IRAPSCore")
+STEPS |= {IRAPS, IRAPS_CORE}
 IMPORTANCE_GETTERS = ("auto", "coef_", "feature_importances_")
 # The named kernels of sklearn.metrics.pairwise.PAIRWISE_KERNEL_FUNCTIONS (test_kernel_names_are_sklearns);
 # KernelPCA also takes "precomputed" (its input is then the kernel, validated against its n_features_in_).
@@ -169,8 +173,34 @@ def check_binarize(key: tuple[str, str], state: dict[str, Any], fail: Callable[[
             fail(f"the {name}'s {attribute} {str(state.get(attribute))[:40]!r} is not a finite number")
     if not isinstance(state.get("less_is_positive"), bool):
         fail(f"the {name}'s less_is_positive {str(state.get('less_is_positive'))[:40]!r} is not true or false")
-    if BINARIZE[key] not in state:
+    if key in BINARIZE and BINARIZE[key] not in state:
         fail(f"the {name} has no {BINARIZE[key]}")
+
+
+def check_iraps(key: tuple[str, str], state: dict[str, Any], fail: Callable[[str], NoReturn]) -> None:
+    """An IRAPSCore's p-values, fold changes and base values are (n_iter, features) arrays and its joblib
+    ``pre_dispatch`` (evaluated by joblib when fitting) a count or joblib's own text; an IRAPSClassifier has no
+    cache folder (``memory``), a ``mask_`` of one bool per feature (numpy checks it against X) and a (2, selected)
+    ``signature_``."""
+    if key == IRAPS_CORE:
+        if not (_count(state.get("pre_dispatch")) or state.get("pre_dispatch") in ("2*n_jobs", "all")):
+            fail(f"the IRAPSCore's pre_dispatch {str(state.get('pre_dispatch'))[:40]!r} is not a count, '2*n_jobs' or 'all'")
+        if "pvalues_" in state:
+            pvalues = state.get("pvalues_")
+            shape = pvalues.shape if isinstance(pvalues, np.ndarray) and pvalues.ndim == 2 else None
+            if not (shape and all(_shape(state.get(name), shape) for name in ("pvalues_", "fold_changes_", "base_values_"))):
+                fail("the IRAPSCore's pvalues_, fold_changes_ and base_values_ are not arrays of one shape (iterations, features)")
+        return
+    if state.get("memory") is not None:
+        fail(f"the IRAPSClassifier's memory {str(state.get('memory'))[:40]!r} is not None (no cache folder)")
+    if "mask_" not in state and "signature_" not in state:
+        return  # unfitted
+    mask, signature = state.get("mask_"), state.get("signature_")
+    if not (isinstance(mask, np.ndarray) and mask.dtype == bool and mask.ndim == 1 and mask.any()
+            and _shape(signature, (2, int(mask.sum())))):
+        fail("the IRAPSClassifier's mask_ and signature_ are not one bool per feature and a (2, selected features) "
+             "array")
+    check_binarize(key, {**state, "z_score": state.get("discretize")}, fail)
 
 
 def check_step(key: tuple[str, str], state: dict[str, Any], fail: Callable[[str], NoReturn]) -> None:
@@ -187,6 +217,8 @@ def check_step(key: tuple[str, str], state: dict[str, Any], fail: Callable[[str]
         check_relief(key, state, fail)
     if key in BINARIZE:
         check_binarize(key, state, fail)
+    if key in (IRAPS, IRAPS_CORE):
+        check_iraps(key, state, fail)
     if key in (SELECT_FROM_MODEL, RFE, RFECV) and state.get("importance_getter") not in IMPORTANCE_GETTERS:
         fail(f"the {key[1]}'s importance_getter {str(state.get('importance_getter'))[:40]!r} is not one of "
              f"{', '.join(IMPORTANCE_GETTERS)}")

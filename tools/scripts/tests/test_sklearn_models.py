@@ -83,6 +83,11 @@ def make(module, name):
 
         first = ("sample", make(*sorted(SAMPLERS)[-1])) if module == "imblearn.pipeline" else ("scale", StandardScaler())
         return cls([first, ("model", LogisticRegression())])
+    if name in ("IRAPSClassifier", "IRAPSCore"):
+        from galaxy_ml.binarize_target import IRAPSCore
+
+        core = IRAPSCore(n_iter=100, random_state=0)
+        return cls(core, p_thres=0.9, fc_thres=0.01, occurrence=0.1) if name == "IRAPSClassifier" else core
     if name in ("BinarizeTargetClassifier", "BinarizeTargetRegressor"):  # around an allowed estimator
         from sklearn.linear_model import LinearRegression, LogisticRegression
 
@@ -125,8 +130,8 @@ def test_every_allowed_class_loads_as_fitted(tmp_path, module, name):
         "Pipeline", "SVC", "NuSVC", "SelectKBest", "SelectPercentile", "GenericUnivariateSelect",
         "SelectFpr", "SelectFdr", "SelectFwe",
         *(sampler for _, sampler in SAMPLERS)) else X[:, 0] * 3 + X[:, 1]
-    if name.startswith("BinarizeTarget"):  # a numeric target in [0, 1], binarized at its mean - 0.5 std
-        y = X[:, 0]
+    if name.startswith(("BinarizeTarget", "IRAPS")):  # a numeric target in [0, 1], binarized at its mean - 0.5 std
+        X, y = rng.rand(60, 6), X[:, 0].repeat(2)  # IRAPS: enough samples for its feature lists
     if name.startswith("MultiTask"):  # two targets
         y = np.c_[y, X[:, 2]]
     if name == "OneHotEncoder":
@@ -149,6 +154,10 @@ def test_every_allowed_class_loads_as_fitted(tmp_path, module, name):
         return
     if name == "LabelEncoder":
         np.testing.assert_array_equal(loaded.transform(X), model.transform(X))
+        return
+    if name == "IRAPSCore":  # predicts nothing itself: IRAPSClassifier reads its arrays
+        for array in ("pvalues_", "fold_changes_", "base_values_"):
+            np.testing.assert_array_equal(getattr(loaded, array), getattr(model, array))
         return
     for ours, theirs in zip(outputs(loaded, X), outputs(model, X), strict=True):
         np.testing.assert_array_equal(ours, theirs)
@@ -570,7 +579,7 @@ def admitted_files(tmp_path_factory):
 
 def later_steps(folder, X, y):
     """Files of the steps admitted second: a KernelPCA (rbf, with its inverse), a Nystroem, a TransformedTargetRegressor
-    without a transformer (it makes a FunctionTransformer), a SelectFpr, an RFECV, an NMF, a LatentDirichletAllocation (it keeps a RandomState), a skrebate ReliefF and galaxy-ml's BinarizeTargetClassifier."""
+    without a transformer (it makes a FunctionTransformer), a SelectFpr, an RFECV, an NMF, a LatentDirichletAllocation (it keeps a RandomState), a skrebate ReliefF, galaxy-ml's BinarizeTargetClassifier and IRAPSClassifier."""
     from sklearn.compose import TransformedTargetRegressor
     from sklearn.decomposition import NMF, KernelPCA, LatentDirichletAllocation
     from sklearn.feature_selection import RFECV, SelectFpr
@@ -589,7 +598,9 @@ def later_steps(folder, X, y):
             "nmf": dump(NMF(2, max_iter=500).fit(X), folder / "nmf.h5mlm"),
             "lda": dump(LatentDirichletAllocation(2, random_state=0).fit(X), folder / "lda.h5mlm"),
             "relief": dump(ReliefF(n_features_to_select=2, n_neighbors=5).fit(X, target), folder / "relief.h5mlm"),
-            "binarize": dump(BinarizeTargetClassifier(LogisticRegression()).fit(X, X[:, 0]), folder / "binarize.h5mlm")}
+            "binarize": dump(BinarizeTargetClassifier(LogisticRegression()).fit(X, X[:, 0]), folder / "binarize.h5mlm"),
+            "iraps": dump(make("galaxy_ml.binarize_target._iraps_classifier", "IRAPSClassifier").fit(
+                np.random.RandomState(0).rand(60, 6), np.random.RandomState(1).rand(60)), folder / "iraps.h5mlm")}
 
 
 def svc_state(graph):
@@ -727,6 +738,14 @@ HOSTILE_VARIANTS = {
                                 "the BinarizeTargetClassifier's discretize_value 'os.system' is not a finite number"),
     "binarize_threshold_infinite": ("binarize", graph_change(lambda g: svc_state(g).update(discretize_value=1e400)),
                                     "the BinarizeTargetClassifier's discretize_value 'inf' is not a finite number"),
+    "iraps_signature": ("iraps", svc_array("signature_", np.zeros((2, 10**4))),
+                        "the IRAPSClassifier's mask_ and signature_ are not one bool per feature and a (2, selected"),
+    "iraps_mask": ("iraps", svc_array("mask_", np.ones(6)),
+                   "the IRAPSClassifier's mask_ and signature_ are not one bool per feature and a (2, selected"),
+    "iraps_memory": ("iraps", graph_change(lambda g: svc_state(g).update(memory="/tmp/cache")),
+                     "the IRAPSClassifier's memory '/tmp/cache' is not None (no cache folder)"),
+    "iraps_pre_dispatch": ("iraps", graph_change(lambda g: svc_state(g)["iraps_core"]["-reduce-"]["-state-"].update(
+        pre_dispatch="__import__('os').system('id')")), "the IRAPSCore's pre_dispatch \"__import__('os').system('id')\" is not"),
     "binarize_direction": ("binarize", graph_change(lambda g: svc_state(g).update(less_is_positive="yes")),
                            "the BinarizeTargetClassifier's less_is_positive 'yes' is not true or false"),
     "nystroem_kernel_name": ("nystroem", graph_change(lambda g: svc_state(g).update(kernel="precomputed")),
