@@ -31,7 +31,9 @@ OBJECTIVES = {"binary:logistic": "reg_loss_param", "binary:logitraw": "reg_loss_
               "reg:logistic": "reg_loss_param", "reg:squarederror": "reg_loss_param",
               "reg:squaredlogerror": None, "reg:pseudohubererror": "pseudo_huber_param",
               "reg:absoluteerror": None, "count:poisson": "poisson_regression_param",
-              "multi:softprob": "softmax_multiclass_param", "multi:softmax": "softmax_multiclass_param"}
+              "multi:softprob": "softmax_multiclass_param", "multi:softmax": "softmax_multiclass_param",
+              "reg:gamma": "reg_loss_param", "reg:tweedie": "tweedie_regression_param", "binary:hinge": None,
+              "survival:cox": None}
 TREE_ARRAYS = ("base_weights", "default_left", "left_children", "loss_changes", "parents", "right_children",
                "split_conditions", "split_indices", "split_type", "sum_hessian")
 CATEGORY_ARRAYS = ("categories", "categories_nodes", "categories_segments", "categories_sizes")
