@@ -11,7 +11,6 @@ import json
 import random
 import shutil
 
-import h5py
 import numpy as np
 import pytest
 
@@ -22,6 +21,7 @@ from gxkeras import genomic
 from gxkeras.errors import ToolInputError
 from gxkeras.model_io import check_h5mlm, load_estimator
 from gxkeras.scoring import Prediction, compute
+from stored_params import rewrite_params, stored_params
 from repo_paths import TEST_DATA
 
 MODEL_JSON = str(TEST_DATA / "genomic_model_config.json")  # (100, 4) Conv1D GlobalMaxPooling1D Dense(2, sigmoid)
@@ -35,19 +35,6 @@ TRAINED = TEST_DATA / "genomic_trained.h5mlm"
 SPEC = {"generator_type": "GenomicIntervalBatchGenerator", "seq_length": 100, "shuffle": True, "seed": 999,
         "blacklist_regions": "hg38", "center_bin_to_predict": 20, "feature_thresholds": 0.5, "random_state": 7}
 OUTPUTS = ("outfile_result", "outfile_object", "outfile_weights", "outfile_history", "outfile_y_true", "outfile_y_preds")
-
-
-def stored_params(path):
-    with h5py.File(path) as handle:
-        return json.loads(handle["-keras_models-/0/params"][()])
-
-
-def rewrite_params(path, change):
-    params = stored_params(path)
-    change(params)
-    with h5py.File(path, "r+") as handle:
-        del handle["-keras_models-/0/params"]
-        handle["-keras_models-/0/params"] = json.dumps(params).encode()
 
 
 def build_form(**generator):

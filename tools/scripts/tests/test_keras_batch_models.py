@@ -1,9 +1,7 @@
 """keras_batch_models (KerasGBatchClassifier on FASTA sequences): build, the model-file checks, training
 on a FASTA file with keras_train_and_eval and predicting from one with model_prediction."""
-import json
 import shutil
 
-import h5py
 import numpy as np
 import pytest
 
@@ -12,6 +10,7 @@ import keras_train_and_eval as kte
 import model_prediction as mp
 from gxkeras.errors import ToolInputError
 from gxkeras.model_io import check_h5mlm, load_estimator
+from stored_params import rewrite_params, stored_params
 from repo_paths import TEST_DATA
 
 MODEL_JSON = str(TEST_DATA / "fasta_dna_model_config.json")  # Conv1D on one-hot (50, 4)
@@ -39,20 +38,6 @@ def built(tmp_path, write_inputs, run_script):
     result = run_script("keras_batch_models.py", "--inputs", write_inputs(form()), "--outfile", out)
     assert result.returncode == 0, result.stderr
     return out, result.stdout
-
-
-def stored_params(path):
-    with h5py.File(path) as handle:
-        return json.loads(handle["-keras_models-/0/params"][()])
-
-
-def rewrite_params(path, change):
-    """The model file with its stored parameters changed by ``change(params)`` (a hostile edit)."""
-    params = stored_params(path)
-    change(params)
-    with h5py.File(path, "r+") as handle:
-        del handle["-keras_models-/0/params"]
-        handle["-keras_models-/0/params"] = json.dumps(params).encode()
 
 
 def test_build_writes_the_generator_without_a_path(built):
