@@ -142,12 +142,15 @@ case "${1:-}" in
 from planemo.galaxy.api import user_api_key; print(user_api_key(GalaxyInstance(sys.argv[1], key=sys.argv[2])))' \
       "$GALAXY_URL" "$GALAXY_ADMIN_KEY")
     engine+=(--galaxy_user_key "$user_key")
+    # --polling_backoff 1: planemo asks for an invocation's state and its jobs' states after 0.25 s, then
+    # 1 s later than the time before (1.25, 2.25, ...), instead of twice every 0.25 s (3,100 requests in
+    # one `make test`); a workflow's end is then seen up to about 20 s late.
     parallel=${WORKFLOW_TEST_PARALLEL:-2} rc=0 pids=() reports=()
     for ((i = 0; i < parallel && i < ${#testable[@]}; i++)); do
       group=()
       for ((j = i; j < ${#testable[@]}; j += parallel)); do group+=("${testable[j]}"); done
       reports+=("$OUT/workflows-$i.json")
-      timeout "${PLANEMO_TIMEOUT:-2400}" "$PLANEMO" test "${engine[@]}" \
+      timeout "${PLANEMO_TIMEOUT:-2400}" "$PLANEMO" test "${engine[@]}" --polling_backoff 1 \
         --test_output "$OUT/workflows-$i.html" --test_output_json "$OUT/workflows-$i.json" \
         --no_shed_install ${planemo_args[@]+"${planemo_args[@]}"} "${group[@]}" > "$OUT/workflows-$i.log" 2>&1 &
       pids+=($!)
@@ -177,10 +180,17 @@ from planemo.galaxy.api import user_api_key; print(user_api_key(GalaxyInstance(s
     # TEST_DATABASE=sqlite: planemo's SQLite database instead (metadata in a process per job, about 10
     # CPU s more per tool job).
     pg_dir= pg=false database=
+    # Galaxy (gunicorn, its Celery worker and that worker's fork server) ends within about 8 s of the INT;
+    # `planemo serve`, the group's leader, never does, so waiting for the whole group cost every run 30
+    # s: the wait ends once only the leader is left.
     stop_galaxy() {
       if [ -n "${GALAXY_SERVER_PID:-}" ] && kill -INT -- "-$GALAXY_SERVER_PID" 2>/dev/null; then
-        for _ in $(seq 1 30); do kill -0 -- "-$GALAXY_SERVER_PID" 2>/dev/null || break; sleep 1; done
+        for _ in $(seq 1 30); do
+          [ -n "$(pgrep -g "$GALAXY_SERVER_PID" | grep -vx "$GALAXY_SERVER_PID")" ] || break
+          sleep 1
+        done
         kill -KILL -- "-$GALAXY_SERVER_PID" 2>/dev/null || true
+        wait "$GALAXY_SERVER_PID" 2>/dev/null || true  # reaped here, so bash prints no "Killed" line
       fi
       ! $pg || bash "$ROOT/harness/postgres.sh" stop "$pg_dir"
       rm -f "$GALAXY_WARM_MARKER" "$GALAXY_WARM_MARKER.lock"
