@@ -23,61 +23,23 @@ history (its report entry keeps the first error as `rerun_after`, shown by summa
   waits at most MAX_SECONDS for a job, so such a test errors instead of hanging the run.
 A test whose job ran, or whose outputs differed, is never rerun.
 
-Galaxy's runner asks for a job's state every 0.25 s for as long as the job runs: four tests at a time made
-about 6,300 such requests in one `make test` (5-7 ms of Galaxy's CPU each, plus the database's and the
-runner's, on the 2 cores the jobs need). PoliteInteractor asks less often the longer a job runs.
+The tests talk to Galaxy through harness/tool_test_interactor.py: Galaxy's interactor with each test's
+uploads its own, each distinct input uploaded once, and fewer questions to Galaxy while a job runs.
 
 usage: test_tools.py GALAXY_URL ADMIN_KEY REPORT.json PARALLEL TOOL.xml...
 """
 import json
 import logging
 import sys
-import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator
-from typing import Any
 
-from galaxy.tool_util.verify.interactor import GalaxyInteractorApi
-from galaxy.tool_util.verify.wait import TimeoutAssertionError
 from galaxy.tool_util.verify.script import (  # pinned with Galaxy in env/galaxy-requirements.txt
     _test_id_for_reference,
     build_case_references,
     Results,
     test_tools,
 )
-
-
-MAX_SECONDS = 900  # a test's wait for one job (upload or tool); the slowest test takes about 3 minutes
-FIRST_POLL, POLL_GROWTH, LONGEST_POLL = 0.25, 1.5, 2.0  # seconds, factor, seconds
-
-
-def poll_intervals() -> Iterator[float]:
-    """The pauses between two questions to Galaxy: 0.25 s first (an upload is often ready by then),
-    growing by half each time up to 2 s, so a job is seen at most 2 s after it ended."""
-    interval = FIRST_POLL
-    while True:
-        yield interval
-        interval = min(interval * POLL_GROWTH, LONGEST_POLL)
-
-
-def wait_politely(ready: Callable[[], Any], what: str, max_seconds: float) -> Any:
-    """READY()'s first value that is not None, asked at poll_intervals(); Galaxy's TimeoutAssertionError
-    (what its own wait raises) once MAX_SECONDS would pass."""
-    deadline = time.monotonic() + max_seconds
-    for interval in poll_intervals():
-        value = ready()
-        if value is not None:
-            return value
-        if time.monotonic() + interval > deadline:
-            raise TimeoutAssertionError(f"Timed out after {max_seconds} seconds waiting on {what}.")
-        time.sleep(interval)
-
-
-class PoliteInteractor(GalaxyInteractorApi):
-    """Galaxy's test interactor, waiting for jobs (uploads and tools) with wait_politely."""
-
-    def wait_for(self, func: Callable, what: str = "tool test run", **kwd) -> None:
-        return wait_politely(func, what, float(kwd.get("maxseconds", MAX_SECONDS)))
+from tool_test_interactor import MAX_SECONDS, ToolTestInteractor
 
 
 def tool_ids(xml_paths: list[str]) -> set[str]:
@@ -158,8 +120,8 @@ def runner_logger(log_file: str) -> logging.Logger:
 def main(galaxy_url: str, admin_key: str, report: str, parallel: str, *xml_paths: str) -> int:
     ids = tool_ids(list(xml_paths))
     log = runner_logger(report.removesuffix(".json") + ".log")
-    interactor = PoliteInteractor(galaxy_url=galaxy_url, master_api_key=admin_key, api_key=None,
-                                     keep_outputs_dir=None)
+    interactor = ToolTestInteractor(galaxy_url=galaxy_url, master_api_key=admin_key, api_key=None,
+                                    keep_outputs_dir=None)
     references = build_case_references(interactor, test_filters=[lambda ref: ref.tool_id not in ids], log=log)
     missing = ids - {ref.tool_id for ref in references}
     if missing:
@@ -178,6 +140,9 @@ def main(galaxy_url: str, admin_key: str, report: str, parallel: str, *xml_paths
         rerun(results, flaked, lambda again: run(again, [ref for ref in references
                                                          if _test_id_for_reference(ref) in flaked]),
               report.removesuffix(".json") + ".rerun.json")
+    log.info("Inputs: %d upload requests served by copies of %d uploads", interactor.upload_requests,
+             interactor.uploads_made)
+    interactor.delete_inputs_history()
     add_unrecorded(results, references)
     results.write()
     with open(report) as handle:

@@ -1,17 +1,21 @@
-"""harness/test_tools.py: which errored tool tests are run once more, how their entries are replaced, and
-how often it asks Galaxy whether a job is done.
+"""harness/test_tools.py and its Galaxy client harness/tool_test_interactor.py: which errored tool tests are
+run once more, how their entries are replaced, how often Galaxy is asked whether a job is done, and how
+tests running side by side keep their uploads apart and share the same ones.
 
 It imports Galaxy's tool test runner, so it runs with the Galaxy environment
 (``.venv-galaxy/bin/python -m pytest harness/tests/test_tool_test_runner.py``; skipped elsewhere).
 """
+import threading
+
 import pytest
 
 pytest.importorskip("galaxy.tool_util.verify.script")
 
-import test_tools  # noqa: E402
+import tool_test_interactor  # noqa: E402
 from galaxy.tool_util.verify.script import Results  # noqa: E402
 from galaxy.tool_util.verify.wait import TimeoutAssertionError  # noqa: E402
-from test_tools import galaxy_errors_before_a_job, PoliteInteractor, poll_intervals, rerun, wait_politely  # noqa: E402
+from test_tools import galaxy_errors_before_a_job, rerun  # noqa: E402
+from tool_test_interactor import poll_intervals, ToolTestInteractor, wait_politely  # noqa: E402
 
 
 def entry(test_id: str, **data) -> dict:
@@ -64,8 +68,8 @@ def clock(monkeypatch):
             self.now += seconds
 
     fake = Clock()
-    monkeypatch.setattr(test_tools.time, "sleep", fake.sleep)
-    monkeypatch.setattr(test_tools.time, "monotonic", lambda: fake.now)
+    monkeypatch.setattr(tool_test_interactor.time, "sleep", fake.sleep)
+    monkeypatch.setattr(tool_test_interactor.time, "monotonic", lambda: fake.now)
     return fake
 
 
@@ -96,8 +100,106 @@ def test_wait_returns_the_first_answer_and_times_out_with_galaxys_error(clock):
 def test_galaxys_job_wait_goes_through_the_polite_wait(clock):
     """If a Galaxy upgrade stopped routing wait_for_job through wait_for, the tests would poll every
     0.25 s again: this fails then."""
-    interactor = PoliteInteractor.__new__(PoliteInteractor)  # no Galaxy to connect to
+    interactor = offline_interactor()
     states = iter([None] * 6 + [True])
     interactor._GalaxyInteractorApi__job_ready = lambda job_id, history_id: next(states)  # Galaxy's private name
     interactor.wait_for_job("job", "history", maxseconds=900)
     assert clock.pauses == first_intervals(6)
+
+
+def offline_interactor() -> ToolTestInteractor:
+    """A ToolTestInteractor that never asked Galaxy for its user's key (there is no Galaxy here)."""
+    return ToolTestInteractor(galaxy_url="http://127.0.0.1:1", master_api_key="admin", api_key="user")
+
+
+def test_each_test_thread_sees_only_the_uploads_it_staged():
+    """Galaxy's runner sets `uploads` after a test's staging and reads it for the test's tool request; with
+    one attribute for all threads, a test running beside it replaced it in between."""
+    interactor = offline_interactor()
+    staged, seen = threading.Barrier(2), {}
+
+    def one_test(name: str) -> None:
+        interactor.uploads = {"input.tsv": {"src": "hda", "id": name}}
+        staged.wait()  # both tests have staged before either reads
+        seen[name] = interactor.uploads["input.tsv"]["id"]
+
+    threads = [threading.Thread(target=one_test, args=(name,)) for name in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert seen == {"a": "a", "b": "b"}
+
+
+class FakeGalaxy:
+    """The three requests of a shared upload, answered as Galaxy does: the upload (a job and its dataset),
+    the upload's job state, and the copy of a dataset into a history."""
+
+    def __init__(self, fail_uploads: int = 0):
+        self.uploads, self.copies, self.fail_uploads = [], [], fail_uploads
+
+    def post(self, path, data=None, json=False, **_):
+        if path == "tools/fetch":
+            self.uploads.append(data["history_id"])
+            return Answer({"outputs": [{"id": f"upload{len(self.uploads)}"}], "jobs": [{"id": f"job{len(self.uploads)}"}]})
+        if path == "histories":
+            return Answer({"id": "inputs-history"})
+        history = path.split("/")[1]
+        self.copies.append((data["content"], history))
+        return Answer({"id": f"copy of {data['content']} in {history}"})
+
+    def job_ready(self, job_id, history_id):
+        if self.fail_uploads:
+            self.fail_uploads -= 1
+            raise Exception("Job in error state.")
+        return True
+
+
+class Answer:
+    status_code, text = 200, ""
+
+    def __init__(self, body):
+        self.body = body
+
+    def json(self):
+        return self.body
+
+    def raise_for_status(self):
+        pass
+
+
+def fetch(history: str, path: str, ext: str = "tabular") -> dict:
+    return {"history_id": history, "targets": [{"destination": {"type": "hdas"}, "elements": [
+        {"src": "files", "ext": ext, "name": path}]}], "__files": {"files_0|file_data": open(path, "rb")}}
+
+
+def test_each_distinct_input_is_uploaded_once_and_copied_into_each_test(monkeypatch, tmp_path):
+    galaxy = FakeGalaxy()
+    monkeypatch.setattr(tool_test_interactor.GalaxyInteractorApi, "_post", lambda self, path, **kw: galaxy.post(path, **kw))
+    interactor = offline_interactor()
+    interactor._GalaxyInteractorApi__job_ready = galaxy.job_ready
+    table = tmp_path / "x.tsv"
+    table.write_text("1\t2\n")
+    first = interactor._post("tools/fetch", fetch("h1", str(table)), json=True).json()
+    again = interactor._post("tools/fetch", fetch("h2", str(table)), json=True).json()
+    as_text = interactor._post("tools/fetch", fetch("h3", str(table), ext="txt"), json=True).json()
+    assert galaxy.uploads == ["inputs-history", "inputs-history"]  # x.tsv as tabular once, as txt once
+    assert galaxy.copies == [("upload1", "h1"), ("upload1", "h2"), ("upload2", "h3")]
+    assert [answer["outputs"][0]["id"] for answer in (first, again, as_text)] == [
+        "copy of upload1 in h1", "copy of upload1 in h2", "copy of upload2 in h3"]
+    assert first["jobs"] == []  # the test has nothing left to wait for
+    assert (interactor.upload_requests, interactor.uploads_made) == (3, 2)
+
+
+def test_a_failed_upload_is_not_kept(monkeypatch, tmp_path):
+    galaxy = FakeGalaxy(fail_uploads=1)
+    monkeypatch.setattr(tool_test_interactor.GalaxyInteractorApi, "_post", lambda self, path, **kw: galaxy.post(path, **kw))
+    interactor = offline_interactor()
+    interactor._GalaxyInteractorApi__job_ready = galaxy.job_ready
+    table = tmp_path / "x.tsv"
+    table.write_text("1\t2\n")
+    with pytest.raises(Exception, match="Job in error state"):
+        interactor._post("tools/fetch", fetch("h1", str(table)), json=True)
+    assert interactor._post("tools/fetch", fetch("h2", str(table)), json=True).json()["outputs"][0]["id"] == (
+        "copy of upload2 in h2")
+    assert len(galaxy.uploads) == 2 and interactor.uploads_made == 1
