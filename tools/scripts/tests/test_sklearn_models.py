@@ -121,6 +121,16 @@ def outputs(model, X):
     return [transformed.toarray() if hasattr(transformed, "toarray") else np.asarray(transformed)]
 
 
+def assert_same_outputs(ours: np.ndarray, theirs: np.ndarray) -> None:
+    """Labels and integers exactly; floats to 1e-12: the same fitted arrays give results that differ in
+    the last bit from run to run (BLAS picks its summation order by the arrays' memory alignment and the
+    threads it gets: KernelPCA's transform differed by 1e-16 under load, 2026-12-03)."""
+    if np.asarray(ours).dtype.kind in "fc":
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+    else:
+        np.testing.assert_array_equal(ours, theirs)
+
+
 @pytest.mark.parametrize("module, name", sorted(sklearn_io.CLASSES))
 def test_every_allowed_class_loads_as_fitted(tmp_path, module, name):
     rng = np.random.RandomState(0)
@@ -160,7 +170,7 @@ def test_every_allowed_class_loads_as_fitted(tmp_path, module, name):
             np.testing.assert_array_equal(getattr(loaded, array), getattr(model, array))
         return
     for ours, theirs in zip(outputs(loaded, X), outputs(model, X), strict=True):
-        np.testing.assert_array_equal(ours, theirs)
+        assert_same_outputs(ours, theirs)
 
 
 def pipeline_cases():
@@ -265,7 +275,7 @@ def test_newly_admitted_classes_round_trip_in_pipelines(tmp_path, case):
     assert type(final) is type(model[-1] if hasattr(model, "steps") else model)
     for method in ("predict", "predict_proba", "decision_function"):
         if hasattr(model, method):
-            np.testing.assert_array_equal(getattr(loaded, method)(X), getattr(model, method)(X))
+            assert_same_outputs(getattr(loaded, method)(X), getattr(model, method)(X))
     if hasattr(final, "_loss_function_"):  # rebuilt by scikit-learn, not read from the file
         original = (model[-1] if hasattr(model, "steps") else model)._loss_function_
         assert type(final._loss_function_) is type(original)
