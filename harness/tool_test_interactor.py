@@ -19,6 +19,8 @@ Galaxy's tool test runner (galaxy.tool_util.verify.script) gives all its test th
    runs (about 6,300 requests in one `make test`, 5-7 ms of Galaxy's CPU each); here the pause grows
    from 0.25 s to 2 s (poll_intervals).
 """
+import hashlib
+import io
 import json
 import threading
 import time
@@ -57,10 +59,19 @@ def wait_politely(ready: Callable[[], Any], what: str, max_seconds: float) -> An
 
 def upload_key(payload: dict[str, Any]) -> str:
     """What makes two upload requests (Galaxy's fetch payloads) the same upload: everything but the
-    history they go to, with each attached file named by its path."""
+    history they go to, with each attached file known by its content (the runner downloads a test's
+    inputs from Galaxy into a new temporary folder each time, so paths differ; the dataset's name, the
+    file's base name, is in the payload)."""
     request = {name: value for name, value in payload.items() if name not in ("history_id", "__files")}
-    files = {name: handle.name for name, handle in payload.get("__files", {}).items()}
-    return json.dumps([request, files], sort_keys=True)
+    return json.dumps([request, {name: content_digest(handle) for name, handle in payload.get("__files", {}).items()}],
+                      sort_keys=True)
+
+
+def content_digest(handle: io.BufferedReader) -> str:
+    """SHA-256 of an open file's content; the file is left at its start, ready to upload."""
+    digest = hashlib.file_digest(handle, "sha256").hexdigest()
+    handle.seek(0)
+    return digest
 
 
 class CopiedUpload:

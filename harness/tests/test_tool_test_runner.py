@@ -5,6 +5,7 @@ tests running side by side keep their uploads apart and share the same ones.
 It imports Galaxy's tool test runner, so it runs with the Galaxy environment
 (``.venv-galaxy/bin/python -m pytest harness/tests/test_tool_test_runner.py``; skipped elsewhere).
 """
+import os
 import threading
 
 import pytest
@@ -168,9 +169,19 @@ class Answer:
         pass
 
 
-def fetch(history: str, path: str, ext: str = "tabular") -> dict:
+def fetch(history: str, path, ext: str = "tabular") -> dict:
+    """An upload request as Galaxy's staging makes it: the dataset named by the file's base name."""
     return {"history_id": history, "targets": [{"destination": {"type": "hdas"}, "elements": [
-        {"src": "files", "ext": ext, "name": path}]}], "__files": {"files_0|file_data": open(path, "rb")}}
+        {"src": "files", "ext": ext, "name": os.path.basename(path)}]}],
+        "__files": {"files_0|file_data": open(path, "rb")}}
+
+
+def downloaded(tmp_path, folder: str, content: str = "1\t2\n"):
+    """x.tsv as the runner stages it: downloaded from Galaxy into a folder of its own."""
+    (tmp_path / folder).mkdir()
+    path = tmp_path / folder / "x.tsv"
+    path.write_text(content)
+    return path
 
 
 def test_each_distinct_input_is_uploaded_once_and_copied_into_each_test(monkeypatch, tmp_path):
@@ -178,17 +189,17 @@ def test_each_distinct_input_is_uploaded_once_and_copied_into_each_test(monkeypa
     monkeypatch.setattr(tool_test_interactor.GalaxyInteractorApi, "_post", lambda self, path, **kw: galaxy.post(path, **kw))
     interactor = offline_interactor()
     interactor._GalaxyInteractorApi__job_ready = galaxy.job_ready
-    table = tmp_path / "x.tsv"
-    table.write_text("1\t2\n")
-    first = interactor._post("tools/fetch", fetch("h1", str(table)), json=True).json()
-    again = interactor._post("tools/fetch", fetch("h2", str(table)), json=True).json()
-    as_text = interactor._post("tools/fetch", fetch("h3", str(table), ext="txt"), json=True).json()
-    assert galaxy.uploads == ["inputs-history", "inputs-history"]  # x.tsv as tabular once, as txt once
-    assert galaxy.copies == [("upload1", "h1"), ("upload1", "h2"), ("upload2", "h3")]
-    assert [answer["outputs"][0]["id"] for answer in (first, again, as_text)] == [
-        "copy of upload1 in h1", "copy of upload1 in h2", "copy of upload2 in h3"]
+    first = interactor._post("tools/fetch", fetch("h1", downloaded(tmp_path, "a")), json=True).json()
+    again = interactor._post("tools/fetch", fetch("h2", downloaded(tmp_path, "b")), json=True).json()
+    as_text = interactor._post("tools/fetch", fetch("h3", downloaded(tmp_path, "c"), ext="txt"), json=True).json()
+    other = interactor._post("tools/fetch", fetch("h4", downloaded(tmp_path, "d", "3\t4\n")), json=True).json()
+    # x.tsv as tabular once (two downloads, same content), as txt once, with other content once
+    assert galaxy.uploads == ["inputs-history"] * 3
+    assert galaxy.copies == [("upload1", "h1"), ("upload1", "h2"), ("upload2", "h3"), ("upload3", "h4")]
+    assert [answer["outputs"][0]["id"] for answer in (first, again, as_text, other)] == [
+        "copy of upload1 in h1", "copy of upload1 in h2", "copy of upload2 in h3", "copy of upload3 in h4"]
     assert first["jobs"] == []  # the test has nothing left to wait for
-    assert (interactor.upload_requests, interactor.uploads_made) == (3, 2)
+    assert (interactor.upload_requests, interactor.uploads_made) == (4, 3)
 
 
 def test_a_failed_upload_is_not_kept(monkeypatch, tmp_path):
@@ -196,10 +207,8 @@ def test_a_failed_upload_is_not_kept(monkeypatch, tmp_path):
     monkeypatch.setattr(tool_test_interactor.GalaxyInteractorApi, "_post", lambda self, path, **kw: galaxy.post(path, **kw))
     interactor = offline_interactor()
     interactor._GalaxyInteractorApi__job_ready = galaxy.job_ready
-    table = tmp_path / "x.tsv"
-    table.write_text("1\t2\n")
     with pytest.raises(Exception, match="Job in error state"):
-        interactor._post("tools/fetch", fetch("h1", str(table)), json=True)
-    assert interactor._post("tools/fetch", fetch("h2", str(table)), json=True).json()["outputs"][0]["id"] == (
+        interactor._post("tools/fetch", fetch("h1", downloaded(tmp_path, "a")), json=True)
+    assert interactor._post("tools/fetch", fetch("h2", downloaded(tmp_path, "b")), json=True).json()["outputs"][0]["id"] == (
         "copy of upload2 in h2")
     assert len(galaxy.uploads) == 2 and interactor.uploads_made == 1
