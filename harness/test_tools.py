@@ -66,7 +66,6 @@ def add_unrecorded(results: Results, references) -> None:
             "problem_log": "\n".join(problems) or "the test ended without a result"}})
 
 
-
 def galaxy_errors_before_a_job(results: Results) -> list[str]:
     """The ids of the tests that errored before Galaxy created their tool's job, on a Galaxy API "not found"
     or while their inputs were uploaded."""
@@ -140,11 +139,11 @@ def main(galaxy_url: str, admin_key: str, report: str, parallel: str, *xml_paths
         rerun(results, flaked, lambda again: run(again, [ref for ref in references
                                                          if _test_id_for_reference(ref) in flaked]),
               report.removesuffix(".json") + ".rerun.json")
-    log.info("Inputs: %d upload requests served by copies of %d uploads", interactor.upload_requests,
-             interactor.uploads_made)
-    interactor.delete_inputs_history()
     add_unrecorded(results, references)
     results.write()
+    log.info("Inputs: %d upload requests served by copies of %d uploads", interactor.upload_requests,
+             interactor.uploads_made)
+    interactor.delete_inputs_history()  # after the report is written: a Galaxy error here loses nothing
     with open(report) as handle:
         return 0 if json.load(handle)["tests"] else 1
 

@@ -116,6 +116,8 @@ class ToolTestInteractor(GalaxyInteractorApi):
         return wait_politely(func, what, float(kwd.get("maxseconds", MAX_SECONDS)))
 
     def _post(self, path, data=None, files=None, key=None, headers=None, admin=False, anon=False, json=False):
+        # The one seam: Galaxy's staging (stage_data_in_history) builds its uploads inside and sends each
+        # with this call, as the test user's JSON request; anything else goes to Galaxy unchanged.
         if path == "tools/fetch" and data and not files and json and key is None and not admin:
             return self._shared_upload(data)
         return super()._post(path, data=data, files=files, key=key, headers=headers, admin=admin, anon=anon,

@@ -56,7 +56,6 @@ def test_a_rerun_replaces_the_entry_and_keeps_its_outcome(tmp_path):
     assert by_id["a-1"]["rerun_after"] == "History not found" and "rerun_after" not in by_id["a-0"]
 
 
-
 @pytest.fixture
 def clock(monkeypatch):
     """Time that moves only when the waiting code sleeps; .pauses: each pause, in seconds."""
@@ -136,10 +135,14 @@ class FakeGalaxy:
     """The three requests of a shared upload, answered as Galaxy does: the upload (a job and its dataset),
     the upload's job state, and the copy of a dataset into a history."""
 
-    def __init__(self, fail_uploads: int = 0):
+    def __init__(self, fail_uploads: int = 0, refuse: str = ""):
         self.uploads, self.copies, self.fail_uploads = [], [], fail_uploads
+        self.refuse = refuse  # "fetch" or "copy": that request answered with HTTP 500 (once)
 
     def post(self, path, data=None, json=False, **_):
+        if self.refuse and self.refuse == ("fetch" if path == "tools/fetch" else "copy" if "contents" in path else ""):
+            self.refuse = ""
+            return Answer({"err_msg": "boom"}, status_code=500, text="boom")
         if path == "tools/fetch":
             self.uploads.append(data["history_id"])
             return Answer({"outputs": [{"id": f"upload{len(self.uploads)}"}], "jobs": [{"id": f"job{len(self.uploads)}"}]})
@@ -157,10 +160,8 @@ class FakeGalaxy:
 
 
 class Answer:
-    status_code, text = 200, ""
-
-    def __init__(self, body):
-        self.body = body
+    def __init__(self, body, status_code: int = 200, text: str = ""):
+        self.body, self.status_code, self.text = body, status_code, text
 
     def json(self):
         return self.body
@@ -212,3 +213,32 @@ def test_a_failed_upload_is_not_kept(monkeypatch, tmp_path):
     assert interactor._post("tools/fetch", fetch("h2", downloaded(tmp_path, "b")), json=True).json()["outputs"][0]["id"] == (
         "copy of upload2 in h2")
     assert len(galaxy.uploads) == 2 and interactor.uploads_made == 1
+
+
+@pytest.mark.parametrize("refuse, message", [("fetch", "Staging failed: boom"),
+                                             ("copy", "Staging failed: copying dataset upload1: boom")])
+def test_an_upload_or_copy_galaxy_refuses_fails_the_test_and_is_tried_again(monkeypatch, tmp_path, refuse, message):
+    galaxy = FakeGalaxy(refuse=refuse)
+    monkeypatch.setattr(tool_test_interactor.GalaxyInteractorApi, "_post", lambda self, path, **kw: galaxy.post(path, **kw))
+    interactor = offline_interactor()
+    interactor._GalaxyInteractorApi__job_ready = galaxy.job_ready
+    with pytest.raises(RuntimeError, match=f"^{message}$"):
+        interactor._post("tools/fetch", fetch("h1", downloaded(tmp_path, "a")), json=True)
+    answer = interactor._post("tools/fetch", fetch("h2", downloaded(tmp_path, "b")), json=True).json()
+    # a refused upload is made again by the next test; after a refused copy the upload is kept and copied
+    assert answer["outputs"][0]["id"] == "copy of upload1 in h2"
+    assert (len(galaxy.uploads), interactor.uploads_made) == (1, 1)
+
+
+def test_the_inputs_history_is_deleted_at_the_end_if_one_was_made(monkeypatch, tmp_path):
+    galaxy = FakeGalaxy()
+    monkeypatch.setattr(tool_test_interactor.GalaxyInteractorApi, "_post", lambda self, path, **kw: galaxy.post(path, **kw))
+    deleted = []
+    monkeypatch.setattr(tool_test_interactor.GalaxyInteractorApi, "delete_history", lambda self, history: deleted.append(history))
+    interactor = offline_interactor()
+    interactor._GalaxyInteractorApi__job_ready = galaxy.job_ready
+    interactor.delete_inputs_history()
+    assert deleted == []  # no test uploaded anything
+    interactor._post("tools/fetch", fetch("h1", downloaded(tmp_path, "a")), json=True)
+    interactor.delete_inputs_history()
+    assert deleted == ["inputs-history"]
