@@ -18,7 +18,7 @@ from gxkeras.estimators import (
 )
 from gxkeras.galaxy_inputs import load_inputs, without_galaxy_keys
 from gxkeras.model_io import MAX_TEXT_BYTES as MAX_MODEL_JSON_BYTES, load_weights_file, save_estimator
-from gxkeras.resources import format_bytes
+from gxkeras.memory import format_bytes
 from gxkeras.values import as_bool, check_layer_names, check_seed
 
 MODEL_LABEL = "Select the dataset containing model configuration"

@@ -15,6 +15,23 @@ class ToolInputError(Exception):
     """Input the user can fix: the message is shown to them as it is."""
 
 
+class ModelRefused(ToolInputError):
+    """A model, weights or vocabulary file refused by the audit: it holds what the tools never write, or
+    sizes, indices or parameters outside what the model itself allows. Raised before the refused part
+    is built or called; tests assert this type, not the wording."""
+
+
+# Running out of memory is the job's size, not a bug: one line, never a traceback. TensorFlow's
+# ResourceExhaustedError is recognised by name, so that a tool which never imported TensorFlow need not.
+OUT_OF_MEMORY_TYPES = ("MemoryError", "ResourceExhaustedError")
+OUT_OF_MEMORY = ("the job ran out of memory ({kind}: {detail}); give the job more memory (its destination's "
+                 "memory, or GALAXY_MEMORY_MB) or use smaller inputs or a smaller model")
+
+
+def out_of_memory(error: BaseException) -> bool:
+    return any(kind.__name__ in OUT_OF_MEMORY_TYPES for kind in type(error).__mro__)
+
+
 # Terminal colour codes, which Keras puts around names in some messages.
 ANSI_CODES = re.compile(r"\x1b\[[0-9;]*m")
 KERAS_CALL_PREAMBLE = "Exception encountered when calling"
@@ -38,7 +55,8 @@ def first_line(error: BaseException, limit: int = 300) -> str:
 
 def run_tool(main: Callable[[Sequence[str] | None], object], argv: Sequence[str] | None = None,
              outputs: Iterable[str | None] = ()) -> None:
-    """Run ``main(argv)``; on :class:`ToolInputError` print one line, drop ``outputs``, exit 1.
+    """Run ``main(argv)``; on :class:`ToolInputError` or running out of memory print one line, drop
+    ``outputs``, exit 1.
 
     ``outputs`` are the paths the tool writes: a failed job must not leave behind a file that
     looks like a valid result.
@@ -49,8 +67,15 @@ def run_tool(main: Callable[[Sequence[str] | None], object], argv: Sequence[str]
         _remove(outputs)
         print(f"Error: {error}", file=sys.stderr)
         sys.exit(1)
+    except Exception as error:
+        _remove(outputs)
+        if not out_of_memory(error):
+            raise
+        print("Error: " + OUT_OF_MEMORY.format(kind=type(error).__name__, detail=first_line(error, 120)),
+              file=sys.stderr)
+        sys.exit(1)
     except BaseException:
-        # An unexpected failure (a bug, TensorFlow running out of memory, the job being killed):
+        # An unexpected failure (a bug, the job being interrupted):
         # its traceback is kept for the report, but no partial output may pass for a result.
         _remove(outputs)
         raise

@@ -4,7 +4,7 @@ The old tools read it with ``scipy.io.mmread`` and handed the sparse matrix to t
 models (and the scikit-learn models galaxy-ml saves) take dense arrays here, so the matrix is made
 dense, one row per sample. Before anything is parsed, the header and size line are read
 (``scipy.io.mminfo``, a few bytes) and the dense table's size is checked against the job's memory
-(:func:`gxkeras.resources.available_memory`), the same budget as a model file's arrays get: a size
+(:func:`gxkeras.memory.available_memory`), the same budget as a model file's arrays get: a size
 line of 10^6 x 10^6 is one error line, not an out-of-memory kill.
 """
 from typing import Any
@@ -13,7 +13,7 @@ import numpy as np
 
 from gxkeras.errors import ToolInputError, first_line
 from gxkeras.galaxy_inputs import check_dataset_path
-from gxkeras.resources import NO_LIMIT, available_memory, format_bytes
+from gxkeras.memory import NO_LIMIT, available_memory, format_bytes
 
 BANNER = b"%%MatrixMarket"
 FORMATS = ("coordinate", "array")

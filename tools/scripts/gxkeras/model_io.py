@@ -35,7 +35,7 @@ from gxkeras.errors import ToolInputError, first_line
 from gxkeras.estimators import (
     BATCH_CLASSIFIER, build_model, check_stored_params, generator_spec, is_classifier, make_estimator, output_layer,
 )
-from gxkeras.resources import format_bytes
+from gxkeras.memory import format_bytes
 from gxkeras.safe_json import loads
 from gxkeras.sklearn_io import is_sklearn_graph, read_sklearn
 

@@ -9,11 +9,11 @@ much (``RepeatVector(10**9)``, ``UpSampling2D`` by huge factors): each layer's o
 followed through the model's shapes, must fit too.
 """
 import math
-import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any
 
 from gxkeras.errors import ToolInputError
+from gxkeras.memory import available_memory, format_bytes
 
 BYTES_PER_PARAMETER = 4  # float32 weights
 # Gates per recurrent cell: each has a kernel (input x units), a recurrent kernel and a bias.
@@ -23,85 +23,6 @@ RNN_GATES = {"SimpleRNN": 1, "GRU": 3, "LSTM": 4}
 RNN_CELLS = {"SimpleRNNCell": "SimpleRNN", "GRUCell": "GRU", "LSTMCell": "LSTM"}
 # Layers that wrap another and how many copies of its weights they hold.
 WRAPPERS = {"Bidirectional": 2, "TimeDistributed": 1}
-# For tests and administrators: a fixed limit in bytes instead of the machine's available memory.
-LIMIT_VARIABLE = "GXKERAS_MEMORY_LIMIT_BYTES"
-# What Galaxy sets when the job's destination gives it memory (e.g. TPV's ``mem``), in MB.
-GALAXY_MEMORY_VARIABLE = "GALAXY_MEMORY_MB"
-# cgroup v1 writes "no limit" as a page-rounded 2**63; anything this large is no limit either.
-NO_LIMIT = 2 ** 60
-
-
-def available_memory(environ: Mapping[str, str] | None = None, cgroup_root: str = "/sys/fs/cgroup",
-                     proc: str = "/proc") -> int | None:
-    """Bytes of memory this job may use, None when nothing says.
-
-    In order: ``GXKERAS_MEMORY_LIMIT_BYTES`` (bytes), ``GALAXY_MEMORY_MB`` (Galaxy's own setting),
-    the job's cgroup memory limit (what the kernel's OOM killer enforces in a container or a
-    Slurm/systemd job), else the node's ``MemAvailable``. The node's free memory alone is the wrong
-    number under a scheduler: it can be 100 GB while the job may use 4. The paths are arguments so
-    that tests can give fake ``/sys/fs/cgroup`` and ``/proc`` trees.
-    """
-    environ = os.environ if environ is None else environ
-    override = environ.get(LIMIT_VARIABLE, "").strip()
-    if override.isdigit():
-        return int(override)
-    galaxy_mb = environ.get(GALAXY_MEMORY_VARIABLE, "").strip()
-    if galaxy_mb.isdigit() and int(galaxy_mb) > 0:
-        return int(galaxy_mb) * 1024 * 1024
-    meminfo = _meminfo(os.path.join(proc, "meminfo"))
-    limit = cgroup_memory_limit(cgroup_root, os.path.join(proc, "self", "cgroup"))
-    if limit and limit < meminfo.get("MemTotal", NO_LIMIT):
-        return limit
-    return meminfo.get("MemAvailable")
-
-
-def cgroup_memory_limit(cgroup_root: str = "/sys/fs/cgroup", self_cgroup: str = "/proc/self/cgroup") -> int | None:
-    """The smallest memory limit of this process's cgroups (v2 ``memory.max``, v1
-    ``memory.limit_in_bytes``), None when there is none ("max" or a huge value means none).
-
-    The process's own cgroup comes from ``/proc/self/cgroup``; inside a container that path is
-    often not mounted, and the container's limit is then on the mounted root, which is read too.
-    """
-    v2_path, v1_path = "", ""
-    for line in _lines(self_cgroup):
-        hierarchy, _, rest = line.partition(":")
-        controllers, _, path = rest.partition(":")
-        if hierarchy == "0" and controllers == "":
-            v2_path = path
-        elif "memory" in controllers.split(","):
-            v1_path = path
-    candidates = [os.path.join(cgroup_root, v2_path.lstrip("/"), "memory.max"),
-                  os.path.join(cgroup_root, "memory.max"),
-                  os.path.join(cgroup_root, "memory", v1_path.lstrip("/"), "memory.limit_in_bytes"),
-                  os.path.join(cgroup_root, "memory", "memory.limit_in_bytes")]
-    limits = [value for value in (_limit(path) for path in candidates) if value]
-    return min(limits) if limits else None
-
-
-def _limit(path: str) -> int | None:
-    text = "".join(_lines(path)).strip()
-    return int(text) if text.isdigit() and 0 < int(text) < NO_LIMIT else None
-
-
-def _lines(path: str) -> list[str]:
-    try:
-        with open(path) as handle:
-            return handle.read().splitlines()
-    except (OSError, UnicodeDecodeError):
-        return []
-
-
-def _meminfo(path: str) -> dict[str, int]:
-    """``/proc/meminfo``'s lines as bytes, e.g. ``{"MemTotal": ..., "MemAvailable": ...}``."""
-    values = {}
-    for line in _lines(path):
-        name, _, rest = line.partition(":")
-        fields = rest.split()
-        if fields and fields[0].isdigit():
-            values[name] = int(fields[0]) * 1024
-    return values
-
-
 def _int(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
@@ -549,13 +470,3 @@ def check_parameters(n_parameters: int, what: str, limit: int | None = None) -> 
             f"more than the {format_bytes(limit)} of memory available to this job; make the layers "
             "smaller (e.g. the Embedding's input_dim or output_dim, or the units)"
         )
-
-
-def format_bytes(count: float) -> str:
-    """``1536`` -> ``1.5 KB``, for sizes in error messages."""
-    units = ("bytes", "KB", "MB", "GB", "TB")
-    index = 0
-    while count >= 1024 and index < len(units) - 1:
-        count /= 1024
-        index += 1
-    return f"{count:,.0f} bytes" if index == 0 else f"{count:,.1f} {units[index]}"

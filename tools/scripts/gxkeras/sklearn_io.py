@@ -47,7 +47,7 @@ import h5py
 import numpy as np
 
 from gxkeras.errors import ToolInputError
-from gxkeras.resources import NO_LIMIT, available_memory, format_bytes
+from gxkeras.memory import NO_LIMIT, available_memory, format_bytes
 from gxkeras.sklearn_ensembles import (
     BUNCH, BUNCH_STATE, DICT, ENSEMBLES, IMBLEARN_PIPELINE, LABEL_ENCODER, ORDERED_DICT, SAMPLER_PARTS, SAMPLERS,
     STACKING, VOTING, check_ensemble, isolation_problem, sampler_params,

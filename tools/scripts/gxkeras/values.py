@@ -10,7 +10,30 @@ from typing import Any
 
 from gxkeras.errors import ToolInputError
 
-_SHAPE_ITEM = re.compile(r"^(None|\d+)$")
+_SHAPE_ITEM = re.compile(r"^(None|[0-9]{1,18})$")
+# A whole number as text: ASCII digits only ('\u00b2'.isdigit() and '\u0663'.isdigit() are true; int() fails
+# on the first and reads the second as 3), an optional minus, no spaces, underscores or plus signs.
+_WHOLE_NUMBER = re.compile(r"-?[0-9]{1,19}")
+
+
+def parse_int(text: object, what: str, minimum: int, maximum: int,
+              error: type[ToolInputError] = ToolInputError) -> int:
+    """``text`` (a str, or an int that is not a bool) as an int from ``minimum`` to ``maximum``.
+
+    The one parser for whole numbers read from text that every tool uses (a table's cell, a VCF's POS,
+    a vocabulary's index, a booster's ``num_feature``): what it accepts, every later step accepts too,
+    and a value outside the range is refused here rather than wrapping round in an int32 or overflowing
+    an int64. ``error`` is the exception to raise (e.g. :class:`gxkeras.errors.ModelRefused`).
+    """
+    value: int | None = None
+    if isinstance(text, int) and not isinstance(text, bool):
+        value = text
+    elif isinstance(text, str) and _WHOLE_NUMBER.fullmatch(text):
+        value = int(text)
+    if value is None or not minimum <= value <= maximum:
+        shown = repr(text)[:40] if isinstance(text, str) else type(text).__name__ if value is None else str(value)[:40]
+        raise error(f"{what}: {shown} is not a whole number from {minimum:,} to {maximum:,}")
+    return value
 
 
 def parse_shape(text: object, what: str, allow_none: bool = False) -> tuple[int | None, ...]:

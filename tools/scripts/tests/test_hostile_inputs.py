@@ -20,7 +20,7 @@ import keras_model_config as kmc
 import keras_train_and_eval as kte
 import ml_visualization_ex as mve
 import model_prediction as mp
-from gxkeras import resources
+from gxkeras import memory, resources
 from gxkeras.errors import ToolInputError, run_tool
 from gxkeras.estimators import parse_model_json
 from gxkeras.model_io import check_h5mlm, load_estimator
@@ -324,7 +324,7 @@ def test_model_json_refused_before_keras_builds_it(monkeypatch, change, message)
 
 
 def test_builder_refuses_a_huge_json_with_the_numbers(write_text, monkeypatch):
-    monkeypatch.setenv(resources.LIMIT_VARIABLE, str(2 * 1024 ** 3))
+    monkeypatch.setenv(memory.LIMIT_VARIABLE, str(2 * 1024 ** 3))
     model = imdb_json()
     huge_embedding(model)
     path = write_text(json.dumps(model), "model.json")
@@ -359,7 +359,7 @@ def test_config_refuses_a_huge_embedding_before_building_it(monkeypatch):
 
 def test_config_counts_the_whole_stack(monkeypatch):
     """Dense layers that are small alone but too large together; the limit from the environment."""
-    monkeypatch.setenv(resources.LIMIT_VARIABLE, "4100000")  # 1,025,000 float32 parameters
+    monkeypatch.setenv(memory.LIMIT_VARIABLE, "4100000")  # 1,025,000 float32 parameters
     with pytest.raises(ToolInputError, match=r"^LAYER 3 \(Core -- Dense\): too large: the model has about 1,028,930 "
                                              r"parameters, 3\.9 MB as float32, more than the 3\.9 MB"):
         kmc.build_model_json(sequential({"layer_type": "Dense", "units": 1000}, {"layer_type": "Dense", "units": 900},

@@ -11,7 +11,7 @@ import keras_model_builder as kmb
 import keras_model_config as kmc
 import keras_train_and_eval as kte
 import model_prediction as mp
-from gxkeras import resources
+from gxkeras import memory, resources
 from gxkeras.allowlist import check_model_config
 from gxkeras.errors import ToolInputError
 
@@ -229,7 +229,7 @@ def test_bad_input_gives_one_clear_error(params, message):
     (sequential("(30000, 30000)", layer("PReLU")), "PReLU"),
 ])
 def test_large_layers_are_refused_before_keras_allocates_them(monkeypatch, params, message):
-    monkeypatch.setenv(resources.LIMIT_VARIABLE, str(2 * 1024 ** 3))
+    monkeypatch.setenv(memory.LIMIT_VARIABLE, str(2 * 1024 ** 3))
     with pytest.raises(ToolInputError, match=rf"{message}\): too large: the model has about [\d,]+ parameters"):
         kmc.build_model_json(params)
 

@@ -18,7 +18,7 @@ import pytest
 import keras_model_builder as kmb
 import keras_train_and_eval as kte
 import model_prediction as mp
-from gxkeras import estimators, forms, resources, safe_json
+from gxkeras import estimators, forms, memory, resources, safe_json
 from gxkeras.allowlist import allowed, check_model_config
 from gxkeras.errors import ToolInputError
 from gxkeras.estimators import parse_model_json
@@ -292,7 +292,7 @@ def test_files_our_tools_wrote_are_accepted():
 # ---- exhausting the node: weights after Flatten/in wrappers, huge datasets, deep JSON -----------
 
 def test_flatten_weights_are_counted_whatever_build_config_claims(tmp_path, monkeypatch):
-    monkeypatch.setenv(resources.LIMIT_VARIABLE, str(8 * 1024 ** 3))
+    monkeypatch.setenv(memory.LIMIT_VARIABLE, str(8 * 1024 ** 3))
     path = hostile.flatten_model(tmp_path / "model.h5mlm")
     with pytest.raises(ToolInputError, match=r"about 1,000,001,\d{3},\d{3} parameters, 3\.6 TB as float32, more than "
                                              r"the 8\.0 GB of memory available"):
@@ -380,12 +380,12 @@ def test_layers_without_weights_cannot_ask_for_huge_outputs(monkeypatch, fields,
     by the config tool and by the loaders (a model JSON from elsewhere)."""
     from keras_model_config import build_model_json
 
-    monkeypatch.setenv(resources.LIMIT_VARIABLE, str(1024 ** 3))
+    monkeypatch.setenv(memory.LIMIT_VARIABLE, str(1024 ** 3))
     form = {"model_selection": {"model_type": "sequential", "input_shape": shape,
                                 "layers": [{"layer_selection": fields}]}}
     with pytest.raises(ToolInputError, match=r"LAYER 1 \(.*\): too large: its output has [\d,]+ values for one sample"):
         build_model_json(form)
-    monkeypatch.setenv(resources.LIMIT_VARIABLE, str(10 ** 16))  # the config tool builds it; the loaders refuse it
+    monkeypatch.setenv(memory.LIMIT_VARIABLE, str(10 ** 16))  # the config tool builds it; the loaders refuse it
     config = json.loads(build_model_json(form))["config"]
     with pytest.raises(ToolInputError, match=r"model: layer '.*': its output has [\d,]+ values for one sample"):
         resources.check_config_size(config, "model", limit=1024 ** 3)

@@ -1,7 +1,7 @@
 import pytest
 
-from gxkeras.errors import ToolInputError
-from gxkeras.values import parse_int_or_shape, parse_kwargs, parse_shape
+from gxkeras.errors import ModelRefused, ToolInputError
+from gxkeras.values import parse_int, parse_int_or_shape, parse_kwargs, parse_shape
 
 
 @pytest.mark.parametrize("text, shape", [
@@ -41,3 +41,17 @@ def test_parse_kwargs_old_syntax_as_literals_only():
             parse_kwargs(text, "kw")
     with pytest.raises(ToolInputError, match=r"^kw: 'a' is given twice"):
         parse_kwargs("a=1, a=2", "kw")
+
+
+@pytest.mark.parametrize("text", ["\u00b2", "\u0663", "1_0", " 1", "+1", "1.0", "", "0x10", "9" * 20, True, None, 1.0])
+def test_parse_int_takes_ascii_digits_only(text):
+    """'\u00b2'.isdigit() is true but int() fails on it; '\u0663' (Arabic-Indic 3) int() reads as 3: both refused."""
+    with pytest.raises(ToolInputError, match=r"^Index: .* is not a whole number from 0 to 2,147,483,647$"):
+        parse_int(text, "Index", 0, 2 ** 31 - 1)
+
+
+def test_parse_int_refuses_what_would_wrap_in_int32():
+    assert parse_int("2147483647", "Index", 0, 2 ** 31 - 1) == 2 ** 31 - 1
+    assert parse_int("-7", "Offset", -10, 10) == -7 and parse_int(7, "Offset", -10, 10) == 7
+    with pytest.raises(ModelRefused, match="^Index: 2147483648 is not"):
+        parse_int(2 ** 31, "Index", 0, 2 ** 31 - 1, ModelRefused)
