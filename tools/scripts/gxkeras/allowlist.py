@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from typing import Any, NoReturn
 
 from gxkeras import forms
-from gxkeras.errors import ToolInputError
+from gxkeras.errors import ModelRefused
 from gxkeras.resources import RNN_CELLS
 
 # Objects Keras itself writes around the layers a form offers.
@@ -81,7 +81,7 @@ class _Checker:
         self.lists = allowed()
 
     def fail(self, where: str, problem: str) -> NoReturn:
-        raise ToolInputError(f"{self.label}: {where}: {problem}")
+        raise ModelRefused(f"{self.label}: {where}: {problem}")
 
     def value(self, value: object, where: str, key: str | None = None) -> None:
         if isinstance(value, dict):
@@ -151,7 +151,7 @@ def check_model_config(model: object, label: str) -> None:
     its ``config`` (as galaxy-ml estimators store it); ``label`` names the input in messages.
     """
     if not isinstance(model, dict):
-        raise ToolInputError(f"{label}: the model configuration is not a JSON object")
+        raise ModelRefused(f"{label}: the model configuration is not a JSON object")
     _Checker(label).value(model, "model")
 
 
@@ -159,14 +159,14 @@ def model_type(model: dict[str, Any], label: str) -> str:
     """``"sequential"`` or ``"functional"`` for a whole Keras 3 model JSON; refuse anything else."""
     class_name = model.get("class_name")
     if class_name not in {name for _, name in MODEL_CLASSES}:
-        raise ToolInputError(f"{label}: a {str(class_name)[:60]!r} is not a Keras model: expected Sequential or "
+        raise ModelRefused(f"{label}: a {str(class_name)[:60]!r} is not a Keras model: expected Sequential or "
                              "Functional")
     if "module" not in model or not isinstance(model["config"].get("layers"), list):
-        raise ToolInputError(f"{label}: not a Keras 3 model configuration (Keras 2 JSON is not supported; "
+        raise ModelRefused(f"{label}: not a Keras 3 model configuration (Keras 2 JSON is not supported; "
                              "rebuild the architecture with 'Create a deep learning model architecture')")
     kind = MODEL_CLASSES.get((model["module"], class_name))
     if kind is None:
-        raise ToolInputError(f"{label}: the model class {str(model['module'])[:60]}.{class_name} is not Keras' own")
+        raise ModelRefused(f"{label}: the model class {str(model['module'])[:60]}.{class_name} is not Keras' own")
     return kind
 
 

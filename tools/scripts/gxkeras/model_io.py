@@ -31,7 +31,7 @@ from typing import Any
 import h5py
 import numpy as np
 
-from gxkeras.errors import ToolInputError, first_line
+from gxkeras.errors import ModelRefused, first_line
 from gxkeras.estimators import (
     BATCH_CLASSIFIER, build_model, check_stored_params, generator_spec, is_classifier, make_estimator, output_layer,
 )
@@ -85,7 +85,7 @@ def open_hdf5(path: str, what: str, expected: str) -> h5py.File:
     try:
         handle = h5py.File(path, "r")
     except (OSError, ValueError):
-        raise ToolInputError(f"{what}: not an HDF5 file, expected {expected}") from None
+        raise ModelRefused(f"{what}: not an HDF5 file, expected {expected}") from None
     try:
         check_hdf5_objects(handle, what)
     except BaseException:
@@ -114,12 +114,12 @@ def check_hdf5_objects(handle: h5py.File, what: str) -> None:
 
     handle.visititems_links(visit)
     if problems:
-        raise ToolInputError(f"{what}: {problems[0][:200]}; the file is refused unread")
+        raise ModelRefused(f"{what}: {problems[0][:200]}; the file is refused unread")
     for item in [handle, *_members(handle)]:
         for key in item.attrs:
             size = _attribute_bytes(item.attrs.get_id(key))
             if size > MAX_ATTRIBUTE_BYTES:
-                raise ToolInputError(f"{what}: the attribute {key[:60]!r} of {item.name[:80]} holds "
+                raise ModelRefused(f"{what}: the attribute {key[:60]!r} of {item.name[:80]} holds "
                                      f"{format_bytes(size)}, more than a model's names can need")
 
 
@@ -141,14 +141,14 @@ def _text(group: h5py.Group, name: str, what: str) -> str:
     """The scalar string dataset ``name`` of ``group`` (size checked before it is read)."""
     dataset = group.get(name)
     if not isinstance(dataset, h5py.Dataset) or dataset.shape != () or dataset.dtype.kind not in "OS":
-        raise ToolInputError(f"{what}: {name} is missing or not a text")
+        raise ModelRefused(f"{what}: {name} is missing or not a text")
     if dataset.dtype.kind == "S" and dataset.dtype.itemsize > MAX_TEXT_BYTES:
-        raise ToolInputError(f"{what}: {name} is larger than {format_bytes(MAX_TEXT_BYTES)}")
+        raise ModelRefused(f"{what}: {name} is larger than {format_bytes(MAX_TEXT_BYTES)}")
     value = dataset[()]
     if isinstance(value, bytes):
         value = value.decode("utf-8", "replace")
     if not isinstance(value, str) or len(value) > MAX_TEXT_BYTES:
-        raise ToolInputError(f"{what}: {name} is not a text of at most {format_bytes(MAX_TEXT_BYTES)}")
+        raise ModelRefused(f"{what}: {name} is not a text of at most {format_bytes(MAX_TEXT_BYTES)}")
     return value
 
 
@@ -158,7 +158,7 @@ def _graph(handle: h5py.File, what: str) -> Any:
     if isinstance(url, bytes):
         url = url.decode("utf-8", "replace")
     if url != GALAXY_ML_URL or not isinstance(handle.get("-model_config-"), h5py.Dataset):
-        raise ToolInputError(f"{what}: an HDF5 file but not a galaxy-ml h5mlm model")
+        raise ModelRefused(f"{what}: an HDF5 file but not a galaxy-ml h5mlm model")
     return loads(_text(handle, "-model_config-", what), f"{what}: the model's object graph (-model_config-)",
                  "a galaxy-ml h5mlm model")
 
@@ -167,14 +167,14 @@ def _describe(handle: h5py.File, what: str, graph: Any) -> tuple[str, dict[str, 
     """``(learning_type, params, kind, entry group)`` of a checked Keras h5mlm file (nothing built yet)."""
     if is_sklearn_graph(graph):
         read_sklearn(handle, graph, what, build=False)  # a hostile graph is refused for what it names
-        raise ToolInputError(f"{what}: a scikit-learn estimator or pipeline, expected a Keras model as 'Create deep "
+        raise ModelRefused(f"{what}: a scikit-learn estimator or pipeline, expected a Keras model as 'Create deep "
                              "learning model' writes it")
     unexpected = sorted(set(handle) - TOP_LEVEL)
     if unexpected:
-        raise ToolInputError(f"{what}: holds {unexpected[0][:60]!r}, which a Keras model made by these tools never "
+        raise ModelRefused(f"{what}: holds {unexpected[0][:60]!r}, which a Keras model made by these tools never "
                              "has; the file is refused unread")
     if graph != GRAPH:
-        raise ToolInputError(f"{what}: the model's object graph is neither a single Keras estimator as 'Create deep "
+        raise ModelRefused(f"{what}: the model's object graph is neither a single Keras estimator as 'Create deep "
                              "learning model' writes it nor a scikit-learn estimator or pipeline (other Python objects "
                              "are not accepted); the file is refused unread")
     return _keras_entry(handle, what)
@@ -185,10 +185,10 @@ def _keras_entry(handle: h5py.File, what: str) -> tuple[str, dict[str, Any], str
     group = handle.get("-keras_models-")
     entry = group.get("0") if isinstance(group, h5py.Group) and len(group) == 1 else None
     if not isinstance(entry, h5py.Group):
-        raise ToolInputError(f"{what}: the model's Keras entry is missing or not the only one")
+        raise ModelRefused(f"{what}: the model's Keras entry is missing or not the only one")
     unexpected = sorted(set(entry) - ENTRY)
     if unexpected:
-        raise ToolInputError(f"{what}: the model's Keras entry holds {unexpected[0][:60]!r}, which these tools "
+        raise ModelRefused(f"{what}: the model's Keras entry holds {unexpected[0][:60]!r}, which these tools "
                              "never write")
     learning_type = _text(entry, "class_name", what)
     params = loads(_text(entry, "params", what), f"{what}: the model's Keras parameters")
@@ -224,7 +224,7 @@ def load_sklearn(path: str, label: str) -> Any:
     with open_hdf5(path, what, "an h5mlm model") as handle:
         graph = _graph(handle, what)
         if not is_sklearn_graph(graph):
-            raise ToolInputError(f"{what}: holds a Keras model, expected a scikit-learn estimator or pipeline")
+            raise ModelRefused(f"{what}: holds a Keras model, expected a scikit-learn estimator or pipeline")
         read_sklearn(handle, graph, what, build=False, keras=_pipeline_keras(handle, what))
         return read_sklearn(handle, graph, what, build=True, keras=_pipeline_keras(handle, what))
 
@@ -236,7 +236,7 @@ def _pipeline_keras(handle: h5py.File, what: str) -> Any:
     def read(index: int, build: bool) -> Any:
         learning_type, params, kind, entry = _keras_entry(handle, what)
         if learning_type == BATCH_CLASSIFIER:
-            raise ToolInputError(f"{what}: a {BATCH_CLASSIFIER} is not accepted inside a pipeline; the file is "
+            raise ModelRefused(f"{what}: a {BATCH_CLASSIFIER} is not accepted inside a pipeline; the file is "
                                  "refused unread")
         if not build:
             return learning_type
@@ -261,7 +261,7 @@ def _make_estimator(what: str, learning_type: str, params: dict[str, Any], kind:
     weights = entry.get("weights")
     if weights is not None:
         if not isinstance(weights, h5py.Group):
-            raise ToolInputError(f"{what}: the model's weights are not an HDF5 group")
+            raise ModelRefused(f"{what}: the model's weights are not an HDF5 group")
         model = build_model(params["config"], kind, what)
         load_legacy_weights(weights, model, what)
         set_model(estimator, model)
@@ -294,10 +294,10 @@ def check_weight_shapes(group: h5py.Group, model: Any, what: str) -> None:
     group.visititems(lambda name, item: datasets.append((name, item)) if isinstance(item, h5py.Dataset) else None)
     for name, dataset in datasets:
         if dataset.dtype.kind not in WEIGHT_KINDS or dataset.dtype.itemsize > 8:
-            raise ToolInputError(f"{what}: dataset {name[:80]} holds {dataset.dtype}, expected numbers")
+            raise ModelRefused(f"{what}: dataset {name[:80]} holds {dataset.dtype}, expected numbers")
         pool = free["optimizer" if name.startswith("optimizer/") else "model"]
         if pool[dataset.shape] < 1:
-            raise ToolInputError(f"{what}: dataset {name[:80]} has shape {dataset.shape}, which no weight of the "
+            raise ModelRefused(f"{what}: dataset {name[:80]} has shape {dataset.shape}, which no weight of the "
                                  "model has: the weights do not fit the model")
         pool[dataset.shape] -= 1
 
@@ -310,29 +310,29 @@ def load_legacy_weights(group: h5py.Group, model: Any, what: str) -> None:
     try:
         legacy_h5_format.load_weights_from_hdf5_group(group, model)
     except (ValueError, KeyError, TypeError, IndexError) as error:
-        raise ToolInputError(f"{what}: the weights do not fit the model: {first_line(error)}") from None
+        raise ModelRefused(f"{what}: the weights do not fit the model: {first_line(error)}") from None
 
 
 def set_attributes(estimator: Any, attributes: object, what: str) -> None:
     """A classifier's ``classes_``: 2 or more sorted, distinct, finite numbers its output can give."""
     if not isinstance(attributes, h5py.Group) or set(attributes) - {"classes_"}:
         extra = sorted(set(attributes) - {"classes_"}) if isinstance(attributes, h5py.Group) else ["?"]
-        raise ToolInputError(f"{what}: the model sets the attribute {extra[0][:60]!r}; only a classifier's "
+        raise ModelRefused(f"{what}: the model sets the attribute {extra[0][:60]!r}; only a classifier's "
                              "classes_ is accepted")
     if "classes_" not in attributes:
         return
     if not is_classifier(estimator):
-        raise ToolInputError(f"{what}: a regression model has no classes_")
+        raise ModelRefused(f"{what}: a regression model has no classes_")
     dataset = attributes["classes_"]
     units, _ = output_layer(estimator.config)
     most = max(2, units) if isinstance(units, int) and units > 0 else 2
     if not isinstance(dataset, h5py.Dataset) or dataset.dtype.kind not in "fiu" or len(dataset.shape) != 1 \
             or not 2 <= dataset.shape[0] <= most or (units == 1 and dataset.shape[0] != 2):
-        raise ToolInputError(f"{what}: classes_ must be 2 to {most} class labels (the model's output), got "
+        raise ModelRefused(f"{what}: classes_ must be 2 to {most} class labels (the model's output), got "
                              f"{getattr(dataset, 'shape', '?')} of {getattr(dataset, 'dtype', '?')}")
     classes = dataset[()]
     if not np.all(np.isfinite(classes)) or np.any(np.diff(classes) <= 0):
-        raise ToolInputError(f"{what}: classes_ must be distinct finite numbers in increasing order")
+        raise ModelRefused(f"{what}: classes_ must be distinct finite numbers in increasing order")
     estimator.classes_ = classes
 
 
@@ -342,7 +342,7 @@ def weights_format(handle: h5py.File, what: str) -> str:
         return "legacy"
     if "layers" in handle or "vars" in handle:
         return "keras3"
-    raise ToolInputError(f"{what}: an HDF5 file but not Keras model weights")
+    raise ModelRefused(f"{what}: an HDF5 file but not Keras model weights")
 
 
 def load_weights_file(estimator: Any, path: str, what: str, model_label: str) -> None:
@@ -367,7 +367,7 @@ def load_weights_file(estimator: Any, path: str, what: str, model_label: str) ->
                 os.symlink(os.path.abspath(path), link)
                 model.load_weights(link)
         except (ValueError, KeyError, TypeError) as error:
-            raise ToolInputError(f"{what}: do not fit the model: {first_line(error)[:300]}") from None
+            raise ModelRefused(f"{what}: do not fit the model: {first_line(error)[:300]}") from None
     set_model(estimator, model)
     if not hasattr(estimator, "classes_") and hasattr(estimator, "predict_proba"):
         units = estimator.model_.output_shape[-1]

@@ -46,7 +46,7 @@ from typing import Any
 import h5py
 import numpy as np
 
-from gxkeras.errors import ToolInputError
+from gxkeras.errors import ModelRefused
 from gxkeras.memory import NO_LIMIT, available_memory, format_bytes
 from gxkeras.sklearn_ensembles import (
     BUNCH, BUNCH_STATE, DICT, ENSEMBLES, IMBLEARN_PIPELINE, LABEL_ENCODER, ORDERED_DICT, SAMPLER_PARTS, SAMPLERS,
@@ -256,7 +256,7 @@ class _Reader:
         self.xgb_classes = 0  # the classes of the XGBoost booster read last
 
     def fail(self, problem: str) -> Any:
-        raise ToolInputError(f"{self.what}: {problem}; the file is refused unread")
+        raise ModelRefused(f"{self.what}: {problem}; the file is refused unread")
 
     # ---- values -----------------------------------------------------------------------------
     def value(self, data: Any) -> Any:
@@ -753,18 +753,18 @@ def check_fitted_parts(estimator: Any, what: str) -> None:
     n_features = getattr(estimator, "n_features_in_", None)
     tree = getattr(estimator, "tree_", None)
     if tree is not None and (not isinstance(tree, Tree) or tree.n_features != n_features):
-        raise ToolInputError(f"{what}: a decision tree has {getattr(tree, 'n_features', '?')} features but its "
+        raise ModelRefused(f"{what}: a decision tree has {getattr(tree, 'n_features', '?')} features but its "
                              f"estimator {n_features}; the file is refused")
     subsets = getattr(estimator, "estimators_features_", None)  # bagging: checked by check_bagging, before
     for member in [] if subsets is not None else getattr(estimator, "estimators_", None) or []:
         if getattr(member, "n_features_in_", None) != n_features:
-            raise ToolInputError(f"{what}: a member of the {type(estimator).__name__} has other features than the "
+            raise ModelRefused(f"{what}: a member of the {type(estimator).__name__} has other features than the "
                                  "ensemble; the file is refused")
     problem = isolation_problem(estimator)
     if problem:
-        raise ToolInputError(f"{what}: {problem}; the file is refused")
+        raise ModelRefused(f"{what}: {problem}; the file is refused")
     if getattr(estimator, "_fit_method", "brute") != "brute":
-        raise ToolInputError(f"{what}: the {type(estimator).__name__} searches with a "
+        raise ModelRefused(f"{what}: the {type(estimator).__name__} searches with a "
                              f"{str(estimator._fit_method)[:20]}; only brute force is accepted")
     if hasattr(estimator, "n_jobs"):
         estimator.n_jobs = None
@@ -780,15 +780,15 @@ def read_sklearn(handle: h5py.File, graph: dict[str, Any], what: str, build: boo
     """
     weights = handle.get("-model_weights-")
     if weights is not None and not isinstance(weights, h5py.Group):
-        raise ToolInputError(f"{what}: -model_weights- is not an HDF5 group")
+        raise ModelRefused(f"{what}: -model_weights- is not an HDF5 group")
     reader = _Reader(weights, what, build, keras)
     found = reader.value(graph["-object-"])
     if build:
         return found
     if not isinstance(found, Planned) or key_of(found.what) not in CLASSES:
-        raise ToolInputError(f"{what}: the model is not a scikit-learn estimator or pipeline")
+        raise ModelRefused(f"{what}: the model is not a scikit-learn estimator or pipeline")
     unexpected = sorted(set(handle) - TOP_LEVEL - ({KERAS_MODELS} if reader.keras_used else set()))
     if unexpected:
-        raise ToolInputError(f"{what}: holds {unexpected[0][:60]!r}, which a scikit-learn model saved by galaxy-ml "
+        raise ModelRefused(f"{what}: holds {unexpected[0][:60]!r}, which a scikit-learn model saved by galaxy-ml "
                              "never has; the file is refused unread")
     return found
