@@ -228,6 +228,18 @@ def sklearn_tree_outside(path):
     return write_sklearn(path, sklearn_graph("sklearn_forest.h5mlm"), "sklearn_forest.h5mlm", change)
 
 
+def oversized_sklearn(path, compressed=False, sizes=(600_000_000,)):
+    """The pipeline of test-data with its datasets -model_weights-/0, 1 ... replaced by float32 datasets declaring
+    ``sizes`` values (2.4 GB by default) in a few kB: compressed, or chunked and never written (HDF5 reads the
+    chunks that are not in the file as the fill value)."""
+    def change(weights):
+        for index, size in enumerate(sizes):
+            del weights[str(index)]
+            weights.create_dataset(str(index), shape=(size,), dtype="float32", chunks=(2 ** 20,), fillvalue=1.0,
+                                   compression="gzip" if compressed else None)
+    return write_sklearn(path, sklearn_graph(), change_arrays=change)
+
+
 def main(folder):
     """The Galaxy tests' files (the paths they name are refused before anything is opened)."""
     folder = Path(folder)
