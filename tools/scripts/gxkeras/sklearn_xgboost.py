@@ -90,8 +90,7 @@ class Number:
         return (str(value) if self.whole else repr(float(value))) if self.text else value
 
 
-ANY_FLOAT = Number(False, -FLOAT32_MAX, FLOAT32_MAX, text=False)
-COUNT = Number(True, 0, INT32_MAX, text=False)
+COUNT = Number(True, 0, INT32_MAX, text=False)  # the version's numbers, a linear booster's rounds
 # Every parameter XGBoost reads from the model, by (section, name), with its range (XGBoost 3.4's declarations,
 # src/learner.cc and src/objective/): an out-of-range value would fail inside Booster.load_model, or be taken
 # silently. A section holds these names and no others; base_score (one number per output) is checked with
@@ -122,7 +121,7 @@ PARAMETERS = {
 # The domains of base_score, which XGBoost maps through the objective's link when it first predicts: the
 # logistic objectives refuse a probability outside [0, 1], gamma one <= 0, and Poisson, Tweedie and Cox take
 # its logarithm unchecked (a base_score <= 0 gives NaN or -inf margins: predictions silently NaN or 0).
-MARGIN = ANY_FLOAT
+MARGIN = Number(False, -FLOAT32_MAX, FLOAT32_MAX, text=False)
 PROBABILITY = Number(False, 0, 1, text=False)
 POSITIVE = Number(False, 0, FLOAT32_MAX, above_low=True, text=False)
 

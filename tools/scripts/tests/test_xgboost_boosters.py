@@ -228,8 +228,10 @@ def test_num_feature_is_checked_against_the_memory(monkeypatch):
             tree["tree_param"]["num_feature"] = str(features)
     assert "num_feature" in refusal(change)
     assert features * PREDICTION_BYTES_PER_FEATURE > 2 * 1024 ** 3
-    monkeypatch.setenv(memory.LIMIT_VARIABLE, str(64 * 1024 ** 4))
-    booster_model(ubjson((lambda d: (change(d), d)[1])(serialisation())), fail)  # within a larger budget
+    monkeypatch.setenv(memory.LIMIT_VARIABLE, str(64 * 1024 ** 4))  # a budget that has room for them
+    document = serialisation()
+    change(document)
+    booster_model(ubjson(document), fail)
 
 
 def test_parsing_the_booster_is_checked_against_the_memory(monkeypatch):
