@@ -210,6 +210,20 @@ def test_values_xgboost_takes_silently_are_refused(objective, change, named):
     assert named in refusal(change, objective)
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning")  # XGBoost 3 deprecates gblinear (still saved)
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), 1e39])
+def test_linear_weights_that_are_not_finite_float32_are_refused(value):
+    from xgboost import XGBClassifier
+
+    X, y = data()
+    document = parse_ubjson(bytes(XGBClassifier(n_estimators=2, booster="gblinear").fit(X, y).get_booster()
+                                  .__getstate__()["handle"]))
+    booster_model(ubjson(document), fail)
+    learner(document)["gradient_booster"]["model"]["weights"][3] = value
+    with pytest.raises(ModelRefused, match="linear weights are not .* finite numbers"):
+        booster_model(ubjson(document), fail)
+
+
 def test_every_objective_parameter_has_a_range():
     """The objectives' blocks are sections of the one table, and every section has its ranges there."""
     sections = {section for section, _ in PARAMETERS}
