@@ -17,7 +17,7 @@ import pytest
 
 import ml_visualization_ex as viz
 import model_prediction as mp
-from gxkeras import sklearn_io
+from gxkeras import sklearn_io, sklearn_linear, sklearn_steps
 from gxkeras.errors import ToolInputError
 from gxkeras.model_io import check_h5mlm, is_sklearn_file, load_estimator, load_sklearn
 from fresh_python import run_tools
@@ -194,7 +194,7 @@ def pipeline_cases():
                                    "target")
     cases["generic_select"] = (make_pipeline(fs.GenericUnivariateSelect(fs.f_classif, mode="k_best", param=3),
                                              lm.Perceptron()), "classes3")
-    for loss in sklearn_io.LOSSES:
+    for loss in sklearn_linear.LOSSES:
         if loss != "perceptron":
             cases[f"sgd_{loss}"] = (make_pipeline(preprocessing.StandardScaler(),
                                                   lm.SGDClassifier(loss=loss, epsilon=0.3, random_state=0)), "classes3")
@@ -292,8 +292,8 @@ def test_loss_table_is_sklearns():
     from sklearn.linear_model import PassiveAggressiveClassifier, SGDClassifier
     from sklearn.linear_model._stochastic_gradient import BaseSGDClassifier
 
-    assert set(sklearn_io.LOSSES) == set(BaseSGDClassifier.loss_functions)
-    for name, (what, argument) in sklearn_io.LOSSES.items():
+    assert set(sklearn_linear.LOSSES) == set(BaseSGDClassifier.loss_functions)
+    for name, (what, argument) in sklearn_linear.LOSSES.items():
         built = SGDClassifier(epsilon=0.25)._get_loss_function(name)
         assert (type(built).__module__, type(built).__name__) == what
         expected = () if argument is None else (0.25,) if argument == "epsilon" else (argument,)
@@ -307,7 +307,7 @@ def test_score_functions_are_sklearns():
 
     from sklearn import feature_selection
 
-    for (module, name), public in sklearn_io.SCORE_FUNCS.items():
+    for (module, name), public in sklearn_steps.SCORE_FUNCS.items():
         assert name == public and getattr(importlib.import_module(module), name) is getattr(feature_selection, public)
 
 
