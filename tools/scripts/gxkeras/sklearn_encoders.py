@@ -18,6 +18,7 @@ KBinsDiscretizer). So nothing derived is taken from the file:
 * RandomTreesEmbedding: its ``one_hot_encoder_`` fitted, as its ``fit_transform`` does, on its trees' leaves
   (every leaf of a tree grown without bootstrap holds a training sample) and ``_n_features_out`` its width.
 * PolynomialFeatures: fitted again on ``np.zeros((1, n_features_in_))``: its fit depends only on the shape.
+* LabelBinarizer and LabelEncoder: their ``classes_`` must be what a fit on them finds (:func:`verify_labels`).
 
 The dense outputs' widths (:func:`gxkeras.sklearn_loader.check_output_width`) are compared with the job's memory.
 """
@@ -34,6 +35,8 @@ ONE_HOT = ("sklearn.preprocessing._encoders", "OneHotEncoder")
 KBINS = ("sklearn.preprocessing._discretization", "KBinsDiscretizer")
 POLYNOMIAL = ("sklearn.preprocessing._polynomial", "PolynomialFeatures")
 TREES_EMBEDDING = ("sklearn.ensemble._forest", "RandomTreesEmbedding")
+LABEL_BINARIZER = ("sklearn.preprocessing._label", "LabelBinarizer")
+LABEL_ENCODER = ("sklearn.preprocessing._label", "LabelEncoder")
 ONE_HOT_DERIVED = ("_n_features_outs", "_drop_idx_after_grouping", "drop_idx_", "_infrequent_enabled")
 
 
@@ -130,7 +133,8 @@ def rebuild_kbins(found: Any, state: dict[str, Any], fail: Fail) -> dict[str, An
         return {}
     from sklearn.preprocessing import OneHotEncoder
 
-    dtype = found.dtype if found.dtype in (np.float64, np.float32) else np.float64  # transform sets its own
+    # fit gives it the training data's dtype when ``dtype`` is None; transform sets the data's own while it encodes
+    dtype = found.dtype if found.dtype in (np.float64, np.float32) else np.dtype(np.float64)
     encoder = OneHotEncoder(categories=[np.arange(count) for count in found.n_bins_],
                             sparse_output=found.encode == "onehot", dtype=dtype)
     return {"_encoder": encoder.fit(np.zeros((1, len(found.n_bins_))))}
@@ -160,7 +164,19 @@ def rebuild_polynomial(found: Any, state: dict[str, Any], fail: Fail) -> dict[st
     return {name: getattr(fresh, name) for name in ("_min_degree", "_max_degree", "_n_out_full", "n_output_features_")}
 
 
+def verify_labels(found: Any, fail: Fail) -> None:
+    """A LabelBinarizer's or LabelEncoder's ``classes_`` (and target type) are what a fit on them finds: the
+    sorted, distinct labels (a multilabel binarizer's are its column indices)."""
+    labels = found.classes_
+    multilabel = getattr(found, "y_type_", None) == "multilabel-indicator"
+    fresh = type(found)(**found.get_params(deep=False)).fit(np.eye(len(labels), dtype=int) if multilabel else labels)
+    if not (same_values(fresh.classes_, labels) and getattr(fresh, "y_type_", None) == getattr(found, "y_type_", None)):
+        fail(f"the {type(found).__name__}'s classes_ are not the sorted, distinct labels fit finds")
+
+
 LOADERS: dict[Key, Loader] = {
+    LABEL_BINARIZER: loader(verify=verify_labels),
+    LABEL_ENCODER: loader(verify=verify_labels),
     ONE_HOT: loader(recomputed=ONE_HOT_DERIVED, checks=(check_one_hot,), rebuild=rebuild_one_hot, width=one_hot_width),
     KBINS: loader(recomputed={"_encoder"}, readers={"bin_edges_": read_bin_edges}, checks=(check_kbins,),
                   rebuild=rebuild_kbins, width=kbins_width),

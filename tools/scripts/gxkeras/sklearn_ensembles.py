@@ -42,7 +42,6 @@ ISOLATION = ("sklearn.ensemble._iforest", "IsolationForest")
 FORESTS = {("sklearn.ensemble._forest", name) for name in (
     "RandomForestClassifier", "RandomForestRegressor", "ExtraTreesClassifier", "ExtraTreesRegressor")}
 ENSEMBLES = BOOSTING | BAGGING | VOTING | STACKING | {ISOLATION}
-LABEL_ENCODER = ("sklearn.preprocessing._label", "LabelEncoder")  # voting and stacking classifiers' labels
 # The samplers of the old pipeline builder (tools/sklearn/main_macros.xml, imbalanced_learn_sampling) that
 # galaxy-ml 0.11 can save: the others keep a fitted NearestNeighbors with a KD tree (or SMOTENC numpy
 # integers) that its dump_model_to_h5 cannot write (docs/comparison.md).
@@ -247,7 +246,7 @@ def sampler_params(klass: Any, state: dict[str, Any]) -> dict[str, Any]:
 def make_sampler(klass: Any, state: dict[str, Any]) -> Any:
     """A sampler made from its parameters (skipped at prediction); its pipeline's number of input columns kept."""
     found = klass(**sampler_params(klass, state))
-    width = state.get("n_features_in_")
+    width: Any = state.get("n_features_in_")
     if _whole(width) and width >= 1:
         found.n_features_in_ = width
     return found

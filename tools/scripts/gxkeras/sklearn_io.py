@@ -47,10 +47,10 @@ import numpy as np
 
 from gxkeras.errors import ModelRefused
 from gxkeras.memory import NO_LIMIT, available_memory, format_bytes
-from gxkeras.sklearn_encoders import KBINS, ONE_HOT, POLYNOMIAL, TREES_EMBEDDING
+from gxkeras.sklearn_encoders import KBINS, LABEL_BINARIZER, LABEL_ENCODER, ONE_HOT, POLYNOMIAL, TREES_EMBEDDING
 from gxkeras.sklearn_encoders import LOADERS as ENCODER_LOADERS
 from gxkeras.sklearn_ensembles import (
-    ENSEMBLES, FORESTS, IMBLEARN_PIPELINE, LABEL_ENCODER, SAMPLER_PARTS, SAMPLERS,
+    ENSEMBLES, FORESTS, IMBLEARN_PIPELINE, SAMPLER_PARTS, SAMPLERS,
 )
 from gxkeras.sklearn_ensembles import LOADERS as ENSEMBLE_LOADERS
 from gxkeras.sklearn_linear import LOADERS as LINEAR_LOADERS
@@ -90,7 +90,7 @@ CLASSES = {
     ("sklearn.linear_model._base", "LinearRegression"),
     ("sklearn.linear_model._ridge", "Ridge"),
     ("sklearn.linear_model._ridge", "RidgeClassifier"),
-    ("sklearn.preprocessing._label", "LabelBinarizer"),  # RidgeClassifier's label encoding
+    LABEL_BINARIZER,  # RidgeClassifier's label encoding
     ("sklearn.linear_model._coordinate_descent", "Lasso"),
     ("sklearn.linear_model._coordinate_descent", "ElasticNet"),
     # their cross-validated forms (RidgeCV is StackingRegressor's default final estimator): the same
@@ -196,6 +196,17 @@ class Owned:
 
 
 @dataclass(frozen=True)
+class Discarded:
+    """A memo entry for an object inside an attribute that is recomputed or dropped: checked, never built, and
+    never to be referred to again (the object the file describes there is not the one the model uses)."""
+
+
+# Memo entries that are the same whether a value is checked or built (texts, names, dtypes): still referable
+# after an attribute that is never built was read.
+PLAIN_MEMO = (str, bytes, frozenset, np.dtype)
+
+
+@dataclass(frozen=True)
 class SamplerPart:
     """A memo entry that only a sampler's own state may refer to again (a KMeans it keeps)."""
     found: Any
@@ -295,6 +306,8 @@ class _Reader:
         if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(self.memo):
             return self.fail(f"-memo- {str(index)[:20]} refers to nothing read before it")
         found = self.memo[index]
+        if isinstance(found, Discarded):
+            return self.fail("a -memo- refers to an object inside an attribute that is recomputed or dropped")
         if isinstance(found, Owned):
             return self.fail("an XGBoost booster is referred to a second time")
         if isinstance(found, SamplerPart):
@@ -375,9 +388,11 @@ class _Reader:
                 and not any(isinstance(key, str) and key.startswith("-") and key != "-keys-" for key in state_data)):
             return self.fail(f"the {cls.name}'s attributes are not a dictionary")
         entry = LOADERS[key]
+        readers = {name: factory(self, cls) for name, factory in entry.readers.items()}
+        readers.update({name: self.never_built(readers.get(name, self.value)) for name in entry.not_read})
         self.in_sampler += key in SAMPLERS
         try:
-            state = self.mapping(state_data, {name: factory(self, cls) for name, factory in entry.readers.items()})
+            state = self.mapping(state_data, readers)
         finally:
             self.in_sampler -= key in SAMPLERS
         for name in state:
@@ -403,6 +418,23 @@ class _Reader:
         check_output_width(found, entry, self.what)
         check_fitted_parts(found, self.what)
         return found
+
+    def never_built(self, read: Callable[[object], Any]) -> Callable[[object], Any]:
+        """``read`` as the check pass reads (every class named must be allowed, every check holds), also when
+        building: an attribute the loader recomputes or drops is never made from the file. The objects read
+        there cannot be referred to again (:class:`Discarded`)."""
+        def checked_only(data: object) -> Any:
+            start, building = len(self.memo), self.build
+            self.build = False
+            try:
+                found = read(data)
+            finally:
+                self.build = building
+            for index in range(start, len(self.memo)):
+                if not isinstance(self.memo[index], (*PLAIN_MEMO, Global)):
+                    self.memo[index] = Discarded()
+            return found
+        return checked_only
 
     def booster(self, cls: Global) -> Any:
         """An XGBoost estimator's ``_Booster``: ``Booster`` with the state ``{"handle": bytearray(...)}``, its bytes

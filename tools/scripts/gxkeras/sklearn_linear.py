@@ -7,17 +7,14 @@ Linear models predict with numpy on ``coef_`` and ``intercept_``. Two of them ke
   estimator's ``loss`` (:func:`read_loss`, :func:`check_loss`: a -reduce- of that class with plain numbers);
   the object used is then the one scikit-learn's ``_get_loss_function`` makes (:func:`rebuild_loss`), never
   the file's. Their ``_expanded_class_weight`` only weighs training samples: dropped.
-* RidgeClassifier and RidgeClassifierCV take their ``classes_`` from ``_label_binarizer``: it is made again
-  as their ``fit`` makes it, ``LabelBinarizer(pos_label=1, neg_label=-1)`` fitted on the labels the file's
-  one holds, and must find the same classes and target type (:func:`rebuild_label_binarizer`).
+* RidgeClassifier and RidgeClassifierCV take their ``classes_`` from ``_label_binarizer``: it must be the
+  ``LabelBinarizer(pos_label=1, neg_label=-1)`` their ``fit`` makes (:func:`verify_label_binarizer`), whose
+  labels its own loader checks (gxkeras/sklearn_encoders.py: what a fit on them finds).
 """
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
-from gxkeras.sklearn_encoders import same_values
 from gxkeras.sklearn_loader import Fail, Key, Loader, loader
 
 # The compiled loss object (``_loss_function_``) a fitted SGD classifier keeps, for each value of its
@@ -80,7 +77,7 @@ def check_loss(key: Key, state: dict[str, Any], fail: Fail) -> None:
     spec, name = state["_loss_function_"], loss_name(key, state)
     if not isinstance(name, str) or name not in LOSSES:
         fail(f"the {key[1]}'s loss {str(name)[:40]!r} is not one of {', '.join(LOSSES)}")
-    what, argument = LOSSES[name]  # type: ignore[index]
+    what, argument = LOSSES[name]
     expected = () if argument is None else (state.get("epsilon"),) if argument == "epsilon" else (argument,)
     if not isinstance(spec, LossSpec) or spec.what != what or spec.args != expected:
         fail(f"the {key[1]}'s _loss_function_ is not the {what[1]}{expected} that its loss {name!r} uses")
@@ -92,24 +89,19 @@ def rebuild_loss(found: Any, state: dict[str, Any], fail: Fail) -> dict[str, Any
     return {"_loss_function_": found._get_loss_function(loss_name(key, vars(found)))}
 
 
-def rebuild_label_binarizer(found: Any, state: dict[str, Any], fail: Fail) -> dict[str, Any]:
-    """A ridge classifier's label encoding made as its ``fit`` makes it, from the labels the file's one holds."""
+def verify_label_binarizer(found: Any, fail: Fail) -> None:
+    """A ridge classifier's label encoding is the LabelBinarizer its ``fit`` makes (its labels checked by the
+    LabelBinarizer's own loader: what fit on them finds)."""
     from sklearn.preprocessing import LabelBinarizer
 
-    kept = state.get("_label_binarizer")
-    if type(kept) is not LabelBinarizer or not hasattr(kept, "classes_"):
-        fail(f"the {type(found).__name__}'s _label_binarizer is not a fitted LabelBinarizer")
-    multilabel = kept.y_type_ == "multilabel-indicator"
-    fresh = LabelBinarizer(pos_label=1, neg_label=-1).fit(
-        np.eye(len(kept.classes_), dtype=int) if multilabel else kept.classes_)
-    if not (same_values(fresh.classes_, kept.classes_) and fresh.y_type_ == kept.y_type_):
-        fail(f"the {type(found).__name__}'s _label_binarizer does not hold the sorted, distinct labels of a "
-             f"{kept.y_type_} target")
-    return {"_label_binarizer": fresh}
+    kept: Any = getattr(found, "_label_binarizer", None)
+    if not (type(kept) is LabelBinarizer and hasattr(kept, "classes_") and (kept.pos_label, kept.neg_label) == (1, -1)
+            and kept.sparse_output is False):
+        fail(f"the {type(found).__name__}'s _label_binarizer is not a fitted LabelBinarizer(pos_label=1, neg_label=-1)")
 
 
 LOADERS: dict[Key, Loader] = {
     **{key: loader(readers={"_loss_function_": read_loss}, checks=(check_loss,), recomputed={"_loss_function_"},
                    dropped={"_expanded_class_weight"}, rebuild=rebuild_loss) for key in LOSS_OWNERS},
-    **{key: loader(recomputed={"_label_binarizer"}, rebuild=rebuild_label_binarizer) for key in RIDGE_CLASSIFIERS},
+    **{key: loader(checked={"_label_binarizer"}, verify=verify_label_binarizer) for key in RIDGE_CLASSIFIERS},
 }

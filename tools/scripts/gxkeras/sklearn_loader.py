@@ -133,6 +133,7 @@ def check_private(key: Key, state: dict[str, Any], entry: Loader, fail: Fail) ->
 def check_work_bounds(key: Key, state: dict[str, Any], fail: Fail) -> None:
     """Iteration counts, tolerances and the input width of any class inside sane ranges (before any call)."""
     name = key[1]
+    value: Any
     for attribute in ITERATIONS:
         value = state.get(attribute)
         if value is None or isinstance(value, str):  # "auto" and the like: validated by scikit-learn
@@ -144,7 +145,7 @@ def check_work_bounds(key: Key, state: dict[str, Any], fail: Fail) -> None:
         value = state.get(attribute)
         if value is not None and not (_real(value) and np.isfinite(value) and value >= 0):
             fail(f"the {name}'s {attribute} {str(value)[:40]} is not a finite number >= 0")
-    width = state.get("n_features_in_")
+    width: Any = state.get("n_features_in_")
     if "n_features_in_" in state and not (_whole(width) and 0 < width <= MAX_FEATURES):
         fail(f"the {name}'s n_features_in_ {str(width)[:40]} is not a number of features from 1 to {MAX_FEATURES:,}")
 

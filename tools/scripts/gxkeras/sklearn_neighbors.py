@@ -38,7 +38,8 @@ _FITTED = {"_fit_X", "n_samples_fit_", "_y", "_lrd", "_distances_fit_X_", "centr
 METRICS = ("braycurtis", "canberra", "chebyshev", "cityblock", "correlation", "cosine", "dice", "euclidean", "hamming",
            "haversine", "jaccard", "l1", "l2", "mahalanobis", "manhattan", "minkowski", "nan_euclidean",
            "rogerstanimoto", "russellrao", "seuclidean", "sokalsneath", "sqeuclidean", "yule")
-METRIC_PARAMS = {"minkowski": {"p": None, "w": 1}, "mahalanobis": {"VI": 2, "V": 2}, "seuclidean": {"V": 1}}
+METRIC_PARAMS: dict[str, dict[str, int]] = {"minkowski": {"p": 0, "w": 1}, "mahalanobis": {"VI": 2, "V": 2},
+                                             "seuclidean": {"V": 1}}
 CENTROID_METRICS = ("euclidean", "manhattan")
 
 
@@ -96,7 +97,8 @@ def check_metric(key: Key, state: dict[str, Any], fail: Fail) -> None:
     """A neighbour search's metric is one of :data:`METRICS`, with only the parameters it takes, each finite and
     sized by the features (Mahalanobis ``VI``/``V`` n_features x n_features, ``seuclidean``'s ``V`` and
     Minkowski's ``w`` one per feature, ``V`` and ``w`` not negative); Minkowski's ``p`` finite and >= 1."""
-    name, metric, params = key[1], state.get("metric"), state.get("metric_params")
+    name, metric = key[1], state.get("metric")
+    params: Any = state.get("metric_params")
     if key == NEAREST_CENTROID:
         if metric not in CENTROID_METRICS:
             fail(f"the {name}'s metric {str(metric)[:40]!r} is not one of {', '.join(CENTROID_METRICS)}")
@@ -105,12 +107,12 @@ def check_metric(key: Key, state: dict[str, Any], fail: Fail) -> None:
         fail(f"the {name}'s metric {str(metric)[:40]!r} is not one of {', '.join(METRICS)}")
     if params is None:
         params = {}
-    takes = METRIC_PARAMS.get(metric, {})  # type: ignore[call-overload]
+    takes = METRIC_PARAMS.get(str(metric), {})
     if not (isinstance(params, dict) and set(params) <= set(takes) and len(set(params) & {"V", "VI"}) <= 1):
         fail(f"the {name}'s metric_params {sorted(map(str, params))[:5] if isinstance(params, dict) else params!r} are "
              f"not the parameters the {metric} metric takes ({', '.join(takes) or 'none'})")
     width = state.get("n_features_in_")
-    for parameter, value in params.items():  # type: ignore[union-attr]
+    for parameter, value in params.items():
         if parameter == "p" or (parameter == "w" and value is None):
             continue
         shape = (width,) * takes[parameter]
@@ -118,7 +120,7 @@ def check_metric(key: Key, state: dict[str, Any], fail: Fail) -> None:
                 and np.all(np.isfinite(value)) and (parameter == "VI" or metric == "mahalanobis" or np.all(value >= 0))):
             fail(f"the {name}'s {metric} metric parameter {parameter} is not {' x '.join(map(str, shape))} finite "
                  "numbers")
-    p = params.get("p", state.get("p"))  # type: ignore[union-attr]
+    p = params.get("p", state.get("p"))
     if metric == "minkowski" and not (isinstance(p, (int, float, np.integer, np.floating)) and not isinstance(p, bool)
                                       and np.isfinite(p) and p >= 1):
         fail(f"the {name}'s Minkowski p {str(p)[:20]} is not a finite number >= 1")

@@ -25,7 +25,7 @@ import numpy as np
 
 from gxkeras.errors import ModelRefused
 from gxkeras.memory import check_allocation
-from gxkeras.sklearn_loader import Fail, Key, Loader, ReaderFactory, loader
+from gxkeras.sklearn_loader import Fail, Key, Loader, loader
 from gxkeras.sklearn_random import RANDOM_STATE_OWNERS, random_state_reader
 
 SELECT_FROM_MODEL = ("sklearn.feature_selection._from_model", "SelectFromModel")

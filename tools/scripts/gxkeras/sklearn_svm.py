@@ -68,7 +68,8 @@ def check_libsvm(key: tuple[str, str], state: dict[str, Any], fail: Callable[[st
     n_features = number("n_features_in_", True)
     for name in ("degree", "_gamma", "coef0", "cache_size"):
         number(name, name == "degree")
-    gamma, expected = state.get("gamma"), {"auto": 1 / n_features}.get(state.get("gamma"), state.get("gamma"))  # type: ignore[call-overload]
+    gamma: Any = state.get("gamma")
+    expected = 1 / n_features if gamma == "auto" else gamma
     if state["_gamma"] < 0 or (kernel == "precomputed" and state["_gamma"] != 0) or (
             kernel != "precomputed" and gamma != "scale" and state["_gamma"] != expected):
         fail(f"the {model}'s _gamma {state['_gamma']} is not the kernel coefficient its gamma {str(gamma)[:20]!r} gives")
