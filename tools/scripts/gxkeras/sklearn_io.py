@@ -3,37 +3,43 @@
 galaxy-ml's ``dump_model_to_h5`` writes a pickle-like description of the object graph as JSON
 (``-model_config-``) and the numeric arrays as HDF5 datasets (``-model_weights-/0``, ``1``, ...).
 Its own loader rebuilds whatever the description names: any ``-global-`` is imported and any
-``-reduce-`` calls it, so a file could run ``os.system``. Here the description is read twice:
+``-reduce-`` calls it, so a file could run ``os.system``. Here the description is read twice, each
+object as the loader of its class says (:data:`LOADERS`, one table: gxkeras/sklearn_loader.py):
 
-1. :meth:`_Reader.check` walks it without importing or building anything. Every class or
+1. The check pass (``build`` False) walks it without importing or building anything. Every class or
    function it names must be in :data:`CLASSES` (common estimators, the transformers pipelines
    use, ``Pipeline``), :data:`NUMPY_SCALARS` or the few structural names pickle itself writes
    (:data:`STRUCTURE`), each in the one place pickle puts it; a reference to a class or function
    anywhere else (an attribute holding a callable), ``-keras_model-``/``-xgboost_model-``
    entries, attribute names that would hide a method, object arrays holding anything but plain
-   values, and arrays that are not plain numbers (or the tree nodes' record type) are refused
-   with one error line. The nodes of every decision tree are checked too: scikit-learn walks
-   them in C without bounds checks, so child and feature indices must stay inside the tree; so
-   are a kernel SVM's arrays (:func:`check_libsvm`: libsvm reads them by sizes it trusts) and a
-   neighbour search's stored samples and labels (:func:`check_neighbors`). Two
-   references are admitted in one place each: an SGD classifier's ``_loss_function_`` must be the
-   loss object :data:`LOSSES` names for its ``loss`` (rebuilt by scikit-learn, never read), and a
-   univariate selector's ``score_func`` one of :data:`SCORE_FUNCS` (scikit-learn's function of
-   that name is used, never the path in the file). Ensembles and imbalanced-learn's samplers
-   (:mod:`gxkeras.sklearn_ensembles`) add three structures, each read in its one place: a voting or
-   stacking ensemble's ``named_estimators_`` Bunch, a sampler's ``sampling_strategy_`` OrderedDict
-   (text labels decoded by us) and a KMeans inside a sampler only. A Keras estimator may be a
-   pipeline's last step: its ``-keras_model-`` entry is checked and built by :mod:`gxkeras.model_io`,
-   as a Keras model file is (``keras`` argument of :func:`read_sklearn`). An XGBoost estimator's
-   booster is bytes XGBoost's C++ code would parse: :mod:`gxkeras.sklearn_xgboost` parses and checks
-   them, and XGBoost is given only the JSON model written from the checked values.
-2. Only then does :meth:`_Reader.build` import the named scikit-learn modules and make the
-   objects: ``cls.__new__(cls)`` and ``__setstate__(state)`` as pickle would, ``Tree(*args)``
-   for a tree's structure, ``numpy.dtype(spec)`` for a dtype.
+   values, arrays that are not plain numbers (or the tree nodes' record type), numbers beyond 64
+   bits and numpy scalars their type cannot hold are refused with one error line. The nodes of every
+   decision tree are checked too: scikit-learn walks them in C without bounds checks, so child and
+   feature indices must stay inside the tree. Then each object's state is held to its loader: a private
+   attribute it does not declare is refused, the checked ones must meet its invariants (a kernel SVM's
+   arrays agree in size, a neighbour search's samples, labels and metric parameters fit its features:
+   gxkeras/sklearn_svm.py, gxkeras/sklearn_neighbors.py, ...), iteration counts and tolerances are
+   bounded for every class, and the attributes it recomputes or drops are read in this check mode only,
+   also when building: every class named there must be allowed, but nothing there is ever built.
+   Attributes read their own way are each read in one place, named by their loader: an SGD
+   classifier's loss object (gxkeras/sklearn_linear.py), a univariate selector's ``score_func``
+   (gxkeras/sklearn_steps.py), a voting or stacking ensemble's ``named_estimators_`` Bunch and a
+   sampler's ``sampling_strategy_`` (gxkeras/sklearn_ensembles.py), a KBinsDiscretizer's bin edges
+   (gxkeras/sklearn_encoders.py), a fitted RandomState (gxkeras/sklearn_random.py). A Keras estimator
+   may be a pipeline's last step: its ``-keras_model-`` entry is checked and built by
+   :mod:`gxkeras.model_io`, as a Keras model file is (``keras`` argument of :func:`read_sklearn`). An
+   XGBoost estimator's booster is bytes XGBoost's C++ code would parse: :mod:`gxkeras.sklearn_xgboost`
+   parses and checks them, and XGBoost is given only the JSON model written from the checked values.
+2. Only then does the build pass import the named scikit-learn modules and make the objects:
+   ``cls.__new__(cls)`` and ``__setstate__(state)`` as pickle would, with the state less what the loader
+   recomputes or drops, ``Tree(*args)`` for a tree's structure, ``numpy.dtype(spec)`` for a dtype. Each
+   object's parameters are then validated as scikit-learn's ``fit`` validates them, its loader's
+   ``rebuild`` computes the derived attributes again with scikit-learn's own code, and a dense output
+   too wide for the job's memory is refused.
 
 After building, every object's ``n_jobs`` is reset to None (one job, as Galaxy allots) and the
 pieces that predict without validating their input (trees in forests) are checked to have the
-estimator's number of features, and an isolation forest's depth arrays one value per node of their tree.
+estimator's number of features.
 """
 import importlib
 import inspect
@@ -410,7 +416,9 @@ class _Reader:
             if callable(inspect.getattr_static(klass, name, None)):
                 self.fail(f"the {cls.name}'s attribute {name!r} would hide its method of that name")
         if entry.make is not None:
-            return entry.make(klass, state)
+            found = entry.make(klass, state)
+            check_parameters(found, self.what)
+            return found
         found = klass.__new__(klass)
         found.__setstate__({name: value for name, value in state.items() if name not in entry.not_read})
         check_parameters(found, self.what)

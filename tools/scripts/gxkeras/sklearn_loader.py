@@ -173,13 +173,11 @@ def rebuilt(found: Any, state: dict[str, Any], entry: Loader, what: str) -> None
     def fail(problem: str) -> NoReturn:
         raise ModelRefused(f"{what}: {problem}; the file is refused")
 
-    if entry.verify is not None:
-        entry.verify(found, fail)
-    if entry.rebuild is None:
-        return
     try:
-        values = entry.rebuild(found, state, fail)
-    except (ValueError, TypeError, IndexError, KeyError) as error:  # scikit-learn refusing the file's values
+        if entry.verify is not None:
+            entry.verify(found, fail)
+        values = entry.rebuild(found, state, fail) if entry.rebuild is not None else {}
+    except (ValueError, TypeError, IndexError, KeyError, AttributeError) as error:  # scikit-learn refusing the values
         fail(f"scikit-learn cannot rebuild the {name} from its fitted attributes ({first_line(error, 200)})")
     undeclared = set(values) - entry.recomputed
     if undeclared:  # a loader's mistake, not the file's: its table must say what it recomputes
