@@ -256,17 +256,18 @@ def step(index, attribute):
 # (source, edit, what the loaded model gives for the recomputed attribute). Each tampered value made scipy or
 # libsvm read or write out of bounds, or changed predictions, when it was taken from the file.
 RECOMPUTED = {
-    "one_hot_n_features_outs": ("one_hot_dense", set_values("OneHotEncoder", _n_features_outs=[1, 1, 1, 1]),
+    # the same total width, other offsets: the last feature's ones land past each row (scipy writes them unchecked)
+    "one_hot_n_features_outs": ("one_hot_dense", set_values("OneHotEncoder", _n_features_outs=[6, 3, 3, 0]),
                                 step(0, "_n_features_outs")),
     "one_hot_drop_after_grouping": ("one_hot_drop", set_object_values("OneHotEncoder", "_drop_idx_after_grouping",
                                                                       [7, 7, 7, 7]), step(0, "_drop_idx_after_grouping")),
     "one_hot_drop_idx": ("one_hot_drop", set_object_values("OneHotEncoder", "drop_idx_", [2, 2, 2, 2]),
                          step(0, "drop_idx_")),
-    "one_hot_sparse_n_features_outs": ("one_hot_drop", set_values("OneHotEncoder", _n_features_outs=[1, 1, 1, 1]),
+    "one_hot_sparse_n_features_outs": ("one_hot_drop", set_values("OneHotEncoder", _n_features_outs=[4, 2, 2, 0]),
                                        step(0, "_n_features_outs")),
-    "kbins_encoder_outs": ("kbins_dense", set_values("OneHotEncoder", _n_features_outs=[1, 1, 1, 1]),
+    "kbins_encoder_outs": ("kbins_dense", set_values("OneHotEncoder", _n_features_outs=[6, 3, 3, 0]),
                            lambda model: model[0]._encoder._n_features_outs),
-    "kbins_sparse_encoder_outs": ("kbins_sparse", set_values("OneHotEncoder", _n_features_outs=[1, 1, 1, 1]),
+    "kbins_sparse_encoder_outs": ("kbins_sparse", set_values("OneHotEncoder", _n_features_outs=[6, 3, 3, 0]),
                                   lambda model: model[0]._encoder._n_features_outs),
     "kbins_encoder_categories": ("kbins_sparse", set_array("OneHotEncoder", "categories_", np.arange(1), 0),
                                  lambda model: model[0]._encoder.categories_),
