@@ -298,7 +298,7 @@ class _Reader:
         return getattr(np, found.name) if self.build else found
 
     def mapping(self, data: dict[str, Any], special: dict[str, Any] | None = None) -> dict[Any, Any]:
-        """A dictionary; ``special`` reads the named entries its own way (a loss, a score_func)."""
+        """A dictionary; ``special`` reads the named entries its own way (a loader's ``readers``)."""
         special = special or {}
         keys = data.get("-keys-", [])
         if not isinstance(keys, list) or not all(isinstance(key, (str, int)) and not isinstance(key, bool)

@@ -17,7 +17,11 @@ never taken from the file unless that loader names it:
 
 Anything else private is refused; a test fits every admitted class and fails when scikit-learn gives one an
 attribute its loader does not declare. Public attributes the loader recomputes (``drop_idx_``,
-``effective_metric_``) are never taken from the file either.
+``effective_metric_``) are never taken from the file either. The other public attributes and the
+constructor parameters are what defines the model and are read (a name that would hide a method is
+refused): scikit-learn uses them through numpy, which checks every index and shape, or through the C
+code whose inputs the loaders check (a tree's nodes, libsvm's arrays, a neighbour search's samples and
+metric parameters) or recompute.
 
 Three rules hold for every class, here once: :func:`check_work_bounds` (iteration counts, tolerances and
 the number of input features inside sane ranges before any call), :func:`check_parameters` (after import:
