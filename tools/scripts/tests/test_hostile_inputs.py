@@ -626,9 +626,9 @@ def test_run_tool_removes_outputs_on_any_failure(tmp_path):
 
     def crash(argv):
         out.write_text("half a result")
-        raise RuntimeError("a bug")
+        raise KeyError("a bug")
 
-    with pytest.raises(RuntimeError):
+    with pytest.raises(KeyError):
         run_tool(crash, [], outputs=[str(out)])
     assert not out.exists()
 
@@ -693,6 +693,26 @@ def test_running_out_of_memory_is_one_error_line_in_every_tool(tmp_path, write_i
     assert result.returncode == 1 and len(lines) == 1, result.stderr
     assert lines[0].startswith("Error: the job ran out of memory") and "Traceback" not in result.stderr
     assert not any(path.exists() for path in outputs)
+
+
+class ResourceExhaustedError(Exception):
+    """Stands in for tensorflow.errors.ResourceExhaustedError, which run_tool knows by name."""
+
+
+@pytest.mark.parametrize("error", [MemoryError("Unable to allocate 60.0 GiB for an array"),
+                                   ResourceExhaustedError("OOM when allocating tensor with shape[100000,100000]")])
+def test_running_out_of_memory_is_one_error_line(tmp_path, capsys, error):
+    out = tmp_path / "out.tsv"
+
+    def exhaust(argv):
+        out.write_text("half a result")
+        raise error
+
+    with pytest.raises(SystemExit) as stop:
+        run_tool(exhaust, [], outputs=[str(out)])
+    assert stop.value.code == 1 and not out.exists()
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"Error: the job ran out of memory ({type(error).__name__}: ")
 
 
 @pytest.mark.parametrize("script, params, flags, message", [
