@@ -71,7 +71,7 @@ from gxkeras.sklearn_steps import LOADERS as STEP_LOADERS
 from gxkeras.sklearn_steps import STEPS
 from gxkeras.sklearn_svm import LIBSVM_CLASSES
 from gxkeras.sklearn_svm import LOADERS as SVM_LOADERS
-from gxkeras.sklearn_xgboost import BOOSTER, BYTEARRAY, XGB_CLASSES, booster_model, model_json, n_classes
+from gxkeras.sklearn_xgboost import BOOSTER, BYTEARRAY, XGB_CLASSES, booster_model, load_booster, n_classes
 
 # (module, class) exactly as galaxy-ml writes them (``cls.__module__`` of scikit-learn 1.9). Adding a
 # class: check that its predict/transform validate their arrays in Python or numpy (anything walked in
@@ -475,10 +475,7 @@ class _Reader:
             self.memo.append(Owned())  # the bytearray
             found: Any = Planned(Global(*BOOSTER), classes=n_classes(model))
             if self.build:
-                from xgboost import Booster
-
-                found = Booster(params={"nthread": 1})
-                found.load_model(model_json(model))
+                found = load_booster(model, self.fail)
             self.memo.append(Owned())
             return found
         return read
