@@ -8,6 +8,7 @@ putting a stand-in ``landlock`` or ``pyseccomp`` first on the child's path (the 
 by name, as any Python would). docs/admin.md ("What the model's process can do") names these tests.
 """
 import ctypes
+import errno
 import os
 import resource
 import signal
@@ -39,6 +40,17 @@ def write_file(args, out):
 
 def delete_file(args, out):
     os.unlink(args["path"])
+
+
+def change_mode(args, out):
+    os.chmod(args["path"], 0o666)
+
+
+def raw_syscall(args, out):
+    """The system call ``args["number"]`` with integer arguments: ``(result, errno)``."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    result = libc.syscall(args["number"], *(ctypes.c_long(argument) for argument in args["arguments"]))
+    return [result, ctypes.get_errno()]
 
 
 def open_socket(args, out):
@@ -184,6 +196,12 @@ def test_no_file_can_be_written_nor_deleted(tmp_path, secret):
     assert not (tmp_path / "new.txt").exists() and secret.read_text() == "another user's data"
 
 
+def test_no_file_mode_can_be_changed(secret):
+    mode = secret.stat().st_mode
+    assert "PermissionError" in refused(change_mode, {"path": str(secret)}, readable=[secret])
+    assert secret.stat().st_mode == mode
+
+
 # ---- programs, processes, network, signals ----------------------------------------------------------
 
 @pytest.mark.parametrize("work", [start_program, run_program, fork])
@@ -201,6 +219,25 @@ def test_no_socket_can_be_opened():
 
 def test_no_signal_can_be_sent_to_another_process():
     assert "PermissionError" in refused(signal_parent)
+
+
+# Each call with arguments under which, unconfined, it would succeed or fail with another error than EPERM.
+OTHER_PROCESS_AND_KERNEL_CALLS = {
+    "ptrace": lambda parent: [0, 0, 0, 0],  # PTRACE_TRACEME: be traced by the tool
+    "process_vm_readv": lambda parent: [parent, 0, 0, 0, 0, 0],  # read the tool's memory (no bytes)
+    "pidfd_open": lambda parent: [parent, 0],  # a handle on the tool, e.g. to take its files (pidfd_getfd)
+    "io_uring_setup": lambda parent: [0, 0],  # io_uring opens files without the system calls filtered
+    "unshare": lambda parent: [0],
+    "keyctl": lambda parent: [0, -2, 0],  # KEYCTL_GET_KEYRING_ID of the process keyring
+}
+
+
+@pytest.mark.parametrize("name", sorted(OTHER_PROCESS_AND_KERNEL_CALLS))
+def test_calls_that_reach_other_processes_or_the_kernel_are_refused(name):
+    seccomp = pytest.importorskip("pyseccomp")
+    number = seccomp.resolve_syscall(seccomp.Arch.NATIVE, name)
+    arguments = OTHER_PROCESS_AND_KERNEL_CALLS[name](os.getpid())
+    assert contained(raw_syscall, {"number": number, "arguments": arguments}) == [-1, errno.EPERM]
 
 
 def test_the_process_is_locked_down():
