@@ -50,7 +50,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from types import ModuleType
-from typing import IO, Any, TextIO
+from typing import IO, Any, TextIO, cast
 
 from gxkeras.errors import OUT_OF_MEMORY, ModelRefused, ToolInputError, first_line, out_of_memory
 from gxkeras.forms import TOOLS
@@ -58,7 +58,7 @@ from gxkeras.keras_env import galaxy_slots
 from gxkeras.memory import NO_LIMIT, memory_budget
 from gxkeras.values import parse_int
 
-MODE_VARIABLE = "GXKERAS_CONTAINMENT"  # unset or "auto", "required", "off" (for measuring only)
+MODE_VARIABLE = "GXKERAS_CONTAINMENT"  # unset or "auto"; "required": no layer may be missing; "off": measuring only
 MODES = ("auto", "required", "off")
 # CPU seconds the child may use (RLIMIT_CPU); default one day per core Galaxy gave the job (GALAXY_SLOTS).
 CPU_VARIABLE = "GXKERAS_CPU_SECONDS"
@@ -113,7 +113,7 @@ NOT_IN_CHILD = ("matplotlib",)
 
 MAX_STATUS_BYTES = 16 * 1024 ** 2  # the child's messages and result: a result is small (a count, importances)
 MAX_MESSAGE_CHARS = 2000
-BOOT = "from gxkeras.containment import child_main; child_main()"  # run with -P: the working directory is not on its path
+BOOT = "from gxkeras.containment import child_main; child_main()"  # with -P: no working directory on its path
 
 Work = Callable[[Any, TextIO | None], Any]
 
@@ -164,36 +164,42 @@ def run_contained(work: Work, args: Any, what: str, readable: Iterable[str] = ()
            "cpu_seconds": limits.cpu_seconds, "required": mode == "required", "parent": os.getpid(),
            "data_fd": data_write, "status_fd": status_write}
     partial = output + ".part" if output else None
-    started = time.monotonic()
+    deadline = time.monotonic() + limits.wall_seconds
     try:
         child = subprocess.Popen([sys.executable, "-P", "-c", BOOT], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, env=_child_environment(module, work),
+                                 stderr=subprocess.PIPE, env=_child_environment(work),
                                  pass_fds=[fd for fd in (data_write, status_write) if fd is not None])
+    except BaseException:
+        _close(data_read, status_read)
+        raise
     finally:
-        for fd in (data_write, status_write):
-            if fd is not None:
-                os.close(fd)
+        _close(data_write, status_write)
     try:
-        assert child.stdin is not None and child.stdout is not None and child.stderr is not None  # noqa: S101
-        child.stdin.write(json.dumps(job).encode("utf-8"))
-        child.stdin.close()
+        cast(IO[bytes], child.stdin).write(json.dumps(job).encode("utf-8"))
+        cast(IO[bytes], child.stdin).close()
         with open(partial, "wb") if partial else contextlib.nullcontext() as sink:
-            status, timed_out = _relay(child, data_read, status_read, sink, started + limits.wall_seconds)
-        returncode, cpu_used = _reap(child, started + limits.wall_seconds)
-        timed_out = timed_out or returncode is None
+            status, timed_out = _relay(child, data_read, status_read, sink, deadline)
+        returncode, cpu_used = _reap(child, deadline)
         messages = _messages(status)
         for note in messages[0].get("notes", []) if messages else []:
             print(f"Containment: {_clean(note)}")
-        result = _outcome(messages, returncode, cpu_used, timed_out, what, limits)
+        result = _outcome(messages, returncode, cpu_used, timed_out or returncode is None, what, limits)
         if output and partial:
             os.replace(partial, output)
         return result
     finally:
+        _close(data_read, status_read)
         if child.poll() is None:
             child.kill()
             child.wait()
         if partial and os.path.exists(partial):
             os.remove(partial)
+
+
+def _close(*fds: int | None) -> None:
+    for fd in fds:
+        if fd is not None:
+            os.close(fd)
 
 
 def _run_here(work: Work, args: Any, output: str | None) -> Any:
@@ -223,7 +229,9 @@ def _importable(work: Work) -> tuple[str, str]:
     return module, name
 
 
-def _child_environment(module: str, work: Work) -> dict[str, str]:
+def _child_environment(work: Work) -> dict[str, str]:
+    """Ours, with the folders of this process's ``sys.path`` (and a tool script's own) on ``PYTHONPATH``, and
+    :data:`CHILD_ENVIRONMENT`."""
     folder = os.path.dirname(os.path.abspath(inspect.getfile(work)))
     path = [folder, *(entry for entry in sys.path if entry)] if work.__module__ == "__main__" else sys.path
     environment = {**os.environ, **CHILD_ENVIRONMENT, "PYTHONPATH": os.pathsep.join(entry for entry in path if entry)}
@@ -237,33 +245,32 @@ def _existing(paths: Iterable[str]) -> list[str]:
 
 def _relay(child: subprocess.Popen[bytes], data: int | None, status: int, sink: IO[bytes] | None,
            deadline: float) -> tuple[bytes, bool]:
-    """Copy the child's output to ``sink``, its stdout and stderr to ours, and collect its status messages,
-    until all are closed; ``(status bytes, whether the deadline passed or the child said too much)``."""
-    assert child.stdout is not None and child.stderr is not None  # noqa: S101
-    decoders = {child.stdout.fileno(): (codecs.getincrementaldecoder("utf-8")("replace"), sys.stdout),
-                child.stderr.fileno(): (codecs.getincrementaldecoder("utf-8")("replace"), sys.stderr)}
+    """Copy the child's output to ``sink``, its stdout and stderr to ours, and collect its status messages
+    (at most :data:`MAX_STATUS_BYTES`), until the child has closed them all; ``(status, whether the
+    deadline passed first)``, the child then killed."""
+    stdout, stderr = cast(IO[bytes], child.stdout).fileno(), cast(IO[bytes], child.stderr).fileno()
+    streams = {fd: (codecs.getincrementaldecoder("utf-8")("replace"), stream)
+               for fd, stream in ((stdout, sys.stdout), (stderr, sys.stderr))}
     collected = bytearray()
     with selectors.DefaultSelector() as selector:
-        for fd in (data, status, *decoders):
+        for fd in (data, status, stdout, stderr):
             if fd is not None:
                 selector.register(fd, selectors.EVENT_READ)
         while selector.get_map():
             remaining = deadline - time.monotonic()
-            if remaining <= 0 or len(collected) > MAX_STATUS_BYTES:
+            if remaining <= 0:
                 child.kill()
                 return bytes(collected), True
             for key, _ in selector.select(remaining):
                 chunk = os.read(key.fd, 1 << 16)
                 if not chunk:
                     selector.unregister(key.fd)
-                    if key.fd in (data, status):
-                        os.close(key.fd)
                 elif key.fd == data and sink is not None:
                     sink.write(chunk)
                 elif key.fd == status:
-                    collected += chunk
-                else:
-                    decoder, stream = decoders[key.fd]
+                    collected += chunk[:MAX_STATUS_BYTES - len(collected)]
+                elif key.fd in streams:
+                    decoder, stream = streams[key.fd]
                     stream.write(decoder.decode(chunk))
                     stream.flush()
     return bytes(collected), False

@@ -43,7 +43,7 @@ def delete_file(args, out):
 
 
 def change_mode(args, out):
-    os.chmod(args["path"], 0o666)
+    os.chmod(args["path"], 0o600)
 
 
 def raw_syscall(args, out):
