@@ -28,7 +28,8 @@ gives one ``Error:`` line that names the model input, a non-zero exit and no out
 Without Landlock (Linux < 5.13, or not enabled) seccomp also refuses every open for writing and every
 change to a file, and the job's output says in one line that reads are not confined; without libseccomp,
 Landlock alone; without both, limits only: each said in one line. ``GXKERAS_CONTAINMENT=required`` makes a
-missing layer an error; ``=off`` runs the work in the tool's own process, for measuring the cost only.
+missing layer an error; ``=off`` runs the work unconfined in the tool's own process, for measuring only (the
+containment's cost; what the work itself imports).
 docs/admin.md ("What the model's process can do") says what each layer stops, with the test of each claim.
 """
 import codecs
@@ -391,21 +392,19 @@ def lock_down(readable: Iterable[str], cpu_seconds: int, required: bool) -> list
     for name in NOT_IN_CHILD:
         sys.modules.setdefault(name, None)  # type: ignore[arg-type]  # the import system's "cannot be imported"
     tempfile.gettempdir()  # its first call probes by writing a file; TensorFlow's import asks for it
-    landlock_abi, seccomp = _landlock_abi(), _libseccomp()
-    if landlock_abi is not None:
-        _landlock(landlock_abi, [*_software(), *readable])
-    if seccomp is not None:
-        _seccomp(seccomp, confine_writes=landlock_abi is None)
+    seccomp = _libseccomp()  # first: it runs a program to find the library
+    files_confined = _confine_files([*_software(), *readable])
+    calls_filtered = seccomp is not None and _filter_calls(seccomp, confine_writes=not files_confined)
     missing = []
-    if landlock_abi is None and seccomp is not None:
-        missing.append("file reads are not confined (this kernel has no Landlock); seccomp refuses opening files "
-                       "for writing, new programs, processes and sockets")
-    elif landlock_abi is not None and seccomp is None:
-        missing.append("Landlock only (libseccomp is not installed): files are confined, but the model's process "
-                       "could open sockets and start processes")
-    elif landlock_abi is None:
-        missing.append("none (this kernel has no Landlock and libseccomp is not installed): the model's process "
-                       "runs under memory and CPU-time limits only")
+    if not files_confined and calls_filtered:
+        missing.append("file reads are not confined (no Landlock on this kernel); seccomp refuses writing files, new "
+                       "programs, processes and sockets")
+    elif files_confined and not calls_filtered:
+        missing.append("Landlock only (no libseccomp): files are confined, but the model's process could open "
+                       "sockets and start processes")
+    elif not files_confined:
+        missing.append("none (no Landlock on this kernel, no libseccomp): the model's process runs under memory and "
+                       "time limits only")
     if missing and required:
         raise ToolInputError(f"{MODE_VARIABLE}=required, but containment is incomplete: {missing[0]}")
     return missing
@@ -421,29 +420,28 @@ def _software() -> list[str]:
     return _existing(found)
 
 
-def _landlock_abi() -> int | None:
-    """The kernel's Landlock ABI version, None where it has no Landlock (or the package is missing)."""
+def _confine_files(readable: list[str]) -> bool:
+    """Let this process read only ``readable`` and write only :data:`WRITABLE_DEVICES` (and a GPU's devices);
+    False where the kernel has no Landlock (or refuses it, as a container's seccomp profile may)."""
     try:
         import landlock
+        from landlock import FSAccess
 
-        return int(landlock.landlock_abi_version())
+        abi = landlock.landlock_abi_version()
+        ruleset = landlock.Ruleset()  # every access right of this ABI is handled: what no rule grants is refused
     except (ImportError, OSError, ValueError):  # ValueError: the package's reason-finding misreads odd kernel names
-        return None
-
-
-def _landlock(abi: int, readable: list[str]) -> None:
-    """Let this process read only ``readable`` and write only :data:`WRITABLE_DEVICES` (and a GPU's devices)."""
-    import landlock
-    from landlock import FSAccess
-
-    ruleset = landlock.Ruleset()  # every access right of this ABI is handled: what no rule grants is refused
+        return False
     read_file = FSAccess.READ_FILE
     device = read_file | FSAccess.WRITE_FILE | (FSAccess.IOCTL_DEV if abi >= 5 else 0)
     for path in dict.fromkeys(readable):
         ruleset.allow(path, rules=read_file | FSAccess.READ_DIR if os.path.isdir(path) else read_file)
     for path in [*WRITABLE_DEVICES, *glob.glob(GPU_DEVICES)]:
         ruleset.allow(path, rules=device)
-    ruleset.apply()
+    try:
+        ruleset.apply()
+    except OSError:
+        return False
+    return True
 
 
 def _libseccomp() -> ModuleType | None:
@@ -456,13 +454,13 @@ def _libseccomp() -> ModuleType | None:
     return pyseccomp
 
 
-def _seccomp(seccomp: ModuleType, confine_writes: bool) -> None:
+def _filter_calls(seccomp: ModuleType, confine_writes: bool) -> bool:
     """Load the seccomp filter (:data:`DENIED`, signals to this process only, threads but no processes;
-    with ``confine_writes`` also :data:`FILE_CHANGES` and opening for writing)."""
+    with ``confine_writes`` also :data:`FILE_CHANGES` and opening for writing); False if the kernel refuses it."""
     denied = seccomp.ERRNO(errno.EPERM)
     syscalls = seccomp.SyscallFilter(seccomp.ALLOW)
     for name in [*DENIED, *(FILE_CHANGES if confine_writes else ())]:
-        if seccomp.resolve_syscall(seccomp.Arch.NATIVE, name) >= 0:  # unknown to this libseccomp: not on this kernel
+        if seccomp.resolve_syscall(seccomp.Arch.NATIVE, name) >= 0:  # newer than this libseccomp: not filtered
             syscalls.add_rule(denied, name)
     for name in SIGNAL_CALLS:
         syscalls.add_rule(denied, name, seccomp.Arg(0, seccomp.NE, os.getpid()))
@@ -473,7 +471,11 @@ def _seccomp(seccomp: ModuleType, confine_writes: bool) -> None:
         for name, argument in OPEN_FLAGS_ARGUMENT.items():
             for flag in WRITE_FLAGS:
                 syscalls.add_rule(denied, name, seccomp.Arg(argument, seccomp.MASKED_EQ, flag, flag))
-    syscalls.load()
+    try:
+        syscalls.load()
+    except OSError:
+        return False
+    return True
 
 
 def _set_limits(cpu_seconds: int) -> None:
