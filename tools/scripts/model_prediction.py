@@ -287,9 +287,8 @@ def run(params, outfile, chunk_rows=CHUNK_ROWS):
     selected = input_type(data.get("selected_input"), "Select input data type for prediction", "model_prediction")
     staged, readable = stage_inputs(data, selected)
     weights = weights_path(params)
-    with contextlib.ExitStack() as stack:
-        job = {"params": params, "selected": selected, "staged": staged, "chunk_rows": chunk_rows,
-               "weights": stack.enter_context(keras_weights_name(weights)) if weights else None}
+    with keras_weights_name(weights) if weights else contextlib.nullcontext() as named:  # Keras reads it by name
+        job = {"params": params, "selected": selected, "staged": staged, "chunk_rows": chunk_rows, "weights": named}
         return run_contained(predict, job, f"{ESTIMATOR_LABEL} ({estimator_path})",
                              readable=[estimator_path, weights, *readable], output=outfile)
 
