@@ -417,7 +417,7 @@ def _software() -> list[str]:
     found = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, *sys.path, str(TOOLS),
              *SYSTEM_READABLE, *glob.glob(GPU_SOFTWARE), *os.environ.get("LD_LIBRARY_PATH", "").split(os.pathsep),
              os.environ.get("KERAS_HOME", "")]
-    return _existing(found)
+    return _existing(path for path in found if os.path.isabs(path))  # a relative entry would be the working folder
 
 
 def _confine_files(readable: list[str]) -> bool:
