@@ -17,12 +17,13 @@ import numpy as np
 import pandas as pd
 
 from gxkeras import forms
+from gxkeras.containment import run_contained
 from gxkeras.errors import ToolInputError, output_paths, run_tool
 from gxkeras.figures import Heatmap, Panel, Trace, clean_title, draw, output_format
 from gxkeras.galaxy_inputs import load_inputs
+from gxkeras.importances import feature_importances
 from gxkeras.metrics import as_labels, format_metrics, per_class_metrics
 from gxkeras.model_diagram import draw_diagram
-from gxkeras.model_io import is_sklearn_file, load_sklearn
 from gxkeras.tabular import check_header_names, check_row_lengths, read_tabular, read_tabular_input
 
 TRUE_LABEL = "Select dataset containing the true labels"
@@ -399,55 +400,22 @@ def model_diagram_plot(params, path, _metrics_path=None):
 
 # ---- feature importances of a scikit-learn model ---------------------------------------------------
 
-def final_estimator(estimator, names):
-    """``(estimator, names)``: a pipeline's last step, the names narrowed by its feature selectors' masks."""
-    names = np.asarray(names, dtype=object)
-    if not hasattr(estimator, "steps"):
-        return estimator, names
-    for step_name, step in estimator.steps[:-1]:
-        if hasattr(step, "get_support"):
-            mask = np.asarray(step.get_support(), dtype=bool)
-            if len(mask) != len(names):
-                raise ToolInputError(f"{FEATURES_LABEL}: {len(names)} columns selected, but the pipeline's step "
-                                     f"{step_name!r} was fitted on {len(mask)} features")
-            names = names[mask]
-    return estimator.steps[-1][1], names
-
-
-def importances_of(estimator):
-    """``(values, what)``: ``coef_`` (one row; the mean absolute value per feature for several classes) as the
-    Galaxy-ML tool preferred it, else ``feature_importances_``."""
-    coef = getattr(estimator, "coef_", None)
-    if coef is not None:
-        values, what = np.asarray(coef, dtype=float), "Coefficient"
-        if values.ndim == 2:
-            values, what = (values[0], what) if len(values) == 1 else (np.abs(values).mean(axis=0),
-                                                                    "Mean absolute coefficient over classes")
-        return values, what
-    importances = getattr(estimator, "feature_importances_", None)
-    if importances is None:
-        raise ToolInputError(f"{MODEL_LABEL}: the {type(estimator).__name__} has neither coef_ nor "
-                             "feature_importances_ (a linear model or a tree ensemble has one)")
-    return np.asarray(importances, dtype=float), "Importance"
-
-
 def feature_importances_plot(params, path, _metrics_path=None):
+    """The model is built and its importances read in a contained process (:mod:`gxkeras.importances`)."""
     model_path = params.get("infile_estimator")
     if not model_path:
         raise ToolInputError(f"{MODEL_LABEL}: no dataset given")
-    if not is_sklearn_file(model_path, MODEL_LABEL):
-        raise ToolInputError(f"{MODEL_LABEL}: a Keras model, which has neither coef_ nor feature_importances_; "
-                             "feature importances need a scikit-learn estimator or pipeline")
-    estimator = load_sklearn(model_path, MODEL_LABEL)
     selection = params.get("column_selector_options") or {}
     _values, names = read_tabular(params.get("infile1"), FEATURES_LABEL, header=True,
                                   column_option=selection.get("selected_column_selector_option", "all_columns"),
                                   columns=selection.get("col1"))
-    estimator, names = final_estimator(estimator, names)
-    values, what = importances_of(estimator)
+    job = {"model": model_path, "model_label": MODEL_LABEL, "names": [str(name) for name in names],
+           "names_label": FEATURES_LABEL}
+    found = run_contained(feature_importances, job, f"{MODEL_LABEL} ({model_path})", readable=[model_path])
+    values, names, what = np.asarray(found["values"], dtype=float), np.asarray(found["names"], dtype=object), found["what"]
     if values.ndim != 1 or len(values) != len(names):
         raise ToolInputError(f"{FEATURES_LABEL}: {len(names)} feature names selected, but the "
-                             f"{type(estimator).__name__} has {values.size} {what.lower()} values")
+                             f"{found['estimator']} has {values.size} {what.lower()} values")
     threshold = params.get("threshold")
     if threshold not in (None, ""):
         keep = np.abs(values) > float(threshold)
@@ -459,8 +427,7 @@ def feature_importances_plot(params, path, _metrics_path=None):
     panel = Panel([Trace([str(name) for name in names[order]], values[order].tolist(), "", style="bar")],
                   "Feature", what)
     draw([panel], title, params.get("plot_format") or "html", path)
-    print(f"{len(values)} features of a {type(estimator).__name__}; largest {names[order[0]]} "
-          f"({values[order[0]]:.4g})")
+    print(f"{len(values)} features of a {found['estimator']}; largest {names[order[0]]} ({values[order[0]]:.4g})")
 
 
 PLOTS = {

@@ -6,27 +6,34 @@ without TensorFlow), as the Galaxy-ML tool of the same id predicted every Galaxy
 Besides tables and sparse matrices it predicts sequences of a FASTA file and (``variant_effect``)
 the variants of a VCF on a reference genome, encoded by galaxy-ml's ``GenomicVariantBatchGenerator``.
 
+The model file is opened, audited, built and called, and the data read, in a contained process
+(:mod:`gxkeras.containment`: it can read only the installed software and this job's inputs, write no
+file, start nothing, reach no network); this process stages the inputs that need writing first (:func:`run`).
 The data are read, checked and predicted in chunks of rows, and the rows of predictions are
 written as they come, so that 25,000 reviews x 500 word indices never need to be held as text at
 once. The output is written to a temporary file next to the final one and moved into place only
-when every row was predicted: a failed job leaves no output that looks valid.
+when the contained process has predicted every row: a failed job leaves no output that looks valid.
 """
 import argparse
+import contextlib
 import os
 import sys
 
 import numpy as np
 
 from gxkeras.embedding import check_word_indices, embedding_input_dim
+from gxkeras.containment import run_contained
 from gxkeras.errors import ToolInputError, first_line, output_paths, run_tool
-from gxkeras.fasta import FASTA_LABEL, check_sequence_input, encode, sample_indices, sequence_names, stage_fasta
+from gxkeras.fasta import (
+    FASTA_LABEL, check_sequence_input, encode, quiet_generator_warning, sample_indices, sequence_names, stage_fasta,
+)
 from gxkeras import forms
 from gxkeras.galaxy_inputs import load_inputs
 from gxkeras.genomic import GENOME_LABEL, VCF_LABEL, stage_vcf
 from gxkeras.input_types import input_type
 from gxkeras.matrix_market import read_matrix_market
 from gxkeras.estimators import FASTA_GENERATORS, MAX_SEQ_LENGTH, make_generator
-from gxkeras.model_io import check_h5mlm, is_sklearn_file, load_estimator, load_sklearn, load_weights_file
+from gxkeras.model_io import ModelFile, keras_weights_name, load_weights_file
 from gxkeras.tabular import iter_tabular
 from gxkeras.values import as_bool
 
@@ -45,11 +52,6 @@ CHUNK_ROWS = 4096  # rows read, checked and predicted at a time
 # little memory (1,024 x 500 steps of LSTM state: tens of MB) and each of the LSTM's per-time-step ops
 # then works on 8x more rows at once: about 1.15x faster than batch 128 (docs/performance.md).
 PREDICT_BATCH_SIZE = 1024
-
-
-def load_weights(estimator, path):
-    """Load the "weights for the estimator above" into the estimator's Keras model (checked first)."""
-    load_weights_file(estimator, path, f"{WEIGHTS_LABEL} ({path})", ESTIMATOR_LABEL)
 
 
 def model_input_shape(estimator):
@@ -244,41 +246,6 @@ def predict_variants(estimator, method, generator, handle, chunk_rows):
     return len(variants)
 
 
-def run_variants(params, method, outfile, chunk_rows):
-    """The "reference genome and variant call file" input: one row per variant allele the genome holds."""
-    data = params["input_options"]
-    genome = stage_fasta(data.get("ref_genome_file"), GENOME_LABEL, "genome.fasta")
-    sequence_names(genome, GENOME_LABEL)  # indexed (and checked) before the model is loaded
-    vcf, n_lines = stage_vcf(data.get("vcf_file"), os.path.dirname(genome))
-    if is_sklearn_file(params["infile_estimator"], ESTIMATOR_LABEL):
-        raise ToolInputError(f"{VCF_LABEL}: variants are predicted by a Keras model of encoded sequences; this is a "
-                             "scikit-learn model")
-    from gxkeras.keras_env import import_keras
-
-    import_keras()
-    estimator = load_estimator(params["infile_estimator"], ESTIMATOR_LABEL)
-    weights = weights_path(params)
-    if weights:
-        load_weights(estimator, weights)
-    generator = variant_generator(estimator, data, genome, vcf)
-    if not generator.variants:
-        raise ToolInputError(f"{VCF_LABEL}: none of its {n_lines} variants lies on the reference genome with "
-                             f"{generator.seq_length} bases around it outside the blacklist (galaxy-ml names "
-                             "chromosomes with 'chr': chr1, not 1)")
-    partial = outfile + ".part"
-    try:
-        with open(partial, "w") as handle:
-            rows = predict_variants(estimator, method, generator, handle, chunk_rows)
-        os.replace(partial, outfile)
-    finally:
-        generator.close()
-        if os.path.exists(partial):
-            os.remove(partial)
-    print(f"{rows} variant alleles from {n_lines} VCF lines ({'reference' if generator.output_reference else 'variant'}"
-          " sequences)")
-    return rows
-
-
 def weights_path(params):
     """The dataset of the optional "Weights to load instead of the model's own" (a repeat of at most one)."""
     rows = params.get("weights") or []
@@ -287,74 +254,128 @@ def weights_path(params):
     return rows[0].get("infile_weights") if rows else None
 
 
+def stage_inputs(data, selected):
+    """What must be written before the model's process starts, which can write nothing: a FASTA or a genome
+    linked into the working directory and indexed there, a VCF checked and copied next to its genome.
+
+    Returns ``(staged paths for :func:`predict`, the files and folders the model's process may read)``.
+    """
+    if selected == "variant_effect":
+        genome = stage_fasta(data.get("ref_genome_file"), GENOME_LABEL, "genome.fasta")
+        sequence_names(genome, GENOME_LABEL)  # indexed (and checked) before the model is loaded
+        vcf, n_lines = stage_vcf(data.get("vcf_file"), os.path.dirname(genome))
+        return {"genome": genome, "vcf": vcf, "vcf_lines": n_lines}, [os.path.dirname(genome),
+                                                                       data.get("ref_genome_file")]
+    if selected == "seq_fasta":  # encoded once the model is loaded
+        fasta = stage_fasta(data.get("fasta_path"), FASTA_LABEL)
+        return {"fasta": fasta, "n_sequences": len(sequence_names(fasta, FASTA_LABEL))}, [os.path.dirname(fasta),
+                                                                                          data.get("fasta_path")]
+    return {}, [data.get("infile1")]
+
+
 def run(params, outfile, chunk_rows=CHUNK_ROWS):
-    """Predict with the form's parameters and write ``outfile``; return the number of rows."""
+    """Predict with the form's parameters and write ``outfile``; return the number of rows.
+
+    This process only stages the inputs: the model is opened, audited, built and called, and the data read,
+    in a contained process (:func:`predict`, :mod:`gxkeras.containment`), and ``outfile`` appears only once
+    that process has succeeded.
+    """
     estimator_path = params.get("infile_estimator")
     if not estimator_path:
         raise ToolInputError(f"{ESTIMATOR_LABEL}: no dataset given")
-    check_h5mlm(estimator_path, ESTIMATOR_LABEL)  # before loading TensorFlow
-    method = params.get("method") or "predict"
-    if method not in METHODS:
-        raise ToolInputError(f"Select invocation method: unknown method '{method}', expected one of {', '.join(METHODS)}")
     data = params.get("input_options") or {}
     selected = input_type(data.get("selected_input"), "Select input data type for prediction", "model_prediction")
-    if selected == "variant_effect":
-        return run_variants(params, method, outfile, chunk_rows)
+    staged, readable = stage_inputs(data, selected)
+    weights = weights_path(params)
+    with keras_weights_name(weights) if weights else contextlib.nullcontext() as named:  # Keras reads it by name
+        job = {"params": params, "selected": selected, "staged": staged, "chunk_rows": chunk_rows, "weights": named}
+        return run_contained(predict, job, f"{ESTIMATOR_LABEL} ({estimator_path})",
+                             readable=[estimator_path, weights, *readable], output=outfile)
+
+
+def predict(job, handle):
+    """The contained part of :func:`run`: the model file opened, audited and built once, the data read and
+    checked, the predictions written to ``handle``; the number of rows."""
+    params = job["params"]
+    with ModelFile(params["infile_estimator"], ESTIMATOR_LABEL) as model:
+        method = params.get("method") or "predict"
+        if method not in METHODS:
+            raise ToolInputError(f"Select invocation method: unknown method '{method}', expected one of "
+                                 f"{', '.join(METHODS)}")
+        if job["selected"] == "variant_effect":
+            return predict_variants_job(model, method, job, handle)
+        return predict_rows_job(model, method, job, handle)
+
+
+def built_keras_model(model, job):
+    """The Keras estimator of ``model``, with the form's weights (linked as ``job["weights"]``) if given."""
+    estimator = model.build()
+    if job["weights"]:
+        load_weights_file(estimator, job["weights"], f"{WEIGHTS_LABEL} ({weights_path(job['params'])})",
+                          ESTIMATOR_LABEL)
+    return estimator
+
+
+def predict_rows_job(model, method, job, handle):
+    """Tables, sparse matrices and FASTA sequences: one row of predictions per row or sequence."""
+    data, selected, chunk_rows = job["params"].get("input_options") or {}, job["selected"], job["chunk_rows"]
     sparse, fasta = selected == "sparse", selected == "seq_fasta"
-    data_path = data.get("fasta_path" if fasta else "infile1")
     label = SPARSE_LABEL if sparse else FASTA_LABEL if fasta else DATA_LABEL
-    if not data_path:
-        raise ToolInputError(f"{label}: no dataset given")
-    if fasta:  # indexed (in the working directory) before loading the model; encoded once it is loaded
-        data_path = stage_fasta(data_path, FASTA_LABEL)
-        n_sequences = len(sequence_names(data_path, FASTA_LABEL))
+    if fasta:
+        quiet_generator_warning()
         chunks = first = None
+    elif not data.get("infile1"):
+        raise ToolInputError(f"{label}: no dataset given")
     elif sparse:  # the old tools' sparse matrix (MatrixMarket): one row per sample, made dense
-        chunks = matrix_chunks(read_matrix_market(data_path, SPARSE_LABEL), chunk_rows)
+        chunks = matrix_chunks(read_matrix_market(data["infile1"], SPARSE_LABEL), chunk_rows)
     else:
         selection = data.get("column_selector_options_1") or {}
         chunks = iter_tabular(
-            data_path, DATA_LABEL, header=bool(data.get("header1")),
+            data["infile1"], DATA_LABEL, header=bool(data.get("header1")),
             column_option=selection.get("selected_column_selector_option", "all_columns"),
             columns=selection.get("col1"), chunk_rows=chunk_rows,
         )
     if not fasta:
-        first = next(chunks)  # reads and checks the first rows before loading the model
+        first = next(chunks)  # reads and checks the first rows before the model is built
 
-    weights = weights_path(params)
-    if is_sklearn_file(estimator_path, ESTIMATOR_LABEL) and fasta:
+    if model.sklearn and fasta:
         raise ToolInputError(f"{FASTA_LABEL}: sequences are predicted by a Keras model (a KerasGBatchClassifier); "
                              "this is a scikit-learn model")
-    if is_sklearn_file(estimator_path, ESTIMATOR_LABEL):  # scikit-learn: no TensorFlow needed
-        if weights:
-            raise ToolInputError(f"{WEIGHTS_LABEL}: Keras weights cannot be loaded into a scikit-learn model; "
-                                 "leave this empty")
-        estimator = load_sklearn(estimator_path, ESTIMATOR_LABEL)
-    else:
-        from gxkeras.keras_env import import_keras
-
-        import_keras()
-        estimator = load_estimator(estimator_path, ESTIMATOR_LABEL)
-        if weights:
-            load_weights(estimator, weights)
-        if fasta:
-            generator = sequence_generator(estimator, data.get("seq_type"), data_path)
-            chunks = fasta_chunks(generator, n_sequences, chunk_rows)
-            first = next(chunks)
+    if model.sklearn and job["weights"]:
+        raise ToolInputError(f"{WEIGHTS_LABEL}: Keras weights cannot be loaded into a scikit-learn model; "
+                             "leave this empty")
+    estimator = model.build() if model.sklearn else built_keras_model(model, job)  # scikit-learn: no TensorFlow
+    if fasta:
+        generator = sequence_generator(estimator, data.get("seq_type"), job["staged"]["fasta"])
+        chunks = fasta_chunks(generator, job["staged"]["n_sequences"], chunk_rows)
+        first = next(chunks)
 
     def all_chunks():
         yield first
         yield from chunks
 
-    partial = outfile + ".part"
+    return predict_chunks(estimator, method, all_chunks(), handle, bool(data.get("header1")) and selected == "tabular",
+                          label)
+
+
+def predict_variants_job(model, method, job, handle):
+    """The "reference genome and variant call file" input: one row per variant allele the genome holds."""
+    data, staged = job["params"]["input_options"], job["staged"]
+    if model.sklearn:
+        raise ToolInputError(f"{VCF_LABEL}: variants are predicted by a Keras model of encoded sequences; this is a "
+                             "scikit-learn model")
+    estimator = built_keras_model(model, job)
+    generator = variant_generator(estimator, data, staged["genome"], staged["vcf"])
     try:
-        with open(partial, "w") as handle:
-            rows = predict_chunks(estimator, method, all_chunks(), handle,
-                                  bool(data.get("header1")) and selected == "tabular", label)
-        os.replace(partial, outfile)
+        if not generator.variants:
+            raise ToolInputError(f"{VCF_LABEL}: none of its {staged['vcf_lines']} variants lies on the reference "
+                                 f"genome with {generator.seq_length} bases around it outside the blacklist "
+                                 "(galaxy-ml names chromosomes with 'chr': chr1, not 1)")
+        rows = predict_variants(estimator, method, generator, handle, job["chunk_rows"])
     finally:
-        if os.path.exists(partial):
-            os.remove(partial)
+        generator.close()
+    print(f"{rows} variant alleles from {staged['vcf_lines']} VCF lines "
+          f"({'reference' if generator.output_reference else 'variant'} sequences)")
     return rows
 
 

@@ -27,7 +27,6 @@ import importlib.util
 import os
 import re
 import sys
-import tempfile
 from collections.abc import Iterable, Iterator
 from types import ModuleType
 
@@ -114,8 +113,10 @@ def _hide(modules: Iterable[str]) -> None:
 
 @contextlib.contextmanager
 def _start_up_noise_dropped() -> Iterator[None]:
-    """Send file descriptor 2 to a temporary file inside the block, then write to stderr what it
-    caught except :data:`START_UP_NOISE` (real errors and Python warnings still reach the user).
+    """Send file descriptor 2 to an anonymous memory file inside the block, then write to stderr what it
+    caught except :data:`START_UP_NOISE` (real errors and Python warnings still reach the user). A memory
+    file (``memfd_create``), not a temporary file: the contained child (:mod:`gxkeras.containment`) may
+    create no file.
 
     The C++ code writes to the descriptor, not to ``sys.stderr``: only a ``dup2`` catches it. The
     descriptor is restored before anything raised in the block propagates.
@@ -125,7 +126,7 @@ def _start_up_noise_dropped() -> Iterator[None]:
         return
     sys.stderr.flush()
     saved = os.dup(2)
-    with tempfile.TemporaryFile() as capture:
+    with os.fdopen(os.memfd_create("tensorflow-start-up"), "w+b") as capture:
         os.dup2(capture.fileno(), 2)
         try:
             yield

@@ -22,11 +22,13 @@ The estimator is then made from the checked parameters, its Keras model built in
 scikit-learn estimators and pipelines that galaxy-ml saved (an object graph of one pickled object)
 are checked and built by :mod:`gxkeras.sklearn_io` under its own allow-list (:func:`load_sklearn`).
 """
+import contextlib
 import math
 import os
 import tempfile
 import warnings
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 import h5py
@@ -296,6 +298,42 @@ def load_estimator(path: str, label: str) -> Any:
         return _make_estimator(what, *_describe(handle, what, _graph(handle, what)))
 
 
+class ModelFile:
+    """An h5mlm model file opened once, for a tool that audits, builds and calls one model per job.
+
+    Opening it reads the object graph once and audits the whole file, as :func:`check_h5mlm` does, before
+    anything is built; :attr:`sklearn` then says which kind of model it holds (so that a tool can refuse
+    what does not fit it, such as Keras weights for a scikit-learn model), and :meth:`build` makes the
+    estimator from the same open file, as :func:`load_sklearn` or :func:`load_estimator` would.
+    """
+
+    def __init__(self, path: str, label: str) -> None:
+        self.what = f"{label} ({path})"
+        self.handle = open_hdf5(path, self.what, "an h5mlm model")
+        try:
+            self.graph = _graph(self.handle, self.what)
+            self.sklearn = is_sklearn_graph(self.graph)
+            if self.sklearn:
+                read_sklearn(self.handle, self.graph, self.what, build=False, keras=_pipeline_keras(self.handle, self.what))
+            else:
+                self.keras_entry = _describe(self.handle, self.what, self.graph)
+        except BaseException:
+            self.handle.close()
+            raise
+
+    def build(self) -> Any:
+        """The estimator or pipeline, made from the audited file (never unpickled, never galaxy-ml's loader)."""
+        if self.sklearn:
+            return read_sklearn(self.handle, self.graph, self.what, build=True, keras=_pipeline_keras(self.handle, self.what))
+        return _make_estimator(self.what, *self.keras_entry)
+
+    def __enter__(self) -> "ModelFile":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.handle.close()
+
+
 def _make_estimator(what: str, learning_type: str, params: dict[str, Any], kind: str, entry: h5py.Group) -> Any:
     """The estimator of a checked Keras entry: made from its parameters, weights loaded after their shapes."""
     options = {key: value for key, value in params.items() if key not in ("config", "model_type")}
@@ -387,6 +425,20 @@ def weights_format(handle: h5py.File, what: str) -> str:
     raise ModelRefused(f"{what}: an HDF5 file but not Keras model weights")
 
 
+@contextlib.contextmanager
+def keras_weights_name(path: str) -> Iterator[str]:
+    """``path`` under a name ending in ``.weights.h5``, the only name Keras 3 reads its weights format from
+    (Galaxy's datasets are ``*.dat``): ``path`` itself if it has one, else a link in a temporary folder.
+    A tool whose model runs contained makes the link before (the contained process can create no file)."""
+    if path.endswith(".weights.h5"):
+        yield path
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        link = os.path.join(folder, "model.weights.h5")
+        os.symlink(os.path.abspath(path), link)
+        yield link
+
+
 def load_weights_file(estimator: Any, path: str, what: str, model_label: str) -> None:
     """Load a weights file (``what`` names it in errors) into a Keras model built, in safe mode, from the
     estimator's config (``model_label`` names where that config came from), and give it to the estimator.
@@ -402,12 +454,9 @@ def load_weights_file(estimator: Any, path: str, what: str, model_label: str) ->
         if kind == "legacy":
             load_legacy_weights(handle.get("model_weights", handle), model, what)
     if kind == "keras3":
-        # Keras 3 reads this format only from a file named *.weights.h5; Galaxy's is *.dat.
         try:
-            with tempfile.TemporaryDirectory() as tmp:
-                link = os.path.join(tmp, "model.weights.h5")
-                os.symlink(os.path.abspath(path), link)
-                model.load_weights(link)
+            with keras_weights_name(path) as named:
+                model.load_weights(named)
         except (ValueError, KeyError, TypeError) as error:
             raise ModelRefused(f"{what}: do not fit the model: {first_line(error)[:300]}") from None
     set_model(estimator, model)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import model_prediction as mp
+from gxkeras.containment import MODE_VARIABLE
 from gxkeras.errors import ToolInputError
 from repo_paths import TEST_DATA
 
@@ -239,3 +240,18 @@ def test_sparse_matrix_errors_name_the_input(trained, tmp_path, write_text):
     with pytest.raises(ToolInputError, match="^Select a sparse matrix: no dataset given"):
         mp.run(sparse_params(paths["model"], None), str(out))
     assert not out.exists()
+
+
+@pytest.mark.parametrize("model", ["keras", "sklearn"])
+def test_the_model_file_is_opened_audited_and_built_once(trained, tmp_path, monkeypatch, model):
+    """One open of the model file per job (there were four: check, two kind probes, load). Counted with the
+    contained work run in this process (GXKERAS_CONTAINMENT=off), where the opens can be seen."""
+    from gxkeras import model_io
+
+    path = trained[2]["model"] if model == "keras" else str(TEST_DATA / "sklearn_forest.h5mlm")
+    data = X_TEST if model == "keras" else str(TEST_DATA / "sklearn_X.tsv")
+    opened, real = [], model_io.open_hdf5
+    monkeypatch.setattr(model_io, "open_hdf5", lambda name, *args: opened.append(name) or real(name, *args))
+    monkeypatch.setenv(MODE_VARIABLE, "off")
+    mp.run(params(path, data, header=model == "sklearn"), str(tmp_path / "out.tsv"))
+    assert opened == [path]

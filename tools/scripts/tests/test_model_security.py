@@ -23,7 +23,7 @@ from gxkeras.allowlist import allowed, check_model_config
 from gxkeras.errors import ModelRefused, ToolInputError
 from gxkeras.estimators import parse_model_json
 from gxkeras.model_io import check_h5mlm, check_hdf5_objects, load_estimator
-from fresh_python import run_tools
+from fresh_python import WORK_IN_TOOL_PROCESS, run_tools
 from repo_paths import ROOT, TEST_DATA
 
 sys.path.insert(0, str(ROOT / "harness"))
@@ -221,7 +221,7 @@ def graph_runs(tmp_path_factory):
         runs.append(("model_prediction.py", ["--inputs", inputs, "--outfile", out]))
         outs.append(out)
     results = run_tools(runs, ["canarymod", "imblearn", "xgboost", "sklearn.tree", "galaxy_ml", "tensorflow"],
-                        cwd=folder, extra_path=[target.parent])
+                        cwd=folder, extra_path=[target.parent], env=WORK_IN_TOOL_PROCESS)
     return dict(zip(GRAPHS, zip(results, outs, strict=True), strict=True)), target
 
 

@@ -18,7 +18,7 @@ from gxkeras import sklearn_io
 from gxkeras.errors import ModelRefused, ToolInputError
 from gxkeras.model_io import check_h5mlm, load_estimator, load_sklearn
 from gxkeras.sklearn_xgboost import OBJECTIVES, parse_ubjson
-from fresh_python import run_tools
+from fresh_python import WORK_IN_TOOL_PROCESS, run_tools
 from repo_paths import TEST_DATA
 from test_sklearn_models import MODEL, dump, predict_params, problem
 
@@ -594,7 +594,7 @@ def fresh_runs(tmp_path_factory, files, keras_pipeline, xgboost_file):
         runs.append(("model_prediction.py", ["--inputs", inputs, "--outfile", out]))
         outs.append(out)
     results = run_tools(runs, ["sklearn", "imblearn", "galaxy_ml", "tensorflow", "keras", "xgboost"],
-                        cwd=tmp_path_factory.mktemp("runs"))
+                        cwd=tmp_path_factory.mktemp("runs"), env=WORK_IN_TOOL_PROCESS)
     return dict(zip(cases, zip(results, outs, strict=True), strict=True))
 
 

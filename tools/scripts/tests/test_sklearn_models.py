@@ -21,7 +21,7 @@ import model_prediction as mp
 from gxkeras import sklearn_io, sklearn_linear, sklearn_steps
 from gxkeras.errors import ModelRefused, ToolInputError
 from gxkeras.model_io import check_h5mlm, is_sklearn_file, load_estimator, load_sklearn
-from fresh_python import run_tools
+from fresh_python import WORK_IN_TOOL_PROCESS, run_tools
 from repo_paths import ROOT, TEST_DATA
 
 sys.path.insert(0, str(ROOT / "harness"))
@@ -491,7 +491,7 @@ def hostile_runs(tmp_path_factory):
             runs.append((tool + ".py", ["--inputs", inputs, flag, out]))
             outs.append(out)
         results = run_tools(runs, ["canarymod", "sklearn", "galaxy_ml", "tensorflow"], cwd=folder,
-                            extra_path=[target.parent])
+                            extra_path=[target.parent], env=WORK_IN_TOOL_PROCESS)
         found.update({(tool, case): (result, out) for case, result, out in zip(models, results, outs, strict=True)})
     return found, target
 
@@ -815,7 +815,7 @@ def hostile_variant_runs(tmp_path_factory, admitted_files):
         runs.append(("model_prediction.py", ["--inputs", inputs, "--outfile", out]))
         outs.append(out)
     cwd = tmp_path_factory.mktemp("runs")
-    results = run_tools(runs, ["sklearn", "galaxy_ml", "tensorflow"], cwd=cwd)
+    results = run_tools(runs, ["sklearn", "galaxy_ml", "tensorflow"], cwd=cwd, env=WORK_IN_TOOL_PROCESS)
     return dict(zip(FRESH_PYTHON_VARIANTS, zip(results, outs, strict=True), strict=True)), cwd
 
 
