@@ -9,6 +9,7 @@ import re
 import shutil
 import sys
 import xml.etree.ElementTree as ElementTree
+from collections import Counter
 from pathlib import Path
 
 import h5py
@@ -656,12 +657,14 @@ def test_every_tool_script_runs_through_run_tool(tmp_path):
 
 
 def test_nothing_in_the_tools_catches_every_exception():
-    """So an out-of-memory error anywhere in a tool's work reaches run_tool (the only broad handlers are its own
-    and open_hdf5's, which closes the file and raises again)."""
+    """So an out-of-memory error anywhere in a tool's work reaches run_tool. The only broad handlers are run_tool's
+    own, those that close a file or pipe and raise again (model_io's open_hdf5 and ModelFile, containment's start of
+    the child), and the contained child's report of how it ended, which sends an out-of-memory error on as the
+    out-of-memory line (test_containment.py::test_running_out_of_memory_is_the_out_of_memory_line)."""
     broad = re.compile(r"^\s*except\s*(BaseException|Exception)?\s*(as \w+)?:")
-    found = [f"{path.name}:{number}" for path in [*SCRIPTS.glob("*.py"), *(SCRIPTS / "gxkeras").glob("*.py")]
-             for number, line in enumerate(path.read_text().splitlines(), start=1) if broad.match(line)]
-    assert found == ["errors.py:70", "errors.py:77", "model_io.py:92"]
+    found = Counter(path.name for path in [*SCRIPTS.glob("*.py"), *(SCRIPTS / "gxkeras").glob("*.py")]
+                    for line in path.read_text().splitlines() if broad.match(line))
+    assert found == {"errors.py": 2, "model_io.py": 2, "containment.py": 2}
 
 
 def resource_exhausted():
