@@ -28,16 +28,20 @@ SCAN_BLOCK_BYTES = 1 << 20
 
 def too_long(label: str, number: int, limit: int, why: str = "") -> ToolInputError:
     """The one message for a line over its bound (``why``: what the bound protects, when not the default)."""
-    return ToolInputError(f"{label}: line {number:,} is longer than {format_bytes(limit)} ({limit:,} bytes), "
+    size = format_bytes(limit)
+    bound = size if size.endswith("bytes") else f"{size} ({limit:,} bytes)"
+    return ToolInputError(f"{label}: line {number:,} is longer than {bound}, "
                           f"{why or 'the longest line a tool reads; is it a text table with one sample per line?'}")
 
 
-def bounded_lines(handle: BinaryIO, label: str, limit: int = MAX_LINE_BYTES) -> Iterator[bytes]:
+def bounded_lines(handle: BinaryIO, label: str, limit: int | None = None) -> Iterator[bytes]:
     """The lines of a file opened in binary mode, each with its line end, as ``for line in handle`` gives them.
 
-    At most ``limit + 1`` bytes of a line are read: a line of more than ``limit`` bytes (its newline not
-    counted) raises :class:`ToolInputError` naming ``label``, the line number and the bound.
+    At most ``limit + 1`` bytes of a line are read (default :data:`MAX_LINE_BYTES`): a line of more than
+    ``limit`` bytes (its newline not counted) raises :class:`ToolInputError` naming ``label``, the line
+    number and the bound.
     """
+    limit = MAX_LINE_BYTES if limit is None else limit
     number = 0
     while True:
         line = handle.readline(limit + 1)

@@ -36,9 +36,9 @@ def _parse_indices(columns: object, label: str, n_columns: int) -> list[int]:
     items = columns if isinstance(columns, list) else str(columns or "").split(",")
     indices = []
     for item in items:
-        index = parse_int(item if isinstance(item, int) else str(item).strip(), f"{label}: column", 1,
+        index = parse_int(item if isinstance(item, int) else str(item).strip(), f"{label}: column", 0,
                           MAX_COLUMN_NUMBER)
-        if index > n_columns:
+        if not 1 <= index <= n_columns:
             raise ToolInputError(f"{label}: column {index} does not exist: the data has {n_columns} columns")
         indices.append(index - 1)
     if not indices:
