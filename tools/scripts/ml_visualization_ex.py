@@ -16,14 +16,16 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
-from gxkeras import forms
+from gxkeras import figures, forms
 from gxkeras.errors import ToolInputError, output_paths, run_tool
 from gxkeras.figures import Heatmap, Panel, Trace, clean_title, draw, output_format
 from gxkeras.galaxy_inputs import load_inputs
+from gxkeras.memory import check_allocation
 from gxkeras.metrics import as_labels, format_metrics, per_class_metrics
 from gxkeras.model_diagram import draw_diagram
 from gxkeras.model_io import is_sklearn_file, load_sklearn
 from gxkeras.tabular import check_header_names, check_row_lengths, read_tabular, read_tabular_input
+from gxkeras.values import parse_int
 
 TRUE_LABEL = "Select dataset containing the true labels"
 PREDICTED_LABEL = "Select dataset containing the predicted labels"
@@ -66,6 +68,14 @@ def one_label_column(values, label):
 
 # ---- confusion matrix ------------------------------------------------------------------------------
 
+def check_whole_labels(labels, label, header_lines, hint):
+    """Class labels read as numbers must be whole numbers (scikit-learn calls fractions "continuous")."""
+    fractional = np.flatnonzero(np.mod(labels, 1) != 0) if labels.dtype.kind == "f" else ()
+    if len(fractional):
+        row = int(fractional[0])
+        raise ToolInputError(f"{label}: line {row + 1 + header_lines} is {labels[row]:g}, not a class label: {hint}")
+
+
 def check_predicted_labels(y_true, y_pred, header_lines):
     """Refuse predictions that are scores, not labels: each distinct score would become a "class"
     (100 probabilities against 0/1 truths made a 102 x 102 matrix of ones and zeros).
@@ -73,10 +83,7 @@ def check_predicted_labels(y_true, y_pred, header_lines):
     Labels are whole numbers, and a model predicts few classes the truth lacks: a class missing
     from this test set is plausible, more new classes than the truth has are not.
     """
-    if y_pred.dtype.kind == "f":
-        row = int(np.flatnonzero(np.mod(y_pred, 1) != 0)[0])
-        raise ToolInputError(f"{PREDICTED_LABEL}: line {row + 1 + header_lines} is {y_pred[row]:g}, not a class "
-                             f"label: {SCORES_HINT}")
+    check_whole_labels(y_pred, PREDICTED_LABEL, header_lines, SCORES_HINT)
     true_classes = np.unique(y_true)
     unknown = np.setdiff1d(np.unique(y_pred), true_classes)
     if len(unknown) > len(true_classes):
@@ -102,12 +109,16 @@ def confusion_matrix_plot(params, path, metrics_path):
     values, _names = read_tabular_input(params, "infile_true", "header_true", "column_selector_options_true", "col1",
                                         TRUE_LABEL)
     y_true = one_label_column(values, TRUE_LABEL)
+    check_whole_labels(y_true, TRUE_LABEL, int(is_true(params.get("header_true"))), "class labels are whole numbers")
     header_predicted = is_true(params.get("header_predicted"))
     predicted, _names = read_tabular(params.get("infile_predicted"), PREDICTED_LABEL, header=header_predicted)
     y_pred = one_label_column(predicted, PREDICTED_LABEL)
     check_same_length(y_true, y_pred, TRUE_LABEL, PREDICTED_LABEL)
     check_predicted_labels(y_true, y_pred, int(header_predicted))
     cmap = colormap(params.get("plot_color"))
+    n_classes = len(np.unique(np.concatenate([y_true, y_pred])))
+    check_allocation(figures.heatmap_bytes(n_classes), TRUE_LABEL, f"the {n_classes:,} x {n_classes:,} confusion "
+                     f"matrix of its {n_classes:,} classes (and its picture)", "are these class labels?")
     classes, matrix, rows = per_class_metrics(y_true, y_pred)
     title = clean_title(params.get("title"), "Confusion matrix")
     draw(Heatmap(matrix, [str(name) for name in classes], cmap), title, params.get("plot_format") or "png", path)
@@ -211,12 +222,16 @@ def curves_of(truth, truth_names, scores, score_names, pos_label):
     return [(pos_label, (labels == matches[0]).astype(int), scores[:, column])]
 
 
+MINIMUM_POSITIVES_LABEL = "Report minimum number of positives"
+
+
 def keep_curves(curves, minimum):
     """Curves with at least ``minimum`` positives (report_minimum_n_positives), and with both classes."""
+    minimum = None if minimum in (None, "") else parse_int(minimum, MINIMUM_POSITIVES_LABEL, 0, 2 ** 63 - 1)
     kept = []
     for name, truth, score in curves:
         positives = int(truth.sum())
-        if minimum not in (None, "") and positives < int(minimum):
+        if minimum is not None and positives < minimum:
             print(f"{name}: {positives} positives, fewer than {minimum}: left out")
         elif positives in (0, len(truth)):
             print(f"{name}: {'no' if positives == 0 else 'only'} positive samples: no curve")
@@ -235,6 +250,8 @@ def curve_plot(kind, params, path, metrics_path):
     pos_label = str(params.get("pos_label") or "").strip()
     curves = keep_curves(curves_of(truth, truth_names, scores, score_names, pos_label),
                          params.get("report_minimum_n_positives"))
+    check_allocation(figures.curves_bytes(len(curves), len(curves) * (len(truth) + 2)), CURVE_SCORE_LABEL,
+                     f"{len(curves):,} curves of up to {len(truth) + 2:,} points (one per class or label)")
     traces, rows = [], []
     metric = "roc_auc" if kind == "roc_curve" else "average_precision"
     for name, positive, score in curves:
@@ -310,6 +327,10 @@ def history_learning_curves(frame):
     metrics.sort(key=lambda name: name != "loss")  # loss first, then the metrics in the file's order
     if not metrics:
         raise ToolInputError(f"{LEARNING_LABEL}: no metric columns: expected a header such as epoch, loss, val_loss")
+    if len(metrics) > figures.MAX_PANELS:
+        raise ToolInputError(f"{LEARNING_LABEL}: {len(metrics):,} metrics, one panel each: at most "
+                             f"{figures.MAX_PANELS} panels fit in one plot; is it a training history (epoch, loss, "
+                             "val_loss, ...)?")
     panels = []
     for name in metrics:
         traces = [Trace(epochs, frame[column], "validation" if column.startswith("val_") else "training",
@@ -454,6 +475,8 @@ def feature_importances_plot(params, path, _metrics_path=None):
         values, names = values[keep], names[keep]
         if not len(values):
             raise ToolInputError(f"Threshold value: no feature's {what.lower()} is above {threshold}")
+    check_allocation(figures.bars_bytes(len(values)), FEATURES_LABEL, f"drawing {len(values):,} bars, one per feature",
+                     "give a threshold value to draw only the larger ones")
     order = np.argsort(values, kind="stable")[::-1]
     title = clean_title(params.get("title"), "Feature importances")
     panel = Panel([Trace([str(name) for name in names[order]], values[order].tolist(), "", style="bar")],

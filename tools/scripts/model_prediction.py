@@ -19,7 +19,8 @@ import numpy as np
 
 from gxkeras.embedding import check_word_indices, embedding_input_dim
 from gxkeras.errors import ToolInputError, first_line, output_paths, run_tool
-from gxkeras.fasta import FASTA_LABEL, check_sequence_input, encode, sample_indices, sequence_names, stage_fasta
+from gxkeras.fasta import (FASTA_LABEL, check_sequence_input, encode, one_hot_chunk_rows, sample_indices, sequence_lengths,
+                           sequence_names, stage_fasta)
 from gxkeras import forms
 from gxkeras.galaxy_inputs import load_inputs
 from gxkeras.genomic import GENOME_LABEL, VCF_LABEL, stage_vcf
@@ -41,6 +42,7 @@ SEQ_LENGTH_LABEL = "Encoding sequence length"  # the Galaxy-ML form's label (its
 VARIANT_BLACKLISTS = forms.options("model_prediction", "blacklist_regions")  # none, hg38, hg19
 VARIANT_COLUMNS = ("chrom", "pos", "name", "ref", "alt", "strand")  # the Galaxy-ML tool's output columns
 CHUNK_ROWS = 4096  # rows read, checked and predicted at a time
+VARIANT_BYTES_PER_VALUE = 20  # an encoded variant's value: float64 from galaxy-ml, stacked (8), then float32 (4)
 # Keras batch size for prediction: no gradients are kept, so a batch far larger than training's costs
 # little memory (1,024 x 500 steps of LSTM state: tens of MB) and each of the LSTM's per-time-step ops
 # then works on 8x more rows at once: about 1.15x faster than batch 128 (docs/performance.md).
@@ -171,8 +173,10 @@ def matrix_chunks(values, chunk_rows):
 
 
 def fasta_chunks(generator, n_sequences, chunk_rows):
-    """The sequences one-hot encoded by ``generator``, ``chunk_rows`` at a time, each row flattened."""
+    """The sequences one-hot encoded by ``generator``, ``chunk_rows`` at a time (fewer for long sequences),
+    each row flattened."""
     indices = sample_indices(n_sequences)
+    chunk_rows = one_hot_chunk_rows(chunk_rows, generator.seq_length, generator.n_bases)
     for start in range(0, n_sequences, chunk_rows):
         encoded = encode(generator, indices[start:start + chunk_rows])
         yield encoded.reshape(len(encoded), -1), []
@@ -226,6 +230,8 @@ def predict_variants(estimator, method, generator, handle, chunk_rows):
     check_method(estimator, method)
     variants = generator.variants
     batch_size = max(estimator.batch_size or 1, PREDICT_BATCH_SIZE)
+    # each variant: galaxy-ml's float64 encoding, its stacked copy and the float32 one
+    chunk_rows = one_hot_chunk_rows(chunk_rows, generator.seq_length, 4, VARIANT_BYTES_PER_VALUE)
     for start in range(0, len(variants), chunk_rows):
         indices = range(start, min(start + chunk_rows, len(variants)))
         encoded = [generator.apply_transform(index) for index in indices]
@@ -248,7 +254,7 @@ def run_variants(params, method, outfile, chunk_rows):
     """The "reference genome and variant call file" input: one row per variant allele the genome holds."""
     data = params["input_options"]
     genome = stage_fasta(data.get("ref_genome_file"), GENOME_LABEL, "genome.fasta")
-    sequence_names(genome, GENOME_LABEL)  # indexed (and checked) before the model is loaded
+    sequence_lengths(genome, GENOME_LABEL)  # indexed (and checked) before the model is loaded
     vcf, n_lines = stage_vcf(data.get("vcf_file"), os.path.dirname(genome))
     if is_sklearn_file(params["infile_estimator"], ESTIMATOR_LABEL):
         raise ToolInputError(f"{VCF_LABEL}: variants are predicted by a Keras model of encoded sequences; this is a "

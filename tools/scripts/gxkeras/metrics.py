@@ -13,12 +13,13 @@ from typing import Any
 import numpy as np
 
 from gxkeras.errors import ToolInputError
+from gxkeras.tabular import as_whole_numbers
 
 METRIC_COLUMNS = ["class", "TP", "FP", "TN", "FN", "accuracy", "precision", "recall", "f1", "support"]
 
 
 def as_labels(values: Any, label: str) -> np.ndarray:
-    """One column of labels from a table: integers when all values are whole numbers."""
+    """One column of labels from a table: integers when all values are whole numbers (that float64 holds exactly)."""
     values = np.asarray(values)
     if values.ndim == 2:
         if values.shape[1] != 1:
@@ -26,8 +27,10 @@ def as_labels(values: Any, label: str) -> np.ndarray:
                 f"{label}: expected one column of labels, got {values.shape[1]} columns; select one column"
             )
         values = values[:, 0]
-    if values.dtype.kind == "f" and np.all(np.mod(values, 1) == 0):
-        values = values.astype("int64")
+    values = as_whole_numbers(values)
+    if values.dtype.kind == "f" and values.size and np.all(np.mod(values, 1) == 0):
+        raise ToolInputError(f"{label}: the label {np.abs(values).max():g} is a whole number beyond 2^53, which float64 "
+                             "cannot tell from its neighbours: expected class labels")
     return values
 
 

@@ -76,6 +76,21 @@ def select_columns(names: list[str], option: str | None, columns: object, label:
     return sorted(set(chosen))
 
 
+# float64 holds every whole number up to 2**53 exactly; beyond, neighbours merge, and a cast to int64 wraps
+# round past 2**63 (1e300 and 2e300 both become -2**63).
+EXACT_WHOLE = 2 ** 53
+
+
+def as_whole_numbers(values: Any) -> np.ndarray:
+    """``values`` as int64 when every one is a whole number that float64 holds exactly, else as they are:
+    for labels and class indices read as floats (``1.0``), never wrapped round by the cast."""
+    values = np.asarray(values)
+    if (values.dtype.kind == "f" and values.size and np.isfinite(values).all() and np.all(np.mod(values, 1) == 0)
+            and np.abs(values).max() <= EXACT_WHOLE):
+        return values.astype("int64")
+    return values
+
+
 def _first_bad_cell(frame: pd.DataFrame, header: bool) -> tuple[int, int, Any]:
     """(line, column, text) of the first cell that is not a finite number (the caller found one)."""
     for position, name in enumerate(frame.columns):

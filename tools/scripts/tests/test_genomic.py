@@ -251,7 +251,11 @@ def test_reference_sequences_differ_from_variant_sequences(tmp_path, monkeypatch
     (dict(target_file="chr1\t100\t160\n"), "^Dataset containing positions and features for target values: line 1 has "
                                            "3 tab-separated columns; expected at least 4"),
     (dict(target_file="chr1\t1e2\t160\tfeatA\n"), "^Dataset containing positions and features for target values: "
-                                                  "line 1: start and end must be whole numbers"),
+                                                  "line 1: start: '1e2' is not a whole number from 0 to 2,147,483,647"),
+    (dict(interval_file="chr1\t100\t1\u00b2\n"), "^Dataset containing sequence intervals for training: line 1: end: "
+                                                 "'1\u00b2' is not a whole number"),  # '\u00b2'.isdigit() is true
+    (dict(interval_file="chr1\t\u0661\u0660\u0660\t140\n"), "^Dataset containing sequence intervals for training: "
+                                                       "line 1: start: '\u0661\u0660\u0660' is not a whole number"),
     (dict(target_file="chrM\t100\t160\tfeatA\n"), "^Dataset containing positions and features for target values: "
                                                   "line 1: 'chrM' is not a sequence of the reference genome"),
     (dict(infile2="featA\nfeatC\n"), "^Dataset containing the feature list for prediction: 'featC' is not a feature "
@@ -338,8 +342,12 @@ def test_stratified_holdout_and_class_weights_are_refused(tmp_path, monkeypatch)
 @pytest.mark.parametrize("vcf, more, message", [
     (None, dict(seq_length=200), r"^Encoding sequence length: 200: each variant is encoded as \(200, 4\), but the "
                                  r"model's input shape is \(100, 4\)"),
-    ("#CHROM\tPOS\tID\tREF\tALT\nchr1\tx\tv\tA\tC\n", {}, "^Dataset containing sequence variations: line 2: POS 'x' "
-                                                         "is not a position from 1"),
+    ("#CHROM\tPOS\tID\tREF\tALT\nchr1\tx\tv\tA\tC\n", {}, "^Dataset containing sequence variations: line 2: POS: 'x' "
+                                                         "is not a whole number from 1 to 2,147,483,647"),
+    ("#CHROM\tPOS\tID\tREF\tALT\nchr1\t\u00b2\tv\tA\tC\n", {}, "^Dataset containing sequence variations: line 2: "
+                                                              "POS: '\u00b2' is not a whole number"),
+    ("#CHROM\tPOS\tID\tREF\tALT\nchr1\t4294967297\tv\tA\tC\n", {}, "^Dataset containing sequence variations: "
+                                                                  "line 2: POS: '4294967297' is not a whole number"),
     ("#CHROM\tPOS\tID\tREF\tALT\nchr1\t5\tv\tA\t<DEL>\n", {}, "^Dataset containing sequence variations: line 2: REF "
                                                              "'A' and ALT '<DEL>' must be bases"),
     ("#CHROM\tPOS\tID\tREF\tALT\n7\t500\tv\tA\tC\nchr1\t5\tw\tA\tC\n", {},

@@ -525,7 +525,13 @@ def test_class_weight_changes_training_on_imbalanced_classes(tmp_path, unweighte
 
 @pytest.mark.parametrize("selection, learning_type, message", [
     ({"class_weight_type": "balanced"}, "KerasGRegressor", "balanced weights classes, and this is a regression model"),
-    ({"class_weight_type": "mapping", "class_weight": "0: 1, 1: -2"}, "KerasGClassifier", "weights must be numbers of 0"),
+    ({"class_weight_type": "mapping", "class_weight": "0: 1, 1: -2"}, "KerasGClassifier", "weights must be numbers from 0"),
+    # an int too large for a float: float() and np.isfinite() raised OverflowError and TypeError (tracebacks)
+    ({"class_weight_type": "mapping", "class_weight": "0: 1, 1: " + "9" * 400}, "KerasGClassifier",
+     "weights must be numbers from 0 to 3.4e\\+38"),
+    ({"class_weight_type": "mapping", "class_weight": "9" * 400 + ": 1"}, "KerasGClassifier", "is not a mapping"),
+    ({"class_weight_type": "mapping", "class_weight": "0: 1, 1: 1e39"}, "KerasGClassifier",  # inf in float32
+     "weights must be numbers from 0 to 3.4e\\+38"),
     ({"class_weight_type": "mapping", "class_weight": "{'a': 1}"}, "KerasGClassifier", "is not a mapping of class labels"),
     ({"class_weight_type": "mapping", "class_weight": "__import__('os')"}, "KerasGClassifier", "is not a mapping"),
     ({"class_weight_type": "mapping", "class_weight": "{0: 1, 5: 2}"}, "KerasGClassifier",
