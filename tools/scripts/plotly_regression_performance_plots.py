@@ -16,7 +16,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 from gxkeras.errors import ToolInputError, output_paths, run_tool
-from gxkeras.galaxy_inputs import load_inputs
+from gxkeras.galaxy_inputs import check_dataset_path, load_inputs
+from gxkeras.lines import bounded_lines
 from gxkeras.tabular import read_tabular
 
 TRUE_LABEL = "Select input data file"
@@ -32,8 +33,10 @@ def _is_number(text):
 
 
 def first_line_cells(path, label):
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        line = handle.readline().lstrip("\ufeff").rstrip("\r\n")
+    check_dataset_path(path, label)
+    with open(path, "rb") as handle:
+        first = next(bounded_lines(handle, label), b"")
+    line = first.decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r\n")
     if not line.strip():
         raise ToolInputError(f"{label} ({path}): the dataset is empty, expected tab-separated numbers")
     return line.split("\t")
