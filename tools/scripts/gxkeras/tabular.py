@@ -277,7 +277,7 @@ def check_table_memory(label: str, rows: int, columns: int, rows_at_once: int, c
     time at ``cell_bytes`` a cell, and ``kept_bytes`` for each cell of the whole table kept. The width
     counts most: a line of 10^6 tabs is 2 MB of file and, as 10^6 pandas columns, gigabytes."""
     needed = columns * COLUMN_BYTES + rows_at_once * columns * cell_bytes + rows * columns * kept_bytes
-    check_allocation(needed, label, f"reading its {rows:,} lines of {columns:,} columns",
+    check_allocation(needed, label, f"reading its {rows:,} x {columns:,} table (lines x columns)",
                      "give the job more memory, or split the dataset")
 
 
