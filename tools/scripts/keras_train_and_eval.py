@@ -43,7 +43,7 @@ from gxkeras.keras_env import import_keras
 from gxkeras.model_io import load_estimator, save_estimator
 from gxkeras.scoring import Prediction, check_names as scoring_check_names, compute as compute_score
 from gxkeras.matrix_market import read_matrix_market
-from gxkeras.memory import check_allocation
+from gxkeras.metrics import one_hot
 from gxkeras.sparse_updates import correct_sparse_updates
 from gxkeras.tabular import as_whole_numbers, check_row_lengths, read_tabular_input, select_columns
 from gxkeras.values import check_layer_names, check_seed
@@ -439,11 +439,8 @@ def predict_features(estimator, X, targets):
 
 
 def encode_y(estimator, y, n_onehot=None):
-    """y as the Keras model sees it: class indices, or one-hot rows where the loss needs them.
-
-    The one-hot table (samples x classes float32) is written directly, its size checked against the job's
-    memory first: the identity matrix it was indexed from before held classes x classes values itself.
-    """
+    """y as the Keras model sees it: class indices, or one-hot rows (float32) where the loss needs them, their
+    size checked against the job's memory first."""
     if not is_classifier(estimator):
         return y
     classes = estimator.classes_
@@ -452,12 +449,8 @@ def encode_y(estimator, y, n_onehot=None):
         n_onehot is not None and estimator.loss != "sparse_categorical_crossentropy")
     if not onehot:
         return index
-    check_allocation(len(index) * len(classes) * np.dtype("float32").itemsize, Y_LABEL,
-                     f"the one-hot targets of {len(index):,} samples and {len(classes):,} classes",
-                     "a model with this many classes needs sparse_categorical_crossentropy (class indices)")
-    table = np.zeros((len(index), len(classes)), dtype="float32")
-    table[np.arange(len(index)), index] = 1
-    return table
+    return one_hot(index, len(classes), "float32", Y_LABEL,
+                   "a model with this many classes needs sparse_categorical_crossentropy (class indices)")
 
 
 def keras_loss(estimator, X, y, n_onehot):

@@ -20,6 +20,7 @@ from gxkeras import figures, forms
 from gxkeras.errors import ToolInputError, output_paths, run_tool
 from gxkeras.figures import Heatmap, Panel, Trace, clean_title, draw, output_format
 from gxkeras.galaxy_inputs import load_inputs
+from gxkeras.lines import bounded_lines
 from gxkeras.memory import check_allocation
 from gxkeras.metrics import as_labels, format_metrics, per_class_metrics
 from gxkeras.model_diagram import draw_diagram
@@ -137,21 +138,22 @@ def _is_number(text):
     return True
 
 
-def _data_lines(path):
+def _data_lines(path, label):
     with open(path, "rb") as handle:
-        return sum(1 for line in handle if line.strip())
+        return sum(1 for line in bounded_lines(handle, label) if line.strip())
 
 
 def has_header(path, label, data_rows=None):
     """Whether line 1 is a header. The Galaxy-ML tool always took it as one ("headered" tables); a
     line of numbers is data instead when it cannot be column names (fractions, repeated values), or,
     with ``data_rows`` given (the other table's rows), when the file has exactly that many lines."""
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        cells = handle.readline().rstrip("\r\n").split("\t")
+    with open(path, "rb") as handle:
+        first = next(bounded_lines(handle, label), b"")
+    cells = first.decode("utf-8", errors="replace").rstrip("\r\n").split("\t")
     if not all(_is_number(cell) for cell in cells):
         return True
     if data_rows is not None:
-        return _data_lines(path) != data_rows
+        return _data_lines(path, label) != data_rows
     try:
         check_header_names(cells, label)
     except ToolInputError:
@@ -352,35 +354,44 @@ def learning_curve_plot(params, path, _metrics_path=None):
 
 # ---- RFECV scores ----------------------------------------------------------------------------------
 
+# One step ID per score of an RFECV table; the text is what a person types (the old form's example is 26
+# characters), and parsing deeper or longer text costs Python's parser memory and recursion.
+MAX_STEPS = 100_000
+MAX_STEPS_CHARS = 10_000
+
+
 def parse_steps(text):
     """The Step IDs: a list of numbers written as literals, ``range(...)``, ``list(range(...))`` and
-    ``+`` of these (the old form's example: ``list(range(10)) + [15, 20]``). Parsed, never evaluated."""
+    ``+`` of these (the old form's example: ``list(range(10)) + [15, 20]``), at most :data:`MAX_STEPS`.
+    Parsed, never evaluated."""
     text = str(text or "").strip()
     if not text:
         return None
-    try:
-        tree = ast.parse(text, mode="eval").body
-    except SyntaxError:
-        tree = None
-    values = _steps_node(tree) if tree is not None else None
-    if values is None:
-        raise ToolInputError(f"Step IDs: '{text}' is not a list of numbers; write e.g. [1, 2, 5] or "
+    if len(text) > MAX_STEPS_CHARS:
+        raise ToolInputError(f"Step IDs: longer than {MAX_STEPS_CHARS:,} characters; write e.g. [1, 2, 5] or "
                              "list(range(10)) + [15, 20]")
+    try:
+        values = _steps_node(ast.parse(text, mode="eval").body)
+    except (SyntaxError, ValueError, MemoryError, RecursionError):  # "-" * 5000 + "1": the parser's stack
+        values = None
+    if values is None:
+        raise ToolInputError(f"Step IDs: '{text[:80]}' is not a list of at most {MAX_STEPS:,} numbers; write e.g. "
+                             "[1, 2, 5] or list(range(10)) + [15, 20]")
     return values
 
 
 def _steps_node(node):
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
         left, right = _steps_node(node.left), _steps_node(node.right)
-        return None if left is None or right is None else left + right
+        return None if left is None or right is None or len(left) + len(right) > MAX_STEPS else left + right
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords:
         if node.func.id == "list" and len(node.args) == 1:
             return _steps_node(node.args[0])
         if node.func.id == "range" and 1 <= len(node.args) <= 3:
             bounds = [_number(arg) for arg in node.args]
             if all(isinstance(bound, int) for bound in bounds) and (len(bounds) < 3 or bounds[2] != 0):
-                values = list(range(*bounds))
-                return values if len(values) <= 100_000 else None
+                steps = range(*bounds)
+                return list(steps) if len(steps) <= MAX_STEPS else None  # the length first, then the list
         return None
     if isinstance(node, (ast.List, ast.Tuple)):
         values = [_number(item) for item in node.elts]

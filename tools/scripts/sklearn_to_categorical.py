@@ -14,7 +14,7 @@ import numpy as np
 
 from gxkeras.errors import ToolInputError, output_paths, run_tool
 from gxkeras.galaxy_inputs import load_inputs
-from gxkeras.memory import check_allocation
+from gxkeras.metrics import one_hot as metrics_one_hot
 from gxkeras.tabular import read_tabular
 from gxkeras.values import parse_int
 
@@ -69,14 +69,9 @@ def number_of_classes(labels, num_classes, header):
 
 
 def one_hot(labels, num_classes, what=LABEL):
-    """Row i has a 1 in column ``labels[i]`` and 0 elsewhere; the table (one byte a cell) is checked against the
-    job's memory first (``what``: the input that gave the number of classes). It is written directly: the
-    identity matrix it was indexed from before held num_classes x num_classes values itself."""
-    check_allocation(len(labels) * num_classes, what, f"the one-hot table of {len(labels):,} labels x {num_classes:,} "
-                     "classes", "check the number of classes")
-    matrix = np.zeros((len(labels), num_classes), dtype="uint8")
-    matrix[np.arange(len(labels)), labels] = 1
-    return matrix
+    """Row i has a 1 in column ``labels[i]`` and 0 elsewhere (one byte a cell), checked against the job's memory
+    first (``what``: the input that gave the number of classes)."""
+    return metrics_one_hot(labels, num_classes, "uint8", what, "check the number of classes")
 
 
 def to_categorical(params, outfile):
