@@ -88,7 +88,7 @@ def test_a_one_hot_table_beyond_the_jobs_memory_is_refused(write_inputs, write_t
     from gxkeras import memory
 
     monkeypatch.setenv(memory.LIMIT_VARIABLE, str(300_000))
-    with pytest.raises(ToolInputError, match=rf"^{label}: the one-hot table of 2 labels x 100,000 classes needs 195\.3 KB, "
+    with pytest.raises(ToolInputError, match=rf"^{label}: the one-hot table of 2 samples x 100,000 classes needs 195\.3 KB, "
                                              r"more than half of the 293\.0 KB"):
         run(write_inputs, tmp_path, write_text(labels), False, num_classes)
     monkeypatch.setenv(memory.LIMIT_VARIABLE, str(10 ** 6))
