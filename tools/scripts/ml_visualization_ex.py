@@ -16,7 +16,7 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
-from gxkeras import figures, forms
+from gxkeras import figures, forms, plot_costs
 from gxkeras.errors import ToolInputError, output_paths, run_tool
 from gxkeras.figures import Heatmap, Panel, Trace, clean_title, draw, output_format
 from gxkeras.galaxy_inputs import load_inputs
@@ -118,7 +118,7 @@ def confusion_matrix_plot(params, path, metrics_path):
     check_predicted_labels(y_true, y_pred, int(header_predicted))
     cmap = colormap(params.get("plot_color"))
     n_classes = len(np.unique(np.concatenate([y_true, y_pred])))
-    check_allocation(figures.heatmap_bytes(n_classes), TRUE_LABEL, f"the {n_classes:,} x {n_classes:,} confusion "
+    check_allocation(plot_costs.heatmap_bytes(n_classes), TRUE_LABEL, f"the {n_classes:,} x {n_classes:,} confusion "
                      f"matrix of its {n_classes:,} classes (and its picture)", "are these class labels?")
     classes, matrix, rows = per_class_metrics(y_true, y_pred)
     title = clean_title(params.get("title"), "Confusion matrix")
@@ -252,7 +252,7 @@ def curve_plot(kind, params, path, metrics_path):
     pos_label = str(params.get("pos_label") or "").strip()
     curves = keep_curves(curves_of(truth, truth_names, scores, score_names, pos_label),
                          params.get("report_minimum_n_positives"))
-    check_allocation(figures.curves_bytes(len(curves), len(curves) * (len(truth) + 2)), CURVE_SCORE_LABEL,
+    check_allocation(plot_costs.curves_bytes(len(curves), len(curves) * (len(truth) + 2)), CURVE_SCORE_LABEL,
                      f"{len(curves):,} curves of up to {len(truth) + 2:,} points (one per class or label)")
     traces, rows = [], []
     metric = "roc_auc" if kind == "roc_curve" else "average_precision"
@@ -486,7 +486,7 @@ def feature_importances_plot(params, path, _metrics_path=None):
         values, names = values[keep], names[keep]
         if not len(values):
             raise ToolInputError(f"Threshold value: no feature's {what.lower()} is above {threshold}")
-    check_allocation(figures.bars_bytes(len(values)), FEATURES_LABEL, f"drawing {len(values):,} bars, one per feature",
+    check_allocation(plot_costs.bars_bytes(len(values)), FEATURES_LABEL, f"drawing {len(values):,} bars, one per feature",
                      "give a threshold value to draw only the larger ones")
     order = np.argsort(values, kind="stable")[::-1]
     title = clean_title(params.get("title"), "Feature importances")

@@ -18,6 +18,8 @@ import plotly.graph_objects as go
 from gxkeras.errors import ToolInputError, output_paths, run_tool
 from gxkeras.galaxy_inputs import check_dataset_path, load_inputs
 from gxkeras.lines import bounded_lines
+from gxkeras.memory import check_allocation
+from gxkeras.plot_costs import curves_bytes
 from gxkeras.tabular import read_tabular
 
 TRUE_LABEL = "Select input data file"
@@ -133,6 +135,9 @@ def build_parser():
 def main(argv=None):
     args = build_parser().parse_args(argv)
     true, predicted = read_pair(load_inputs(args.inputs))
+    # each page in turn: two curves of one point per sample at most
+    check_allocation(curves_bytes(2, 2 * len(true)), PREDICTED_LABEL, f"plotting {len(true):,} samples",
+                     "plot a sample of the rows")
     write_page(actual_vs_predicted(true, predicted), args.output_actual_vs_pred)
     write_page(scatter(true, predicted), args.output_scatter_plot)
     write_page(residuals(true, predicted), args.output_residual_plot)

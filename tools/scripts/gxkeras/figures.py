@@ -20,38 +20,15 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 import numpy as np  # noqa: E402
 
 from gxkeras.errors import ToolInputError  # noqa: E402
+from gxkeras.plot_costs import ANNOTATED_CLASSES  # noqa: E402
 
 WIDTH, HEIGHT, PANEL_HEIGHT = 6.4, 4.8, 2.4  # inches; at DPI a single plot is 640 x 480 pixels
 DPI = 100
 # Panels one above the other: 100 are 24,060 pixels high (Agg draws at most 65,536), a 62 MB canvas.
 MAX_PANELS = 100
-# What drawing takes, measured (peak RSS growth, matplotlib Agg PNG and plotly HTML; the larger of the two,
-# rounded up): a heatmap cell 75-105 bytes, and 10-18 kB more with its count written in it (matplotlib:
-# 200 x 200 counts took 59 s); a curve 40-160 kB (its legend entry), a point of it 55-390 bytes (plotly
-# writes plain lists into the page); a bar 5-39 kB (its tick label). Files and forms size all of these.
-HEATMAP_CELL_BYTES = 128
-ANNOTATED_CELL_BYTES = 20 * 1024
-CURVE_BYTES = 160 * 1024
-POINT_BYTES = 512
-BAR_BYTES = 48 * 1024
-# Counts are written in a heatmap's cells up to this many classes (900 cells, about a second): beyond, they
-# could not be read in a 640 x 480 image. Tick labels: every class up to MAX_TICK_LABELS, else that many.
-ANNOTATED_CLASSES = 30
+# Counts are written in a heatmap's cells up to ANNOTATED_CLASSES classes. Tick labels: every class up to
+# MAX_TICK_LABELS, else that many.
 MAX_TICK_LABELS = 50
-
-
-def heatmap_bytes(size: int) -> int:
-    """What drawing a ``size`` x ``size`` heatmap takes (with its counts, for a small one)."""
-    return size * size * (HEATMAP_CELL_BYTES + (ANNOTATED_CELL_BYTES if size <= ANNOTATED_CLASSES else 0))
-
-
-def curves_bytes(n_curves: int, n_points: int) -> int:
-    """What drawing ``n_curves`` curves of ``n_points`` points in all takes."""
-    return n_curves * CURVE_BYTES + n_points * POINT_BYTES
-
-
-def bars_bytes(n_bars: int) -> int:
-    return n_bars * BAR_BYTES
 # plot_format values: the old tool's spellings (html, plotly_html, matplotlib_svg) and ours (png, svg)
 FORMATS = {"html": "html", "plotly_html": "html", "png": "png", "svg": "svg", "matplotlib_svg": "svg"}
 
