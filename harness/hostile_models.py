@@ -228,6 +228,57 @@ def sklearn_tree_outside(path):
     return write_sklearn(path, sklearn_graph("sklearn_forest.h5mlm"), "sklearn_forest.h5mlm", change)
 
 
+def oversized_sklearn(path, compressed=False, sizes=(600_000_000,)):
+    """The pipeline of test-data with its datasets -model_weights-/0, 1 ... replaced by float32 datasets declaring
+    ``sizes`` values (2.4 GB by default) in a few kB: compressed, or chunked and never written (HDF5 reads the
+    chunks that are not in the file as the fill value)."""
+    def change(weights):
+        for index, size in enumerate(sizes):
+            del weights[str(index)]
+            weights.create_dataset(str(index), shape=(size,), dtype="float32", chunks=(2 ** 20,), fillvalue=1.0,
+                                   compression="gzip" if compressed else None)
+    return write_sklearn(path, sklearn_graph(), change_arrays=change)
+
+
+# ---- galaxy-ml files edited to test "reconstruct, don't trust" (gxkeras/sklearn_loader.py) ---------
+
+def object_states(graph, name):
+    """The state (a dict, edited in place) of every object of class ``name`` in a galaxy-ml object graph,
+    in the order galaxy-ml wrote them; only objects whose class is named there (the first of a class;
+    later ones refer back to it with -memo-, which this does not follow)."""
+    found, stack = [], [graph]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            reduce = item.get("-reduce-")
+            args = reduce.get("-args-", {}).get("-tuple-") if isinstance(reduce, dict) else None
+            if isinstance(args, list) and len(args) == 3 and isinstance(args[0], dict) \
+                    and args[0].get("-global-", [None, None])[1] == name and isinstance(reduce.get("-state-"), dict):
+                found.append(reduce["-state-"])
+            stack.extend(reversed(list(item.values())))
+        elif isinstance(item, list):
+            stack.extend(reversed(item))
+    return found
+
+
+def edited_sklearn(path, source, edit):
+    """A copy of the galaxy-ml file ``source`` whose graph ``edit(graph)`` changed in place; what ``edit``
+    returns, if anything, then changes the arrays (``-model_weights-``, an h5py group)."""
+    graph = sklearn_graph(source)
+    change_arrays = edit(graph)
+    return write_sklearn(path, graph, source, change_arrays)
+
+
+def array_index(entry):
+    """The -model_weights- dataset name an array entry ({"-np_ndarray-": index}) refers to."""
+    return entry["-np_ndarray-"]
+
+
+def numpy_scalar(kind, value):
+    """A numpy scalar of type ``numpy.kind`` as galaxy-ml writes one (``value`` as JSON has it)."""
+    return {"-np_datatype-": {"-datatype-": {"-global-": ["numpy", kind]}, "-value-": value}}
+
+
 def main(folder):
     """The Galaxy tests' files (the paths they name are refused before anything is opened)."""
     folder = Path(folder)

@@ -11,7 +11,7 @@ import inspect
 import json
 
 from gxkeras import forms
-from gxkeras.allowlist import check_model_config
+from gxkeras.allowlist import check_layer_count, check_model_config
 from gxkeras.errors import ToolInputError, first_line, output_paths, run_tool
 from gxkeras.estimators import KERAS_BUILD_ERRORS
 from gxkeras.galaxy_inputs import flatten_sections, load_inputs
@@ -358,6 +358,7 @@ def build_model_json(params):
     layers = [flatten_sections(layer) for layer in model_params.get("layers") or []]
     if not layers:
         raise ToolInputError("the model has no LAYER: add at least one")
+    check_layer_count(len(layers), "the model's LAYERs", ToolInputError)  # before Keras builds any
     keras = import_keras(tensorflow=False)  # only layers and JSON: no TensorFlow needed
     model_type = model_params.get("model_type")
     budget = ParameterBudget()

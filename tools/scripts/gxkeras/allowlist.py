@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from typing import Any, NoReturn
 
 from gxkeras import forms
-from gxkeras.errors import ModelRefused
+from gxkeras.errors import ModelRefused, ToolInputError
 from gxkeras.resources import RNN_CELLS
 
 # Objects Keras itself writes around the layers a form offers.
@@ -40,6 +40,12 @@ OBJECT_KEYS = {"module", "class_name", "config", "registered_name", "build_confi
 NAMED_BY_SUFFIX = {"_initializer": "initializers", "_regularizer": "regularizers", "_constraint": "constraints"}
 NAMED_KEYS = {"activation": "activations", "recurrent_activation": "activations"}
 MAX_STRING = 256
+# Layers a model may have, wrapped (Bidirectional, TimeDistributed, an RNN's cell) and nested models' included.
+# Real architectures fit: ResNet-50 has 177 layers, Inception-v3 313, ResNet-101 347, DenseNet-121 429. Keras
+# cannot build much more: its Sequential.from_config re-traces the model at every layer it adds (quadratic:
+# 500 Dense layers take 55 s on a 2-core host) and a functional chain of ~1,000 layers exhausts Python's
+# recursion inside Keras (950 built, 1,000 ended in a RecursionError after 16 s).
+MAX_LAYERS = 512
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PATH_LIKE = re.compile(r"[/\\:]|^[.~]|^[\w-]+(\.[\w-]+)+$")
 
@@ -148,11 +154,39 @@ def check_model_config(model: object, label: str) -> None:
     """Refuse, without importing or building anything, a model JSON with anything our forms don't offer.
 
     ``model`` is a whole model JSON (``{"module", "class_name": "Sequential", "config"}``) or just
-    its ``config`` (as galaxy-ml estimators store it); ``label`` names the input in messages.
+    its ``config`` (as galaxy-ml estimators store it); ``label`` names the input in messages. The
+    layers are counted first (:data:`MAX_LAYERS`).
     """
     if not isinstance(model, dict):
         raise ModelRefused(f"{label}: the model configuration is not a JSON object")
+    check_layer_count(count_layers(model), label)
     _Checker(label).value(model, "model")
+
+
+def _is_layer(item: dict[str, Any]) -> bool:
+    return item.get("module") == "keras.layers" or (item.get("module"), item.get("class_name")) in MODEL_CLASSES
+
+
+def count_layers(model: object) -> int:
+    """The layers of a model config, wrapped layers, RNN cells and nested models included (the model itself
+    not), counted without recursion: one pass over a stack of the values still to visit."""
+    count, stack = 0, [model]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            if value is not model and "class_name" in value and _is_layer(value):
+                count += 1
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return count
+
+
+def check_layer_count(count: int, label: str, error: type[ToolInputError] = ModelRefused) -> None:
+    """Refuse a model of more than :data:`MAX_LAYERS` layers, saying by how many."""
+    if count > MAX_LAYERS:
+        raise error(f"{label}: the model has {count:,} layers (wrapped and nested ones included), {count - MAX_LAYERS:,} "
+                    f"more than the {MAX_LAYERS} a model may have")
 
 
 def model_type(model: dict[str, Any], label: str) -> str:

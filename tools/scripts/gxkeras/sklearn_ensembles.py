@@ -5,10 +5,15 @@ predict in Python over their members; the members (trees, linear models, SVMs ..
 as any other allowed class, so what is left to check here is how the ensemble combines them:
 every member sees the features it was fitted on (a bagging member a column subset, given by
 ``estimators_features_``), a stacking ensemble calls only prediction methods of its members,
-and the voting rule is one scikit-learn knows. An isolation forest (a bagging of extra trees) also
-reads two arrays per tree at the leaf each tree gives a sample: they must have one value per node
-(:func:`check_isolation`, then :func:`isolation_problem` on the built trees). :func:`check_ensemble` runs on the state read in
+and the voting rule is one scikit-learn knows. :func:`check_ensemble` runs on the state read in
 the check pass, before anything is imported; members are then described by ``n_features``.
+
+Their private attributes (:data:`LOADERS`) are recomputed or dropped, never read: an isolation forest reads
+two arrays per tree at the leaf each tree gives a sample (``_decision_path_lengths``,
+``_average_path_length_per_tree``), made again from its trees as its ``fit`` makes them
+(:func:`rebuild_isolation`); a voting classifier's ``le_`` and a stacking classifier's ``_label_encoder``
+are fitted again on its ``classes_`` (:func:`rebuild_label_encoder`); bootstrap state (``_seeds``,
+``_n_samples``, ``_sample_weight`` ...) is only read to draw training samples again: dropped.
 
 imbalanced-learn's samplers only resample training data: its ``Pipeline`` skips them at
 prediction. Their stored state is still read and checked like anything else (every class it
@@ -16,10 +21,14 @@ names must be allowed: a fitted ClusterCentroids keeps a KMeans, admitted inside
 :data:`SAMPLER_PARTS`), and each sampler is then rebuilt from its parameters alone
 (:func:`sampler_params`), so that nothing fitted of it stays in the model.
 """
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, NoReturn
 
 import numpy as np
+
+from gxkeras.sklearn_encoders import same_values
+from gxkeras.sklearn_loader import RECONSTRUCTOR, Fail, Key, Loader, key_of, loader
 
 _WEIGHT_BOOSTING, _BAGGING = "sklearn.ensemble._weight_boosting", "sklearn.ensemble._bagging"
 _VOTING, _STACKING = "sklearn.ensemble._voting", "sklearn.ensemble._stacking"
@@ -30,8 +39,9 @@ STACKING = {(_STACKING, "StackingClassifier"), (_STACKING, "StackingRegressor")}
 # An isolation forest is a bagging of extra trees (column subsets included) that scores a sample by the depth of
 # the leaf each tree puts it in: ``_decision_path_lengths[i][leaf]`` and ``_average_path_length_per_tree[i][leaf]``.
 ISOLATION = ("sklearn.ensemble._iforest", "IsolationForest")
+FORESTS = {("sklearn.ensemble._forest", name) for name in (
+    "RandomForestClassifier", "RandomForestRegressor", "ExtraTreesClassifier", "ExtraTreesRegressor")}
 ENSEMBLES = BOOSTING | BAGGING | VOTING | STACKING | {ISOLATION}
-LABEL_ENCODER = ("sklearn.preprocessing._label", "LabelEncoder")  # voting and stacking classifiers' labels
 # The samplers of the old pipeline builder (tools/sklearn/main_macros.xml, imbalanced_learn_sampling) that
 # galaxy-ml 0.11 can save: the others keep a fitted NearestNeighbors with a KD tree (or SMOTENC numpy
 # integers) that its dump_model_to_h5 cannot write (docs/comparison.md).
@@ -52,6 +62,7 @@ SAMPLER_PARTS = {("sklearn.cluster._kmeans", "KMeans")}
 BUNCH, DICT = ("sklearn.utils._bunch", "Bunch"), ("builtins", "dict")
 ORDERED_DICT = ("collections", "OrderedDict")
 BUNCH_STATE: dict[str, Any] = {"_deprecated_key_to_warnings": {}}
+NUMPY_SCALAR = ("numpy._core.multiarray", "scalar")  # a text class label of a sampler's counts, decoded by us
 # What a stacking ensemble may call on its members (``getattr(member, method)(X)``).
 STACK_METHODS = ("predict_proba", "decision_function", "predict")
 VOTING_RULES = ("hard", "soft")
@@ -120,31 +131,142 @@ def check_bagging(name: str, state: dict[str, Any], members: list[Any], features
 
 def check_isolation(state: dict[str, Any], features: list[Any], n_features: int,
                     fail: Callable[[str], NoReturn]) -> None:
-    """An isolation forest's per-tree depth arrays (one 1-D array per tree; their sizes are checked against
-    the trees by :func:`isolation_problem` once built) and ``_max_features``, every tree's number of columns."""
-    width: Any = state.get("_max_features")
-    if not (_whole(width) and 1 <= width <= n_features and all(count == width for count in features)):
-        fail(f"the IsolationForest's _max_features {str(width)[:20]} is not its trees' number of features")
-    for name in ("_decision_path_lengths", "_average_path_length_per_tree"):
-        arrays = state.get(name)
-        if not (isinstance(arrays, tuple) and len(arrays) == len(features) and all(
-                isinstance(array, np.ndarray) and array.ndim == 1 and array.dtype.kind in "iuf" for array in arrays)):
-            fail(f"the IsolationForest's {name} is not one 1-D array of numbers per tree")
+    """An isolation forest's trees all see one number of columns (its ``_max_features``, recomputed) and its
+    ``max_samples_`` (its ``_max_samples``, recomputed; scores are scaled by it) is a count."""
+    if not (features and all(count == features[0] for count in features) and features[0] <= n_features):
+        fail("the IsolationForest's trees do not all see one number of its features")
+    if not (_whole(state.get("max_samples_")) and state["max_samples_"] >= 1):
+        fail(f"the IsolationForest's max_samples_ {str(state.get('max_samples_'))[:20]} is not a count")
 
 
-def isolation_problem(forest: Any) -> str | None:
-    """What is wrong with a built isolation forest's depth arrays: each must have one value per node of its tree."""
-    if (type(forest).__module__, type(forest).__name__) != ISOLATION:
-        return None
-    for name in ("_decision_path_lengths", "_average_path_length_per_tree"):
-        for index, (array, member) in enumerate(zip(getattr(forest, name), forest.estimators_, strict=True)):
-            if len(array) != member.tree_.node_count:
-                return (f"the IsolationForest's {name}[{index}] has {len(array)} values, but its tree "
-                        f"{member.tree_.node_count} nodes")
-    return None
+def rebuild_isolation(found: Any, state: dict[str, Any], fail: Fail) -> dict[str, Any]:
+    """IsolationForest.fit's per-tree depth arrays, from the (checked) trees, with scikit-learn's functions."""
+    from sklearn.ensemble._iforest import _average_path_length
+
+    lengths, depths = zip(*[(_average_path_length(member.tree_.n_node_samples), member.tree_.compute_node_depths())
+                            for member in found.estimators_], strict=True)
+    return {"_average_path_length_per_tree": lengths, "_decision_path_lengths": depths,
+            "_max_features": len(found.estimators_features_[0]), "_max_samples": found.max_samples_}
+
+
+def rebuild_label_encoder(attribute: str) -> Callable[[Any, dict[str, Any], Fail], dict[str, Any]]:
+    """A voting or stacking classifier's label encoder(s), as its ``fit`` makes them, fitted on its ``classes_``."""
+    def rebuild(found: Any, state: dict[str, Any], fail: Fail) -> dict[str, Any]:
+        from sklearn.preprocessing import LabelEncoder
+
+        classes = found.classes_
+        several = isinstance(classes, list)
+        encoders = [LabelEncoder().fit(labels) for labels in (classes if several else [classes])]
+        if not all(isinstance(labels, np.ndarray) and same_values(encoder.classes_, labels)
+                   for encoder, labels in zip(encoders, classes if several else [classes], strict=True)):
+            fail(f"the {type(found).__name__}'s classes_ are not sorted, distinct labels")
+        return {attribute: encoders if several else encoders[0]}
+    return rebuild
+
+
+def read_bunch(reader: Any, cls: Any) -> Callable[[object], Any]:
+    """A voting or stacking ensemble's ``named_estimators_``: a Bunch (dict) of its members by name."""
+    def read(data: object) -> Any:
+        reduce = data.get("-reduce-") if isinstance(data, dict) and set(data) == {"-reduce-"} else None
+        args = reduce.get("-args-") if isinstance(reduce, dict) else None
+        if not (isinstance(reduce, dict) and {"--func-", "-args-"} <= set(reduce) <= {"--func-", "-args-", "-state-"}
+                and key_of(reader.reference(reduce["--func-"])) == RECONSTRUCTOR and isinstance(args, dict)
+                and set(args) == {"-tuple-"} and isinstance(args["-tuple-"], list) and len(args["-tuple-"]) == 3):
+            return reader.fail(f"the {cls.name}'s named_estimators_ is not a Bunch of its members")
+        reader.named(args["-tuple-"][0], {BUNCH}, f"the {cls.name}'s named_estimators_")
+        reader.named(args["-tuple-"][1], {DICT}, f"the {cls.name}'s named_estimators_ base")
+        members = args["-tuple-"][2]
+        if not (isinstance(members, dict) and "-keys-" in members
+                and not any(key.startswith("-") and key != "-keys-" for key in members)):
+            return reader.fail(f"the {cls.name}'s named_estimators_ is not a dictionary")
+        content = reader.mapping(members)
+        if reader.value(reduce.get("-state-")) not in (None, BUNCH_STATE) \
+                or not all(isinstance(key, str) for key in content):
+            return reader.fail(f"the {cls.name}'s named_estimators_ holds more than its members by name")
+        if reader.build:
+            from sklearn.utils import Bunch
+
+            content = Bunch(**content)
+        reader.memo.append(content)
+        return content
+    return read
+
+
+def read_ordered_dict(reader: Any, cls: Any) -> Callable[[object], Any]:
+    """A sampler's ``sampling_strategy_``: an OrderedDict of class labels to sample counts (numbers only)."""
+    def read(data: object) -> Any:
+        reduce = data.get("-reduce-") if isinstance(data, dict) and set(data) == {"-reduce-"} else None
+        if not (isinstance(reduce, dict) and {"--func-", "-args-"} <= set(reduce) <= {"--func-", "-args-", "-dictitems-"}):
+            return reader.fail(f"the {cls.name}'s sampling_strategy_ is not an OrderedDict")
+        reader.named(reduce["--func-"], {ORDERED_DICT}, f"the {cls.name}'s sampling_strategy_")
+        pairs = reduce.get("-dictitems-", [])
+        if reduce["-args-"] != {"-tuple-": []} or not (isinstance(pairs, list) and all(
+                isinstance(pair, dict) and set(pair) == {"-tuple-"} and isinstance(pair["-tuple-"], list)
+                and len(pair["-tuple-"]) == 2 for pair in pairs)):
+            return reader.fail(f"the {cls.name}'s sampling_strategy_ is not class labels and counts")
+        items = [(text_label(reader, pair["-tuple-"][0]), reader.value(pair["-tuple-"][1])) for pair in pairs]
+        if not all(_plain_scalar(part) for item in items for part in item):
+            return reader.fail(f"the {cls.name}'s sampling_strategy_ is not class labels and counts")
+        found = OrderedDict(items)
+        reader.memo.append(found)
+        return found
+    return read
+
+
+def text_label(reader: Any, data: object) -> Any:
+    """A class label; a text label is numpy's ``scalar(dtype('<Un'), its UTF-32 bytes)``, decoded here."""
+    reduce = data.get("-reduce-") if isinstance(data, dict) and set(data) == {"-reduce-"} else None
+    if reduce is None:
+        return reader.value(data)
+    args = reduce.get("-args-")
+    if not (set(reduce) == {"--func-", "-args-"} and isinstance(args, dict) and set(args) == {"-tuple-"}
+            and isinstance(args["-tuple-"], list) and len(args["-tuple-"]) == 2):
+        return reader.fail("a class label is not a number or a text")
+    reader.named(reduce["--func-"], {NUMPY_SCALAR}, "a class label")
+    dtype, raw = reader.value(args["-tuple-"][0]), reader.value(args["-tuple-"][1])
+    if not (isinstance(dtype, np.dtype) and dtype.kind == "U" and isinstance(raw, bytes)
+            and len(raw) == dtype.itemsize):
+        return reader.fail("a class label is not a text of its stated length")
+    found = np.str_(raw.decode("utf-32-le").rstrip("\0"))
+    reader.memo.append(found)
+    return found
+
+
+def _plain_scalar(value: object) -> bool:
+    """A number or text (numpy numbers included): what a sampler's class counts may hold."""
+    return isinstance(value, (int, float, str, np.number)) and not isinstance(value, bool)
 
 
 def sampler_params(klass: Any, state: dict[str, Any]) -> dict[str, Any]:
     """The parameters of a sampler's state (its fitted attributes are dropped: it never predicts)."""
     names = klass._get_param_names()
     return {key: value for key, value in state.items() if key in names}
+
+
+def make_sampler(klass: Any, state: dict[str, Any]) -> Any:
+    """A sampler made from its parameters (skipped at prediction); its pipeline's number of input columns kept."""
+    found = klass(**sampler_params(klass, state))
+    width: Any = state.get("n_features_in_")
+    if _whole(width) and width >= 1:
+        found.n_features_in_ = width
+    return found
+
+
+_BOOTSTRAP = {"_n_samples", "_sample_weight", "_seeds"}  # what bagging draws its training samples with
+LOADERS: dict[Key, Loader] = {
+    **{key: loader(dropped={"_n_samples", "_n_samples_bootstrap", "_sample_weight"}) for key in FORESTS},
+    **{key: loader(checks=(check_ensemble,), dropped=_BOOTSTRAP | {"_max_features", "_max_samples"})
+       for key in BAGGING},
+    ISOLATION: loader(checks=(check_ensemble,), dropped=_BOOTSTRAP, rebuild=rebuild_isolation, recomputed={
+        "_average_path_length_per_tree", "_decision_path_lengths", "_max_features", "_max_samples"}),
+    **{key: loader(checks=(check_ensemble,)) for key in BOOSTING},
+    (_VOTING, "VotingClassifier"): loader(readers={"named_estimators_": read_bunch}, checks=(check_ensemble,),
+                                          recomputed={"le_"}, rebuild=rebuild_label_encoder("le_")),
+    (_VOTING, "VotingRegressor"): loader(readers={"named_estimators_": read_bunch}, checks=(check_ensemble,)),
+    (_STACKING, "StackingClassifier"): loader(  # _n_feature_outs: only get_feature_names_out reads it
+        readers={"named_estimators_": read_bunch}, checks=(check_ensemble,), recomputed={"_label_encoder"},
+        dropped={"_n_feature_outs"}, rebuild=rebuild_label_encoder("_label_encoder")),
+    (_STACKING, "StackingRegressor"): loader(readers={"named_estimators_": read_bunch}, checks=(check_ensemble,),
+                                             dropped={"_n_feature_outs"}),
+    **{key: loader(readers={"sampling_strategy_": read_ordered_dict}, make=make_sampler) for key in SAMPLERS},
+}

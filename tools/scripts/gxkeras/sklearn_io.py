@@ -3,42 +3,47 @@
 galaxy-ml's ``dump_model_to_h5`` writes a pickle-like description of the object graph as JSON
 (``-model_config-``) and the numeric arrays as HDF5 datasets (``-model_weights-/0``, ``1``, ...).
 Its own loader rebuilds whatever the description names: any ``-global-`` is imported and any
-``-reduce-`` calls it, so a file could run ``os.system``. Here the description is read twice:
+``-reduce-`` calls it, so a file could run ``os.system``. Here the description is read twice, each
+object as the loader of its class says (:data:`LOADERS`, one table: gxkeras/sklearn_loader.py):
 
-1. :meth:`_Reader.check` walks it without importing or building anything. Every class or
+1. The check pass (``build`` False) walks it without importing or building anything. Every class or
    function it names must be in :data:`CLASSES` (common estimators, the transformers pipelines
    use, ``Pipeline``), :data:`NUMPY_SCALARS` or the few structural names pickle itself writes
    (:data:`STRUCTURE`), each in the one place pickle puts it; a reference to a class or function
    anywhere else (an attribute holding a callable), ``-keras_model-``/``-xgboost_model-``
    entries, attribute names that would hide a method, object arrays holding anything but plain
-   values, and arrays that are not plain numbers (or the tree nodes' record type) are refused
-   with one error line. The nodes of every decision tree are checked too: scikit-learn walks
-   them in C without bounds checks, so child and feature indices must stay inside the tree; so
-   are a kernel SVM's arrays (:func:`check_libsvm`: libsvm reads them by sizes it trusts) and a
-   neighbour search's stored samples and labels (:func:`check_neighbors`). Two
-   references are admitted in one place each: an SGD classifier's ``_loss_function_`` must be the
-   loss object :data:`LOSSES` names for its ``loss`` (rebuilt by scikit-learn, never read), and a
-   univariate selector's ``score_func`` one of :data:`SCORE_FUNCS` (scikit-learn's function of
-   that name is used, never the path in the file). Ensembles and imbalanced-learn's samplers
-   (:mod:`gxkeras.sklearn_ensembles`) add three structures, each read in its one place: a voting or
-   stacking ensemble's ``named_estimators_`` Bunch, a sampler's ``sampling_strategy_`` OrderedDict
-   (text labels decoded by us) and a KMeans inside a sampler only. A Keras estimator may be a
-   pipeline's last step: its ``-keras_model-`` entry is checked and built by :mod:`gxkeras.model_io`,
-   as a Keras model file is (``keras`` argument of :func:`read_sklearn`). An XGBoost estimator's
-   booster is bytes XGBoost's C++ code would parse: :mod:`gxkeras.sklearn_xgboost` parses and checks
-   them, and XGBoost is given only the JSON model written from the checked values.
-2. Only then does :meth:`_Reader.build` import the named scikit-learn modules and make the
-   objects: ``cls.__new__(cls)`` and ``__setstate__(state)`` as pickle would, ``Tree(*args)``
-   for a tree's structure, ``numpy.dtype(spec)`` for a dtype.
+   values, arrays that are not plain numbers (or the tree nodes' record type), numbers beyond 64
+   bits and numpy scalars their type cannot hold are refused with one error line. The nodes of every
+   decision tree are checked too: scikit-learn walks them in C without bounds checks, so child and
+   feature indices must stay inside the tree. Then each object's state is held to its loader: a private
+   attribute it does not declare is refused, the checked ones must meet its invariants (a kernel SVM's
+   arrays agree in size, a neighbour search's samples, labels and metric parameters fit its features:
+   gxkeras/sklearn_svm.py, gxkeras/sklearn_neighbors.py, ...), iteration counts and tolerances are
+   bounded for every class, and the attributes it recomputes or drops are read in this check mode only,
+   also when building: every class named there must be allowed, but nothing there is ever built.
+   Attributes read their own way are each read in one place, named by their loader: an SGD
+   classifier's loss object (gxkeras/sklearn_linear.py), a univariate selector's ``score_func``
+   (gxkeras/sklearn_steps.py), a voting or stacking ensemble's ``named_estimators_`` Bunch and a
+   sampler's ``sampling_strategy_`` (gxkeras/sklearn_ensembles.py), a KBinsDiscretizer's bin edges
+   (gxkeras/sklearn_encoders.py), a fitted RandomState (gxkeras/sklearn_random.py). A Keras estimator
+   may be a pipeline's last step: its ``-keras_model-`` entry is checked and built by
+   :mod:`gxkeras.model_io`, as a Keras model file is (``keras`` argument of :func:`read_sklearn`). An
+   XGBoost estimator's booster is bytes XGBoost's C++ code would parse: :mod:`gxkeras.sklearn_xgboost`
+   parses and checks them, and XGBoost is given only the JSON model written from the checked values.
+2. Only then does the build pass import the named scikit-learn modules and make the objects:
+   ``cls.__new__(cls)`` and ``__setstate__(state)`` as pickle would, with the state less what the loader
+   recomputes or drops, ``Tree(*args)`` for a tree's structure, ``numpy.dtype(spec)`` for a dtype. Each
+   object's parameters are then validated as scikit-learn's ``fit`` validates them, its loader's
+   ``rebuild`` computes the derived attributes again with scikit-learn's own code, and a dense output
+   too wide for the job's memory is refused.
 
 After building, every object's ``n_jobs`` is reset to None (one job, as Galaxy allots) and the
 pieces that predict without validating their input (trees in forests) are checked to have the
-estimator's number of features, and an isolation forest's depth arrays one value per node of their tree.
+estimator's number of features.
 """
 import importlib
 import inspect
 import re
-from collections import OrderedDict
 from dataclasses import dataclass
 from collections.abc import Callable
 from typing import Any
@@ -48,22 +53,32 @@ import numpy as np
 
 from gxkeras.errors import ModelRefused
 from gxkeras.memory import NO_LIMIT, available_memory, format_bytes
+from gxkeras.sklearn_encoders import KBINS, LABEL_BINARIZER, LABEL_ENCODER, ONE_HOT, POLYNOMIAL, TREES_EMBEDDING
+from gxkeras.sklearn_encoders import LOADERS as ENCODER_LOADERS
 from gxkeras.sklearn_ensembles import (
-    BUNCH, BUNCH_STATE, DICT, ENSEMBLES, IMBLEARN_PIPELINE, LABEL_ENCODER, ORDERED_DICT, SAMPLER_PARTS, SAMPLERS,
-    STACKING, VOTING, check_ensemble, isolation_problem, sampler_params,
+    ENSEMBLES, FORESTS, IMBLEARN_PIPELINE, SAMPLER_PARTS, SAMPLERS,
 )
-from gxkeras.sklearn_neighbors import NEIGHBORS, check_neighbors
-from gxkeras.sklearn_random import RANDOM_STATE_OWNERS, read_random_state
-from gxkeras.sklearn_steps import KBINS, P_SELECTORS, STEPS, bin_edges, check_step
-from gxkeras.sklearn_svm import LIBSVM_CLASSES, check_libsvm
-from gxkeras.sklearn_xgboost import BOOSTER, BYTEARRAY, XGB_CLASSES, booster_model, model_json, n_classes
+from gxkeras.sklearn_ensembles import LOADERS as ENSEMBLE_LOADERS
+from gxkeras.sklearn_linear import LOADERS as LINEAR_LOADERS
+from gxkeras.sklearn_linear import LossSpec
+from gxkeras.sklearn_loader import (
+    DEFAULT, RECONSTRUCTOR, Key, Loader, check_output_width, check_parameters, check_private, check_work_bounds,
+    key_of, loader, rebuilt,
+)
+from gxkeras.sklearn_neighbors import LOADERS as NEIGHBOR_LOADERS
+from gxkeras.sklearn_neighbors import NEIGHBORS
+from gxkeras.sklearn_steps import LOADERS as STEP_LOADERS
+from gxkeras.sklearn_steps import STEPS
+from gxkeras.sklearn_svm import LIBSVM_CLASSES
+from gxkeras.sklearn_svm import LOADERS as SVM_LOADERS
+from gxkeras.sklearn_xgboost import BOOSTER, BYTEARRAY, XGB_CLASSES, booster_model, load_booster, n_classes
 
 # (module, class) exactly as galaxy-ml writes them (``cls.__module__`` of scikit-learn 1.9). Adding a
 # class: check that its predict/transform validate their arrays in Python or numpy (anything walked in
-# C without bounds checks, like a tree's nodes, needs its own check here), then add it: the test
-# test_every_allowed_class_loads_as_fitted fits, dumps with galaxy-ml and reloads every entry.
-SELECTORS = {("sklearn.feature_selection._univariate_selection", name)
-             for name in ("SelectKBest", "SelectPercentile", "GenericUnivariateSelect")} | P_SELECTORS
+# C without bounds checks, like a tree's nodes, needs its own check), give it a loader in LOADERS if it
+# has private attributes or parameters that C code reads, then add it: test_every_allowed_class_loads_as_fitted
+# fits, dumps with galaxy-ml and reloads every entry, and test_private_attributes_are_declared fails until
+# every private attribute it has is declared (checked, recomputed or dropped) by its loader.
 PIPELINES = {("sklearn.pipeline", "Pipeline"), IMBLEARN_PIPELINE}
 _LM = "sklearn.linear_model"
 LINEAR_REGRESSORS = {
@@ -81,7 +96,7 @@ CLASSES = {
     ("sklearn.linear_model._base", "LinearRegression"),
     ("sklearn.linear_model._ridge", "Ridge"),
     ("sklearn.linear_model._ridge", "RidgeClassifier"),
-    ("sklearn.preprocessing._label", "LabelBinarizer"),  # RidgeClassifier's label encoding
+    LABEL_BINARIZER,  # RidgeClassifier's label encoding
     ("sklearn.linear_model._coordinate_descent", "Lasso"),
     ("sklearn.linear_model._coordinate_descent", "ElasticNet"),
     # their cross-validated forms (RidgeCV is StackingRegressor's default final estimator): the same
@@ -110,12 +125,9 @@ CLASSES = {
     ("sklearn.tree._classes", "DecisionTreeRegressor"),
     ("sklearn.tree._classes", "ExtraTreeClassifier"),
     ("sklearn.tree._classes", "ExtraTreeRegressor"),
-    ("sklearn.ensemble._forest", "RandomForestClassifier"),
-    ("sklearn.ensemble._forest", "RandomForestRegressor"),
-    ("sklearn.ensemble._forest", "ExtraTreesClassifier"),
-    ("sklearn.ensemble._forest", "ExtraTreesRegressor"),
-    # trees as a sparse embedding (their leaves one-hot encoded by an allowed OneHotEncoder)
-    ("sklearn.ensemble._forest", "RandomTreesEmbedding"),
+    *FORESTS,
+    # trees as a sparse embedding (their leaves one-hot encoded by a OneHotEncoder rebuilt from the trees)
+    TREES_EMBEDDING,
     # k nearest neighbours, local outlier factor (brute force: galaxy-ml cannot save KD/ball trees), nearest
     # centroid: their stored samples, centroids and labels checked by gxkeras/sklearn_neighbors.py
     *NEIGHBORS,
@@ -129,13 +141,12 @@ CLASSES = {
     ("sklearn.preprocessing._data", "MaxAbsScaler"),
     ("sklearn.preprocessing._data", "RobustScaler"),
     ("sklearn.preprocessing._data", "Normalizer"),
-    ("sklearn.preprocessing._encoders", "OneHotEncoder"),
+    ONE_HOT,
     ("sklearn.impute._base", "SimpleImputer"),
     ("sklearn.feature_selection._variance_threshold", "VarianceThreshold"),
-    # the old pipeline builder's other steps (gxkeras/sklearn_steps.py)
+    # the old pipeline builder's other steps (gxkeras/sklearn_steps.py; univariate selectors among them)
     *STEPS,
-    # univariate feature selection: ``score_func`` only as one of SCORE_FUNCS, mapped by name
-    *SELECTORS,
+    KBINS, POLYNOMIAL,  # their encoder and widths rebuilt by scikit-learn (gxkeras/sklearn_encoders.py)
     # AdaBoost, bagging, voting, stacking (gxkeras/sklearn_ensembles.py); the classifiers' label encoder
     *ENSEMBLES,
     LABEL_ENCODER,
@@ -144,44 +155,12 @@ CLASSES = {
     # XGBoost's scikit-learn estimators: the booster's bytes parsed and checked by gxkeras/sklearn_xgboost.py
     *XGB_CLASSES,
 }
-# The functions a univariate selector may score with, by the (module, name) galaxy-ml writes; each is
-# mapped to scikit-learn's public function of that name (never imported from the path in the file).
-SCORE_FUNCS = {
-    ("sklearn.feature_selection._univariate_selection", "f_classif"): "f_classif",
-    ("sklearn.feature_selection._univariate_selection", "f_regression"): "f_regression",
-    ("sklearn.feature_selection._univariate_selection", "chi2"): "chi2",
-    ("sklearn.feature_selection._mutual_info", "mutual_info_classif"): "mutual_info_classif",
-    ("sklearn.feature_selection._mutual_info", "mutual_info_regression"): "mutual_info_regression",
-}
-# The compiled loss object (``_loss_function_``) a fitted SGD classifier keeps, for each value of its
-# ``loss``: the class scikit-learn 1.9 makes and its argument (none, a constant, or the estimator's
-# ``epsilon``), as ``BaseSGDClassifier.loss_functions`` says (test_loss_table_is_sklearns). The file
-# must name exactly this; we then rebuild the object with scikit-learn's ``_get_loss_function``.
-_SGD_FAST, _LOSS = "sklearn.linear_model._sgd_fast", "sklearn._loss._loss"
-LOSSES: dict[str, tuple[tuple[str, str], float | str | None]] = {
-    "hinge": ((_SGD_FAST, "Hinge"), 1.0),
-    "squared_hinge": ((_SGD_FAST, "SquaredHinge"), 1.0),
-    "perceptron": ((_SGD_FAST, "Hinge"), 0.0),
-    "log_loss": ((_LOSS, "CyHalfBinomialLoss"), None),
-    "modified_huber": ((_SGD_FAST, "ModifiedHuber"), None),
-    "squared_error": ((_LOSS, "CyHalfSquaredError"), None),
-    "huber": ((_LOSS, "CyHuberLoss"), "epsilon"),
-    "epsilon_insensitive": ((_SGD_FAST, "EpsilonInsensitive"), "epsilon"),
-    "squared_epsilon_insensitive": ((_SGD_FAST, "SquaredEpsilonInsensitive"), "epsilon"),
-}
-LOSS_CLASSES = {spec[0] for spec in LOSSES.values()}
-# Classifiers that keep a loss object; PassiveAggressiveClassifier fits with "hinge" whatever its loss.
-LOSS_OWNERS = {("sklearn.linear_model._stochastic_gradient", "SGDClassifier"): None,
-               ("sklearn.linear_model._perceptron", "Perceptron"): None,
-               ("sklearn.linear_model._passive_aggressive", "PassiveAggressiveClassifier"): "hinge"}
 NUMPY_SCALARS = {("numpy", name) for name in (
     "bool_", "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
     "float16", "float32", "float64")}
-RECONSTRUCTOR = ("copyreg", "_reconstructor")  # pickle's way to make an instance: object.__new__(cls)
 OBJECT = ("builtins", "object")
 TREE = ("sklearn.tree._tree", "Tree")  # a fitted tree's arrays
 DTYPE = ("numpy", "dtype")
-NUMPY_SCALAR = ("numpy._core.multiarray", "scalar")  # a text class label of a sampler's counts, decoded by us
 STRUCTURE = {RECONSTRUCTOR, OBJECT, TREE, DTYPE}
 TOP_LEVEL = {"-model_config-", "-model_weights-", "-model_hyperparameters-"}
 # A decision tree's node record as scikit-learn 1.9 stores it (sklearn.tree._tree.NODE_DTYPE).
@@ -194,6 +173,7 @@ DTYPE_SPEC = re.compile(r"^[<>|=]?(b1|[iu][1248]|f[248]|U\d{1,6}|O8?)$")
 ARRAY_KINDS = "biuf"
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 OBJECT_ARRAY_ITEMS = 10 ** 6
+INT64 = (-2 ** 63, 2 ** 63 - 1)  # a whole number beyond these overflows in numpy (OverflowError)
 
 
 @dataclass(frozen=True)
@@ -208,22 +188,28 @@ class Global:
 
 
 @dataclass(frozen=True)
-class LossSpec:
-    """A loss object the description names: its class and arguments (checked, rebuilt by us)."""
-    what: tuple[str, str]
-    args: tuple[float, ...]
-
-
-@dataclass(frozen=True)
 class Planned:
-    """An object the description would build (check pass), with its ``n_features_in_`` (None if unset)."""
+    """An object the description would build (check pass), with its ``n_features_in_`` (None if unset) and,
+    for an XGBoost booster, its number of classes."""
     what: Global
     n_features: object = None
+    classes: int = 0
 
 
 @dataclass(frozen=True)
 class Owned:
     """A memo entry no other place may refer to again (an XGBoost booster and its bytes)."""
+
+
+@dataclass(frozen=True)
+class Discarded:
+    """A memo entry for an object inside an attribute that is recomputed or dropped: checked, never built, and
+    never to be referred to again (the object the file describes there is not the one the model uses)."""
+
+
+# Memo entries that are the same whether a value is checked or built (texts, names, dtypes): still referable
+# after an attribute that is never built was read.
+PLAIN_MEMO = (str, bytes, frozenset, np.dtype)
 
 
 @dataclass(frozen=True)
@@ -253,13 +239,14 @@ class _Reader:
         self.bytes_read = 0
         self.in_sampler = 0  # > 0 while a sampler's state is read (SAMPLER_PARTS are admitted there only)
         self.keras_used = False
-        self.xgb_classes = 0  # the classes of the XGBoost booster read last
 
     def fail(self, problem: str) -> Any:
         raise ModelRefused(f"{self.what}: {problem}; the file is refused unread")
 
     # ---- values -----------------------------------------------------------------------------
     def value(self, data: Any) -> Any:
+        if isinstance(data, int) and not isinstance(data, bool) and not INT64[0] <= data <= INT64[1]:
+            return self.fail(f"the number {str(data)[:40]} is outside the 64-bit range that numpy and scikit-learn use")
         if data is None or isinstance(data, (bool, int, float)):
             return data
         if isinstance(data, str):
@@ -311,7 +298,7 @@ class _Reader:
         return getattr(np, found.name) if self.build else found
 
     def mapping(self, data: dict[str, Any], special: dict[str, Any] | None = None) -> dict[Any, Any]:
-        """A dictionary; ``special`` reads the named entries its own way (a loss, a score_func)."""
+        """A dictionary; ``special`` reads the named entries its own way (a loader's ``readers``)."""
         special = special or {}
         keys = data.get("-keys-", [])
         if not isinstance(keys, list) or not all(isinstance(key, (str, int)) and not isinstance(key, bool)
@@ -325,6 +312,8 @@ class _Reader:
         if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(self.memo):
             return self.fail(f"-memo- {str(index)[:20]} refers to nothing read before it")
         found = self.memo[index]
+        if isinstance(found, Discarded):
+            return self.fail("a -memo- refers to an object inside an attribute that is recomputed or dropped")
         if isinstance(found, Owned):
             return self.fail("an XGBoost booster is referred to a second time")
         if isinstance(found, SamplerPart):
@@ -360,32 +349,6 @@ class _Reader:
                 return found
         return self.fail(f"{what} is not one of {', '.join(sorted(name for _, name in allowed))}")
 
-    def score_func(self, cls: Global) -> Any:
-        """A univariate selector's ``score_func``: scikit-learn's public function of the allowed name."""
-        def read(data: object) -> Any:
-            found = self.named(data, SCORE_FUNCS, f"the {cls.name}'s score_func")
-            if not self.build:
-                return found
-            return getattr(importlib.import_module("sklearn.feature_selection"), SCORE_FUNCS[key_of(found)])
-        return read
-
-    def loss(self, cls: Global) -> Any:
-        """An SGD classifier's ``_loss_function_``: a -reduce- of an allowed loss class with plain numbers."""
-        def read(data: object) -> LossSpec:
-            reduce = data.get("-reduce-") if isinstance(data, dict) and set(data) == {"-reduce-"} else None
-            if not (isinstance(reduce, dict) and set(reduce) == {"--func-", "-args-"}):
-                return self.fail(f"the {cls.name}'s _loss_function_ is not a loss object")
-            func = self.named(reduce["--func-"], LOSS_CLASSES, f"the {cls.name}'s _loss_function_")
-            args = reduce["-args-"]
-            if not (isinstance(args, dict) and set(args) == {"-tuple-"} and isinstance(args["-tuple-"], list)
-                    and len(args["-tuple-"]) <= 1 and all(isinstance(arg, (int, float)) and not isinstance(arg, bool)
-                                                          for arg in args["-tuple-"])):
-                return self.fail(f"the {cls.name}'s _loss_function_ arguments are not at most one number")
-            found = LossSpec(key_of(func), tuple(float(arg) for arg in args["-tuple-"]))
-            self.memo.append(found)
-            return found
-        return read
-
     def reference(self, data: object) -> Global:
         """A class or function in one of pickle's own places: a -global- or a -memo- of one."""
         if isinstance(data, dict) and set(data) == {"-global-"}:
@@ -418,6 +381,8 @@ class _Reader:
         return found
 
     def instance(self, args: list[Any], state_data: object) -> Any:
+        """An object of an admitted class: its state read and checked as its loader says (check pass), then
+        built from what may be taken from the file, and what is derived recomputed by scikit-learn (build)."""
         if len(args) != 3 or args[2] is not None:
             return self.fail("an object is not saved as (class, object, None)")
         cls = self.reference(args[0])
@@ -428,45 +393,21 @@ class _Reader:
         if not (isinstance(state_data, dict) and "-keys-" in state_data
                 and not any(isinstance(key, str) and key.startswith("-") and key != "-keys-" for key in state_data)):
             return self.fail(f"the {cls.name}'s attributes are not a dictionary")
-        special = {}
-        if key_of(cls) in SELECTORS:
-            special["score_func"] = self.score_func(cls)
-        if key_of(cls) in LOSS_OWNERS:
-            special["_loss_function_"] = self.loss(cls)
-        if key in VOTING | STACKING:
-            special["named_estimators_"] = self.bunch(cls)
-        if key in SAMPLERS:
-            special["sampling_strategy_"] = self.ordered_dict(cls)
-        if key in PIPELINES:
-            special["steps"] = self.steps
-        if key in XGB_CLASSES:
-            special["_Booster"] = self.booster(cls)
-        if key == KBINS:
-            special["bin_edges_"] = lambda data: bin_edges(data, self.value, self.fail)
-        if key in RANDOM_STATE_OWNERS:  # a fitted RandomState (gxkeras/sklearn_random.py)
-            special[RANDOM_STATE_OWNERS[key]] = read_random_state(self, f"the {cls.name}'s {RANDOM_STATE_OWNERS[key]}")
+        entry = LOADERS[key]
+        readers = {name: factory(self, cls) for name, factory in entry.readers.items()}
+        readers.update({name: self.never_built(readers.get(name, self.value)) for name in entry.not_read})
         self.in_sampler += key in SAMPLERS
         try:
-            state = self.mapping(state_data, special)
+            state = self.mapping(state_data, readers)
         finally:
             self.in_sampler -= key in SAMPLERS
         for name in state:
             if not isinstance(name, str) or not _NAME.match(name) or name.startswith("__"):
                 self.fail(f"the {cls.name} has an attribute named {str(name)[:60]!r}")
-        if key in PIPELINES:
-            self.check_pipeline(state)
-        if key in LIBSVM_CLASSES:
-            check_libsvm(key, state, self.fail)
-        if key in ENSEMBLES:
-            check_ensemble(key, state, self.fail)
-        if key in NEIGHBORS:
-            check_neighbors(key, state, self.fail)
-        if key in STEPS:
-            check_step(key, state, self.fail)
-        if key == ("xgboost.sklearn", "XGBClassifier") and state.get("n_classes_") != self.xgb_classes:
-            self.fail(f"the XGBClassifier's n_classes_ {str(state.get('n_classes_'))[:20]} is not its booster's "
-                      f"{self.xgb_classes} classes")
-        loss_name = self.check_loss(cls, state) if "_loss_function_" in state else None
+        check_private(key, state, entry, self.fail)
+        check_work_bounds(key, state, self.fail)
+        for check in entry.checks:
+            check(key, state, self.fail)
         if not self.build:
             first = state["steps"][0][1] if key in PIPELINES else None
             return Planned(cls, getattr(first, "n_features", None) if first else state.get("n_features_in_"))
@@ -474,85 +415,34 @@ class _Reader:
         for name in state:
             if callable(inspect.getattr_static(klass, name, None)):
                 self.fail(f"the {cls.name}'s attribute {name!r} would hide its method of that name")
-        if key in SAMPLERS:  # skipped at prediction: rebuilt from its parameters, nothing fitted kept
-            found = klass(**sampler_params(klass, state))
-            if _count(state.get("n_features_in_")):  # a pipeline's number of input columns (its first step's)
-                found.n_features_in_ = state["n_features_in_"]
+        if entry.make is not None:
+            found = entry.make(klass, state)
+            check_parameters(found, self.what)
             return found
         found = klass.__new__(klass)
-        loss = state.pop("_loss_function_", None)
-        found.__setstate__(state)
-        if loss_name is not None:
-            found._loss_function_ = self.rebuild_loss(found, loss_name, loss)
+        found.__setstate__({name: value for name, value in state.items() if name not in entry.not_read})
+        check_parameters(found, self.what)
+        rebuilt(found, state, entry, self.what)
+        check_output_width(found, entry, self.what)
         check_fitted_parts(found, self.what)
         return found
 
-    def check_loss(self, cls: Global, state: dict[str, Any]) -> str:
-        """The loss object must be the one scikit-learn makes for the estimator's ``loss`` (LOSSES)."""
-        spec = state["_loss_function_"]
-        name = LOSS_OWNERS[key_of(cls)] or state.get("loss")
-        if not isinstance(name, str) or name not in LOSSES:
-            self.fail(f"the {cls.name}'s loss {str(name)[:40]!r} is not one of {', '.join(LOSSES)}")
-        what, argument = LOSSES[name]  # type: ignore[index]
-        expected = () if argument is None else (state.get("epsilon"),) if argument == "epsilon" else (argument,)
-        if not isinstance(spec, LossSpec) or spec.what != what or spec.args != expected:
-            self.fail(f"the {cls.name}'s _loss_function_ is not the {what[1]}{expected} that its loss {name!r} uses")
-        return name  # type: ignore[return-value]
-
-    def rebuild_loss(self, found: Any, name: str, spec: LossSpec) -> Any:
-        """scikit-learn's own loss object for ``name``, checked to be what the file described."""
-        rebuilt = found._get_loss_function(name)
-        kind = type(rebuilt)
-        if (kind.__module__, kind.__name__) != spec.what or tuple(rebuilt.__reduce__()[1]) != spec.args:
-            self.fail(f"scikit-learn makes {kind.__name__} for the loss {name!r}, not the file's {spec.what[1]}")
-        return rebuilt
-
-    def bunch(self, cls: Global) -> Any:
-        """A voting or stacking ensemble's ``named_estimators_``: a Bunch (dict) of its members by name."""
-        def read(data: object) -> Any:
-            reduce = data.get("-reduce-") if isinstance(data, dict) and set(data) == {"-reduce-"} else None
-            args = reduce.get("-args-") if isinstance(reduce, dict) else None
-            if not (isinstance(reduce, dict) and {"--func-", "-args-"} <= set(reduce) <= {"--func-", "-args-", "-state-"}
-                    and key_of(self.reference(reduce["--func-"])) == RECONSTRUCTOR and isinstance(args, dict)
-                    and set(args) == {"-tuple-"} and isinstance(args["-tuple-"], list) and len(args["-tuple-"]) == 3):
-                return self.fail(f"the {cls.name}'s named_estimators_ is not a Bunch of its members")
-            self.named(args["-tuple-"][0], {BUNCH}, f"the {cls.name}'s named_estimators_")
-            self.named(args["-tuple-"][1], {DICT}, f"the {cls.name}'s named_estimators_ base")
-            members = args["-tuple-"][2]
-            if not (isinstance(members, dict) and "-keys-" in members
-                    and not any(key.startswith("-") and key != "-keys-" for key in members)):
-                return self.fail(f"the {cls.name}'s named_estimators_ is not a dictionary")
-            content = self.mapping(members)
-            if self.value(reduce.get("-state-")) not in (None, BUNCH_STATE) \
-                    or not all(isinstance(key, str) for key in content):
-                return self.fail(f"the {cls.name}'s named_estimators_ holds more than its members by name")
-            if self.build:
-                from sklearn.utils import Bunch
-
-                content = Bunch(**content)
-            self.memo.append(content)
-            return content
-        return read
-
-    def ordered_dict(self, cls: Global) -> Any:
-        """A sampler's ``sampling_strategy_``: an OrderedDict of class labels to sample counts (numbers only)."""
-        def read(data: object) -> Any:
-            reduce = data.get("-reduce-") if isinstance(data, dict) and set(data) == {"-reduce-"} else None
-            if not (isinstance(reduce, dict) and {"--func-", "-args-"} <= set(reduce) <= {"--func-", "-args-", "-dictitems-"}):
-                return self.fail(f"the {cls.name}'s sampling_strategy_ is not an OrderedDict")
-            self.named(reduce["--func-"], {ORDERED_DICT}, f"the {cls.name}'s sampling_strategy_")
-            pairs = reduce.get("-dictitems-", [])
-            if reduce["-args-"] != {"-tuple-": []} or not (isinstance(pairs, list) and all(
-                    isinstance(pair, dict) and set(pair) == {"-tuple-"} and isinstance(pair["-tuple-"], list)
-                    and len(pair["-tuple-"]) == 2 for pair in pairs)):
-                return self.fail(f"the {cls.name}'s sampling_strategy_ is not class labels and counts")
-            items = [(self.text_label(pair["-tuple-"][0]), self.value(pair["-tuple-"][1])) for pair in pairs]
-            if not all(_plain_scalar(part) for item in items for part in item):
-                return self.fail(f"the {cls.name}'s sampling_strategy_ is not class labels and counts")
-            found = OrderedDict(items)
-            self.memo.append(found)
+    def never_built(self, read: Callable[[object], Any]) -> Callable[[object], Any]:
+        """``read`` as the check pass reads (every class named must be allowed, every check holds), also when
+        building: an attribute the loader recomputes or drops is never made from the file. The objects read
+        there cannot be referred to again (:class:`Discarded`)."""
+        def checked_only(data: object) -> Any:
+            start, building = len(self.memo), self.build
+            self.build = False
+            try:
+                found = read(data)
+            finally:
+                self.build = building
+            for index in range(start, len(self.memo)):
+                if not isinstance(self.memo[index], (*PLAIN_MEMO, Global)):
+                    self.memo[index] = Discarded()
             return found
-        return read
+        return checked_only
 
     def booster(self, cls: Global) -> Any:
         """An XGBoost estimator's ``_Booster``: ``Booster`` with the state ``{"handle": bytearray(...)}``, its bytes
@@ -582,35 +472,13 @@ class _Reader:
                 return self.fail(f"the {cls.name}'s booster bytes are not latin-1 text")
             self.bytes_read += len(text)
             model = booster_model(text.encode("latin-1"), self.fail)
-            self.xgb_classes = n_classes(model)
             self.memo.append(Owned())  # the bytearray
-            found: Any = Planned(Global(*BOOSTER))
+            found: Any = Planned(Global(*BOOSTER), classes=n_classes(model))
             if self.build:
-                from xgboost import Booster
-
-                found = Booster(params={"nthread": 1})
-                found.load_model(model_json(model))
+                found = load_booster(model, self.fail)
             self.memo.append(Owned())
             return found
         return read
-
-    def text_label(self, data: object) -> Any:
-        """A class label; a text label is numpy's ``scalar(dtype('<Un'), its UTF-32 bytes)``, decoded here."""
-        reduce = data.get("-reduce-") if isinstance(data, dict) and set(data) == {"-reduce-"} else None
-        if reduce is None:
-            return self.value(data)
-        args = reduce.get("-args-")
-        if not (set(reduce) == {"--func-", "-args-"} and isinstance(args, dict) and set(args) == {"-tuple-"}
-                and isinstance(args["-tuple-"], list) and len(args["-tuple-"]) == 2):
-            return self.fail("a class label is not a number or a text")
-        self.named(reduce["--func-"], {NUMPY_SCALAR}, "a class label")
-        dtype, raw = self.value(args["-tuple-"][0]), self.value(args["-tuple-"][1])
-        if not (isinstance(dtype, np.dtype) and dtype.kind == "U" and isinstance(raw, bytes)
-                and len(raw) == dtype.itemsize):
-            return self.fail("a class label is not a text of its stated length")
-        found = np.str_(raw.decode("utf-32-le").rstrip("\0"))
-        self.memo.append(found)
-        return found
 
     def steps(self, data: object) -> Any:
         """A pipeline's (name, step) pairs; the last step may be a Keras estimator (read by ``self.keras``)."""
@@ -632,14 +500,6 @@ class _Reader:
             self.memo.append(model)
             found.append((name, model))
         return found
-
-    def check_pipeline(self, state: dict[str, Any]) -> None:
-        steps = state.get("steps")
-        if state.get("memory") is not None:
-            self.fail("the Pipeline's memory (a cache folder) must be None")
-        if not isinstance(steps, list) or not steps or not all(
-                isinstance(step, tuple) and len(step) == 2 and isinstance(step[0], str) for step in steps):
-            self.fail("the Pipeline's steps are not a list of (name, estimator) pairs")
 
     def tree(self, args: Any, state: Any) -> Any:
         """A fitted tree's structure, its nodes checked to stay inside the tree (C walks them unchecked)."""
@@ -712,20 +572,23 @@ class _Reader:
         value = data["-value-"]
         if (kind.module, kind.name) not in NUMPY_SCALARS or not isinstance(value, (bool, int, float)):
             return self.fail(f"a numpy scalar of {kind.path[:80]} is not a plain number")
+        dtype = np.dtype(getattr(np, kind.name))
+        if not _fits(value, dtype):
+            return self.fail(f"a numpy {kind.name} holds {str(value)[:40]}, which that type cannot hold")
         return getattr(np, kind.name)(value) if self.build else value
-
-
-def key_of(found: Global) -> tuple[str, str]:
-    return found.module, found.name
 
 
 def _count(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 10 ** 9
 
 
-def _plain_scalar(value: object) -> bool:
-    """A number or text (numpy numbers included): what a sampler's class counts may hold."""
-    return isinstance(value, (int, float, str, np.number)) and not isinstance(value, bool)
+def _fits(value: bool | int | float, dtype: np.dtype) -> bool:
+    """Whether numpy's ``dtype`` holds ``value`` as it is (no overflow, no float made infinite)."""
+    if dtype.kind in "iu":
+        return not isinstance(value, float) and np.iinfo(dtype).min <= value <= np.iinfo(dtype).max
+    if dtype.kind == "f":
+        return not np.isfinite(value) or abs(value) <= np.finfo(dtype).max
+    return isinstance(value, bool) or value in (0, 1)
 
 
 def _plain_count(values: object) -> int | None:
@@ -743,31 +606,55 @@ def _plain_count(values: object) -> int | None:
 
 
 def check_fitted_parts(estimator: Any, what: str) -> None:
-    """Parts that predict in C without checking their input must fit the estimator's features.
-
-    A tree estimator's ``tree_`` must be a Tree of its number of features, a forest's trees must
-    have the forest's, and k nearest neighbours must search by brute force (``_fit_method``).
-    """
+    """Parts that predict in C without checking their input must fit the estimator's features: a tree
+    estimator's ``tree_`` must be a Tree of its number of features, a forest's trees must have the forest's.
+    One job, as Galaxy allots: ``n_jobs`` None."""
     from sklearn.tree._tree import Tree
 
     n_features = getattr(estimator, "n_features_in_", None)
     tree = getattr(estimator, "tree_", None)
     if tree is not None and (not isinstance(tree, Tree) or tree.n_features != n_features):
         raise ModelRefused(f"{what}: a decision tree has {getattr(tree, 'n_features', '?')} features but its "
-                             f"estimator {n_features}; the file is refused")
+                           f"estimator {n_features}; the file is refused")
     subsets = getattr(estimator, "estimators_features_", None)  # bagging: checked by check_bagging, before
     for member in [] if subsets is not None else getattr(estimator, "estimators_", None) or []:
         if getattr(member, "n_features_in_", None) != n_features:
             raise ModelRefused(f"{what}: a member of the {type(estimator).__name__} has other features than the "
-                                 "ensemble; the file is refused")
-    problem = isolation_problem(estimator)
-    if problem:
-        raise ModelRefused(f"{what}: {problem}; the file is refused")
-    if getattr(estimator, "_fit_method", "brute") != "brute":
-        raise ModelRefused(f"{what}: the {type(estimator).__name__} searches with a "
-                             f"{str(estimator._fit_method)[:20]}; only brute force is accepted")
+                               "ensemble; the file is refused")
     if hasattr(estimator, "n_jobs"):
         estimator.n_jobs = None
+
+
+def check_pipeline(key: Key, state: dict[str, Any], fail: Any) -> None:
+    steps = state.get("steps")
+    if state.get("memory") is not None:
+        fail("the Pipeline's memory (a cache folder) must be None")
+    if not isinstance(steps, list) or not steps or not all(
+            isinstance(step, tuple) and len(step) == 2 and isinstance(step[0], str) for step in steps):
+        fail("the Pipeline's steps are not a list of (name, estimator) pairs")
+
+
+def check_booster_classes(key: Key, state: dict[str, Any], fail: Any) -> None:
+    """An XGBClassifier's ``n_classes_`` is its booster's (the booster is a Planned in the check pass)."""
+    booster = state.get("_Booster")
+    if isinstance(booster, Planned) and state.get("n_classes_") != booster.classes:
+        fail(f"the XGBClassifier's n_classes_ {str(state.get('n_classes_'))[:20]} is not its booster's "
+             f"{booster.classes} classes")
+
+
+# The one table of loaders (gxkeras/sklearn_loader.py): every admitted class, DEFAULT unless the module of its
+# concern says more (each class in at most one of LOADER_TABLES: test_loader_tables_name_admitted_classes_once).
+_SPECIFIC: dict[Key, Loader] = {
+    **{key: loader(readers={"steps": lambda reader, cls: reader.steps}, checks=(check_pipeline,)) for key in PIPELINES},
+    ("xgboost.sklearn", "XGBClassifier"): loader(readers={"_Booster": _Reader.booster}, checked={"_Booster"},
+                                                 checks=(check_booster_classes,)),
+    ("xgboost.sklearn", "XGBRegressor"): loader(readers={"_Booster": _Reader.booster}, checked={"_Booster"}),
+    # a KMeans inside a sampler: the sampler is made from its parameters, so its fitted state is never used
+    **{key: loader(dropped={"_algorithm", "_n_features_out", "_n_init", "_n_threads", "_tol"}) for key in SAMPLER_PARTS},
+}
+LOADER_TABLES = (ENCODER_LOADERS, ENSEMBLE_LOADERS, LINEAR_LOADERS, NEIGHBOR_LOADERS, STEP_LOADERS, SVM_LOADERS, _SPECIFIC)
+LOADERS: dict[Key, Loader] = {**dict.fromkeys(CLASSES | SAMPLER_PARTS, DEFAULT), **{
+    key: entry for table in LOADER_TABLES for key, entry in table.items()}}
 
 
 def read_sklearn(handle: h5py.File, graph: dict[str, Any], what: str, build: bool,

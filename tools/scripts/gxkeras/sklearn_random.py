@@ -67,3 +67,8 @@ def read_random_state(reader: Any, what: str) -> Callable[[object], Any]:
         reader.memo.append(found)
         return found
     return read
+
+
+def random_state_reader(attribute: str) -> Callable[[Any, Any], Callable[[object], Any]]:
+    """The reader factory of a class's fitted RandomState ``attribute`` (a loader's ``readers`` entry)."""
+    return lambda reader, cls: read_random_state(reader, f"the {cls.name}'s {attribute}")

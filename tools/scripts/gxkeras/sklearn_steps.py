@@ -1,24 +1,33 @@
 """The old pipeline builder's other steps in galaxy-ml files: dimension reduction, feature expansion and
-transformation, binning, and selection by a model.
+transformation, selection by a model or a score, and their loaders (:data:`LOADERS`).
 
 All of them transform with numpy (matrix products on ``components_``, ``np.interp`` on
-``quantiles_``, ``np.searchsorted`` on ``bin_edges_``, boolean masks), which checks its shapes,
-and the estimators that SelectFromModel and RFE wrap are read under the allow-list like any other.
-What is left is SelectFromModel's ``importance_getter``: any text other than ``"auto"`` is an
-attribute path that scikit-learn follows on the estimator (``operator.attrgetter``), so only the
-two attributes it is documented for are accepted (:func:`check_step`). A KBinsDiscretizer keeps its
-bin edges as an object array of one numeric array per feature, read by :func:`bin_edges` in that
-one place (elsewhere object arrays hold plain values only). skrebate's Relief selectors index X with their
-``top_features_`` (:func:`check_relief`: a permutation of the feature indices); galaxy-ml's BinarizeTarget
-estimators wrap an estimator read under the allow-list and keep a threshold (:func:`check_binarize`), and
-IRAPSClassifier keeps arrays sized against each other (:func:`check_iraps`).
+``quantiles_``, boolean masks), which checks its shapes, and the estimators that SelectFromModel and RFE
+wrap are read under the allow-list like any other. What is left is SelectFromModel's ``importance_getter``:
+any text other than ``"auto"`` is an attribute path that scikit-learn follows on the estimator
+(``operator.attrgetter``), so only the two attributes it is documented for are accepted
+(:func:`check_importance_getter`). A univariate selector's ``score_func`` is one of :data:`SCORE_FUNCS`,
+read by :func:`read_score_func` (scikit-learn's function of that name is used, never the path in the file).
+skrebate's Relief selectors index X with their ``top_features_`` (:func:`check_relief`: a permutation of the
+feature indices; their ``_num_attributes`` is its length, recomputed); galaxy-ml's BinarizeTarget estimators
+wrap an estimator read under the allow-list and keep a threshold (:func:`check_binarize`), and
+IRAPSClassifier keeps arrays sized against each other (:func:`check_iraps`). The private attributes of these
+classes are recomputed (a KernelPCA's ``_centerer`` from its ``X_fit_``, an NMF's ``_n_components`` and
+``_beta_loss`` by its own ``_check_params``), checked (a PCA's ``_fit_svd_solver``, a PowerTransformer's
+``_scaler``, a TransformedTargetRegressor's ``_training_dim``, a SimpleImputer's dtypes) or, training state
+only, dropped (:data:`LOADERS`).
 """
+import importlib
 from collections.abc import Callable
 from typing import Any, NoReturn
 
 import numpy as np
 
-KBINS = ("sklearn.preprocessing._discretization", "KBinsDiscretizer")
+from gxkeras.errors import ModelRefused
+from gxkeras.memory import check_allocation
+from gxkeras.sklearn_loader import Fail, Key, Loader, loader
+from gxkeras.sklearn_random import RANDOM_STATE_OWNERS, random_state_reader
+
 SELECT_FROM_MODEL = ("sklearn.feature_selection._from_model", "SelectFromModel")
 RFE = ("sklearn.feature_selection._rfe", "RFE")
 RFECV = ("sklearn.feature_selection._rfe", "RFECV")
@@ -39,13 +48,30 @@ COMPONENTS = {
 }
 # univariate selectors by p-value: their score_func read like SelectKBest's (SCORE_FUNCS in sklearn_io.py)
 P_SELECTORS = {("sklearn.feature_selection._univariate_selection", name) for name in ("SelectFpr", "SelectFdr", "SelectFwe")}
+PCA = ("sklearn.decomposition._pca", "PCA")
+POWER = ("sklearn.preprocessing._data", "PowerTransformer")
+IMPUTER = ("sklearn.impute._base", "SimpleImputer")
+_SAMPLERS = "sklearn.kernel_approximation"
+RANDOM_SAMPLERS = {(_SAMPLERS, "RBFSampler"), (_SAMPLERS, "SkewedChi2Sampler")}
+NMF = (f"{_D}._nmf", "NMF")
+MINI_BATCH_DICTIONARY = (f"{_D}._dict_learning", "MiniBatchDictionaryLearning")
+FAST_ICA = (f"{_D}._fastica", "FastICA")
+SELECTORS = {("sklearn.feature_selection._univariate_selection", name)
+             for name in ("SelectKBest", "SelectPercentile", "GenericUnivariateSelect")} | P_SELECTORS
+# The functions a univariate selector may score with, by the (module, name) galaxy-ml writes; each is
+# mapped to scikit-learn's public function of that name (never imported from the path in the file).
+SCORE_FUNCS = {
+    ("sklearn.feature_selection._univariate_selection", "f_classif"): "f_classif",
+    ("sklearn.feature_selection._univariate_selection", "f_regression"): "f_regression",
+    ("sklearn.feature_selection._univariate_selection", "chi2"): "chi2",
+    ("sklearn.feature_selection._mutual_info", "mutual_info_classif"): "mutual_info_classif",
+    ("sklearn.feature_selection._mutual_info", "mutual_info_regression"): "mutual_info_regression",
+}
 STEPS = {
-    ("sklearn.decomposition._pca", "PCA"),
+    PCA,
     ("sklearn.decomposition._truncated_svd", "TruncatedSVD"),
-    ("sklearn.preprocessing._polynomial", "PolynomialFeatures"),
     ("sklearn.preprocessing._data", "QuantileTransformer"),
-    ("sklearn.preprocessing._data", "PowerTransformer"),
-    KBINS,
+    POWER,
     SELECT_FROM_MODEL,
     RFE,
     # the old pipeline builder's preprocessing, decomposition, kernel approximation and compose steps
@@ -55,11 +81,11 @@ STEPS = {
     *COMPONENTS,
     KERNEL_PCA,
     NYSTROEM,
-    ("sklearn.kernel_approximation", "RBFSampler"),
-    ("sklearn.kernel_approximation", "AdditiveChi2Sampler"),
-    ("sklearn.kernel_approximation", "SkewedChi2Sampler"),
+    *RANDOM_SAMPLERS,
+    (_SAMPLERS, "AdditiveChi2Sampler"),
     TARGET_REGRESSOR,
     FUNCTION_TRANSFORMER,  # TransformedTargetRegressor's transformer_ when it has none: func and inverse_func None
+    *SELECTORS,  # univariate feature selection: ``score_func`` only as one of SCORE_FUNCS, mapped by name
 }
 # skrebate's Relief-based feature selectors (the old pipeline builder's feature selection): transform indexes X
 # with ``top_features_[:n_features_to_select]``, checked by :func:`check_relief` to be feature indices
@@ -77,21 +103,6 @@ IMPORTANCE_GETTERS = ("auto", "coef_", "feature_importances_")
 # The named kernels of sklearn.metrics.pairwise.PAIRWISE_KERNEL_FUNCTIONS (test_kernel_names_are_sklearns);
 # KernelPCA also takes "precomputed" (its input is then the kernel, validated against its n_features_in_).
 KERNELS = ("additive_chi2", "chi2", "linear", "polynomial", "poly", "rbf", "laplacian", "sigmoid", "cosine")
-
-
-def bin_edges(data: object, value: Callable[[Any], Any], fail: Callable[[str], NoReturn]) -> np.ndarray:
-    """A KBinsDiscretizer's ``bin_edges_``: an object array whose items are numeric arrays (``value`` reads them)."""
-    inner = data.get("-np_ndarray_o_type-") if isinstance(data, dict) and set(data) == {"-np_ndarray_o_type-"} else None
-    items = inner.get("-values-") if isinstance(inner, dict) and set(inner) == {"-dtype-", "-values-"} else None
-    if not (isinstance(items, list) and items and all(
-            isinstance(item, dict) and set(item) == {"-np_ndarray-"} for item in items)):
-        fail("the KBinsDiscretizer's bin_edges_ is not one array of edges per feature")
-    if value(inner["-dtype-"]) != np.dtype(object):  # type: ignore[index]
-        fail("the KBinsDiscretizer's bin_edges_ is not an object array")
-    found = np.empty(len(items), dtype=object)
-    for index, item in enumerate(items):
-        found[index] = value(item)
-    return found
 
 
 def _shape(value: object, shape: tuple[object, ...]) -> bool:
@@ -145,15 +156,16 @@ def check_kernel_step(key: tuple[str, str], state: dict[str, Any], fail: Callabl
 
 
 def check_relief(key: tuple[str, str], state: dict[str, Any], fail: Callable[[str], NoReturn]) -> None:
-    """A skrebate selector's ``top_features_`` is a permutation of its ``_num_attributes`` feature indices, with
-    one ``feature_importances_`` score each and a count of features to select."""
+    """A skrebate selector's ``top_features_`` is a permutation of its feature indices, with one
+    ``feature_importances_`` score each and a count of features to select."""
     if "top_features_" not in state and "feature_importances_" not in state:
         return  # unfitted (a prototype)
-    width, top, scores = state.get("_num_attributes"), state.get("top_features_"), state.get("feature_importances_")
-    if not (_count(width) and width and isinstance(top, np.ndarray) and top.dtype.kind in "iu" and top.shape == (width,)
-            and np.array_equal(np.sort(top), np.arange(width)) and _shape(scores, (width,))):
-        fail(f"the {key[1]}'s top_features_ and feature_importances_ are not a permutation of its {width} feature "
-             f"indices and {width} scores")
+    top, scores = state.get("top_features_"), state.get("feature_importances_")
+    width = len(top) if isinstance(top, np.ndarray) and top.ndim == 1 else 0
+    if not (width and top.dtype.kind in "iu" and np.array_equal(np.sort(top), np.arange(width))  # type: ignore[union-attr]
+            and _shape(scores, (width,))):
+        fail(f"the {key[1]}'s top_features_ and feature_importances_ are not a permutation of its feature indices "
+             "and one score each")
     if not _count(state.get("n_features_to_select")):
         fail(f"the {key[1]}'s n_features_to_select is not a count")
 
@@ -203,22 +215,106 @@ def check_iraps(key: tuple[str, str], state: dict[str, Any], fail: Callable[[str
     check_binarize(key, {**state, "z_score": state.get("discretize")}, fail)
 
 
-def check_step(key: tuple[str, str], state: dict[str, Any], fail: Callable[[str], NoReturn]) -> None:
-    """A SelectFromModel reads its estimator's importances only from ``coef_`` or ``feature_importances_``; a
-    KBinsDiscretizer has ``n_bins_ + 1`` edges per feature."""
-    if key == KBINS and "bin_edges_" in state:
-        edges, counts, width = state["bin_edges_"], state.get("n_bins_"), state.get("n_features_in_")
-        if not (isinstance(counts, np.ndarray) and counts.shape == (width,) == edges.shape and all(
-                edge.dtype.kind == "f" and edge.ndim == 1 and len(edge) == count + 1
-                for edge, count in zip(edges, counts, strict=True))):
-            fail("the KBinsDiscretizer's bin_edges_ are not n_bins_ + 1 edges for each of its features")
-    check_kernel_step(key, state, fail)
-    if key in RELIEFS:
-        check_relief(key, state, fail)
-    if key in BINARIZE:
-        check_binarize(key, state, fail)
-    if key in (IRAPS, IRAPS_CORE):
-        check_iraps(key, state, fail)
-    if key in (SELECT_FROM_MODEL, RFE, RFECV) and state.get("importance_getter") not in IMPORTANCE_GETTERS:
+
+
+def check_importance_getter(key: Key, state: dict[str, Any], fail: Fail) -> None:
+    """A SelectFromModel or RFE reads its estimator's importances only from ``coef_`` or ``feature_importances_``."""
+    if state.get("importance_getter") not in IMPORTANCE_GETTERS:
         fail(f"the {key[1]}'s importance_getter {str(state.get('importance_getter'))[:40]!r} is not one of "
              f"{', '.join(IMPORTANCE_GETTERS)}")
+
+
+SVD_SOLVERS = ("full", "covariance_eigh", "arpack", "randomized")
+
+
+def check_pca(key: Key, state: dict[str, Any], fail: Fail) -> None:
+    """A PCA's ``_fit_svd_solver`` (what "auto" chose when fitting; read by its tags) is a solver's name."""
+    if "_fit_svd_solver" in state and state["_fit_svd_solver"] not in SVD_SOLVERS:
+        fail(f"the PCA's _fit_svd_solver {str(state['_fit_svd_solver'])[:40]!r} is not one of {', '.join(SVD_SOLVERS)}")
+
+
+def check_training_dim(key: Key, state: dict[str, Any], fail: Fail) -> None:
+    """A TransformedTargetRegressor's ``_training_dim`` (its target's number of dimensions) is 1 or 2."""
+    if "_training_dim" in state and state["_training_dim"] not in (1, 2):
+        fail(f"the TransformedTargetRegressor's _training_dim {str(state['_training_dim'])[:20]} is not 1 or 2")
+
+
+def check_imputer(key: Key, state: dict[str, Any], fail: Fail) -> None:
+    """A SimpleImputer's ``_fit_dtype`` and ``_fill_dtype`` are numpy dtypes (the reader admits plain ones only)."""
+    for name in ("_fit_dtype", "_fill_dtype"):
+        if name in state and not isinstance(state[name], np.dtype):
+            fail(f"the SimpleImputer's {name} is not a numpy dtype")
+
+
+def verify_power(found: Any, fail: Fail) -> None:
+    """A PowerTransformer's ``_scaler`` (fitted on its transformed training data) scales each of its features."""
+    from sklearn.preprocessing import StandardScaler
+
+    scaler, width = getattr(found, "_scaler", None), found.n_features_in_
+    if found.standardize and not (type(scaler) is StandardScaler and getattr(scaler, "n_features_in_", None) == width
+                                  and all(np.shape(getattr(scaler, name, None)) == (width,) for name in ("mean_", "scale_"))):
+        fail(f"the PowerTransformer's _scaler is not a StandardScaler fitted on its {width} features")
+
+
+def rebuild_centerer(found: Any, state: dict[str, Any], fail: Fail) -> dict[str, Any]:
+    """KernelPCA.fit's kernel centerer, fitted again on the kernel of its ``X_fit_`` (n_samples x n_samples)."""
+    from sklearn.preprocessing import KernelCenterer
+
+    samples = len(found.X_fit_)
+    check_allocation(8 * samples * samples, "KernelPCA", f"the kernel of its {samples:,} training samples",
+                     error=ModelRefused)
+    return {"_centerer": KernelCenterer().set_output(transform="default").fit(found._get_kernel(found.X_fit_))}
+
+
+def rebuild_nmf(found: Any, state: dict[str, Any], fail: Fail) -> dict[str, Any]:
+    """An NMF's ``_n_components`` and ``_beta_loss`` as its own ``_check_params`` sets them (transform does too)."""
+    found._check_params(np.zeros((1, found.n_features_in_)))
+    count = found.components_.shape[0] if found._n_components == "auto" else found._n_components
+    return {"_n_components": count, "_beta_loss": found._beta_loss}
+
+
+def read_score_func(reader: Any, cls: Any) -> Callable[[object], Any]:
+    """A univariate selector's ``score_func``: scikit-learn's public function of the allowed name."""
+    def read(data: object) -> Any:
+        found = reader.named(data, SCORE_FUNCS, f"the {cls.name}'s score_func")
+        if not reader.build:
+            return found
+        return getattr(importlib.import_module("sklearn.feature_selection"), SCORE_FUNCS[(found.module, found.name)])
+    return read
+
+
+def _width_of(attribute: str, axis: int) -> Callable[[Any, dict[str, Any], Fail], dict[str, Any]]:
+    """A kernel approximation's ``_n_features_out`` (get_feature_names_out's count), from its fitted array."""
+    return lambda found, state, fail: {"_n_features_out": int(getattr(found, attribute).shape[axis])}
+
+
+_RELIEF_TRAINING = ("_X", "_y", "_class_type", "_datalen", "_headers", "_label_list", "_labels_std",
+                    "_missing_data_count", "_weights")
+_STEP_CHECKS = (check_kernel_step,)
+LOADERS: dict[Key, Loader] = {
+    **{key: loader(checks=(check_importance_getter,)) for key in (SELECT_FROM_MODEL, RFE, RFECV)},
+    **{key: loader(readers={"score_func": read_score_func}) for key in SELECTORS},
+    **{key: loader(checks=_STEP_CHECKS) for key in COMPONENTS},
+    NMF: loader(checks=_STEP_CHECKS, recomputed={"_n_components", "_beta_loss"}, rebuild=rebuild_nmf),
+    FAST_ICA: loader(checks=_STEP_CHECKS, dropped={"_unmixing"}),  # fit's unmixing matrix; transform uses components_
+    MINI_BATCH_DICTIONARY: loader(  # partial_fit's accumulators; its fitted RandomState read by sklearn_random.py
+        checks=_STEP_CHECKS, checked={"_random_state"},
+        readers={"_random_state": random_state_reader(RANDOM_STATE_OWNERS[MINI_BATCH_DICTIONARY])},
+        dropped={"_A", "_B", "_batch_size", "_ewa_cost", "_ewa_cost_min", "_fit_algorithm", "_n_components",
+                 "_no_improvement"}),
+    **{key: loader(checks=_STEP_CHECKS, readers={attribute: random_state_reader(attribute)})
+       for key, attribute in RANDOM_STATE_OWNERS.items() if key != MINI_BATCH_DICTIONARY},
+    KERNEL_PCA: loader(checks=_STEP_CHECKS, recomputed={"_centerer"}, rebuild=rebuild_centerer),
+    NYSTROEM: loader(checks=_STEP_CHECKS, recomputed={"_n_features_out"}, rebuild=_width_of("components_", 0)),
+    **{key: loader(recomputed={"_n_features_out"}, dropped={"_gamma"}, rebuild=_width_of("random_weights_", 1))
+       for key in RANDOM_SAMPLERS},  # _gamma: what fit scaled random_weights_ by
+    TARGET_REGRESSOR: loader(checks=(check_kernel_step, check_training_dim), checked={"_training_dim"}),
+    FUNCTION_TRANSFORMER: loader(checks=_STEP_CHECKS),
+    PCA: loader(checks=(check_pca,), checked={"_fit_svd_solver"}),
+    POWER: loader(checked={"_scaler"}, verify=verify_power),
+    IMPUTER: loader(checks=(check_imputer,), checked={"_fit_dtype", "_fill_dtype"}),
+    **{key: loader(checks=(check_relief,), recomputed={"_num_attributes"}, dropped=_RELIEF_TRAINING,
+                   rebuild=lambda found, state, fail: {"_num_attributes": len(found.top_features_)}) for key in RELIEFS},
+    **{key: loader(checks=(check_binarize,)) for key in BINARIZE},
+    **{key: loader(checks=(check_iraps,)) for key in (IRAPS, IRAPS_CORE)},
+}

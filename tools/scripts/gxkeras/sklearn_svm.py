@@ -1,13 +1,19 @@
 """Kernel support vector machines (libsvm) in galaxy-ml files: their arrays checked against each other.
 
 libsvm is C code that reads a fitted SVM's arrays by the sizes the other arrays give, without
-checking them; :func:`check_libsvm` makes those sizes agree before anything is imported
-(:mod:`gxkeras.sklearn_io` calls it on the state of every class in :data:`LIBSVM_CLASSES`).
+checking them; :func:`check_libsvm` makes those sizes agree before anything is imported. What libsvm
+is given besides is never taken from the file (:func:`rebuild_libsvm`): ``_dual_coef_`` and ``_intercept_``
+are the public ``dual_coef_`` and ``intercept_`` (sign-flipped for a binary classifier, as ``fit`` flips
+them), ``_effective_probability`` follows ``probability`` as ``fit`` sets it; ``_gamma`` (from the training
+data's variance when ``gamma="scale"``) is checked to be the kernel coefficient ``gamma`` gives, and
+``_num_iter`` (the solver's iteration counts, kept public as ``n_iter_``) is dropped.
 """
 from collections.abc import Callable
 from typing import Any, NoReturn
 
 import numpy as np
+
+from gxkeras.sklearn_loader import Fail, Key, Loader, loader
 
 LIBSVM_CLASSES = {("sklearn.svm._classes", name) for name in ("SVC", "NuSVC", "SVR", "NuSVR", "OneClassSVM")}
 LIBSVM_CLASSIFIERS = {("sklearn.svm._classes", "SVC"), ("sklearn.svm._classes", "NuSVC")}
@@ -62,6 +68,11 @@ def check_libsvm(key: tuple[str, str], state: dict[str, Any], fail: Callable[[st
     n_features = number("n_features_in_", True)
     for name in ("degree", "_gamma", "coef0", "cache_size"):
         number(name, name == "degree")
+    gamma: Any = state.get("gamma")
+    expected = 1 / n_features if gamma == "auto" else gamma
+    if state["_gamma"] < 0 or (kernel == "precomputed" and state["_gamma"] != 0) or (
+            kernel != "precomputed" and gamma != "scale" and state["_gamma"] != expected):
+        fail(f"the {model}'s _gamma {state['_gamma']} is not the kernel coefficient its gamma {str(gamma)[:20]!r} gives")
     shape_fit = state.get("shape_fit_")
     if not (isinstance(shape_fit, tuple) and len(shape_fit) == 2 and all(
             isinstance(size, int) and not isinstance(size, bool) and size >= 0 for size in shape_fit)):
@@ -81,13 +92,11 @@ def check_libsvm(key: tuple[str, str], state: dict[str, Any], fail: Callable[[st
         fail(f"the {model}'s _n_support {n_support.tolist()[:10]} does not add up to its {count} support vectors")
     n_class = len(n_support)
     pairs = n_class * (n_class - 1) // 2
-    for name in ("_dual_coef_", "dual_coef_"):
-        if array(name, "f", 2).shape != (n_class - 1, count):
-            fail(f"the {model}'s {name} is {state[name].shape}, expected ({n_class - 1}, {count})")
-    for name in ("_intercept_", "intercept_"):
-        if array(name, "f", 1).shape != (pairs,):
-            fail(f"the {model}'s {name} has {len(state[name])} values, expected {pairs}")
-    probability = state.get("_effective_probability") is True or state.get("probability") is True
+    if array("dual_coef_", "f", 2).shape != (n_class - 1, count):
+        fail(f"the {model}'s dual_coef_ is {state['dual_coef_'].shape}, expected ({n_class - 1}, {count})")
+    if array("intercept_", "f", 1).shape != (pairs,):
+        fail(f"the {model}'s intercept_ has {len(state['intercept_'])} values, expected {pairs}")
+    probability = state.get("probability") is True
     if prob_a.shape != prob_b.shape or len(prob_a) not in ((pairs,) if probability else (0, pairs)):
         fail(f"the {model}'s _probA and _probB have {len(prob_a)} and {len(prob_b)} values, expected "
              f"{pairs if probability else f'0 or {pairs}'}")
@@ -98,3 +107,17 @@ def check_libsvm(key: tuple[str, str], state: dict[str, Any], fail: Callable[[st
             fail(f"the {model}'s classes_ and class_weight_ do not have its {n_class} classes")
     if "offset_" in state and array("offset_", "f", 1).shape != (1,):
         fail(f"the {model}'s offset_ is not one number")
+
+
+def rebuild_libsvm(found: Any, state: dict[str, Any], fail: Fail) -> dict[str, Any]:
+    """What libsvm reads besides the checked arrays, from the public attributes, as ``BaseLibSVM.fit`` sets it."""
+    binary = (type(found).__module__, type(found).__name__) in LIBSVM_CLASSIFIERS and len(found.classes_) == 2
+    sign = -1.0 if binary else 1.0
+    return {"_dual_coef_": sign * found.dual_coef_, "_intercept_": sign * found.intercept_,
+            "_effective_probability": False if found.probability == "deprecated" else found.probability}
+
+
+LOADERS: dict[Key, Loader] = {key: loader(
+    checks=(check_libsvm,), checked={"_n_support", "_probA", "_probB", "_gamma", "_sparse"}, dropped={"_num_iter"},
+    recomputed={"_dual_coef_", "_intercept_", "_effective_probability"}, rebuild=rebuild_libsvm)
+    for key in LIBSVM_CLASSES}

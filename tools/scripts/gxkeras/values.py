@@ -5,6 +5,7 @@ arguments are parsed here as data (regular expressions and ``ast`` literals), ne
 so a hostile string can only ever produce an error message.
 """
 import ast
+import math
 import re
 from typing import Any
 
@@ -33,6 +34,33 @@ def parse_int(text: object, what: str, minimum: int, maximum: int,
     if value is None or not minimum <= value <= maximum:
         shown = repr(text)[:40] if isinstance(text, str) else type(text).__name__ if value is None else str(value)[:40]
         raise error(f"{what}: {shown} is not a whole number from {minimum:,} to {maximum:,}")
+    return value
+
+
+# A number in decimal notation as text: ASCII digits, an optional minus, a point and an exponent (float() also
+# takes 'nan', 'inf', '1_0', ' 1' and non-ASCII digits); at most MAX_DECIMAL_CHARS characters.
+_DECIMAL = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]{1,4})?")
+MAX_DECIMAL_CHARS = 64
+
+
+def parse_float(text: object, what: str, minimum: float, maximum: float,
+                error: type[ToolInputError] = ToolInputError, above_minimum: bool = False) -> float:
+    """``text`` (a str in decimal notation, or an int or float that is not a bool) as a finite float from
+    ``minimum`` (excluded when ``above_minimum``) to ``maximum``.
+
+    :func:`parse_int`'s companion for numbers with a fraction: NaN and infinities are refused whatever the
+    range, so that no later comparison or ``json.dumps(allow_nan=False)`` meets one.
+    """
+    value: float | None = None
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        value = float(text) if not isinstance(text, int) or abs(text) < 2 ** 1023 else None
+    elif isinstance(text, str) and len(text) <= MAX_DECIMAL_CHARS and _DECIMAL.fullmatch(text):
+        value = float(text)
+    if value is None or not math.isfinite(value) or not (minimum < value if above_minimum else minimum <= value) \
+            or value > maximum:
+        shown = repr(text)[:40] if isinstance(text, str) else type(text).__name__ if value is None else str(value)[:40]
+        bounds = f"greater than {minimum:g} and at most" if above_minimum else f"from {minimum:g} to"
+        raise error(f"{what}: {shown} is not a number {bounds} {maximum:g}")
     return value
 
 

@@ -18,10 +18,13 @@ import pytest
 import keras_model_builder as kmb
 import keras_model_config as kmc
 import keras_train_and_eval as kte
+import keras_text_to_sequences as kts
 import ml_visualization_ex as mve
 import model_prediction as mp
-from gxkeras import memory, resources
-from gxkeras.errors import ToolInputError, run_tool
+import plotly_regression_performance_plots as plotly
+from gxkeras import estimators, memory, resources
+from gxkeras.allowlist import MAX_LAYERS, check_model_config, count_layers
+from gxkeras.errors import ModelRefused, ToolInputError, run_tool
 from gxkeras.estimators import parse_model_json
 from gxkeras.model_io import check_h5mlm, load_estimator
 from gxkeras.tabular import iter_tabular, read_tabular
@@ -338,6 +341,72 @@ def test_builder_refuses_a_huge_json_with_the_numbers(write_text, monkeypatch):
         kmb.build_estimator(params)
 
 
+# ---- layer counts: bounded, counted first, wrapped and nested layers included ------------------------
+
+def dense(index):
+    return {"module": "keras.layers", "class_name": "Dense", "registered_name": None,
+            "config": {"name": f"dense_{index}", "units": 2, "activation": "relu"}}
+
+
+def with_layers(model, layers):
+    """``model`` (a whole model JSON or an estimator's params) with ``layers`` after its input layer."""
+    model["config"]["layers"] = model["config"]["layers"][:1] + layers
+    return model
+
+
+def time_distributed(index):
+    return {"module": "keras.layers", "class_name": "TimeDistributed", "registered_name": None,
+            "config": {"name": f"td_{index}", "layer": dense(index)}}
+
+
+def nested_sequential(count):
+    return {"module": "keras", "class_name": "Sequential", "registered_name": None,
+            "config": {"name": "inner", "layers": [dense(index) for index in range(count)]}}
+
+
+@pytest.mark.parametrize("layers, counted", [
+    ([dense(index) for index in range(1000)], 1001),  # 1,000 took two minutes, then a RecursionError
+    ([time_distributed(index) for index in range(300)], 601),  # each wraps a Dense
+    ([nested_sequential(600)], 602),  # a model inside the model
+])
+def test_too_many_layers_are_refused_before_keras_builds_anything(monkeypatch, layers, counted):
+    """The count comes first, says by how much it exceeds the bound, and counts wrapped and nested layers."""
+    monkeypatch.setattr(estimators, "_build_check", lambda *args: pytest.fail("Keras was asked to build it"))
+    with pytest.raises(ModelRefused) as caught:
+        parse_model_json(json.dumps(with_layers(imdb_json(), layers)), kmb.MODEL_LABEL)
+    message = str(caught.value)
+    assert message.startswith(f"{kmb.MODEL_LABEL}: the model has {counted:,} layers")
+    assert f"{counted - MAX_LAYERS:,} more than the {MAX_LAYERS}" in message
+
+
+def test_a_model_at_the_layer_bound_is_accepted():
+    model = with_layers(imdb_json(), [dense(index) for index in range(MAX_LAYERS - 1)])
+    assert count_layers(model) == MAX_LAYERS
+    check_model_config(model, kmb.MODEL_LABEL)
+
+
+def test_a_model_file_of_too_many_layers_is_refused_unread(tmp_path):
+    path = rewrite_keras_entry(tmp_path, lambda params: with_layers(params, [dense(i) for i in range(600)]) and None)
+    with pytest.raises(ModelRefused, match=rf"^{re.escape(MODEL)} \(.*hostile.h5mlm\): the model has 601 layers"):
+        check_h5mlm(path, MODEL)
+
+
+def test_the_config_form_refuses_too_many_layers_before_keras(monkeypatch):
+    monkeypatch.setattr(kmc, "import_keras", lambda **kwargs: pytest.fail("Keras was imported"))
+    form = sequential(*[{"layer_type": "Dense", "units": 2}] * (MAX_LAYERS + 1))
+    with pytest.raises(ToolInputError, match=rf"^the model's LAYERs: the model has {MAX_LAYERS + 1} layers .*, 1 "
+                                             rf"more than the {MAX_LAYERS}"):
+        kmc.build_model_json(form)
+
+
+def test_layers_are_counted_without_recursion():
+    """100,000 wrappers deep (no JSON parser allows that; a Python structure may): counted, no RecursionError."""
+    layer = dense(0)
+    for _ in range(100_000):
+        layer = {"module": "keras.layers", "class_name": "TimeDistributed", "config": {"layer": layer}}
+    assert count_layers({"config": {"layers": [layer]}}) == 100_001
+
+
 # ---- keras_model_config: memory bound and hostile form values -----------------------------------
 
 def sequential(*layers, shape="(100,)"):
@@ -552,15 +621,98 @@ def test_every_cheetah_variable_in_a_command_is_single_quoted():
 # ---- the scripts: one line, exit 1, no output left, also for an unexpected failure ----------------
 
 def test_run_tool_removes_outputs_on_any_failure(tmp_path):
+    """A bug keeps its traceback (for the report), but its half-written output goes."""
     out = tmp_path / "out.tsv"
 
     def crash(argv):
         out.write_text("half a result")
-        raise MemoryError("TensorFlow ran out of memory")
+        raise KeyError("a bug")
 
-    with pytest.raises(MemoryError):
+    with pytest.raises(KeyError):
         run_tool(crash, [], outputs=[str(out)])
     assert not out.exists()
+
+
+def tool_outputs(tmp_path):
+    """Every tool script: the output arguments it is given (the flags its __main__ block removes) and the files."""
+    def flags(*names):
+        return [item for name in names for item in (name, tmp_path / name.strip("-"))]
+    return {
+        "keras_batch_models.py": flags("--outfile"), "keras_model_builder.py": flags("--outfile"),
+        "keras_model_config.py": flags("--outfile"), "model_prediction.py": flags("--outfile"),
+        "sklearn_to_categorical.py": flags("--outfile"), "keras_train_and_eval.py": flags(*kte.OUTPUT_FLAGS),
+        "ml_visualization_ex.py": flags(*mve.OUTPUT_FLAGS),
+        "plotly_regression_performance_plots.py": flags(*plotly.OUTPUT_FLAGS),
+        "keras_text_to_sequences.py": ["--outdir", tmp_path],  # writes kts.OUTPUT_NAMES there
+    }
+
+
+def test_every_tool_script_runs_through_run_tool(tmp_path):
+    scripts = sorted(path.name for path in SCRIPTS.glob("*.py"))
+    assert scripts == sorted(tool_outputs(tmp_path)) and len(scripts) == 9
+    for name in scripts:
+        main_block = (SCRIPTS / name).read_text().split('\nif __name__ == "__main__":\n')[1]
+        assert "    run_tool(main, outputs=" in main_block, name
+
+
+def test_nothing_in_the_tools_catches_every_exception():
+    """So an out-of-memory error anywhere in a tool's work reaches run_tool (the only broad handlers are its own
+    and open_hdf5's, which closes the file and raises again)."""
+    broad = re.compile(r"^\s*except\s*(BaseException|Exception)?\s*(as \w+)?:")
+    found = [f"{path.name}:{number}" for path in [*SCRIPTS.glob("*.py"), *(SCRIPTS / "gxkeras").glob("*.py")]
+             for number, line in enumerate(path.read_text().splitlines(), start=1) if broad.match(line)]
+    assert found == ["errors.py:70", "errors.py:77", "model_io.py:92"]
+
+
+def resource_exhausted():
+    from tensorflow import errors
+
+    return errors.ResourceExhaustedError(None, None, "OOM when allocating tensor with shape[100000,100000]")
+
+
+@pytest.mark.parametrize("error", [lambda: MemoryError(), resource_exhausted], ids=["MemoryError", "ResourceExhausted"])
+@pytest.mark.parametrize("script", sorted(tool_outputs(Path("."))))
+def test_running_out_of_memory_is_one_error_line_in_every_tool(tmp_path, write_inputs, run_script, monkeypatch,
+                                                               script, error):
+    """Out of memory inside the work (after outputs were begun): one Error line, exit 1, no output left."""
+    from gxkeras import builder_form, galaxy_inputs
+
+    arguments = tool_outputs(tmp_path)[script]
+    outputs = [path for path in arguments if isinstance(path, Path) and path != tmp_path] or [
+        tmp_path / name for name in kts.OUTPUT_NAMES.values()]
+
+    def exhausted(path):
+        for output in outputs:
+            output.write_text("half a result")
+        raise error()
+
+    for module in (galaxy_inputs, builder_form):  # every tool's work starts there (the builders' in builder_form)
+        monkeypatch.setattr(module, "load_inputs", exhausted)
+    result = run_script(script, "--inputs", write_inputs({}), *arguments)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.returncode == 1 and len(lines) == 1, result.stderr
+    assert lines[0].startswith("Error: the job ran out of memory") and "Traceback" not in result.stderr
+    assert not any(path.exists() for path in outputs)
+
+
+class ResourceExhaustedError(Exception):
+    """Stands in for tensorflow.errors.ResourceExhaustedError, which run_tool knows by name."""
+
+
+@pytest.mark.parametrize("error", [MemoryError("Unable to allocate 60.0 GiB for an array"),
+                                   ResourceExhaustedError("OOM when allocating tensor with shape[100000,100000]")])
+def test_running_out_of_memory_is_one_error_line(tmp_path, capsys, error):
+    out = tmp_path / "out.tsv"
+
+    def exhaust(argv):
+        out.write_text("half a result")
+        raise error
+
+    with pytest.raises(SystemExit) as stop:
+        run_tool(exhaust, [], outputs=[str(out)])
+    assert stop.value.code == 1 and not out.exists()
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"Error: the job ran out of memory ({type(error).__name__}: ")
 
 
 @pytest.mark.parametrize("script, params, flags, message", [

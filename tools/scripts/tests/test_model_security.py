@@ -20,9 +20,9 @@ import keras_train_and_eval as kte
 import model_prediction as mp
 from gxkeras import estimators, forms, memory, resources, safe_json
 from gxkeras.allowlist import allowed, check_model_config
-from gxkeras.errors import ToolInputError
+from gxkeras.errors import ModelRefused, ToolInputError
 from gxkeras.estimators import parse_model_json
-from gxkeras.model_io import check_h5mlm, load_estimator
+from gxkeras.model_io import check_h5mlm, check_hdf5_objects, load_estimator
 from fresh_python import run_tools
 from repo_paths import ROOT, TEST_DATA
 
@@ -425,8 +425,60 @@ def test_huge_compressed_weights_are_refused_before_reading(tmp_path):
     message, out = predict(tmp_path, TEST_DATA / "regression_trained.h5mlm", weights)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    assert "dataset layers/dense/vars/0 has shape (1000000000,), which no weight of the model has" in message
+    assert "dataset layers/dense/vars/0 is stored through the HDF5 filter 'deflate'" in message
     assert peak < 500 * 1024 ** 2 and not out.exists()
+
+
+def never_read(monkeypatch):
+    """Any read of a dataset's values fails the test."""
+    def read(*args, **kwargs):
+        pytest.fail("a dataset's values were read")
+    monkeypatch.setattr(h5py.Dataset, "__getitem__", read)
+    monkeypatch.setattr(h5py.Dataset, "read_direct", read)
+
+
+@pytest.mark.parametrize("case, sizes, refusal", [
+    ("compressed", (600_000_000,), "dataset -model_weights-/0 is stored through the HDF5 filter 'deflate'"),
+    ("unwritten", (600_000_000,), "dataset -model_weights-/0 as its metadata declares it needs 2.2 GB"),
+    ("unwritten", (200_000_000,) * 4, "the file's 8 datasets (declared sizes) needs 3.0 GB"),
+])
+def test_declared_dataset_sizes_are_checked_before_anything_is_read(tmp_path, monkeypatch, case, sizes, refusal):
+    """A few kB declaring gigabytes, compressed or as chunks never written (read as the fill value): refused from
+    HDF5's metadata, each dataset and their total against the job's memory (here 2 GB), nothing read."""
+    monkeypatch.setenv(memory.LIMIT_VARIABLE, str(2 * 1024 ** 3))
+    path = hostile.oversized_sklearn(tmp_path / "model.h5mlm", case == "compressed", sizes)
+    assert Path(path).stat().st_size < 100_000
+    never_read(monkeypatch)
+    with pytest.raises(ModelRefused) as caught:
+        check_h5mlm(path, MODEL)
+    assert str(caught.value).startswith(f"{MODEL} ({path}): {refusal}")
+
+
+@pytest.mark.parametrize("make, refusal", [
+    (lambda f: f.create_dataset("x", data=np.array(["a", "b"], dtype=object), dtype=h5py.string_dtype()),
+     "variable-length values"),
+    (lambda f: f.create_dataset("x", shape=(2,), dtype=h5py.vlen_dtype("i4")), "variable-length values"),
+    (lambda f: f.create_dataset("x", shape=(2,), dtype=h5py.ref_dtype), "references"),
+    (lambda f: f.create_dataset("x", shape=(8,), dtype="f4", chunks=(4,), shuffle=True, fletcher32=True),
+     "the HDF5 filter 'shuffle, fletcher32'"),
+])
+def test_datasets_our_writers_never_write_are_refused(tmp_path, monkeypatch, make, refusal):
+    """Variable-length arrays (what their items point to is not in the declared size), references and filters."""
+    path = tmp_path / "model.h5mlm"
+    shutil.copy(TEST_DATA / "sklearn_pipeline.h5mlm", path)
+    with h5py.File(path, "r+") as handle:
+        make(handle["-model_weights-"])
+    never_read(monkeypatch)
+    with pytest.raises(ModelRefused, match=re.escape(f"({path}): dataset -model_weights-/x ")) as caught:
+        check_h5mlm(str(path), MODEL)
+    assert refusal in str(caught.value)
+
+
+@pytest.mark.parametrize("name", sorted(path.name for path in TEST_DATA.glob("*.h5*")
+                                        if not path.name.startswith("hostile_")))
+def test_every_hdf5_file_our_tools_and_galaxy_ml_wrote_passes_the_dataset_checks(name):
+    with h5py.File(TEST_DATA / name, "r") as handle:
+        check_hdf5_objects(handle, name)
 
 
 def test_weights_of_another_dtype_are_refused(tmp_path):

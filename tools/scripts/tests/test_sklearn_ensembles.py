@@ -8,7 +8,6 @@ anything in the file is imported; the same variants through model_prediction in 
 prove that nothing (scikit-learn, imbalanced-learn, galaxy-ml, TensorFlow) was imported.
 """
 import json
-import re
 import warnings
 
 import h5py
@@ -16,12 +15,12 @@ import numpy as np
 import pytest
 
 from gxkeras import sklearn_io
-from gxkeras.errors import ToolInputError
+from gxkeras.errors import ModelRefused, ToolInputError
 from gxkeras.model_io import check_h5mlm, load_estimator, load_sklearn
 from gxkeras.sklearn_xgboost import OBJECTIVES, parse_ubjson
 from fresh_python import run_tools
 from repo_paths import TEST_DATA
-from test_sklearn_models import MODEL, dump, predict_params
+from test_sklearn_models import MODEL, dump, predict_params, problem
 
 SAMPLER_NAMES = sorted(name for _, name in sklearn_io.SAMPLERS)
 
@@ -248,51 +247,51 @@ def edit(change):
 HOSTILE = {
     "bagging_columns_outside": ("BaggingClassifier", edit(lambda g: array_of(
         top(g), "estimators_features_", np.array([0, 7]), 0)),
-        "estimators_features_ do not select its members' 2 columns out of 4"),
+        "estimators_features_"),
     "bagging_columns_count": ("BaggingClassifier", edit(lambda g: array_of(
-        top(g), "estimators_features_", np.array([0, 1, 2]), 1)), "estimators_features_ do not select"),
+        top(g), "estimators_features_", np.array([0, 1, 2]), 1)), "estimators_features_"),
     "bagging_member_features": ("BaggingClassifier", edit(lambda g: top(g)["estimators_"][2]["-reduce-"]["-state-"]
-                                                          .update(n_features_in_=4)), "estimators_features_ do not"),
+                                                          .update(n_features_in_=4)), "estimators_features_"),
     "stacking_method_fit": ("StackingClassifier", edit(lambda g: top(g).update(stack_method_=["fit", "predict"])),
-                            "stack_method_ is not one of predict_proba, decision_function, predict per member"),
+                            "stack_method_"),
     "stacking_passthrough": ("StackingClassifier", edit(lambda g: top(g).update(passthrough=1)),
-                             "has no fitted final_estimator_ or no passthrough setting"),
+                             "passthrough"),
     "voting_rule": ("VotingClassifier_soft", edit(lambda g: top(g).update(voting="os.system")),
-                    "voting 'os.system' is not one of hard, soft"),
+                    "voting"),
     "voting_member_features": ("VotingClassifier_soft", edit(lambda g: top(g)["estimators_"][1]["-reduce-"]["-state-"]
                                                              .update(n_features_in_=9)),
-                               "a member of the VotingClassifier has [4, 9] features"),
+                               "member of the VotingClassifier"),
     "bunch_call": ("VotingClassifier_soft", edit(lambda g: top(g).update(named_estimators_={"-reduce-": {
         "--func-": {"-global-": ["os", "system"]}, "-args-": {"-tuple-": ["touch pwned"]}}})),
-        "the model names os.system, which is not one of"),
+        "os.system"),
     "bunch_other_class": ("VotingClassifier_soft", edit(lambda g: top(g)["named_estimators_"]["-reduce-"]["-args-"]
                                                         ["-tuple-"].__setitem__(0, {"-global-": ["os", "system"]})),
-                          "named_estimators_ names os.system, expected one of Bunch"),
+                          "named_estimators_"),
     "bunch_state": ("VotingClassifier_soft", edit(lambda g: top(g)["named_estimators_"]["-reduce-"].update(
-        {"-state-": {"-keys-": ["__class__"], "__class__": 1}})), "named_estimators_ holds more than its members"),
+        {"-state-": {"-keys-": ["__class__"], "__class__": 1}})), "named_estimators_"),
     "adaboost_weights": ("AdaBoostClassifier", edit(lambda g: array_of(top(g), "estimator_weights_", np.zeros(1))),
-                         "estimator_weights_ is not one number per member"),
+                         "estimator_weights_"),
     "adaboost_member_features": ("AdaBoostClassifier", edit(lambda g: top(g)["estimators_"][0]["-reduce-"]["-state-"]
-                                                            .update(n_features_in_=2)), "has [2, 4, 4, 4] features"),
+                                                            .update(n_features_in_=2)), "member of the AdaBoostClassifier"),
     "adaboost_tree_nodes": ("AdaBoostClassifier", edit(first_tree_outside),
-                            "a decision tree's nodes point outside the tree"),
-    "kmeans_as_a_step": ("ClusterCentroids", "kmeans_memo", "a part of a sampler (its KMeans) is referred to outside the sampler"),
+                            "decision tree"),
+    "kmeans_as_a_step": ("ClusterCentroids", "kmeans_memo", "KMeans"),
     "kmeans_outside_a_sampler": ("ClusterCentroids", edit(lambda g: top(g)["steps"][1]["-tuple-"].__setitem__(
         1, step(g, 0)["-reduce-"]["-state-"]["estimator_"])),
-        "the model names sklearn.cluster._kmeans.KMeans, which is not one of"),
+        "KMeans"),
     "sampling_strategy_call": ("RandomOverSampler", edit(lambda g: step(g, 0)["-reduce-"]["-state-"].update(
         sampling_strategy_={"-reduce-": {"--func-": {"-global-": ["os", "system"]},
                                          "-args-": {"-tuple-": ["touch pwned"]}}})),
-        "sampling_strategy_ names os.system, expected one of OrderedDict"),
+        "sampling_strategy_"),
     "sampling_strategy_label_call": ("RandomOverSampler", edit(lambda g: step(g, 0)["-reduce-"]["-state-"][
         "sampling_strategy_"]["-reduce-"]["-dictitems-"][0]["-tuple-"][0]["-reduce-"].update(
-        {"--func-": {"-global-": ["os", "system"]}})), "a class label names os.system, expected one of scalar"),
+        {"--func-": {"-global-": ["os", "system"]}})), "class label"),
     "sampling_strategy_label_length": ("RandomOverSampler", edit(lambda g: step(g, 0)["-reduce-"]["-state-"][
         "sampling_strategy_"]["-reduce-"]["-dictitems-"][0]["-tuple-"][0]["-reduce-"]["-args-"]["-tuple-"]
-        .__setitem__(1, {"-bytes-": "x"})), "a class label is not a text of its stated length"),
+        .__setitem__(1, {"-bytes-": "x"})), "class label"),
     "sampler_class": ("RandomOverSampler", edit(lambda g: step(g, 0)["-reduce-"]["-args-"]["-tuple-"].__setitem__(
         0, {"-global-": ["imblearn.over_sampling._smote.base", "SMOTE"]})),
-        "the model names imblearn.over_sampling._smote.base.SMOTE, which is not one of"),
+        "SMOTE"),
 }
 
 
@@ -309,9 +308,9 @@ def hostile_file(tmp_path, files, case):
 @pytest.mark.parametrize("case", sorted(HOSTILE))
 def test_hostile_edits_are_refused_before_anything_is_built(tmp_path, files, case):
     path = hostile_file(tmp_path, files, case)
-    with pytest.raises(ToolInputError, match=re.escape(HOSTILE[case][2])) as caught:
+    with pytest.raises(ModelRefused) as caught:
         check_h5mlm(path, MODEL)
-    assert "the file is refused unread" in str(caught.value)
+    assert HOSTILE[case][2] in problem(caught.value, path)
 
 
 def test_untouched_sources_load(files):
@@ -341,23 +340,26 @@ def graph_of(handle, update):
 
 KERAS_HOSTILE = {
     "not_last": (lambda h: graph_of(h, lambda g: top(g)["steps"].reverse()),
-                 "a Keras model is accepted only as the last step of a pipeline"),
+                 "Keras model"),
     "second_keras": (lambda h: graph_of(h, lambda g: top(g)["steps"].append({"-tuple-": ["again", {"-keras_model-": 0}]})),
-                     "a Keras model is accepted only as the last step of a pipeline"),
+                     "Keras model"),
     "attribute": (lambda h: graph_of(h, lambda g: step(g, 0)["-reduce-"]["-state-"].update(copy={"-keras_model-": 0})),
-                  "a Keras model is accepted only as the last step of a pipeline"),
+                  "Keras model"),
     "callback_file": (lambda h: keras_params(h, lambda p: p.update(callbacks=[{"callback_selection": {
         "callback_type": "CSVLogger", "filename": "/tmp/pwned"}}])), "CSVLogger"),
     "unknown_param": (lambda h: keras_params(h, lambda p: p.update(loss_weights=[1])),
-                      "loss_weights, which 'Create deep learning model' never sets"),
+                      "loss_weights"),
     "batch_classifier": (lambda h: (h["-keras_models-/0/class_name"].__setitem__((), b"KerasGBatchClassifier")),
                          "KerasGBatchClassifier"),
-    "extra_entry": (lambda h: h["-keras_models-"].create_group("1"), "Keras entry is missing or not the only one"),
-    "no_keras_group": (lambda h: h.__delitem__("-keras_models-"), "Keras entry is missing"),
+    "extra_entry": (lambda h: h["-keras_models-"].create_group("1"), "Keras entry"),
+    "no_keras_group": (lambda h: h.__delitem__("-keras_models-"), "Keras entry"),
     "weights_shape": (lambda h: (h["-keras_models-/0/weights/dense/dense"].__delitem__("bias"),
                                  h["-keras_models-/0/weights/dense/dense"].create_dataset("bias", data=np.zeros(99))),
-                      None),
+                      "weight"),
 }
+
+
+KERAS_REFUSED_WHEN_BUILT = {"weights_shape"}
 
 
 @pytest.mark.parametrize("case", sorted(KERAS_HOSTILE))
@@ -367,15 +369,14 @@ def test_hostile_keras_pipelines_are_refused(tmp_path, keras_pipeline, case):
 
     path = tmp_path / "model.h5mlm"
     shutil.copy(keras_pipeline[0], path)
-    change, message = KERAS_HOSTILE[case]
+    change, named = KERAS_HOSTILE[case]
     with h5py.File(path, "r+") as handle:
         change(handle)
-    if message is None:  # weights are checked against the model's shapes when it is built
-        with pytest.raises(ToolInputError, match="which no weight of the model has"):
-            load_sklearn(str(path), MODEL)
-        return
-    with pytest.raises(ToolInputError, match=re.escape(message)):
-        check_h5mlm(str(path), MODEL)
+    load = load_sklearn if case in KERAS_REFUSED_WHEN_BUILT else check_h5mlm  # weights: checked when built
+    # ToolInputError: the Keras parameter checks (gxkeras/estimators.py) do not raise ModelRefused yet
+    with pytest.raises(ToolInputError) as caught:
+        load(str(path), MODEL)
+    assert named in problem(caught.value, path)
 
 
 # ---- XGBoost: the booster's UBJSON bytes parsed and checked by us (gxkeras/sklearn_xgboost.py) -------------
@@ -423,8 +424,7 @@ def test_xgboost_linear_and_dart_boosters_round_trip(tmp_path, booster):
             graph = json.loads(handle["-model_config-"][()])
         booster_edit(lambda d: d["Model"]["learner"]["gradient_booster"]["model"]["weights"].pop())(graph)
         short = rewrite(path, graph, tmp_path / "short.h5mlm")
-        with pytest.raises(ToolInputError, match=re.escape("the XGBoost model's linear weights are not (4 features "
-                                                           "+ 1) x 3 finite numbers")):
+        with pytest.raises(ModelRefused, match="linear weights"):
             check_h5mlm(short, MODEL)
 
 
@@ -495,40 +495,40 @@ def gbtree(document):
 
 XGB_HOSTILE = {
     "child_outside": (booster_edit(lambda d: tree(d)["left_children"].__setitem__(0, 10 ** 6)),
-                      "XGBoost tree 0's node 0 points outside the tree"),
+                      "tree 0"),
     "child_backwards": (booster_edit(lambda d: tree(d)["right_children"].__setitem__(0, 0)),
-                        "XGBoost tree 0's node 0 points outside the tree"),
-    "parent_mismatch": (booster_edit(lambda d: tree(d)["parents"].__setitem__(1, 5)), "node 0 points outside the tree"),
+                        "tree 0"),
+    "parent_mismatch": (booster_edit(lambda d: tree(d)["parents"].__setitem__(1, 5)), "node 0"),
     "feature_outside": (booster_edit(lambda d: tree(d)["split_indices"].__setitem__(0, 99)),
-                        "XGBoost tree 0 splits on feature 99 of 4"),
-    "short_array": (booster_edit(lambda d: tree(d)["base_weights"].pop()), "base_weights is not one number per node"),
+                        "feature 99"),
+    "short_array": (booster_edit(lambda d: tree(d)["base_weights"].pop()), "base_weights"),
     "tree_info": (booster_edit(lambda d: gbtree(d)["tree_info"].__setitem__(0, 5)),
-                  "tree_info is not one output group (< 3) per tree"),
+                  "tree_info"),
     "indptr": (booster_edit(lambda d: gbtree(d)["iteration_indptr"].__setitem__(-1, 99)),
-               "iteration_indptr does not divide its trees"),
-    "num_trees": (booster_edit(lambda d: gbtree(d)["trees"].pop()), "trees do not match its num_trees"),
-    "categorical": (booster_edit(lambda d: tree(d)["split_type"].__setitem__(0, 1)), "has categorical splits"),
+               "iteration_indptr"),
+    "num_trees": (booster_edit(lambda d: gbtree(d)["trees"].pop()), "num_trees"),
+    "categorical": (booster_edit(lambda d: tree(d)["split_type"].__setitem__(0, 1)), "categorical"),
     "linear_with_trees": (booster_edit(lambda d: d["Model"]["learner"]["gradient_booster"].update(name="gblinear")),
-                          "linear booster (gblinear) is not XGBoost's model format"),
+                          "gblinear"),
     "other_booster": (booster_edit(lambda d: d["Model"]["learner"]["gradient_booster"].update(name="dart")),
-                      "booster is neither a tree booster (gbtree) nor a linear one (gblinear)"),
+                      "gbtree"),
     "base_score": (booster_edit(lambda d: d["Model"]["learner"]["learner_model_param"].update(base_score="[1]")),
-                   "base_score is not 3 numbers"),
+                   "base_score"),
     "objective": (booster_edit(lambda d: d["Model"]["learner"]["objective"].update(name="reg:gamma")),
-                  "objective is not one of"),
+                  "objective"),
     "num_feature": (booster_edit(lambda d: d["Model"]["learner"]["learner_model_param"].update(num_feature="2")),
-                    "tree_param is not one of 2 features"),
-    "truncated": (booster_edit(lambda d: ubjson(d)[:-40]), "is not XGBoost's UBJSON serialisation"),
+                    "tree_param"),
+    "truncated": (booster_edit(lambda d: ubjson(d)[:-40]), "UBJSON"),
     "long_typed_array": (booster_edit(lambda d: b"[$d#L\x7f\xff\xff\xff\xff\xff\xff\xff"),
-                         "a length runs past the end of the data"),
-    "deep": (booster_edit(lambda d: b"[" * 5000 + b"]" * 5000), "nested too deeply"),
-    "no_config": (booster_edit(lambda d: d.pop("Config")), "not XGBoost's {Config, Model} serialisation"),
-    "encoding": (lambda g: handle_args(g).__setitem__(1, "utf-8"), "booster bytes are not latin-1 text"),
+                         "length"),
+    "deep": (booster_edit(lambda d: b"[" * 5000 + b"]" * 5000), "nested"),
+    "no_config": (booster_edit(lambda d: d.pop("Config")), "Config"),
+    "encoding": (lambda g: handle_args(g).__setitem__(1, "utf-8"), "latin-1"),
     "default_left": (booster_edit(lambda d: tree(d)["default_left"].__setitem__(0, 7)),
-                     "default_left is not 0 or 1 per node"),
+                     "default_left"),
     "n_classes": (lambda g: step(g, 1)["-reduce-"]["-state-"].update(n_classes_=5),
-                  "the XGBClassifier's n_classes_ 5 is not its booster's 3 classes"),
-    "booster_as_step": ("booster_memo", "an XGBoost booster is referred to a second time"),
+                  "n_classes_"),
+    "booster_as_step": ("booster_memo", "booster"),
 }
 
 
@@ -559,9 +559,9 @@ def xgboost_hostile(tmp_path, source, case):
 @pytest.mark.parametrize("case", sorted(XGB_HOSTILE))
 def test_hostile_xgboost_boosters_are_refused(tmp_path, xgboost_file, case):
     path = xgboost_hostile(tmp_path, xgboost_file, case)
-    with pytest.raises(ToolInputError, match=re.escape(XGB_HOSTILE[case][1])) as caught:
+    with pytest.raises(ModelRefused) as caught:
         check_h5mlm(path, MODEL)
-    assert "the file is refused unread" in str(caught.value)
+    assert XGB_HOSTILE[case][1] in problem(caught.value, path)
 
 
 def test_untouched_xgboost_file_loads(xgboost_file):
@@ -604,5 +604,6 @@ def test_hostile_edits_import_nothing(fresh_runs, case):
     errors = [line for line in run.stderr.splitlines() if line.startswith("Error:")]
     expected = "CSVLogger" if case.startswith("keras_") else XGB_HOSTILE[case[4:]][1] if case.startswith("xgb_") \
         else HOSTILE[case][2]
-    assert run.returncode == 1 and len(errors) == 1 and expected in errors[0], run.stderr
+    assert run.returncode == 1 and len(errors) == 1 and MODEL in errors[0], run.stderr
+    assert expected in errors[0].split(".h5mlm): ", 1)[1]
     assert run.imported == [] and not out.exists()

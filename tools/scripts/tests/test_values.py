@@ -1,7 +1,7 @@
 import pytest
 
 from gxkeras.errors import ModelRefused, ToolInputError
-from gxkeras.values import parse_int, parse_int_or_shape, parse_kwargs, parse_shape
+from gxkeras.values import parse_float, parse_int, parse_int_or_shape, parse_kwargs, parse_shape
 
 
 @pytest.mark.parametrize("text, shape", [
@@ -55,3 +55,21 @@ def test_parse_int_refuses_what_would_wrap_in_int32():
     assert parse_int("-7", "Offset", -10, 10) == -7 and parse_int(7, "Offset", -10, 10) == 7
     with pytest.raises(ModelRefused, match="^Index: 2147483648 is not"):
         parse_int(2 ** 31, "Index", 0, 2 ** 31 - 1, ModelRefused)
+
+
+@pytest.mark.parametrize("text", ["nan", "NaN", "inf", "-Infinity", "1e999", "1_0", " 1", "+1", "\u0663", "\u00b2",
+                                  "0x10", "1e", "", "1" * 65, 10 ** 400, float("nan"), float("inf"), True, None])
+def test_parse_float_takes_finite_decimal_numbers_only(text):
+    """float() takes 'nan', 'inf', '1_0', ' 1' and non-ASCII digits; none of them is a number here."""
+    with pytest.raises(ModelRefused, match=r"^Weight: .* is not a number from -10 to 10$"):
+        parse_float(text, "Weight", -10, 10, ModelRefused)
+
+
+def test_parse_float_ranges():
+    assert parse_float("6.666667E-1", "w", 0, 1) == pytest.approx(2 / 3)
+    assert parse_float("-1", "w", -1, 1) == -1.0 and parse_float(".5", "w", 0, 1) == 0.5
+    assert parse_float(3, "w", 0, 5) == 3.0 and parse_float("1e5", "w", 0, 1e6) == 1e5
+    with pytest.raises(ToolInputError, match="^w: '0' is not a number greater than 0 and at most 1$"):
+        parse_float("0", "w", 0, 1, above_minimum=True)
+    with pytest.raises(ToolInputError, match="^w: '2.5' is not a number from 1 to 2$"):
+        parse_float("2.5", "w", 1, 2)
