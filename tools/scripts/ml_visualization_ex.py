@@ -11,6 +11,7 @@ this tool never imports TensorFlow or Keras, so it starts in a second.
 """
 import argparse
 import ast
+import sys
 from functools import partial
 
 import numpy as np
@@ -26,7 +27,7 @@ from gxkeras.metrics import as_labels, format_metrics, per_class_metrics
 from gxkeras.model_diagram import draw_diagram
 from gxkeras.model_io import is_sklearn_file, load_sklearn
 from gxkeras.tabular import check_header_names, check_row_lengths, read_tabular, read_tabular_input
-from gxkeras.values import parse_int
+from gxkeras.values import parse_float, parse_int
 
 TRUE_LABEL = "Select dataset containing the true labels"
 PREDICTED_LABEL = "Select dataset containing the predicted labels"
@@ -482,7 +483,8 @@ def feature_importances_plot(params, path, _metrics_path=None):
                              f"{type(estimator).__name__} has {values.size} {what.lower()} values")
     threshold = params.get("threshold")
     if threshold not in (None, ""):
-        keep = np.abs(values) > float(threshold)
+        threshold = parse_float(threshold, "Threshold value", 0, sys.float_info.max)
+        keep = np.abs(values) > threshold
         values, names = values[keep], names[keep]
         if not len(values):
             raise ToolInputError(f"Threshold value: no feature's {what.lower()} is above {threshold}")
@@ -533,6 +535,4 @@ def main(argv=None):
 OUTPUT_FLAGS = ("--output", "--output_metrics")
 
 if __name__ == "__main__":
-    import sys
-
     run_tool(main, outputs=output_paths(sys.argv[1:], *OUTPUT_FLAGS))

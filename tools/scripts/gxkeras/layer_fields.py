@@ -6,19 +6,17 @@ LeakyReLU's ``alpha`` (Keras 3: ``negative_slope``), ReLU's ``threshold_max_valu
 ``(l1, l2)`` and ``alpha_constraint`` conditional. The names stay, so that saved workflows load
 unchanged (docs/migration.md); this module turns them into the Keras arguments, checking each value.
 """
-import re
+import sys
 from typing import Any
 
 from gxkeras.errors import ToolInputError
-from gxkeras.values import as_bool, parse_int, parse_shape
+from gxkeras.values import as_bool, parse_float, parse_int, parse_shape
 
 RENAMED = {"LeakyReLU": {"alpha": "negative_slope"}, "ReLU": {"threshold_max_value": "threshold"},
            "Dot": {"axis": "axes"}}
 # PReLU's alpha_constraint conditional, flattened: its select and the constraint_options section.
 CONSTRAINT_FIELDS = ("constraint_type", "max_value", "min_value", "rate_max_value", "axis")
 AXIS_LIMIT = 2 ** 31
-# A decimal number in ASCII digits only (re's \d takes any Unicode digit, and float('\u0663') is 3.0).
-_NUMBER = re.compile(r"^[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$")
 
 
 def keras_fields(keras: Any, layer_type: str, fields: dict[str, Any], label: str) -> dict[str, Any]:
@@ -80,11 +78,10 @@ def regularizer_factors(text: object, what: str) -> tuple[float, float] | None:
     if not body.strip():
         return None
     items = [item.strip() for item in body.split(",")]
-    if len(items) != 2 or not all(_NUMBER.match(item) for item in items):
+    if len(items) != 2:
         raise ToolInputError(f"{what} '{text}' is malformed: expected (l1, l2), two numbers such as (0.01, 0.)")
-    l1, l2 = float(items[0]), float(items[1])
-    if l1 < 0 or l2 < 0:
-        raise ToolInputError(f"{what} '{text}': the factors must be 0 or more")
+    l1 = parse_float(items[0], f"{what}: l1", 0, sys.float_info.max)
+    l2 = parse_float(items[1], f"{what}: l2", 0, sys.float_info.max)
     return (l1, l2) if l1 or l2 else None
 
 

@@ -206,7 +206,11 @@ def test_global_average_pooling_respects_the_embedding_mask():
     (functional(layer("Input", shape="(6,)"), layer("Input", shape="(6,)"),
                 layer("Dot", merging_layers="[1, 2]", normalize="maybe")), "normalize must be true or false"),
     (sequential("(6,)", layer("PReLU", alpha_regularizer="(0.1)")), r"alpha_regularizer '\(0.1\)' is malformed"),
-    (sequential("(6,)", layer("PReLU", alpha_regularizer="(-1, 0)")), "alpha_regularizer '.*' is malformed|0 or more"),
+    (sequential("(6,)", layer("PReLU", alpha_regularizer="(-1, 0)")), r"alpha_regularizer: l1: '-1' is not a number "
+                                                                        "from 0"),
+    # float('\u0663') is 3.0 and float('1_0') is 10.0
+    (sequential("(6,)", layer("PReLU", alpha_regularizer="(\u0663, 0)")), r"alpha_regularizer: l1: '\u0663' is not a number"),
+    (sequential("(6,)", layer("PReLU", alpha_regularizer="(0, 1_0)")), r"alpha_regularizer: l2: '1_0' is not a number"),
     (sequential("(6,)", layer("PReLU", shared_axes="[a]")), r"shared_axes '\[a\]' is malformed"),
     (sequential("(6,)", layer("PReLU", **prelu_constraint("Bogus"))), "unknown constraint_type 'Bogus'"),
     (sequential("(6,)", layer("GaussianNoise", stddev=-1.0)), "stddev must be a number of 0 or more"),
