@@ -43,6 +43,7 @@ from gxkeras.keras_env import import_keras
 from gxkeras.model_io import load_estimator, save_estimator
 from gxkeras.scoring import Prediction, check_names as scoring_check_names, compute as compute_score
 from gxkeras.matrix_market import read_matrix_market
+from gxkeras.memory import check_allocation
 from gxkeras.metrics import one_hot
 from gxkeras.sparse_updates import correct_sparse_updates
 from gxkeras.tabular import as_whole_numbers, check_row_lengths, read_tabular_input, select_columns
@@ -449,8 +450,10 @@ def encode_y(estimator, y, n_onehot=None):
         n_onehot is not None and estimator.loss != "sparse_categorical_crossentropy")
     if not onehot:
         return index
-    return one_hot(index, len(classes), "float32", Y_LABEL,
-                   "a model with this many classes needs sparse_categorical_crossentropy (class indices)")
+    return one_hot(index, len(classes), "float32", Y_LABEL, ONE_HOT_ADVICE)
+
+
+ONE_HOT_ADVICE = "a model with this many classes needs sparse_categorical_crossentropy (class indices)"
 
 
 def keras_loss(estimator, X, y, n_onehot):
@@ -569,6 +572,11 @@ def train(estimator, X_train, y_train, X_val, y_val, n_onehot=None, class_weight
             # galaxy-ml encodes y itself but not validation_data: encode it the same way
             estimator.classes_ = np.unique(y_train)
         validation = (X_val, encode_y(estimator, y_val, n_onehot))
+        if target.ndim == 1 and estimator.loss == "categorical_crossentropy":
+            # galaxy-ml one-hot encodes 1-D labels itself (Keras' to_categorical: float64), then Keras a float32 copy
+            check_allocation(len(target) * len(estimator.classes_) * 12, Y_LABEL,
+                             f"the one-hot targets of {len(target):,} training samples x {len(estimator.classes_):,} "
+                             "classes", ONE_HOT_ADVICE)
         weights = class_weight_indices(class_weight, estimator.classes_, y_train)
         if weights:
             print("Class weights (class: weight): " + ", ".join(
