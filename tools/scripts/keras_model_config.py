@@ -18,7 +18,7 @@ from gxkeras.galaxy_inputs import flatten_sections, load_inputs
 from gxkeras.keras_env import import_keras
 from gxkeras.layer_fields import keras_fields
 from gxkeras.resources import RNN_CELLS, check_output_size, check_parameters, input_width, layer_parameters
-from gxkeras.values import (as_bool, check_layer_name, check_seed, parse_int_or_shape, parse_int_pairs, parse_kwargs,
+from gxkeras.values import (as_bool, check_layer_name, check_seed, parse_int, parse_int_or_shape, parse_int_pairs, parse_kwargs,
                             parse_shape)
 
 # Layers the form offers, by the group shown in "Group -- Layer". Only these are ever looked up
@@ -246,19 +246,14 @@ def build_sequential(keras, model_params, layers, budget=None):
 
 
 def layer_numbers(text, what, below):
-    """LAYER numbers typed as a list (``[2, 3]``, the Galaxy-ML tools' syntax, or ``2, 3``), each in 1..below."""
+    """LAYER numbers typed as a list (``[2, 3]``, the Galaxy-ML tools' syntax, or ``2, 3``), each in 1..below
+    (ASCII digits: '\u00b2'.isdigit() is true, and int() fails on it)."""
     body = str(text if text is not None else "").strip()
     body = body[1:-1] if body[:1] == "[" and body[-1:] == "]" else body
     items = [item.strip() for item in body.split(",")]
     if items and items[-1] == "":
         items.pop()  # a trailing comma
-    if not all(item.isdigit() for item in items):
-        raise ToolInputError(f"{what} '{text}' is malformed: expected LAYER numbers in a list such as [1, 2]")
-    numbers = [int(item) for item in items]
-    for number in numbers:
-        if not 1 <= number <= below:
-            raise ToolInputError(f"{what}: LAYER {number} does not exist here: expected a number in 1..{below}")
-    return numbers
+    return [parse_int(item, f"{what}: LAYER", 1, below) for item in items]
 
 
 def inbound_of(fields, index, label):

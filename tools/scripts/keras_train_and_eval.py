@@ -29,7 +29,8 @@ from gxkeras.allowlist import safe_mode
 from gxkeras.embedding import check_word_indices, embedding_input_dim
 from gxkeras.epoch_shuffle import reshuffle_every_epoch
 from gxkeras.errors import ToolInputError, first_line, output_paths, run_tool
-from gxkeras.fasta import FASTA_LABEL, check_sequence_input, encode, sample_indices, sequence_names, stage_fasta
+from gxkeras.fasta import (FASTA_LABEL, check_one_hot, check_sequence_input, encode, sample_indices, sequence_names,
+                           stage_fasta)
 from gxkeras import forms
 from gxkeras.estimators import (
     BATCH_CLASSIFIER, GENOMIC_GENERATOR, build_callbacks, check_estimator, check_stored_params, galaxy_ml_callbacks_off, is_classifier,
@@ -42,8 +43,10 @@ from gxkeras.keras_env import import_keras
 from gxkeras.model_io import load_estimator, save_estimator
 from gxkeras.scoring import Prediction, check_names as scoring_check_names, compute as compute_score
 from gxkeras.matrix_market import read_matrix_market
+from gxkeras.memory import check_allocation
+from gxkeras.metrics import one_hot
 from gxkeras.sparse_updates import correct_sparse_updates
-from gxkeras.tabular import check_row_lengths, read_tabular_input, select_columns
+from gxkeras.tabular import as_whole_numbers, check_row_lengths, read_tabular_input, select_columns
 from gxkeras.values import check_layer_names, check_seed
 
 MODEL_LABEL = "Choose the dataset containing pipeline/estimator object"
@@ -136,12 +139,18 @@ def read_data(params, estimator):
             raise ToolInputError(f"Select input type: {selected}, but the model's generator is a "
                                  f"{type(estimator.data_batch_generator).__name__}, which trains on "
                                  f"'{BATCH_INPUTS[wanted]}' ({wanted})")
-        check_sequence_input(model_input_shape(estimator.config), estimator.data_batch_generator, MODEL_LABEL)
+        generator = estimator.data_batch_generator
+        check_sequence_input(model_input_shape(estimator.config), generator, MODEL_LABEL)
         if wanted == GENOMIC_INPUT:
-            return read_genomic(options, estimator), None
-        fasta = stage_fasta(options.get("fasta_path"))
-        X = sample_indices(len(sequence_names(fasta)))
-        estimator.data_batch_generator.fasta_path = fasta
+            X = read_genomic(options, estimator)
+        else:
+            fasta = stage_fasta(options.get("fasta_path"))
+            X = sample_indices(len(sequence_names(fasta)))
+            generator.fasta_path = fasta
+        check_one_hot(min(estimator.batch_size, len(X)), generator.seq_length, generator.n_bases, MODEL_LABEL,
+                      f"one training batch (batch_size {estimator.batch_size:,})")
+        if wanted == GENOMIC_INPUT:
+            return X, None
     elif sparse:  # the old tools' sparse matrix (MatrixMarket), one row per sample, made dense
         X_label = SPARSE_LABEL
         X = read_matrix_market(options.get("infile1"), SPARSE_LABEL)
@@ -210,7 +219,7 @@ def check_y(y, estimator, header_offset):
     elif units and units > 1 and len(classes) > units:
         raise ToolInputError(f"{Y_LABEL}: {len(classes)} classes, but the model's last layer has only "
                              f"{units} units: it needs one unit per class")
-    return (y.astype("int64") if np.all(y == np.round(y)) else y), None
+    return as_whole_numbers(y), None
 
 
 # ---- hyperparameter swapping -------------------------------------------------------------------
@@ -431,14 +440,20 @@ def predict_features(estimator, X, targets):
 
 
 def encode_y(estimator, y, n_onehot=None):
-    """y as the Keras model sees it: class indices, or one-hot rows where the loss needs them."""
+    """y as the Keras model sees it: class indices, or one-hot rows (float32) where the loss needs them, their
+    size checked against the job's memory first."""
     if not is_classifier(estimator):
         return y
     classes = estimator.classes_
     index = np.searchsorted(classes, y)
     onehot = estimator.loss == "categorical_crossentropy" or (
         n_onehot is not None and estimator.loss != "sparse_categorical_crossentropy")
-    return np.eye(len(classes), dtype="float32")[index] if onehot else index
+    if not onehot:
+        return index
+    return one_hot(index, len(classes), "float32", Y_LABEL, ONE_HOT_ADVICE)
+
+
+ONE_HOT_ADVICE = "a model with this many classes needs sparse_categorical_crossentropy (class indices)"
 
 
 def keras_loss(estimator, X, y, n_onehot):
@@ -481,14 +496,28 @@ def class_weight_choice(repeat, classifier):
         mapping = ast.literal_eval(text if text.startswith("{") else "{" + text + "}")
     except (ValueError, SyntaxError, MemoryError, RecursionError):
         mapping = None
-    number = (int, float, np.integer, np.floating)
-    if (not isinstance(mapping, dict) or not mapping
-            or not all(isinstance(key, number) and not isinstance(key, bool) for key in mapping)):
+    if not isinstance(mapping, dict) or not mapping or any(_finite(key) is None for key in mapping):
         raise ToolInputError(f"{where} is not a mapping of class labels to weights such as {{0: 1, 1: 5}}")
-    if not all(isinstance(value, number) and not isinstance(value, bool) and np.isfinite(value) and value >= 0
-               for value in mapping.values()):
-        raise ToolInputError(f"{where}: the weights must be numbers of 0 or more")
-    return {float(key): float(value) for key, value in mapping.items()}
+    weights = {_finite(key): _finite(value) for key, value in mapping.items()}
+    if not all(weight is not None and 0 <= weight <= MAX_CLASS_WEIGHT for weight in weights.values()):
+        raise ToolInputError(f"{where}: the weights must be numbers from 0 to {MAX_CLASS_WEIGHT:.3g} (Keras weighs "
+                             "the float32 loss by them)")
+    return weights
+
+
+# A weight multiplies each sample's float32 loss: a larger one is infinite there.
+MAX_CLASS_WEIGHT = float(np.finfo("float32").max)
+
+
+def _finite(value):
+    """``value`` as a finite float, or None for what is not a number (a bool, text, an int too large for a float)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        value = float(value)
+    except OverflowError:
+        return None
+    return value if np.isfinite(value) else None
 
 
 def class_weight_indices(choice, classes, y_train):
@@ -543,6 +572,11 @@ def train(estimator, X_train, y_train, X_val, y_val, n_onehot=None, class_weight
             # galaxy-ml encodes y itself but not validation_data: encode it the same way
             estimator.classes_ = np.unique(y_train)
         validation = (X_val, encode_y(estimator, y_val, n_onehot))
+        if target.ndim == 1 and estimator.loss == "categorical_crossentropy":
+            # galaxy-ml one-hot encodes 1-D labels itself (Keras' to_categorical: float64), then Keras a float32 copy
+            check_allocation(len(target) * len(estimator.classes_) * 12, Y_LABEL,
+                             f"the one-hot targets of {len(target):,} training samples x {len(estimator.classes_):,} "
+                             "classes", ONE_HOT_ADVICE)
         weights = class_weight_indices(class_weight, estimator.classes_, y_train)
         if weights:
             print("Class weights (class: weight): " + ", ".join(

@@ -11,20 +11,24 @@ this tool never imports TensorFlow or Keras, so it starts in a second.
 """
 import argparse
 import ast
+import sys
 from functools import partial
 
 import numpy as np
 import pandas as pd
 
-from gxkeras import forms
+from gxkeras import figures, forms, plot_costs
 from gxkeras.containment import run_contained
 from gxkeras.errors import ToolInputError, output_paths, run_tool
 from gxkeras.figures import Heatmap, Panel, Trace, clean_title, draw, output_format
 from gxkeras.galaxy_inputs import load_inputs
 from gxkeras.importances import feature_importances
+from gxkeras.lines import bounded_lines
+from gxkeras.memory import check_allocation
 from gxkeras.metrics import as_labels, format_metrics, per_class_metrics
 from gxkeras.model_diagram import draw_diagram
 from gxkeras.tabular import check_header_names, check_row_lengths, read_tabular, read_tabular_input
+from gxkeras.values import parse_float, parse_int
 
 TRUE_LABEL = "Select dataset containing the true labels"
 PREDICTED_LABEL = "Select dataset containing the predicted labels"
@@ -67,6 +71,14 @@ def one_label_column(values, label):
 
 # ---- confusion matrix ------------------------------------------------------------------------------
 
+def check_whole_labels(labels, label, header_lines, hint):
+    """Class labels read as numbers must be whole numbers (scikit-learn calls fractions "continuous")."""
+    fractional = np.flatnonzero(np.mod(labels, 1) != 0) if labels.dtype.kind == "f" else ()
+    if len(fractional):
+        row = int(fractional[0])
+        raise ToolInputError(f"{label}: line {row + 1 + header_lines} is {labels[row]:g}, not a class label: {hint}")
+
+
 def check_predicted_labels(y_true, y_pred, header_lines):
     """Refuse predictions that are scores, not labels: each distinct score would become a "class"
     (100 probabilities against 0/1 truths made a 102 x 102 matrix of ones and zeros).
@@ -74,10 +86,7 @@ def check_predicted_labels(y_true, y_pred, header_lines):
     Labels are whole numbers, and a model predicts few classes the truth lacks: a class missing
     from this test set is plausible, more new classes than the truth has are not.
     """
-    if y_pred.dtype.kind == "f":
-        row = int(np.flatnonzero(np.mod(y_pred, 1) != 0)[0])
-        raise ToolInputError(f"{PREDICTED_LABEL}: line {row + 1 + header_lines} is {y_pred[row]:g}, not a class "
-                             f"label: {SCORES_HINT}")
+    check_whole_labels(y_pred, PREDICTED_LABEL, header_lines, SCORES_HINT)
     true_classes = np.unique(y_true)
     unknown = np.setdiff1d(np.unique(y_pred), true_classes)
     if len(unknown) > len(true_classes):
@@ -103,12 +112,16 @@ def confusion_matrix_plot(params, path, metrics_path):
     values, _names = read_tabular_input(params, "infile_true", "header_true", "column_selector_options_true", "col1",
                                         TRUE_LABEL)
     y_true = one_label_column(values, TRUE_LABEL)
+    check_whole_labels(y_true, TRUE_LABEL, int(is_true(params.get("header_true"))), "class labels are whole numbers")
     header_predicted = is_true(params.get("header_predicted"))
     predicted, _names = read_tabular(params.get("infile_predicted"), PREDICTED_LABEL, header=header_predicted)
     y_pred = one_label_column(predicted, PREDICTED_LABEL)
     check_same_length(y_true, y_pred, TRUE_LABEL, PREDICTED_LABEL)
     check_predicted_labels(y_true, y_pred, int(header_predicted))
     cmap = colormap(params.get("plot_color"))
+    n_classes = len(np.unique(np.concatenate([y_true, y_pred])))
+    check_allocation(plot_costs.heatmap_bytes(n_classes), TRUE_LABEL, f"the {n_classes:,} x {n_classes:,} confusion "
+                     f"matrix of its {n_classes:,} classes (and its picture)", "are these class labels?")
     classes, matrix, rows = per_class_metrics(y_true, y_pred)
     title = clean_title(params.get("title"), "Confusion matrix")
     draw(Heatmap(matrix, [str(name) for name in classes], cmap), title, params.get("plot_format") or "png", path)
@@ -127,21 +140,22 @@ def _is_number(text):
     return True
 
 
-def _data_lines(path):
+def _data_lines(path, label):
     with open(path, "rb") as handle:
-        return sum(1 for line in handle if line.strip())
+        return sum(1 for line in bounded_lines(handle, label) if line.strip())
 
 
 def has_header(path, label, data_rows=None):
     """Whether line 1 is a header. The Galaxy-ML tool always took it as one ("headered" tables); a
     line of numbers is data instead when it cannot be column names (fractions, repeated values), or,
     with ``data_rows`` given (the other table's rows), when the file has exactly that many lines."""
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        cells = handle.readline().rstrip("\r\n").split("\t")
+    with open(path, "rb") as handle:
+        first = next(bounded_lines(handle, label), b"")
+    cells = first.decode("utf-8", errors="replace").rstrip("\r\n").split("\t")
     if not all(_is_number(cell) for cell in cells):
         return True
     if data_rows is not None:
-        return _data_lines(path) != data_rows
+        return _data_lines(path, label) != data_rows
     try:
         check_header_names(cells, label)
     except ToolInputError:
@@ -212,12 +226,16 @@ def curves_of(truth, truth_names, scores, score_names, pos_label):
     return [(pos_label, (labels == matches[0]).astype(int), scores[:, column])]
 
 
+MINIMUM_POSITIVES_LABEL = "Report minimum number of positives"
+
+
 def keep_curves(curves, minimum):
     """Curves with at least ``minimum`` positives (report_minimum_n_positives), and with both classes."""
+    minimum = None if minimum in (None, "") else parse_int(minimum, MINIMUM_POSITIVES_LABEL, 0, 2 ** 63 - 1)
     kept = []
     for name, truth, score in curves:
         positives = int(truth.sum())
-        if minimum not in (None, "") and positives < int(minimum):
+        if minimum is not None and positives < minimum:
             print(f"{name}: {positives} positives, fewer than {minimum}: left out")
         elif positives in (0, len(truth)):
             print(f"{name}: {'no' if positives == 0 else 'only'} positive samples: no curve")
@@ -236,6 +254,8 @@ def curve_plot(kind, params, path, metrics_path):
     pos_label = str(params.get("pos_label") or "").strip()
     curves = keep_curves(curves_of(truth, truth_names, scores, score_names, pos_label),
                          params.get("report_minimum_n_positives"))
+    check_allocation(plot_costs.curves_bytes(len(curves), len(curves) * (len(truth) + 2)), CURVE_SCORE_LABEL,
+                     f"{len(curves):,} curves of up to {len(truth) + 2:,} points (one per class or label)")
     traces, rows = [], []
     metric = "roc_auc" if kind == "roc_curve" else "average_precision"
     for name, positive, score in curves:
@@ -311,6 +331,10 @@ def history_learning_curves(frame):
     metrics.sort(key=lambda name: name != "loss")  # loss first, then the metrics in the file's order
     if not metrics:
         raise ToolInputError(f"{LEARNING_LABEL}: no metric columns: expected a header such as epoch, loss, val_loss")
+    if len(metrics) > figures.MAX_PANELS:
+        raise ToolInputError(f"{LEARNING_LABEL}: {len(metrics):,} metrics, one panel each: at most "
+                             f"{figures.MAX_PANELS} panels fit in one plot; is it a training history (epoch, loss, "
+                             "val_loss, ...)?")
     panels = []
     for name in metrics:
         traces = [Trace(epochs, frame[column], "validation" if column.startswith("val_") else "training",
@@ -332,35 +356,44 @@ def learning_curve_plot(params, path, _metrics_path=None):
 
 # ---- RFECV scores ----------------------------------------------------------------------------------
 
+# One step ID per score of an RFECV table; the text is what a person types (the old form's example is 26
+# characters), and parsing deeper or longer text costs Python's parser memory and recursion.
+MAX_STEPS = 100_000
+MAX_STEPS_CHARS = 10_000
+
+
 def parse_steps(text):
     """The Step IDs: a list of numbers written as literals, ``range(...)``, ``list(range(...))`` and
-    ``+`` of these (the old form's example: ``list(range(10)) + [15, 20]``). Parsed, never evaluated."""
+    ``+`` of these (the old form's example: ``list(range(10)) + [15, 20]``), at most :data:`MAX_STEPS`.
+    Parsed, never evaluated."""
     text = str(text or "").strip()
     if not text:
         return None
-    try:
-        tree = ast.parse(text, mode="eval").body
-    except SyntaxError:
-        tree = None
-    values = _steps_node(tree) if tree is not None else None
-    if values is None:
-        raise ToolInputError(f"Step IDs: '{text}' is not a list of numbers; write e.g. [1, 2, 5] or "
+    if len(text) > MAX_STEPS_CHARS:
+        raise ToolInputError(f"Step IDs: longer than {MAX_STEPS_CHARS:,} characters; write e.g. [1, 2, 5] or "
                              "list(range(10)) + [15, 20]")
+    try:
+        values = _steps_node(ast.parse(text, mode="eval").body)
+    except (SyntaxError, ValueError, MemoryError, RecursionError):  # "-" * 5000 + "1": the parser's stack
+        values = None
+    if values is None:
+        raise ToolInputError(f"Step IDs: '{text[:80]}' is not a list of at most {MAX_STEPS:,} numbers; write e.g. "
+                             "[1, 2, 5] or list(range(10)) + [15, 20]")
     return values
 
 
 def _steps_node(node):
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
         left, right = _steps_node(node.left), _steps_node(node.right)
-        return None if left is None or right is None else left + right
+        return None if left is None or right is None or len(left) + len(right) > MAX_STEPS else left + right
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords:
         if node.func.id == "list" and len(node.args) == 1:
             return _steps_node(node.args[0])
         if node.func.id == "range" and 1 <= len(node.args) <= 3:
             bounds = [_number(arg) for arg in node.args]
             if all(isinstance(bound, int) for bound in bounds) and (len(bounds) < 3 or bounds[2] != 0):
-                values = list(range(*bounds))
-                return values if len(values) <= 100_000 else None
+                steps = range(*bounds)
+                return list(steps) if len(steps) <= MAX_STEPS else None  # the length first, then the list
         return None
     if isinstance(node, (ast.List, ast.Tuple)):
         values = [_number(item) for item in node.elts]
@@ -418,10 +451,13 @@ def feature_importances_plot(params, path, _metrics_path=None):
                              f"{found['estimator']} has {values.size} {what.lower()} values")
     threshold = params.get("threshold")
     if threshold not in (None, ""):
-        keep = np.abs(values) > float(threshold)
+        threshold = parse_float(threshold, "Threshold value", 0, sys.float_info.max)
+        keep = np.abs(values) > threshold
         values, names = values[keep], names[keep]
         if not len(values):
             raise ToolInputError(f"Threshold value: no feature's {what.lower()} is above {threshold}")
+    check_allocation(plot_costs.bars_bytes(len(values)), FEATURES_LABEL, f"drawing {len(values):,} bars, one per feature",
+                     "give a threshold value to draw only the larger ones")
     order = np.argsort(values, kind="stable")[::-1]
     title = clean_title(params.get("title"), "Feature importances")
     panel = Panel([Trace([str(name) for name in names[order]], values[order].tolist(), "", style="bar")],
@@ -466,6 +502,4 @@ def main(argv=None):
 OUTPUT_FLAGS = ("--output", "--output_metrics")
 
 if __name__ == "__main__":
-    import sys
-
     run_tool(main, outputs=output_paths(sys.argv[1:], *OUTPUT_FLAGS))

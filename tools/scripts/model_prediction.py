@@ -25,7 +25,8 @@ from gxkeras.embedding import check_word_indices, embedding_input_dim
 from gxkeras.containment import run_contained
 from gxkeras.errors import ToolInputError, first_line, output_paths, run_tool
 from gxkeras.fasta import (
-    FASTA_LABEL, check_sequence_input, encode, quiet_generator_warning, sample_indices, sequence_names, stage_fasta,
+    FASTA_LABEL, check_sequence_input, encode, one_hot_chunk_rows, quiet_generator_warning, sample_indices,
+    sequence_lengths, sequence_names, stage_fasta,
 )
 from gxkeras import forms
 from gxkeras.galaxy_inputs import load_inputs
@@ -48,6 +49,7 @@ SEQ_LENGTH_LABEL = "Encoding sequence length"  # the Galaxy-ML form's label (its
 VARIANT_BLACKLISTS = forms.options("model_prediction", "blacklist_regions")  # none, hg38, hg19
 VARIANT_COLUMNS = ("chrom", "pos", "name", "ref", "alt", "strand")  # the Galaxy-ML tool's output columns
 CHUNK_ROWS = 4096  # rows read, checked and predicted at a time
+VARIANT_BYTES_PER_VALUE = 20  # an encoded variant's value: float64 from galaxy-ml, stacked (8), then float32 (4)
 # Keras batch size for prediction: no gradients are kept, so a batch far larger than training's costs
 # little memory (1,024 x 500 steps of LSTM state: tens of MB) and each of the LSTM's per-time-step ops
 # then works on 8x more rows at once: about 1.15x faster than batch 128 (docs/performance.md).
@@ -173,8 +175,10 @@ def matrix_chunks(values, chunk_rows):
 
 
 def fasta_chunks(generator, n_sequences, chunk_rows):
-    """The sequences one-hot encoded by ``generator``, ``chunk_rows`` at a time, each row flattened."""
+    """The sequences one-hot encoded by ``generator``, ``chunk_rows`` at a time (fewer for long sequences),
+    each row flattened."""
     indices = sample_indices(n_sequences)
+    chunk_rows = one_hot_chunk_rows(chunk_rows, generator.seq_length, generator.n_bases)
     for start in range(0, n_sequences, chunk_rows):
         encoded = encode(generator, indices[start:start + chunk_rows])
         yield encoded.reshape(len(encoded), -1), []
@@ -228,6 +232,8 @@ def predict_variants(estimator, method, generator, handle, chunk_rows):
     check_method(estimator, method)
     variants = generator.variants
     batch_size = max(estimator.batch_size or 1, PREDICT_BATCH_SIZE)
+    # each variant: galaxy-ml's float64 encoding, its stacked copy and the float32 one
+    chunk_rows = one_hot_chunk_rows(chunk_rows, generator.seq_length, 4, VARIANT_BYTES_PER_VALUE)
     for start in range(0, len(variants), chunk_rows):
         indices = range(start, min(start + chunk_rows, len(variants)))
         encoded = [generator.apply_transform(index) for index in indices]
@@ -262,7 +268,7 @@ def stage_inputs(data, selected):
     """
     if selected == "variant_effect":
         genome = stage_fasta(data.get("ref_genome_file"), GENOME_LABEL, "genome.fasta")
-        sequence_names(genome, GENOME_LABEL)  # indexed (and checked) before the model is loaded
+        sequence_lengths(genome, GENOME_LABEL)  # indexed (and checked) before the model is loaded
         vcf, n_lines = stage_vcf(data.get("vcf_file"), os.path.dirname(genome))
         return {"genome": genome, "vcf": vcf, "vcf_lines": n_lines}, [os.path.dirname(genome),
                                                                        data.get("ref_genome_file")]

@@ -16,7 +16,10 @@ import numpy as np
 import plotly.graph_objects as go
 
 from gxkeras.errors import ToolInputError, output_paths, run_tool
-from gxkeras.galaxy_inputs import load_inputs
+from gxkeras.galaxy_inputs import check_dataset_path, load_inputs
+from gxkeras.lines import bounded_lines
+from gxkeras.memory import check_allocation
+from gxkeras.plot_costs import curves_bytes
 from gxkeras.tabular import read_tabular
 
 TRUE_LABEL = "Select input data file"
@@ -32,8 +35,10 @@ def _is_number(text):
 
 
 def first_line_cells(path, label):
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        line = handle.readline().lstrip("\ufeff").rstrip("\r\n")
+    check_dataset_path(path, label)
+    with open(path, "rb") as handle:
+        first = next(bounded_lines(handle, label), b"")
+    line = first.decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r\n")
     if not line.strip():
         raise ToolInputError(f"{label} ({path}): the dataset is empty, expected tab-separated numbers")
     return line.split("\t")
@@ -130,6 +135,9 @@ def build_parser():
 def main(argv=None):
     args = build_parser().parse_args(argv)
     true, predicted = read_pair(load_inputs(args.inputs))
+    # each page in turn: two curves of one point per sample at most
+    check_allocation(curves_bytes(2, 2 * len(true)), PREDICTED_LABEL, f"plotting {len(true):,} samples",
+                     "plot a sample of the rows")
     write_page(actual_vs_predicted(true, predicted), args.output_actual_vs_pred)
     write_page(scatter(true, predicted), args.output_scatter_plot)
     write_page(residuals(true, predicted), args.output_residual_plot)

@@ -14,10 +14,14 @@ import numpy as np
 
 from gxkeras.errors import ToolInputError, output_paths, run_tool
 from gxkeras.galaxy_inputs import load_inputs
+from gxkeras.metrics import one_hot as metrics_one_hot
 from gxkeras.tabular import read_tabular
+from gxkeras.values import parse_int
 
 LABEL = "Input file"
 NUM_CLASSES_LABEL = "Total number of classes"
+# Class indices are int32 (Keras' class labels); a larger label is refused before an int64 cast could wrap it.
+MAX_CLASSES = 2 ** 31 - 1
 
 
 def check_header_is_a_name(name):
@@ -39,12 +43,12 @@ def class_indices(values, header):
             f"{LABEL}: expected one column of class labels (0, 1, 2, ...), got {values.shape[1]} columns"
         )
     column = values[:, 0]
-    bad = (column < 0) | (column != np.round(column))
+    bad = (column < 0) | (column != np.round(column)) | (column >= MAX_CLASSES)
     if bad.any():
         row = int(np.argmax(bad))
         raise ToolInputError(
             f"{LABEL}: line {row + 1 + int(header)} is {column[row]:g}, expected a class label: "
-            "a whole number 0, 1, 2, ... (encode text labels as numbers first)"
+            f"a whole number 0, 1, 2, ... below {MAX_CLASSES:,} (encode text labels as numbers first)"
         )
     return column.astype("int64")
 
@@ -54,9 +58,7 @@ def number_of_classes(labels, num_classes, header):
     largest = int(labels.max())
     if num_classes in (None, ""):
         return largest + 1
-    num_classes = int(num_classes)
-    if num_classes < 1:
-        raise ToolInputError(f"{NUM_CLASSES_LABEL}: {num_classes}, expected at least 1")
+    num_classes = parse_int(num_classes, NUM_CLASSES_LABEL, 1, MAX_CLASSES)
     if largest >= num_classes:
         row = int(np.argmax(labels >= num_classes))
         raise ToolInputError(
@@ -66,9 +68,10 @@ def number_of_classes(labels, num_classes, header):
     return num_classes
 
 
-def one_hot(labels, num_classes):
-    """Row i has a 1 in column ``labels[i]`` and 0 elsewhere."""
-    return np.eye(num_classes, dtype="int64")[labels]
+def one_hot(labels, num_classes, what=LABEL):
+    """Row i has a 1 in column ``labels[i]`` and 0 elsewhere (one byte a cell), checked against the job's memory
+    first (``what``: the input that gave the number of classes)."""
+    return metrics_one_hot(labels, num_classes, "uint8", what, "check the number of classes")
 
 
 def to_categorical(params, outfile):
@@ -81,7 +84,9 @@ def to_categorical(params, outfile):
     if header:
         check_header_is_a_name(names[0])
     labels = class_indices(values, header)
-    matrix = one_hot(labels, number_of_classes(labels, params.get("num_classes"), header))
+    num_classes = params.get("num_classes")
+    matrix = one_hot(labels, number_of_classes(labels, num_classes, header),
+                     LABEL if num_classes in (None, "") else NUM_CLASSES_LABEL)
     np.savetxt(outfile, matrix, fmt="%d", delimiter="\t")
     return matrix.shape
 

@@ -18,11 +18,12 @@ def embedding_input_dim(config: dict[str, Any] | None) -> int | None:
     return None
 
 
-def check_word_indices(values: np.ndarray, input_dim: int, label: str, first_line: int) -> None:
+def check_word_indices(values: np.ndarray, input_dim: int, label: str, first_line: int, why: str | None = None) -> None:
     """Every value must be a whole number in ``[0, input_dim)``; ``first_line`` is the file line of row 0.
 
     ``values`` are the selected columns, one row per sample (any further axes are flattened); the
-    error gives the line in the file and the column among the selected ones, counted from 1.
+    error gives the line in the file and the column among the selected ones, counted from 1. ``why``
+    says where ``input_dim`` comes from (default: the model's Embedding).
     """
     flat = np.asarray(values).reshape(len(values), -1)
     bad = (flat < 0) | (flat >= input_dim) | (flat != np.round(flat))
@@ -30,6 +31,6 @@ def check_word_indices(values: np.ndarray, input_dim: int, label: str, first_lin
         row, column = np.argwhere(bad)[0]
         value = flat[row, column]
         shown = f"{int(value)}" if value == np.round(value) else f"{value:g}"
-        raise ToolInputError(f"{label}: line {first_line + row}, selected column {column + 1} is {shown}; the model "
-                             f"starts with an Embedding of input_dim {input_dim}, so every value must be a word "
-                             f"index 0..{input_dim - 1}")
+        why = why or f"the model starts with an Embedding of input_dim {input_dim}"
+        raise ToolInputError(f"{label}: line {first_line + row}, selected column {column + 1} is {shown}; {why}, so "
+                             f"every value must be a word index 0..{input_dim - 1}")

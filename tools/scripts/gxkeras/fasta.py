@@ -6,6 +6,12 @@ through a link in a new folder of the job's working directory, and only that pat
 the generator (never one stored in a model file: :func:`gxkeras.estimators.check_generator`).
 The samples are the sequences' positions in the file (galaxy-ml's ``X`` of shape ``(n, 1)``); the
 generator one-hot encodes them batch by batch.
+
+What a file or a form sizes is checked against the job's memory before it is allocated: the longest
+line (pyfaidx reads each line whole while indexing: an unwrapped chromosome is hundreds of MB), the
+longest sample sequence (galaxy-ml reads each sample whole, then cuts it to seq_length), and every
+one-hot table, ``sequences x seq_length x alphabet`` float32 values (a batch, a set to evaluate, a
+chunk to predict).
 """
 import os
 import tempfile
@@ -14,8 +20,20 @@ from typing import Any
 import numpy as np
 
 from gxkeras.errors import ToolInputError, first_line
+from gxkeras.lines import check_line_lengths
+from gxkeras.memory import ALLOCATION_SHARE, check_allocation, format_bytes, memory_budget
 
 FASTA_LABEL = "Dataset containing fasta genomic/protein sequences"
+# galaxy-ml's generators encode float32 values, one per base (or amino acid) and letter of the alphabet.
+ONE_HOT_BYTES = 4
+# Rows one-hot encoded at a time when predicting: at most this many bytes (seq_length 1000 of DNA: 16,384
+# sequences; the form's largest, 100,000 amino acids: 32).
+ONE_HOT_CHUNK_BYTES = 256 * 1024 * 1024
+# Memory per byte of the longest line while pyfaidx indexes (the bytes, their decoded text, a stripped
+# copy), and per base of a sample sequence read whole (measured: 2.0 bytes a base with pyfaidx 0.9; its
+# cut to seq_length adds a copy).
+LINE_COPIES = 3
+SEQUENCE_READ_BYTES = 4
 
 
 def quiet_generator_warning() -> None:
@@ -39,11 +57,30 @@ def stage_fasta(path: str | None, label: str = FASTA_LABEL, name: str = "sequenc
     return staged
 
 
+def check_one_hot(n_sequences: int, seq_length: int, n_bases: int, what: str, purpose: str,
+                  bytes_per_value: int = ONE_HOT_BYTES) -> None:
+    """Refuse a one-hot table of ``n_sequences x seq_length x n_bases`` values that would not fit in the job's
+    memory (``what``: the input that sized it; ``purpose``: e.g. "one training batch")."""
+    check_allocation(n_sequences * seq_length * n_bases * bytes_per_value, what,
+                     f"{purpose}, {n_sequences:,} sequences of {seq_length:,} x {n_bases} one-hot values,",
+                     "use fewer sequences at a time (batch_size) or a shorter seq_length")
+
+
+def one_hot_chunk_rows(chunk_rows: int, seq_length: int, n_bases: int, bytes_per_value: int = ONE_HOT_BYTES) -> int:
+    """``chunk_rows``, or fewer so that a chunk's one-hot table stays within :data:`ONE_HOT_CHUNK_BYTES`."""
+    return max(1, min(chunk_rows, ONE_HOT_CHUNK_BYTES // (seq_length * n_bases * bytes_per_value)))
+
+
 def sequence_lengths(path: str, label: str = FASTA_LABEL) -> dict[str, int]:
-    """``{name: length}`` of the sequences of a staged FASTA file, in file order; one error line if pyfaidx
-    cannot index it, or a sequence is empty."""
+    """``{name: length}`` of the sequences of a staged FASTA file, in file order; one error line if a line is
+    too long to index within the job's memory, pyfaidx cannot index it, or a sequence is empty."""
     import pyfaidx
 
+    budget = memory_budget()
+    check_line_lengths(path, label, budget // ALLOCATION_SHARE // LINE_COPIES,
+                       f"which pyfaidx reads whole while indexing: {LINE_COPIES} copies of it would take more than half "
+                       f"of the {format_bytes(budget)} of memory this job may use; wrap the sequences (e.g. 60 or 80 "
+                       "letters a line)")
     try:
         with pyfaidx.Fasta(path) as fasta:
             lengths = {name: len(fasta[name]) for name in fasta.keys()}
@@ -58,8 +95,14 @@ def sequence_lengths(path: str, label: str = FASTA_LABEL) -> dict[str, int]:
 
 
 def sequence_names(path: str, label: str = FASTA_LABEL) -> list[str]:
-    """The names of the sequences of a staged FASTA file, in file order (see :func:`sequence_lengths`)."""
-    return list(sequence_lengths(path, label))
+    """The names of the sample sequences of a staged FASTA file, in file order (see :func:`sequence_lengths`);
+    galaxy-ml reads each sample whole, so the longest must fit in the job's memory."""
+    lengths = sequence_lengths(path, label)
+    longest = max(lengths, key=lengths.__getitem__)
+    check_allocation(lengths[longest] * SEQUENCE_READ_BYTES, label,
+                     f"reading its longest sequence, {longest[:40]!r} ({lengths[longest]:,} letters), whole as "
+                     "galaxy-ml reads each sample", "give the job more memory, or cut the sequences to seq_length")
+    return list(lengths)
 
 
 def sample_indices(n: int) -> np.ndarray:
@@ -77,7 +120,9 @@ def check_sequence_input(config_shape: tuple[Any, ...] | None, generator: Any, l
 
 
 def encode(generator: Any, indices: np.ndarray) -> np.ndarray:
-    """The one-hot arrays ``(n, seq_length, n_bases)`` of the sequences at ``indices`` (shape ``(n, 1)``)."""
+    """The one-hot arrays ``(n, seq_length, n_bases)`` of the sequences at ``indices`` (shape ``(n, 1)``), their
+    size checked against the job's memory first."""
+    check_one_hot(len(indices), generator.seq_length, generator.n_bases, FASTA_LABEL, "encoding")
     if not hasattr(generator, "fasta_file_"):
         generator.set_processing_attrs()
     return generator.sample(indices)[0]

@@ -20,9 +20,15 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 import numpy as np  # noqa: E402
 
 from gxkeras.errors import ToolInputError  # noqa: E402
+from gxkeras.plot_costs import ANNOTATED_CLASSES  # noqa: E402
 
 WIDTH, HEIGHT, PANEL_HEIGHT = 6.4, 4.8, 2.4  # inches; at DPI a single plot is 640 x 480 pixels
 DPI = 100
+# Panels one above the other: 100 are 24,060 pixels high (Agg draws at most 65,536), a 62 MB canvas.
+MAX_PANELS = 100
+# Counts are written in a heatmap's cells up to ANNOTATED_CLASSES classes. Tick labels: every class up to
+# MAX_TICK_LABELS, else that many.
+MAX_TICK_LABELS = 50
 # plot_format values: the old tool's spellings (html, plotly_html, matplotlib_svg) and ours (png, svg)
 FORMATS = {"html": "html", "plotly_html": "html", "png": "png", "svg": "svg", "matplotlib_svg": "svg"}
 
@@ -137,16 +143,25 @@ def _matplotlib_heatmap(heatmap: Heatmap, title: str) -> Any:
     axes = figure.add_subplot()
     image = axes.imshow(heatmap.matrix, interpolation="nearest", cmap=heatmap.cmap)
     figure.colorbar(image, ax=axes)
-    axes.set_xticks(range(len(heatmap.names)), labels=heatmap.names)
-    axes.set_yticks(range(len(heatmap.names)), labels=heatmap.names)
+    ticks = _tick_positions(len(heatmap.names))
+    axes.set_xticks(ticks, labels=[heatmap.names[index] for index in ticks])
+    axes.set_yticks(ticks, labels=[heatmap.names[index] for index in ticks])
     axes.set_xlabel(heatmap.xlabel)
     axes.set_ylabel(heatmap.ylabel)
     axes.set_title(title, parse_math=False, usetex=False)
-    threshold = heatmap.matrix.max() / 2.0 if heatmap.matrix.size else 0
-    for (row, column), count in np.ndenumerate(heatmap.matrix):
-        axes.text(column, row, f"{count:,}", ha="center", va="center",
-                  color="white" if count > threshold else "black")
+    if len(heatmap.names) <= ANNOTATED_CLASSES:
+        threshold = heatmap.matrix.max() / 2.0 if heatmap.matrix.size else 0
+        for (row, column), count in np.ndenumerate(heatmap.matrix):
+            axes.text(column, row, f"{count:,}", ha="center", va="center",
+                      color="white" if count > threshold else "black")
     return figure
+
+
+def _tick_positions(size: int) -> list[int]:
+    """Every index up to :data:`MAX_TICK_LABELS`, else that many evenly spaced (first and last included)."""
+    if size <= MAX_TICK_LABELS:
+        return list(range(size))
+    return sorted(set(np.linspace(0, size - 1, MAX_TICK_LABELS).round().astype(int).tolist()))
 
 
 PLOTLY_DASH = {"line": None, "step": None, "dashed": "dash", "points": None, "dashed_points": "dash", "bar": None}
@@ -186,9 +201,10 @@ def _plotly_heatmap(heatmap: Heatmap, title: str) -> Any:
     names = [_text(name) for name in heatmap.names]
     colormap = matplotlib.colormaps[heatmap.cmap]
     scale = [[step, matplotlib.colors.to_hex(colormap(step))] for step in np.linspace(0, 1, 11)]
-    figure = go.Figure(go.Heatmap(z=heatmap.matrix.tolist(), x=names, y=names, colorscale=scale,
-                                  text=[[f"{count:,}" for count in row] for row in heatmap.matrix.tolist()],
-                                  texttemplate="%{text}", hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>"))
+    counts = {"text": [[f"{count:,}" for count in row] for row in heatmap.matrix.tolist()], "texttemplate": "%{text}"} \
+        if len(names) <= ANNOTATED_CLASSES else {}
+    figure = go.Figure(go.Heatmap(z=heatmap.matrix.tolist(), x=names, y=names, colorscale=scale, **counts,
+                                  hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>"))
     figure.update_layout(title={"text": _text(title), "x": 0.5}, xaxis={"title": heatmap.xlabel, "type": "category"},
                          yaxis={"title": heatmap.ylabel, "type": "category", "autorange": "reversed"})
     return figure

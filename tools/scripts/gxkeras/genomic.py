@@ -14,13 +14,15 @@ written to; only paths in the working directory reach the generator, never one f
 import os
 import struct
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
 
 from gxkeras.errors import ToolInputError
-from gxkeras.fasta import sequence_lengths, stage_fasta
+from gxkeras.fasta import check_one_hot, sequence_lengths, stage_fasta
+from gxkeras.lines import bounded_lines
+from gxkeras.values import parse_int
 
 GENOME_LABEL = "Dataset containing reference genomic sequence"
 INTERVALS_LABEL = "Dataset containing sequence intervals for training"
@@ -29,8 +31,27 @@ FEATURES_LABEL = "Dataset containing the feature list for prediction"
 VCF_LABEL = "Dataset containing sequence variations"
 
 BED_SKIP = ("#", "track", "browser")  # header lines of BED/interval datasets
-MAX_LINE_BYTES = 60_000  # one BED line fits in a BGZF block (64 KiB)
+# One BED line must fit in a BGZF block (64 KiB): stricter than gxkeras.lines.MAX_LINE_BYTES, and enforced
+# while reading in the same way.
+BED_LINE_BYTES = 60_000
 MAX_FEATURE_CHARS = 200
+# Positions are 32-bit signed integers in VCF ("Integer": VCF 4.3, section 1.3) and in BED as UCSC's tools
+# read it; a tabix (.tbi) index bins positions below 2^29 only (the SAM/tabix specification's binning
+# scheme), so the target file that is indexed is held to that.
+MAX_POSITION = 2 ** 31 - 1
+TBI_MAX_POSITION = 2 ** 29
+
+
+def text_lines(path: str, label: str, limit: int | None = None) -> Iterator[tuple[int, str]]:
+    """``(line number, line)`` of a UTF-8 text dataset, each line read within its bound (``limit``; default
+    :data:`gxkeras.lines.MAX_LINE_BYTES`) and decoded on its own, so that an error names its line."""
+    with open(path, "rb") as handle:
+        for number, line in enumerate(bounded_lines(handle, label, limit), start=1):
+            try:
+                yield number, line.decode("utf-8")
+            except UnicodeDecodeError:
+                raise ToolInputError(f"{label}: not a text file: line {number} is not UTF-8 (a compressed file? give "
+                                     "the plain dataset)") from None
 
 
 # ---- BED lines ---------------------------------------------------------------------------------
@@ -41,36 +62,27 @@ def read_bed(path: str | None, label: str, columns: int) -> list[tuple[int, list
     if not path:
         raise ToolInputError(f"{label}: no dataset given")
     rows = []
-    try:
-        with open(path, encoding="utf-8") as handle:
-            for number, line in enumerate(handle, start=1):
-                text = line.rstrip("\r\n")
-                if not text.strip() or text.startswith(BED_SKIP):
-                    continue
-                if len(text.encode()) > MAX_LINE_BYTES:
-                    raise ToolInputError(f"{label}: line {number} is longer than {MAX_LINE_BYTES} bytes")
-                cells = text.split("\t")
-                if len(cells) < columns:
-                    raise ToolInputError(f"{label}: line {number} has {len(cells)} tab-separated columns; expected "
-                                         f"at least {columns} (chrom, start, end{', feature name' if columns > 3 else ''})")
-                try:
-                    start, end = int(cells[1]), int(cells[2])
-                except ValueError:
-                    raise ToolInputError(f"{label}: line {number}: start and end must be whole numbers, got "
-                                         f"{cells[1][:30]!r} and {cells[2][:30]!r}") from None
-                if not 0 <= start < end:
-                    raise ToolInputError(f"{label}: line {number}: start {start} and end {end}; expected "
-                                         "0 <= start < end (BED coordinates: 0-based start, end excluded)")
-                rows.append((number, cells))
-    except UnicodeDecodeError:
-        raise ToolInputError(f"{label}: not a text file (a compressed file? give the plain BED dataset)") from None
+    for number, line in text_lines(path, label, BED_LINE_BYTES):
+        text = line.rstrip("\r\n")
+        if not text.strip() or text.startswith(BED_SKIP):
+            continue
+        cells = text.split("\t")
+        if len(cells) < columns:
+            raise ToolInputError(f"{label}: line {number} has {len(cells)} tab-separated columns; expected "
+                                 f"at least {columns} (chrom, start, end{', feature name' if columns > 3 else ''})")
+        start = parse_int(cells[1], f"{label}: line {number}: start", 0, MAX_POSITION)
+        end = parse_int(cells[2], f"{label}: line {number}: end", 0, MAX_POSITION)
+        if not start < end:
+            raise ToolInputError(f"{label}: line {number}: start {start} and end {end}; expected "
+                                 "0 <= start < end (BED coordinates: 0-based start, end excluded)")
+        rows.append((number, cells))
     if not rows:
         raise ToolInputError(f"{label}: no lines of chrom, start, end")
     return rows
 
 
 def _check_chromosome(cells: list[str], number: int, lengths: dict[str, int], label: str) -> None:
-    chrom, end = cells[0], int(cells[2])
+    chrom, end = cells[0], int(cells[2])  # parsed by read_bed
     if chrom not in lengths:
         raise ToolInputError(f"{label}: line {number}: {chrom[:60]!r} is not a sequence of the reference genome "
                              f"({', '.join(list(lengths)[:5])}{' ...' if len(lengths) > 5 else ''})")
@@ -227,6 +239,9 @@ def stage_interval_inputs(options: dict[str, Any], seq_length: int, center_bin: 
     targets = read_bed(options.get("target_file"), TARGETS_LABEL, 4)
     for number, cells in targets:
         _check_chromosome(cells, number, lengths, TARGETS_LABEL)
+        if int(cells[2]) > TBI_MAX_POSITION:
+            raise ToolInputError(f"{TARGETS_LABEL}: line {number}: end {int(cells[2]):,} is beyond {TBI_MAX_POSITION:,}, "
+                                 "the largest position a tabix index holds")
     names = feature_names(features, targets)
     intervals_path = os.path.join(folder, "intervals.bed")
     with open(intervals_path, "w") as handle:  # what galaxy-ml parses: chrom, start, end, no header lines
@@ -245,16 +260,19 @@ def encode_intervals(generator: Any, indices: np.ndarray) -> tuple[np.ndarray, n
     For evaluation: galaxy-ml's ``sample`` draws a random position in each interval; here each is
     encoded once, at its middle. An interval galaxy-ml cannot encode there (its window overlaps a
     blacklisted region) is skipped and counted; one of them at least can be encoded
-    (:func:`check_sets_can_be_sampled`, before training).
+    (:func:`check_sets_can_be_sampled`, before training). The float32 table is allocated once, its size
+    checked against the job's memory first.
     """
-    sequences, targets = [], []
+    check_one_hot(len(indices), generator.seq_length, 4, INTERVALS_LABEL, "encoding its intervals")
+    sequences = np.empty((len(indices), generator.seq_length, 4), dtype="float32")
+    targets: list[np.ndarray] = []
     for index in indices[:, 0]:
         encoded = generator.apply_transform(int(index), shuffle=False)
         if encoded is not None:
-            sequences.append(encoded[0])
+            sequences[len(targets)] = encoded[0]
             targets.append(encoded[1])
-    skipped = len(indices) - len(sequences)
-    return np.stack(sequences).astype("float32"), np.stack(targets).astype("int32"), skipped
+    skipped = len(indices) - len(targets)
+    return sequences[:len(targets)], np.stack(targets).astype("int32"), skipped
 
 
 def check_sets_can_be_sampled(batch_generator: Any, sets: dict[str, np.ndarray]) -> None:
@@ -296,34 +314,29 @@ def stage_vcf(path: str | None, folder: str) -> tuple[str, int]:
     if not path:
         raise ToolInputError(f"{VCF_LABEL}: no dataset given")
     out, count = [], 0
-    try:
-        with open(path, encoding="utf-8") as handle:
-            for number, line in enumerate(handle, start=1):
-                cells = line.rstrip("\r\n").split("\t")
-                if line.startswith("##") or not line.strip():
-                    continue
-                if line.startswith("#"):
-                    if cells[:5] != VCF_COLUMNS:
-                        raise ToolInputError(f"{VCF_LABEL}: line {number}: the header line must start with "
-                                             f"{' '.join(VCF_COLUMNS)}")
-                    continue
-                if len(cells) < 5:
-                    raise ToolInputError(f"{VCF_LABEL}: line {number} has {len(cells)} tab-separated columns; "
-                                         "expected at least 5 (CHROM, POS, ID, REF, ALT)")
-                chrom, pos, name, ref, alt = cells[:5]
-                if not pos.isdigit() or int(pos) < 1:
-                    raise ToolInputError(f"{VCF_LABEL}: line {number}: POS {pos[:30]!r} is not a position from 1")
-                alleles = alt.split(",")
-                if not ref or set(ref) - VCF_BASES or any(
-                        allele != "*" and (not allele or set(allele) - VCF_BASES) for allele in alleles):
-                    raise ToolInputError(f"{VCF_LABEL}: line {number}: REF {ref[:30]!r} and ALT {alt[:30]!r} must be "
-                                         "bases (A, C, G, T, N; ALT: several separated by commas, or *)")
-                if "#" in "".join(cells[:5]) or len(line) > MAX_LINE_BYTES:
-                    raise ToolInputError(f"{VCF_LABEL}: line {number}: unexpected '#' or too long a line")
-                out.append(f"{chrom}\t{pos}\t{name}\t{ref}\t{alt}\n")
-                count += 1
-    except UnicodeDecodeError:
-        raise ToolInputError(f"{VCF_LABEL}: not a text file (a compressed VCF? give the plain vcf dataset)") from None
+    for number, line in text_lines(path, VCF_LABEL):
+        cells = line.rstrip("\r\n").split("\t")
+        if line.startswith("##") or not line.strip():
+            continue
+        if line.startswith("#"):
+            if cells[:5] != VCF_COLUMNS:
+                raise ToolInputError(f"{VCF_LABEL}: line {number}: the header line must start with "
+                                     f"{' '.join(VCF_COLUMNS)}")
+            continue
+        if len(cells) < 5:
+            raise ToolInputError(f"{VCF_LABEL}: line {number} has {len(cells)} tab-separated columns; "
+                                 "expected at least 5 (CHROM, POS, ID, REF, ALT)")
+        chrom, pos, name, ref, alt = cells[:5]
+        parse_int(pos, f"{VCF_LABEL}: line {number}: POS", 1, MAX_POSITION)
+        alleles = alt.split(",")
+        if not ref or set(ref) - VCF_BASES or any(
+                allele != "*" and (not allele or set(allele) - VCF_BASES) for allele in alleles):
+            raise ToolInputError(f"{VCF_LABEL}: line {number}: REF {ref[:30]!r} and ALT {alt[:30]!r} must be "
+                                 "bases (A, C, G, T, N; ALT: several separated by commas, or *)")
+        if "#" in "".join(cells[:5]):
+            raise ToolInputError(f"{VCF_LABEL}: line {number}: unexpected '#' in its first five columns")
+        out.append(f"{chrom}\t{pos}\t{name}\t{ref}\t{alt}\n")
+        count += 1
     if not count:
         raise ToolInputError(f"{VCF_LABEL}: no variant lines")
     staged = os.path.join(folder, "variants.vcf")

@@ -30,6 +30,9 @@ import sys
 from collections.abc import Iterable, Iterator
 from types import ModuleType
 
+from gxkeras.errors import ToolInputError
+from gxkeras.values import parse_int
+
 # Keras imports these at start-up for features that building layers never uses (its scikit-learn
 # wrappers, image plotting, DataFrame inputs), each inside ``try: ... except ImportError``: about 1.2 s.
 # TensorFlow too: on another backend Keras' JSON serializer imports it (4 s) only to ask whether a value is
@@ -53,11 +56,16 @@ START_UP_NOISE = re.compile(
 KEEP_LOG_VARIABLE = "GXKERAS_KEEP_TF_STARTUP_LOG"
 
 
+# More threads than any node has cores: a larger GALAXY_SLOTS is a misconfiguration, and 1 is used instead.
+MAX_SLOTS = 4096
+
+
 def galaxy_slots() -> int:
-    """Number of cores Galaxy allocated to this job (``GALAXY_SLOTS``), 1 when unset or bad."""
+    """Number of cores Galaxy allocated to this job (``GALAXY_SLOTS``), 1 when unset or not a whole number
+    from 1 to :data:`MAX_SLOTS` in ASCII digits (int() took '\u0663' as 3 and '10**6' threads)."""
     try:
-        return max(1, int(os.environ.get("GALAXY_SLOTS", "1")))
-    except ValueError:
+        return parse_int(os.environ.get("GALAXY_SLOTS", "1").strip(), "GALAXY_SLOTS", 1, MAX_SLOTS)
+    except ToolInputError:
         return 1
 
 

@@ -6,18 +6,17 @@ LeakyReLU's ``alpha`` (Keras 3: ``negative_slope``), ReLU's ``threshold_max_valu
 ``(l1, l2)`` and ``alpha_constraint`` conditional. The names stay, so that saved workflows load
 unchanged (docs/migration.md); this module turns them into the Keras arguments, checking each value.
 """
-import re
+import sys
 from typing import Any
 
 from gxkeras.errors import ToolInputError
-from gxkeras.values import as_bool, parse_shape
+from gxkeras.values import as_bool, parse_float, parse_int, parse_shape
 
 RENAMED = {"LeakyReLU": {"alpha": "negative_slope"}, "ReLU": {"threshold_max_value": "threshold"},
            "Dot": {"axis": "axes"}}
 # PReLU's alpha_constraint conditional, flattened: its select and the constraint_options section.
 CONSTRAINT_FIELDS = ("constraint_type", "max_value", "min_value", "rate_max_value", "axis")
-_INT = re.compile(r"^-?\d+$")
-_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+AXIS_LIMIT = 2 ** 31
 
 
 def keras_fields(keras: Any, layer_type: str, fields: dict[str, Any], label: str) -> dict[str, Any]:
@@ -41,16 +40,18 @@ def keras_fields(keras: Any, layer_type: str, fields: dict[str, Any], label: str
 
 
 def integers(text: object, what: str, default: int | None = None) -> int | list[int] | None:
-    """``-1`` -> -1, ``[1, 2]`` or ``1, 2`` -> [1, 2] (axes may be negative); empty: ``default``."""
+    """``-1`` -> -1, ``[1, 2]`` or ``1, 2`` -> [1, 2] (axes may be negative); empty: ``default``. Each item
+    in ASCII digits (``parse_int``: int('\u0663') is 3) and within int32, the type of a TensorFlow axis."""
     body = str(text if text is not None else "").strip()
     if not body.strip("[]() "):
         return default
-    single = body.lstrip("-").isdigit()
-    body = body[1:-1] if body[:1] in "[(" and body[-1:] in "])" else body
-    items = [item.strip() for item in body.split(",") if item.strip()]
-    if not items or not all(_INT.match(item) for item in items):
+    bracketed = body[:1] in "[(" and body[-1:] in "])"
+    inner = body[1:-1] if bracketed else body
+    items = [item.strip() for item in inner.split(",") if item.strip()]
+    if not items:
         raise ToolInputError(f"{what} '{text}' is malformed: expected an integer or a list such as [1, 2]")
-    return int(items[0]) if single else [int(item) for item in items]
+    numbers = [parse_int(item, what, -AXIS_LIMIT, AXIS_LIMIT - 1) for item in items]
+    return numbers[0] if not bracketed and "," not in inner else numbers
 
 
 def prelu_fields(keras: Any, fields: dict[str, Any], label: str) -> dict[str, Any]:
@@ -77,11 +78,10 @@ def regularizer_factors(text: object, what: str) -> tuple[float, float] | None:
     if not body.strip():
         return None
     items = [item.strip() for item in body.split(",")]
-    if len(items) != 2 or not all(_NUMBER.match(item) for item in items):
+    if len(items) != 2:
         raise ToolInputError(f"{what} '{text}' is malformed: expected (l1, l2), two numbers such as (0.01, 0.)")
-    l1, l2 = float(items[0]), float(items[1])
-    if l1 < 0 or l2 < 0:
-        raise ToolInputError(f"{what} '{text}': the factors must be 0 or more")
+    l1 = parse_float(items[0], f"{what}: l1", 0, sys.float_info.max)
+    l2 = parse_float(items[1], f"{what}: l2", 0, sys.float_info.max)
     return (l1, l2) if l1 or l2 else None
 
 

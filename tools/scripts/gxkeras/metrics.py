@@ -13,12 +13,14 @@ from typing import Any
 import numpy as np
 
 from gxkeras.errors import ToolInputError
+from gxkeras.memory import check_allocation
+from gxkeras.tabular import as_whole_numbers
 
 METRIC_COLUMNS = ["class", "TP", "FP", "TN", "FN", "accuracy", "precision", "recall", "f1", "support"]
 
 
 def as_labels(values: Any, label: str) -> np.ndarray:
-    """One column of labels from a table: integers when all values are whole numbers."""
+    """One column of labels from a table: integers when all values are whole numbers (that float64 holds exactly)."""
     values = np.asarray(values)
     if values.ndim == 2:
         if values.shape[1] != 1:
@@ -26,9 +28,24 @@ def as_labels(values: Any, label: str) -> np.ndarray:
                 f"{label}: expected one column of labels, got {values.shape[1]} columns; select one column"
             )
         values = values[:, 0]
-    if values.dtype.kind == "f" and np.all(np.mod(values, 1) == 0):
-        values = values.astype("int64")
+    values = as_whole_numbers(values)
+    if values.dtype.kind == "f" and values.size and np.all(np.mod(values, 1) == 0):
+        raise ToolInputError(f"{label}: the label {np.abs(values).max():g} is a whole number beyond 2^53, which float64 "
+                             "cannot tell from its neighbours: expected class labels")
     return values
+
+
+def one_hot(indices: np.ndarray, n_classes: int, dtype: str, what: str | None = None, advice: str = "") -> np.ndarray:
+    """Row i has a 1 in column ``indices[i]`` and 0 elsewhere, written directly: indexing an identity matrix, as
+    before, first held n_classes x n_classes values (80 GB for 10^5 classes). With ``what`` (the input that
+    sized it) the table is checked against the job's memory first; without, it is smaller than a table the
+    caller holds already (a model's probabilities)."""
+    if what is not None:
+        check_allocation(len(indices) * n_classes * np.dtype(dtype).itemsize, what,
+                         f"the one-hot table of {len(indices):,} samples x {n_classes:,} classes", advice)
+    table = np.zeros((len(indices), n_classes), dtype=dtype)
+    table[np.arange(len(indices)), indices] = 1
+    return table
 
 
 def confusion_matrix(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:

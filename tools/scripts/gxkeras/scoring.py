@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gxkeras.errors import ToolInputError
+from gxkeras.metrics import one_hot
 
 # The averages of f1, precision and recall, by the suffix of their scorer names. The old form spelled
 # the weighted precision and recall "_wighted" (and f1 "_weighted"): those are the names saved states hold.
@@ -56,9 +57,11 @@ class Prediction:
     values: np.ndarray = None
 
     def indicators(self) -> tuple[np.ndarray, np.ndarray]:
-        """True and predicted labels as one-hot rows over ``classes`` (for the samples averages)."""
-        eye = np.eye(len(self.classes), dtype=int)
-        return eye[np.searchsorted(self.classes, self.y)], eye[np.searchsorted(self.classes, self.labels)]
+        """True and predicted labels as one-hot rows over ``classes`` (for the samples averages), one byte a
+        value: smaller together than the probabilities (float32) the model gave already."""
+        size = len(self.classes)
+        return (one_hot(np.searchsorted(self.classes, self.y), size, "uint8"),
+                one_hot(np.searchsorted(self.classes, self.labels), size, "uint8"))
 
 
 Scorer = Callable[[Prediction], float]

@@ -14,6 +14,9 @@ import pandas as pd
 
 from gxkeras.errors import ToolInputError
 from gxkeras.galaxy_inputs import check_dataset_path
+from gxkeras.lines import bounded_lines
+from gxkeras.memory import check_allocation
+from gxkeras.values import parse_int
 
 COLUMN_OPTIONS = (
     "all_columns",
@@ -24,15 +27,17 @@ COLUMN_OPTIONS = (
 )
 
 
+# A column number is an int32 (far more columns than a line may hold); beyond, it is refused as malformed.
+MAX_COLUMN_NUMBER = 2 ** 31 - 1
+
+
 def _parse_indices(columns: object, label: str, n_columns: int) -> list[int]:
     """Galaxy gives column numbers as a list or a comma string, counted from 1."""
     items = columns if isinstance(columns, list) else str(columns or "").split(",")
     indices = []
     for item in items:
-        text = str(item).strip()
-        if not re.fullmatch(r"\d+", text):
-            raise ToolInputError(f"{label}: column '{text}' is not a column number (1, 2, ...)")
-        index = int(text)
+        index = parse_int(item if isinstance(item, int) else str(item).strip(), f"{label}: column", 0,
+                          MAX_COLUMN_NUMBER)
         if not 1 <= index <= n_columns:
             raise ToolInputError(f"{label}: column {index} does not exist: the data has {n_columns} columns")
         indices.append(index - 1)
@@ -69,6 +74,21 @@ def select_columns(names: list[str], option: str | None, columns: object, label:
         if not chosen:
             raise ToolInputError(f"{label}: the selection leaves no column")
     return sorted(set(chosen))
+
+
+# float64 holds every whole number up to 2**53 exactly; beyond, neighbours merge, and a cast to int64 wraps
+# round past 2**63 (1e300 and 2e300 both become -2**63).
+EXACT_WHOLE = 2 ** 53
+
+
+def as_whole_numbers(values: Any) -> np.ndarray:
+    """``values`` as int64 when every one is a whole number that float64 holds exactly, else as they are:
+    for labels and class indices read as floats (``1.0``), never wrapped round by the cast."""
+    values = np.asarray(values)
+    if (values.dtype.kind == "f" and values.size and np.isfinite(values).all() and np.all(np.mod(values, 1) == 0)
+            and np.abs(values).max() <= EXACT_WHOLE):
+        return values.astype("int64")
+    return values
 
 
 def _first_bad_cell(frame: pd.DataFrame, header: bool) -> tuple[int, int, Any]:
@@ -113,16 +133,21 @@ def _numbers(frame: pd.DataFrame, chosen: list[int]) -> np.ndarray | None:
     return values
 
 
-def _text_values(path: str, label: str, header: bool, chosen: list[int], first_row: int = 0,
-                 rows: int | None = None) -> np.ndarray:
-    """Rows ``first_row`` to ``first_row + rows`` (all when None) read as text cells, then converted.
+def _text_values(path: str, label: str, header: bool, chosen: list[int], first_row: int, rows: int,
+                 width: int) -> np.ndarray:
+    """Rows ``first_row`` to ``first_row + rows`` read as text cells, then converted.
 
     The authority when pandas' number parser refused a cell: it raises the error naming the first cell
-    that is not a finite number, or returns the numbers if every cell is one after all.
+    that is not a finite number, or returns the numbers if every cell is one after all. Text cells take
+    several times a number's memory: they are read :data:`CHUNK_CELLS` cells (of ``width`` a row) at a time.
     """
-    skip = range(1, first_row + 1) if header else first_row  # data rows only, never the header line
-    frame = _read_frames(path, label, header, as_text=True, skiprows=skip, nrows=rows)
-    return _frame_values(frame, chosen, label, header, first_row)
+    step = max(1, CHUNK_CELLS // max(width, 1))
+    parts = []
+    for start in range(first_row, first_row + rows, step):
+        skip = range(1, start + 1) if header else start  # data rows only, never the header line
+        frame = _read_frames(path, label, header, as_text=True, skiprows=skip, nrows=min(step, first_row + rows - start))
+        parts.append(_frame_values(frame, chosen, label, header, start))
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
 def _raise_parser_error(error: Exception, label: str) -> NoReturn:
@@ -194,20 +219,13 @@ def read_tabular(path: str, label: str, header: bool = False, column_option: str
     """Read a tab-separated numeric table; return ``(values, column_names)`` for the chosen columns.
 
     ``label`` is the dataset's label in the form (e.g. "Training samples dataset"), used in errors.
-    Values keep the narrowest type pandas finds (int64 for word indices, float64 otherwise).
+    Values keep the narrowest type pandas finds (int64 for word indices, float64 otherwise). The table is
+    parsed in chunks (:func:`iter_tabular`) and only its numbers are kept: a column of text cells is
+    never held whole, and the memory the table takes is checked before pandas reads it.
     """
-    check_row_lengths(path, label)  # first: a file pandas cannot decode gets its one-line error
-    frame = _read_frames(path, label, header)
-    if header:
-        check_header_names(_raw_names(frame, path, header), label)
-    if frame.empty:
-        raise ToolInputError(f"{label}: the dataset has no data rows, expected tab-separated numbers")
-    names = [str(name) for name in frame.columns]
-    chosen = select_columns(names, column_option, columns, label, header)
-    values = _numbers(frame, chosen)
-    if values is None:
-        values = _text_values(path, label, header, chosen)
-    return values, [names[index] for index in chosen]
+    chunks = list(_chunks(path, label, header, column_option, columns, CHUNK_ROWS, KEPT_CELL_BYTES))
+    values = chunks[0][0] if len(chunks) == 1 else np.concatenate([values for values, _ in chunks])
+    return values, chunks[0][1]
 
 
 # The first bytes of files that are not text, and what to tell the user about them.
@@ -220,36 +238,72 @@ BINARY_SIGNATURES = (
     (b"\x89HDF", "an HDF5 file (a model or weights?), not a table"),
 )
 
+# What reading a table takes, measured with pandas 2.3 (peak RSS growth over the read): a cell parsed as
+# a number 29-35 bytes (20,000 x 500 ints or floats), as text (dtype=str) 54-75 bytes, and each column
+# about 2.7 kB more (5 rows x 10^6 columns: 570 bytes a cell); a cell kept as a number in read_tabular's
+# chunks and their concatenation, 16. Rounded up, so that what passes the check fits.
+NUMBER_CELL_BYTES = 40
+TEXT_CELL_BYTES = 96
+COLUMN_BYTES = 4096
+KEPT_CELL_BYTES = 16
+# Rows pandas parses at a time (read_tabular; iter_tabular's default). Fewer rows a chunk cost time, not
+# only memory: pandas' work per chunk grows with the width (30,000 columns: about 3 s a chunk).
+CHUNK_ROWS = 2000
+# Text cells (the fallback that names a bad cell) are read at most this many at a time: about 200 MB.
+CHUNK_CELLS = 2 ** 21
 
-def check_row_lengths(path: str, label: str) -> None:
-    """The file must be UTF-8 text, and every non-empty line must have as many tab-separated cells
-    as the first.
+
+def check_row_lengths(path: str, label: str) -> tuple[int, int]:
+    """The file must be UTF-8 text, every line at most :data:`gxkeras.lines.MAX_LINE_BYTES` long and
+    every non-empty line as many tab-separated cells as the first; and the table, read whole as text
+    cells (as the callers that read small tables with pandas do), must fit in the job's memory.
+    Returns ``(rows, columns)``: non-empty lines, cells per line.
 
     pandas' chunked reader checks a row's length only against the rows of its own chunk: a longer
     row that starts a chunk is silently cut to the width of the first chunk. One pass counting tabs
     (C speed, a fraction of a second for 25,000 x 500 cells) closes that gap; the same pass refuses
     compressed or binary data and bytes that are not UTF-8, which pandas would report as a
-    UnicodeDecodeError traceback (in the middle of a chunked read, after outputs were started).
+    UnicodeDecodeError traceback (in the middle of a chunked read, after outputs were started), and
+    a line too long to be read whole.
     """
+    rows, columns = _scan_lines(path, label)
+    check_table_memory(label, rows, columns, rows, TEXT_CELL_BYTES)
+    return rows, columns
+
+
+def check_table_memory(label: str, rows: int, columns: int, rows_at_once: int, cell_bytes: int,
+                       kept_bytes: int = 0) -> None:
+    """Refuse a table whose reading would not fit in the job's memory: ``rows_at_once`` rows parsed at a
+    time at ``cell_bytes`` a cell, and ``kept_bytes`` for each cell of the whole table kept. The width
+    counts most: a line of 10^6 tabs is 2 MB of file and, as 10^6 pandas columns, gigabytes."""
+    needed = columns * COLUMN_BYTES + rows_at_once * columns * cell_bytes + rows * columns * kept_bytes
+    check_allocation(needed, label, f"reading its {rows:,} x {columns:,} table (lines x columns)",
+                     "give the job more memory, or split the dataset")
+
+
+def _scan_lines(path: str, label: str) -> tuple[int, int]:
+    """``(rows, columns)`` of a table, each line read once within its bound (see :func:`check_row_lengths`)."""
     check_dataset_path(path, label)
-    expected = None
+    expected, rows = None, 0
     with open(path, "rb") as handle:
         start = handle.read(8)
         for signature, what in BINARY_SIGNATURES:
             if start.startswith(signature):
                 raise ToolInputError(f"{label} ({path}): the dataset is {what}; expected tab-separated text")
         handle.seek(0)
-        for number, line in enumerate(handle, start=1):
+        for number, line in enumerate(bounded_lines(handle, label), start=1):
             _check_text_line(line, number, label)
             line = line.rstrip(b"\r\n")
             if not line:
                 continue
+            rows += 1
             count = line.count(b"\t") + 1
             if expected is None:
                 expected = count
             elif count != expected:
                 raise ToolInputError(f"{label}: line {number} has {count} columns, expected {expected} like the "
                                      "lines before it")
+    return rows, expected or 0
 
 
 def _check_text_line(line: bytes, number: int, label: str) -> None:
@@ -264,14 +318,27 @@ def _check_text_line(line: bytes, number: int, label: str) -> None:
 
 
 def iter_tabular(path: str, label: str, header: bool = False, column_option: str | None = "all_columns",
-                 columns: object = None, chunk_rows: int = 2000) -> Iterator[tuple[np.ndarray, list[str]]]:
-    """Like :func:`read_tabular`, but yield ``(values, column_names)`` for ``chunk_rows`` rows at a time.
+                 columns: object = None, chunk_rows: int = CHUNK_ROWS) -> Iterator[tuple[np.ndarray, list[str]]]:
+    """Like :func:`read_tabular`, but yield ``(values, column_names)`` for at most ``chunk_rows`` rows at a time.
 
     For data too large to hold as text cells at once (25,000 reviews x 500 word indices): memory
-    stays proportional to ``chunk_rows``. Errors name the same lines and columns as read_tabular.
-    (Chunks that come before a bad cell have been yielded by then: callers write to a temporary file.)
+    stays proportional to ``chunk_rows``, checked before the first chunk is parsed. Errors name the same lines and columns as read_tabular. (Chunks that come before a bad cell have
+    been yielded by then: callers write to a temporary file.)
     """
-    check_row_lengths(path, label)
+    return _chunks(path, label, header, column_option, columns, chunk_rows, 0)
+
+
+def _chunks(path: str, label: str, header: bool, column_option: str | None, columns: object, chunk_rows: int,
+            kept_bytes: int) -> Iterator[tuple[np.ndarray, list[str]]]:
+    """The chosen columns of the table, ``chunk_rows`` rows at a time, its lines and memory checked first;
+    ``kept_bytes`` a cell: what the caller keeps of the whole table."""
+    rows, width = _scan_lines(path, label)
+    check_table_memory(label, rows, width, min(rows, chunk_rows), NUMBER_CELL_BYTES, kept_bytes)
+    return _parsed_chunks(path, label, header, column_option, columns, chunk_rows, width)
+
+
+def _parsed_chunks(path: str, label: str, header: bool, column_option: str | None, columns: object,
+                   chunk_rows: int, width: int) -> Iterator[tuple[np.ndarray, list[str]]]:
     reader = _read_frames(path, label, header, chunk_rows=chunk_rows)
     chosen: list[int] | None = None
     names: list[str] = []
@@ -287,7 +354,7 @@ def iter_tabular(path: str, label: str, header: bool = False, column_option: str
                 chosen = select_columns(names, column_option, columns, label, header)
             values = _numbers(frame, chosen)
             if values is None:
-                values = _text_values(path, label, header, chosen, first_row, len(frame))
+                values = _text_values(path, label, header, chosen, first_row, len(frame), width)
             yield values, [names[index] for index in chosen]
             first_row += len(frame)
     except pd.errors.ParserError as error:

@@ -19,15 +19,19 @@ Speed matters (25,000 reviews, 6 million tokens): the per-token work is C code (
 ``str.split``, pandas' ``factorize`` hashing each token once, numpy for counts and placement), and each
 word's final integer is computed once per distinct word, not once per occurrence.
 """
+import dataclasses
 import string
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from itertools import chain
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from gxkeras.errors import ToolInputError
+from gxkeras.memory import check_allocation
+from gxkeras.values import parse_int
 
 # Keras' Tokenizer / text_to_word_sequence default, without tab and newline: a tabular cell cannot hold
 # them, and they are always separators here.
@@ -41,6 +45,13 @@ SIDES = ("pre", "post")
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 # Decode markers for the reserved indices (Keras' own IMDB decoding example uses "?" for all of them).
 START_MARK, OOV_MARK = "<START>", "<OOV>"
+# Word indices are int32, the type of the encoded rows and of an Embedding's input: a larger index (a
+# rank, start_char, oov_char, index_from + rank) would wrap round into another, valid, word's index.
+INDEX_MAX = 2 ** 31 - 1
+# The form's labels of the options that size or number the output, for error lines.
+LABELS = {"maxlen": "maxlen: word indices per text", "num_words": "num_words: indices kept",
+          "skip_top": "skip_top: indices below this become oov_char", "start_char": "start_char",
+          "oov_char": "oov_char", "index_from": "index_from: added to each word's rank"}
 
 
 @dataclass(frozen=True)
@@ -63,25 +74,24 @@ class Settings:
     truncating: str = "pre"
 
     def check(self) -> "Settings":
-        """Refuse settings Keras would refuse or that would silently produce nonsense."""
+        """The settings with each number parsed (an old saved state may hold text) and in range; refuse
+        settings Keras would refuse, that would silently produce nonsense, or wrap round in int32."""
         _choice("lower", self.lower, LOWER_OPTIONS)
         _choice("unknown_words", self.unknown_words, UNKNOWN_OPTIONS)
         _choice("padding", self.padding, SIDES)
         _choice("truncating", self.truncating, SIDES)
-        if self.maxlen is None or self.maxlen < 1:
-            raise ToolInputError(f"maxlen is {self.maxlen}, expected a sequence length of at least 1")
-        if self.num_words is not None and self.num_words < 1:
-            raise ToolInputError(f"num_words is {self.num_words}, expected at least 1 (or empty: every word)")
-        for name in ("skip_top", "index_from"):
-            if getattr(self, name) < 0:
-                raise ToolInputError(f"{name} is {getattr(self, name)}, expected 0 or more")
-        for name in ("start_char", "oov_char"):
+        # 0 is the padding value, so the markers and a limit on the indices are at least 1
+        minimum = {"maxlen": 1, "num_words": 1, "skip_top": 0, "start_char": 1, "oov_char": 1, "index_from": 0}
+        optional = ("num_words", "start_char", "oov_char")
+        numbers: dict[str, Any] = {}
+        for name, least in minimum.items():
             value = getattr(self, name)
-            if value is not None and value < 1:
-                raise ToolInputError(f"{name} is {value}, expected at least 1 (0 is the padding value) or empty")
-        if self.unknown_words == "oov" and self.oov_char is None:
+            if value is None and name not in optional:
+                raise ToolInputError(f"{LABELS[name]}: empty, expected a whole number from {least}")
+            numbers[name] = None if value is None else parse_int(value, LABELS[name], least, INDEX_MAX)
+        if self.unknown_words == "oov" and numbers["oov_char"] is None:
             raise ToolInputError("unknown words are to become oov_char, but oov_char is empty")
-        return self
+        return dataclasses.replace(self, **numbers)
 
 
 def _choice(name: str, value: object, options: Collection[str]) -> None:
@@ -130,9 +140,17 @@ def fit_vocabulary(tokens: Tokens) -> list[tuple[str, int]]:
 _DROPPED = -1
 
 
-def word_values(ranks: Mapping[str, int], settings: Settings) -> dict[str, int | None]:
-    """``{word: the integer it becomes}`` (None: dropped) from ``{word: rank}``, once per word."""
-    return {word: _limit(rank + settings.index_from, settings) for word, rank in ranks.items()}
+def word_values(ranks: Mapping[str, int], settings: Settings, label: str = "Vocabulary") -> dict[str, int | None]:
+    """``{word: the integer it becomes}`` (None: dropped) from ``{word: rank}``, once per word; a value
+    beyond :data:`INDEX_MAX` is refused (``label``: the vocabulary's), not wrapped round in int32."""
+    values = {word: _limit(rank + settings.index_from, settings) for word, rank in ranks.items()}
+    largest = max((value for value in values.values() if value is not None), default=0)
+    if largest > INDEX_MAX:
+        word = next(word for word, value in values.items() if value == largest)
+        raise ToolInputError(f"{label}: the word {word[:40]!r} has index {ranks[word]:,}, which with index_from "
+                             f"{settings.index_from:,} becomes {largest:,}: more than the largest word index, "
+                             f"{INDEX_MAX:,} (int32); set num_words to keep fewer indices")
+    return values
 
 
 def _limit(value: int, settings: Settings) -> int | None:
@@ -142,18 +160,21 @@ def _limit(value: int, settings: Settings) -> int | None:
     return value
 
 
-def encode(tokens: Tokens, ranks: Mapping[str, int], settings: Settings) -> np.ndarray:
+def encode(tokens: Tokens, ranks: Mapping[str, int], settings: Settings, label: str = "Vocabulary") -> np.ndarray:
     """A ``(number of texts, maxlen)`` int32 array of word indices, padded/truncated as set.
 
     Each distinct word is looked up once; numpy then gives every token its value and places it in its
-    row and column (no per-token Python work after tokenizing).
+    row and column (no per-token Python work after tokenizing). The array's size (texts x maxlen) is
+    compared with the job's memory first; ``label`` names the vocabulary in errors.
     """
-    values = word_values(ranks, settings)
+    n_rows = len(tokens.counts)
+    check_allocation(n_rows * settings.maxlen * np.dtype(np.int32).itemsize, LABELS["maxlen"],
+                     f"{n_rows:,} texts of {settings.maxlen:,} word indices", "choose a smaller maxlen")
+    values = word_values(ranks, settings, label)
     unknown = settings.oov_char if settings.unknown_words == "oov" else None
     per_word = [values.get(word, unknown) for word in tokens.words.tolist()]  # once per distinct word
     per_word = np.array([_DROPPED if value is None else value for value in per_word], dtype=np.int64)
     flat = per_word[tokens.codes]
-    n_rows = len(tokens.counts)
     rows = np.repeat(np.arange(n_rows), tokens.counts)
     kept = flat != _DROPPED
     flat, rows = flat[kept], rows[kept]

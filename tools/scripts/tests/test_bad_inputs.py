@@ -394,3 +394,41 @@ def test_only_tensorflow_start_up_lines_are_dropped(line, noise):
     from gxkeras.keras_env import START_UP_NOISE
 
     assert bool(START_UP_NOISE.match(line)) == noise
+
+
+# ---- bounds through the command line: exit 1, one Error line naming the input, no output ----------
+
+def bound_cases(tmp_path):
+    """(script, inputs, the output to be removed, the start of the Error line) for one defect class each."""
+    labels, text, truth = tmp_path / "labels.tsv", tmp_path / "text.tsv", tmp_path / "truth.tsv"
+    labels.write_text("0\n1\n")
+    text.write_text("good film\n")
+    truth.write_text("".join(f"{i}\n" for i in range(20_000)))
+    return {
+        "to_categorical": ("sklearn_to_categorical.py", {"infile": str(labels), "header0": False, "num_classes": 10 ** 9},
+                           "--outfile", "Error: Total number of classes: the one-hot table of 2 samples x "
+                                        "1,000,000,000 classes needs"),
+        "start_char": ("keras_text_to_sequences.py", {"mode": "fit", "infile": str(text), "text_selector":
+                                                      "by_index_number", "text_col": "1", "start_char": 2 ** 32 + 1},
+                       "--outdir", "Error: start_char: 4294967297 is not a whole number from 1 to 2,147,483,647"),
+        "confusion_matrix": ("ml_visualization_ex.py", cm_params(str(truth), str(truth)), "--output",
+                             "Error: Select dataset containing the true labels: the 20,000 x 20,000 confusion matrix"),
+    }
+
+
+@pytest.mark.parametrize("case", ["to_categorical", "start_char", "confusion_matrix"])
+def test_bounds_end_in_one_error_line_and_no_output(tmp_path, write_inputs, run_script, monkeypatch, case):
+    from gxkeras import memory
+
+    monkeypatch.setenv(memory.LIMIT_VARIABLE, str(100 * 1024 ** 2))
+    script, params, flag, message = bound_cases(tmp_path)[case]
+    out = tmp_path / "out"
+    if flag == "--outdir":
+        out.mkdir()
+        (out / "X.tsv").write_text("stale")
+    else:
+        out.write_text("stale")
+    result = run_script(script, "--inputs", write_inputs(params), flag, out)
+    assert result.returncode == 1
+    assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith(message), result.stderr
+    assert not (out / "X.tsv" if flag == "--outdir" else out).exists()

@@ -251,7 +251,11 @@ def test_reference_sequences_differ_from_variant_sequences(tmp_path, monkeypatch
     (dict(target_file="chr1\t100\t160\n"), "^Dataset containing positions and features for target values: line 1 has "
                                            "3 tab-separated columns; expected at least 4"),
     (dict(target_file="chr1\t1e2\t160\tfeatA\n"), "^Dataset containing positions and features for target values: "
-                                                  "line 1: start and end must be whole numbers"),
+                                                  "line 1: start: '1e2' is not a whole number from 0 to 2,147,483,647"),
+    (dict(interval_file="chr1\t100\t1\u00b2\n"), "^Dataset containing sequence intervals for training: line 1: end: "
+                                                 "'1\u00b2' is not a whole number"),  # '\u00b2'.isdigit() is true
+    (dict(interval_file="chr1\t\u0661\u0660\u0660\t140\n"), "^Dataset containing sequence intervals for training: "
+                                                       "line 1: start: '\u0661\u0660\u0660' is not a whole number"),
     (dict(target_file="chrM\t100\t160\tfeatA\n"), "^Dataset containing positions and features for target values: "
                                                   "line 1: 'chrM' is not a sequence of the reference genome"),
     (dict(infile2="featA\nfeatC\n"), "^Dataset containing the feature list for prediction: 'featC' is not a feature "
@@ -338,8 +342,12 @@ def test_stratified_holdout_and_class_weights_are_refused(tmp_path, monkeypatch)
 @pytest.mark.parametrize("vcf, more, message", [
     (None, dict(seq_length=200), r"^Encoding sequence length: 200: each variant is encoded as \(200, 4\), but the "
                                  r"model's input shape is \(100, 4\)"),
-    ("#CHROM\tPOS\tID\tREF\tALT\nchr1\tx\tv\tA\tC\n", {}, "^Dataset containing sequence variations: line 2: POS 'x' "
-                                                         "is not a position from 1"),
+    ("#CHROM\tPOS\tID\tREF\tALT\nchr1\tx\tv\tA\tC\n", {}, "^Dataset containing sequence variations: line 2: POS: 'x' "
+                                                         "is not a whole number from 1 to 2,147,483,647"),
+    ("#CHROM\tPOS\tID\tREF\tALT\nchr1\t\u00b2\tv\tA\tC\n", {}, "^Dataset containing sequence variations: line 2: "
+                                                              "POS: '\u00b2' is not a whole number"),
+    ("#CHROM\tPOS\tID\tREF\tALT\nchr1\t4294967297\tv\tA\tC\n", {}, "^Dataset containing sequence variations: "
+                                                                  "line 2: POS: '4294967297' is not a whole number"),
     ("#CHROM\tPOS\tID\tREF\tALT\nchr1\t5\tv\tA\t<DEL>\n", {}, "^Dataset containing sequence variations: line 2: REF "
                                                              "'A' and ALT '<DEL>' must be bases"),
     ("#CHROM\tPOS\tID\tREF\tALT\n7\t500\tv\tA\tC\nchr1\t5\tw\tA\tC\n", {},
@@ -406,3 +414,94 @@ def test_one_feature_trains_as_binary_with_a_test_holdout(tmp_path, monkeypatch,
     with pytest.raises(ToolInputError, match="^Test holdout: stratified splitting needs a class label"):
         kte.run(train_params(model, datasets(tmp_path, infile2="featA\n"), scheme="train_val_test",
                              shuffle="stratified"), out)
+
+
+# ---- lines read within their bound, one-hot tables checked against the job's memory ----------------
+
+def test_a_vcf_line_longer_than_the_bound_is_refused_while_reading(tmp_path, monkeypatch):
+    from gxkeras import lines
+
+    monkeypatch.setattr(lines, "MAX_LINE_BYTES", 100)
+    vcf = tmp_path / "variants.dat"
+    vcf.write_text("#CHROM\tPOS\tID\tREF\tALT\tINFO\nchr1\t5\tv\tA\tC\t" + "x" * 200 + "\n")
+    with pytest.raises(ToolInputError, match=r"^Dataset containing sequence variations: line 2 is longer than 100 "
+                                             r"bytes"):
+        genomic.stage_vcf(str(vcf), str(tmp_path))
+
+
+def test_bed_lines_are_held_to_a_bgzf_block_while_reading(tmp_path, monkeypatch):
+    monkeypatch.setattr(genomic, "BED_LINE_BYTES", 50)
+    bed = tmp_path / "targets.dat"
+    bed.write_text("chr1\t1\t10\tfeatA\nchr1\t1\t10\t" + "f" * 60 + "\n")
+    with pytest.raises(ToolInputError, match=r"^t: line 2 is longer than 50 bytes"):
+        genomic.read_bed(str(bed), "t", 4)
+
+
+def test_targets_beyond_what_a_tabix_index_bins_are_refused(tmp_path, monkeypatch):
+    """A .tbi bins positions below 2^29; beyond, reg2bin's bins overlap those of the level below (a wrong index,
+    silently). The bound is made small here: the test genome's chr1 has 3,000 bases."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(genomic, "TBI_MAX_POSITION", 1000)
+    inputs = datasets(tmp_path, target_file="chr1\t100\t160\tfeatA\nchr1\t900\t1200\tfeatB\n")
+    with pytest.raises(ToolInputError, match=r"^Dataset containing positions and features for target values: line 2: "
+                                             r"end 1,200 is beyond 1,000, the largest position a tabix index holds"):
+        kte.run(train_params(UNTRAINED, inputs), outputs(tmp_path))
+
+
+def test_a_fasta_line_too_long_for_pyfaidx_to_index_in_the_jobs_memory(tmp_path, monkeypatch):
+    """pyfaidx reads each line whole (an unwrapped chromosome is one line): the file is scanned in blocks first.
+    Blocks of 64 bytes and a budget of 1,200 bytes (a bound of 200 bytes a line) stand for 1 MiB and gigabytes."""
+    from gxkeras import fasta, lines, memory
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(lines, "SCAN_BLOCK_BYTES", 64)
+    monkeypatch.setenv(memory.LIMIT_VARIABLE, "1200")
+    genome = tmp_path / "genome.dat"
+    genome.write_text(">chr1\n" + "ACGT" * 40 + "\n>chr2\n" + "ACGT" * 60 + "\n")  # lines of 160 and 240 bases
+    staged = fasta.stage_fasta(str(genome), "Genome")
+    with pytest.raises(ToolInputError, match=r"^Genome: line 4 is longer than 200 bytes, which pyfaidx reads whole while "
+                                             r"indexing"):
+        fasta.sequence_lengths(staged, "Genome")
+    genome.write_text(">chr1\n" + "ACGT" * 40 + "\n>chr2\n" + "ACGT" * 50 + "\n")  # 200 bases: within the bound
+    assert fasta.sequence_lengths(fasta.stage_fasta(str(genome), "Genome"), "Genome") == {"chr1": 160, "chr2": 200}
+
+
+@pytest.mark.parametrize("text, longest", [("a" * 10 + "\n" + "b" * 300 + "\nc\n", 2), ("a" * 300, 1),
+                                           ("\n" * 70 + "b" * 201, 71), ("a" * 63 + "\n" + "b" * 199 + "\n", None)])
+def test_the_block_scan_finds_the_line_that_is_too_long(tmp_path, monkeypatch, text, longest):
+    from gxkeras import lines
+
+    monkeypatch.setattr(lines, "SCAN_BLOCK_BYTES", 64)
+    path = tmp_path / "f.txt"
+    path.write_text(text)
+    if longest is None:
+        lines.check_line_lengths(str(path), "F", 200, "why")
+        return
+    with pytest.raises(ToolInputError, match=rf"^F: line {longest} is longer than 200 bytes, why$"):
+        lines.check_line_lengths(str(path), "F", 200, "why")
+
+
+class Unencodable:
+    """A generator whose tables are too large to encode: it must never be asked to."""
+    seq_length, n_bases = 100_000, 20
+
+    def apply_transform(self, *args, **kwargs):
+        pytest.fail("encoded before its size was checked")
+
+    sample = set_processing_attrs = apply_transform
+
+
+def test_one_hot_tables_are_checked_before_they_are_encoded(monkeypatch):
+    """10^4 sequences of the form's largest seq_length (100,000 x 20 float32) are 80 GB."""
+    from gxkeras import fasta, memory
+
+    monkeypatch.setenv(memory.LIMIT_VARIABLE, str(8 * 1024 ** 3))
+    indices = np.arange(10_000)[:, None]
+    with pytest.raises(ToolInputError, match=r"^Dataset containing fasta genomic/protein sequences: encoding, 10,000 "
+                                             r"sequences of 100,000 x 20 one-hot values, needs 74\.5 GB"):
+        fasta.encode(Unencodable(), indices)
+    with pytest.raises(ToolInputError, match=r"^Dataset containing sequence intervals for training: encoding its "
+                                             r"intervals, 10,000 sequences of 100,000 x 4 one-hot values, needs 14\.9 GB"):
+        genomic.encode_intervals(Unencodable(), indices)
+    # predicting: a chunk of at most 256 MB, whatever the chunk of rows asked
+    assert fasta.one_hot_chunk_rows(4096, 100_000, 20) == 33 and fasta.one_hot_chunk_rows(4096, 1000, 4) == 4096

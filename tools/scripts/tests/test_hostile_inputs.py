@@ -76,7 +76,7 @@ def read_both(path, **options):
      r"column 3 does not exist: the data has 2 columns"),
     ("1\t2\n", {"column_option": "by_index_number", "columns": "0"}, r"column 0 does not exist"),
     ("1\t2\n", {"column_option": "by_index_number", "columns": "1;rm -rf /"},
-     r"column '1;rm -rf /' is not a column number"),
+     r"column: '1;rm -rf /' is not a whole number"),
     ("1\t2\n", {"column_option": "all_but_by_index_number", "columns": "1,2"}, r"the selection leaves no column"),
     ("a\tb\n1\t2\n", {"header": True, "column_option": "by_header_name", "columns": "c"},
      r"no column named c in the header \(a, b\)"),

@@ -175,7 +175,12 @@ def test_gtn_workflow_states_build_their_model(tutorial, classes, output_shape):
     (functional(layer("Input", shape="(3,)"), layer("Dense", units=1), input_layers="[2]"),
      "input_layers: LAYER 2 is not an Input LAYER"),
     (functional(layer("Input", shape="(3,)"), layer("Dense", units=1), output_layers="[1, x]"),
-     r"output_layers '\[1, x\]' is malformed"),
+     r"output_layers: LAYER: 'x' is not a whole number from 1 to 2"),
+    # '\u00b2'.isdigit() is true and int() fails on it; int('\u0661') is 1
+    (functional(layer("Input", shape="(3,)"), layer("Dense", units=1), output_layers="[\u00b2]"),
+     r"output_layers: LAYER: '\u00b2' is not a whole number from 1 to 2"),
+    (functional(layer("Input", shape="(3,)"), layer("Dense", units=1), output_layers="[\u0661]"),
+     r"output_layers: LAYER: '\u0661' is not a whole number from 1 to 2"),
     (functional(layer("Input", shape="(3,)", name="a b")), "the layer name 'a b' is not allowed"),
 ])
 def test_bad_input_gives_one_clear_error(params, message):

@@ -152,7 +152,7 @@ def test_a_10_mb_text_is_encoded(write_text, tmp_path):
     ("1\tgood\n", {"text_col": "3"}, "Text dataset, text column: column 3 does not exist: the data has 2 columns"),
     ("label\ttext\n1\tgood\n", {"header": True, "text_selector": "by_header_name", "text_col": "review"},
      "Text dataset, text column: no column named review in the header (label, text)"),
-    ("1\tgood\n", {"text_col": "2", "maxlen": 0}, "maxlen is 0, expected a sequence length of at least 1"),
+    ("1\tgood\n", {"text_col": "2", "maxlen": 0}, "maxlen: word indices per text: 0 is not a whole number from 1 to"),
     ("1\tgood\n", {"text_col": "2", "padding": "middle"}, "padding: 'middle' is not one of pre, post"),
 ])
 def test_bad_text_input(write_text, tmp_path, content, params, message):
@@ -171,11 +171,12 @@ def test_non_utf8_bytes_name_the_line(tmp_path):
 
 @pytest.mark.parametrize("content, detail", [
     ("1\n0\n1\n", "line 1 is '1'"),
-    ("word\tindex\tcount\nfilm\tone\t3\n", "line 2 is 'film\tone\t3', expected a word and its index"),
+    ("word\tindex\tcount\nfilm\tone\t3\n", "line 2: the index of 'film': 'one' is not a whole number from 1 to"),
+    ("word\tindex\tcount\nfilm\n", "line 2 is 'film', expected a word and its index"),
     ("word\tindex\tcount\nfilm\t1\t3\nfilm\t2\t1\n", "line 3: the word 'film' is listed twice"),
     ("word\tindex\tcount\n", "it lists no words"),
     ('["film", "good"]', "the JSON is not a non-empty object"),
-    ('{"film": "1"}', "word 'film' has index \"1\", expected an integer of at least 1"),
+    ('{"film": "1"}', "word 'film' has index '1', expected an integer of at least 1"),
     ('{"film": 1', "not valid JSON"),
 ])
 def test_not_a_vocabulary(write_text, tmp_path, content, detail):
@@ -201,3 +202,105 @@ def test_failed_run_prints_one_error_line_and_leaves_no_output(write_inputs, tmp
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("Error: Vocabulary: line 1 is '1'")
     assert not any((tmp_path / name).exists() for name in tool.OUTPUT_NAMES.values())
+
+
+# ---- numbers parsed strictly, indices bounded to int32, memory and line length checked first ----
+
+@pytest.mark.parametrize("content", ["word\tindex\tcount\nfilm\t\u00b2\t3\n",  # '\u00b2'.isdigit() is true
+                                     "word\tindex\tcount\nfilm\t\u0663\t3\n",  # int('\u0663') is 3
+                                     "word\tindex\tcount\nfilm\t4294967300\t3\n",  # 2**32 + 4: wrapped to 4
+                                     '{"film": 4294967300}'])
+def test_vocabulary_indices_are_ascii_whole_numbers_within_int32(write_text, tmp_path, content):
+    vocabulary = write_text(content, "vocabulary.tsv")
+    with pytest.raises(ToolInputError, match=r"^Vocabulary: (line 2: )?the index of (the word )?'film': .* is not a "
+                                             r"whole number from 1 to 2,147,483,647"):
+        run(tmp_path, mode="apply", infile=write_text("good film\n"), infile_vocabulary=vocabulary)
+    assert not os.path.exists(tmp_path / "X.tsv")
+
+
+@pytest.mark.parametrize("name, value", [("start_char", 2 ** 32 + 1), ("oov_char", 2 ** 32 + 2),
+                                         ("index_from", 2 ** 32), ("num_words", 2 ** 40), ("skip_top", 2 ** 31),
+                                         ("maxlen", "\u00b2"), ("maxlen", 10 ** 30)])
+def test_settings_that_would_wrap_round_in_int32_are_refused(write_text, tmp_path, name, value):
+    with pytest.raises(ToolInputError, match=rf"^{name}[^:]*: .* is not a whole number from [01] to 2,147,483,647$"):
+        run(tmp_path, mode="fit", infile=write_text("good film\n"), **{name: value})
+
+
+def test_a_rank_that_index_from_pushes_past_int32_is_refused(write_text, tmp_path):
+    """Each value alone is in range; their sum would wrap round to a small, valid, word index."""
+    vocabulary = write_text(f"word\tindex\tcount\nfilm\t{text.INDEX_MAX - 1}\t3\n", "vocabulary.tsv")
+    with pytest.raises(ToolInputError, match=r"^Vocabulary: the word 'film' has index 2,147,483,646, which with "
+                                             r"index_from 3 becomes 2,147,483,649"):
+        run(tmp_path, mode="apply", infile=write_text("good film\n"), infile_vocabulary=vocabulary)
+    # with num_words the same rank becomes oov_char: nothing would be written beyond int32
+    out = run(tmp_path, mode="apply", infile=write_text("good film\n"), infile_vocabulary=vocabulary, num_words=10,
+              maxlen=3)
+    assert matrix(out["x"]).tolist() == [[0, 1, 2]]
+
+
+def test_a_large_index_does_not_make_a_table_of_every_smaller_one(tmp_path):
+    """write_rows formats each distinct value once; a vocabulary index of 2 * 10^9 must not make 2 * 10^9
+    strings. The address space is limited to 1 GB more than the process maps, so a table would fail."""
+    import resource
+
+    rows = np.array([[0, 1, 2_000_000_000], [2, 1, 0]], dtype=np.int32)
+    with open("/proc/self/status") as handle:
+        mapped = next(int(line.split()[1]) * 1024 for line in handle if line.startswith("VmSize:"))
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (mapped + 2 ** 30, hard))
+    try:
+        tool.write_rows(str(tmp_path / "X.tsv"), rows)
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+    assert read(str(tmp_path / "X.tsv")) == "0\t1\t2000000000\n2\t1\t0\n"
+
+
+def test_decode_refuses_indices_that_are_not_int32_word_indices(write_text, tmp_path):
+    vocabulary = run(tmp_path / "fit", mode="fit", infile=write_text("good film\n"), maxlen=3)["vocabulary"]
+    for value in ("4294967297", "1.5", "-1"):  # 2**32 + 1 would become 1, the start marker, as int32
+        sequences = write_text(f"0\t{value}\t4\n", "sequences.tsv")
+        with pytest.raises(ToolInputError, match=r"^Sequences dataset: line 1, selected column 2 is .*; word indices "
+                                                 r"are int32, so every value must be a word index 0\.\.2147483647$"):
+            run(tmp_path, mode="decode", infile_sequences=sequences, infile_vocabulary=vocabulary)
+
+
+def test_maxlen_sizes_the_rows_only_within_the_jobs_memory(write_text, tmp_path, monkeypatch):
+    from gxkeras import memory
+
+    monkeypatch.setenv(memory.LIMIT_VARIABLE, str(10 ** 8))
+    with pytest.raises(ToolInputError, match=r"^maxlen: word indices per text: 2 texts of 1,000,000,000 word indices "
+                                             r"needs 7\.5 GB, more than half of the 95\.4 MB"):
+        run(tmp_path, mode="fit", infile=write_text("good film\nbad film\n"), maxlen=10 ** 9)
+    assert not os.path.exists(tmp_path / "X.tsv")
+
+
+@pytest.mark.parametrize("mode", ["fit", "apply"])
+def test_text_and_vocabulary_too_large_for_the_jobs_memory(write_text, tmp_path, monkeypatch, mode):
+    from gxkeras import memory
+
+    vocabulary = run(tmp_path / "fit", mode="fit", infile=write_text("good film\n"), maxlen=3)["vocabulary"]
+    infile = write_text("good film " * 1000 + "\n")  # 10 kB of text: 200 kB to tokenize, 40 kB of vocabulary
+    monkeypatch.setenv(memory.LIMIT_VARIABLE, str(100_000))
+    label = "Text dataset: tokenizing the" if mode == "fit" else "Vocabulary: reading the words of the"
+    if mode == "apply":
+        monkeypatch.setattr(tool, "TEXT_BYTES_PER_BYTE", 1)
+        monkeypatch.setattr(tool, "VOCABULARY_BYTES_PER_BYTE", 10 ** 4)
+    with pytest.raises(ToolInputError, match=rf"^{label} .* of it needs .*, more than half of the 97\.7 KB"):
+        run(tmp_path, mode=mode, infile=infile, infile_vocabulary=vocabulary, maxlen=3)
+
+
+@pytest.mark.parametrize("which", ["text", "vocabulary"])
+def test_a_line_longer_than_the_bound_is_refused_while_reading(write_text, tmp_path, monkeypatch, which):
+    """A 100 MB line without a newline used to be read whole; the bound is made small here (the real one
+    is 16 MiB), and the reader never takes more than bound + 1 bytes of the line."""
+    from gxkeras import lines
+
+    monkeypatch.setattr(lines, "MAX_LINE_BYTES", 1000)
+    long_line = "good " * 300  # 1,500 bytes, no newline
+    vocabulary = write_text("word\tindex\tcount\ngood\t1\t3\n" + (long_line if which == "vocabulary" else ""),
+                            "vocabulary.tsv")
+    infile = write_text("film\n" + (long_line if which == "text" else "film\n"))
+    label = "Text dataset" if which == "text" else "Vocabulary"
+    with pytest.raises(ToolInputError, match=rf"^{label}: line {2 if which == 'text' else 3} is longer than 1,000 "
+                                             r"bytes, the longest line a tool reads"):
+        run(tmp_path, mode="apply", infile=infile, infile_vocabulary=vocabulary)

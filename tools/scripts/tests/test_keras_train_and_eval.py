@@ -525,7 +525,13 @@ def test_class_weight_changes_training_on_imbalanced_classes(tmp_path, unweighte
 
 @pytest.mark.parametrize("selection, learning_type, message", [
     ({"class_weight_type": "balanced"}, "KerasGRegressor", "balanced weights classes, and this is a regression model"),
-    ({"class_weight_type": "mapping", "class_weight": "0: 1, 1: -2"}, "KerasGClassifier", "weights must be numbers of 0"),
+    ({"class_weight_type": "mapping", "class_weight": "0: 1, 1: -2"}, "KerasGClassifier", "weights must be numbers from 0"),
+    # an int too large for a float: float() and np.isfinite() raised OverflowError and TypeError (tracebacks)
+    ({"class_weight_type": "mapping", "class_weight": "0: 1, 1: " + "9" * 400}, "KerasGClassifier",
+     "weights must be numbers from 0 to 3.4e\\+38"),
+    ({"class_weight_type": "mapping", "class_weight": "9" * 400 + ": 1"}, "KerasGClassifier", "is not a mapping"),
+    ({"class_weight_type": "mapping", "class_weight": "0: 1, 1: 1e39"}, "KerasGClassifier",  # inf in float32
+     "weights must be numbers from 0 to 3.4e\\+38"),
     ({"class_weight_type": "mapping", "class_weight": "{'a': 1}"}, "KerasGClassifier", "is not a mapping of class labels"),
     ({"class_weight_type": "mapping", "class_weight": "__import__('os')"}, "KerasGClassifier", "is not a mapping"),
     ({"class_weight_type": "mapping", "class_weight": "{0: 1, 5: 2}"}, "KerasGClassifier",
@@ -571,3 +577,20 @@ def test_batch_classifier_model_trains_only_on_sequences(tmp_path, make_model, c
                                              r"a KerasGBatchClassifier \('Build Deep learning Batch Training Models'\) "
                                              "trains on sequences in a fasta file"):
         kte.run(params(model, *classification_data), outputs(tmp_path))
+
+
+def test_one_hot_targets_beyond_the_jobs_memory_are_refused_before_training(tmp_path, make_model, write_text,
+                                                                           monkeypatch):
+    """4,500 training samples of 1,500 classes for categorical_crossentropy: galaxy-ml's to_categorical makes a
+    54 MB float64 one-hot table, Keras a float32 copy; the budget is set below it."""
+    from gxkeras import memory
+
+    model = make_model(loss="categorical_crossentropy", activation="softmax", units=1500, metrics=("acc",))
+    X = write_text("".join("\t".join(["0.5"] * 5) + "\n" for _ in range(6000)), "X.tsv")
+    y = write_text("".join(f"{i % 1500}\n" for i in range(6000)), "y.tsv")
+    monkeypatch.setenv(memory.LIMIT_VARIABLE, str(48 * 1024 ** 2))
+    with pytest.raises(ToolInputError, match=r"^Dataset containing class labels or target values: the one-hot targets of "
+                                             r"4,500 training samples x 1,500 classes needs 77\.2 MB, more than half of "
+                                             r"the 48\.0 MB .*; a model with this many classes needs sparse_categorical"):
+        kte.run(params(model, X, y, shuffle="stratified"), outputs(tmp_path))
+    assert not any(Path(path).exists() for path in outputs(tmp_path).values())

@@ -220,9 +220,12 @@ def test_multiclass_curves(tmp_path, true_name, names):
 def test_rfecv_steps_are_parsed_never_evaluated(tmp_path, write_text):
     assert viz.parse_steps("list(range(3)) + [15, 20]") == [0, 1, 2, 15, 20]
     assert viz.parse_steps("range(1, 7, 2)") == [1, 3, 5] and viz.parse_steps("") is None
-    for text in ("__import__('os').system('id')", "[1] * 10**9", "range(10**12)", "[x for x in ()]"):
-        with pytest.raises(ToolInputError, match="Step IDs: .* is not a list of numbers"):
-            viz.parse_steps(text)
+    for text in ("__import__('os').system('id')", "[1] * 10**9", "range(10**12)", "[x for x in ()]",
+                 "range(1000000000000)", "range(100000) + [1]", "-" * 5000 + "1", "+".join(["[1]"] * 2000)):
+        with pytest.raises(ToolInputError, match="Step IDs: .* is not a list of at most 100,000 numbers"):
+            viz.parse_steps(text)  # the last two: the parser's MemoryError and a RecursionError (tracebacks)
+    with pytest.raises(ToolInputError, match="Step IDs: longer than 10,000 characters"):
+        viz.parse_steps("[" + "1, " * 5000 + "]")
     scores = write_text("score\n0.5\n0.7\n0.6\n", "scores.tsv")
     page = tmp_path / "p.html"
     viz.run({"plotting_selection": {"plot_type": "rfecv_gridscores", "infile1": scores, "steps": "[1, 5, 10]",
@@ -286,3 +289,73 @@ def test_failure_leaves_no_output(tmp_path, write_inputs, write_text, run_script
         "'Select dataset containing the true labels' has 3; both must list the same samples in the same order "
         "(check the header options)"]
     assert not (tmp_path / "plot.png").exists() and not (tmp_path / "metrics.tsv").exists()
+
+
+# ---- what a file sizes is compared with the job's memory first; labels never wrapped by an int64 cast ----
+
+def test_a_confusion_matrix_of_100000_classes_is_refused_before_it_is_made(tmp_path, write_text, monkeypatch):
+    """10^5 distinct labels (a 590 kB file) asked scikit-learn for a 10^5 x 10^5 int64 matrix (80 GB) and
+    matplotlib for 10^10 text artists; the budget is set to 8 GB so that the test does not depend on the host."""
+    from gxkeras import memory
+
+    monkeypatch.setenv(memory.LIMIT_VARIABLE, str(8 * 1024 ** 3))
+    labels = write_text("".join(f"{i}\n" for i in range(100_000)), "labels.tsv")
+    with pytest.raises(ToolInputError, match=r"^Select dataset containing the true labels: the 100,000 x 100,000 "
+                                             r"confusion matrix of its 100,000 classes \(and its picture\) needs 1\.2 TB"):
+        viz.run(cm_params(labels, labels), str(tmp_path / "cm.png"), str(tmp_path / "m.tsv"))
+    assert not (tmp_path / "m.tsv").exists()
+
+
+def test_counts_are_written_in_the_cells_of_small_confusion_matrices_only():
+    """Each count is a text artist of 10-18 kB (200 x 200 took 59 s): beyond 30 classes the picture is drawn
+    without them, and with at most 50 tick labels."""
+    from gxkeras import figures
+
+    small = figures._matplotlib_heatmap(figures.Heatmap(np.ones((30, 30), dtype=int), [str(i) for i in range(30)],
+                                                        "Greens"), "t")
+    large = figures._matplotlib_heatmap(figures.Heatmap(np.ones((200, 200), dtype=int), [str(i) for i in range(200)],
+                                                        "Greens"), "t")
+    assert len(small.axes[0].texts) == 900 and len(small.axes[0].get_xticks()) == 30
+    assert len(large.axes[0].texts) == 0 and len(large.axes[0].get_xticks()) == figures.MAX_TICK_LABELS
+    assert figures._tick_positions(200)[0] == 0 and figures._tick_positions(200)[-1] == 199
+
+
+@pytest.mark.parametrize("text, message", [
+    ("1e300\n2e300\n1e300\n", "the label 2e\\+300 is a whole number beyond 2\\^53"),
+    ("0.5\n1\n", "line 1 is 0.5, not a class label: class labels are whole numbers"),  # scikit-learn: a traceback
+])
+def test_labels_that_are_not_class_labels_are_refused(tmp_path, write_text, text, message):
+    """1e300 and 2e300 are whole floats; cast to int64 both became -2**63: one class instead of two."""
+    truth = write_text(text, "t.tsv")
+    with pytest.raises(ToolInputError, match=f"^Select dataset containing the true labels: {message}"):
+        viz.run(cm_params(truth, truth), str(tmp_path / "cm.png"), str(tmp_path / "m.tsv"))
+
+
+def test_ten_thousand_curves_are_refused_before_they_are_computed(tmp_path, write_text, monkeypatch):
+    """A multi-label truth of 2 rows x 10^4 columns is 40 kB; its 10^4 curves take 1.6 GB to draw."""
+    from gxkeras import memory
+
+    monkeypatch.setenv(memory.LIMIT_VARIABLE, str(2 * 1024 ** 3))
+    truth = write_text("\t".join(["1"] * 10_000) + "\n" + "\t".join(["0"] * 10_000) + "\n", "t.tsv")
+    scores = write_text("\t".join(["0.9"] * 10_000) + "\n" + "\t".join(["0.1"] * 10_000) + "\n", "s.tsv")
+    params = {"plotting_selection": {"plot_type": "roc_curve", "infile1": truth, "infile2": scores, "pos_label": "",
+                                     "plot_format": "png"}}
+    with pytest.raises(ToolInputError, match=r"^Select the dataset containing predicted probabilities: 10,000 curves of "
+                                             r"up to 4 points \(one per class or label\) needs 1\.5 GB, more than half"):
+        viz.run(params, str(tmp_path / "p.png"), str(tmp_path / "m.tsv"))
+
+
+def test_a_history_of_more_metrics_than_panels_is_refused(tmp_path, write_text):
+    """One panel per metric, 2.4 inches each: 10^4 columns made a 2,400,000-pixel-high image (a traceback)."""
+    history = write_text("\t".join(f"m{i}" for i in range(101)) + "\n" + "\t".join(["0.5"] * 101) + "\n")
+    with pytest.raises(ToolInputError, match=r"^Select the dataset containing values for plotting learning curve: 101 "
+                                             r"metrics, one panel each: at most 100 panels"):
+        viz.run({"plotting_selection": {"plot_type": "learning_curve", "infile1": history, "plot_format": "png"}},
+                str(tmp_path / "p.png"))
+
+
+@pytest.mark.parametrize("value", ["\u00b2", "3.5", "-1"])
+def test_minimum_positives_is_a_whole_number(tmp_path, value):
+    with pytest.raises(ToolInputError, match=r"^Report minimum number of positives: .* is not a whole number from 0"):
+        viz.run(curve_params("roc_curve", "multiclass_true.tsv", "multiclass_proba.tsv",
+                             report_minimum_n_positives=value), str(tmp_path / "p.png"), str(tmp_path / "m.tsv"))

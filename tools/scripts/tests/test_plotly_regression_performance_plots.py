@@ -85,3 +85,17 @@ def test_text_cell_names_its_place(write_text):
 def test_empty_dataset(write_text):
     with pytest.raises(ToolInputError, match="the dataset is empty"):
         tool.read_last_column(write_text(""), "t")
+
+
+def test_more_samples_than_the_pages_fit_in_the_jobs_memory_are_refused(write_text, write_inputs, tmp_path, monkeypatch):
+    """Each page holds every sample as plain lists (about 512 bytes a point in plotly): the budget is set below
+    what 1,000 samples take."""
+    from gxkeras import memory
+
+    monkeypatch.setenv(memory.LIMIT_VARIABLE, str(2 * 1024 ** 2))
+    values = write_text("".join(f"{i}\n" for i in range(1000)))
+    outputs = [str(tmp_path / name) for name in ("a.html", "b.html", "c.html")]
+    with pytest.raises(ToolInputError, match=r"^Select predicted data file: plotting 1,000 samples needs 1\.3 MB, more "
+                                             r"than half of the 2\.0 MB"):
+        tool.main(["--inputs", write_inputs({"infile_input": values, "infile_output": values}),
+                   *[item for flag, path in zip(tool.OUTPUT_FLAGS, outputs, strict=True) for item in (flag, path)]])

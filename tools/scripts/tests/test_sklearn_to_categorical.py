@@ -52,7 +52,10 @@ def test_equals_keras_to_categorical():
     ("label\n0\n1.5\n", True, None, "Input file: line 3 is 1.5, expected a class label"),
     ("0\t1\n1\t0\n", False, None, "Input file: expected one column of class labels (0, 1, 2, ...), got 2 columns"),
     ("label\ncat\n", True, None, "Input file: line 2, column 1 is 'cat', expected a finite number"),
-    ("0\n1\n", False, 0, "Total number of classes: 0, expected at least 1"),
+    ("0\n1\n", False, 0, "Total number of classes: 0 is not a whole number from 1 to 2,147,483,647"),
+    ("0\n1\n", False, "\u00b2", "Total number of classes: '\u00b2' is not a whole number"),  # '\u00b2'.isdigit()
+    ("0\n1\n", False, 10 ** 30, "Total number of classes: 1000000000000000000000000000000 is not a whole number"),
+    ("0\n1e300\n", False, None, "Input file: line 2 is 1e+300, expected a class label"),  # int64 cast wrapped
     ("7\n2\n", True, None, "Input file: 'Does the dataset contain header?' is set, but line 1 (7) is a label"),
 ])
 def test_errors(write_inputs, write_text, tmp_path, text, header, num_classes, message):
@@ -74,3 +77,20 @@ def test_one_error_line_and_no_output(write_inputs, write_text, tmp_path):
         "Error: Input file: line 3 has label 5, but 'Total number of classes' is 2 (labels 0 to 1); "
         "raise it or leave it empty"]
     assert not outfile.exists()
+
+
+@pytest.mark.parametrize("labels, num_classes, label", [("0\n1\n", 10 ** 5, "Total number of classes"),
+                                                      ("0\n99999\n", None, "Input file")])
+def test_a_one_hot_table_beyond_the_jobs_memory_is_refused(write_inputs, write_text, tmp_path, monkeypatch, labels,
+                                                           num_classes, label):
+    """10^5 classes: before, np.eye(10^5) alone asked 80 GB for two labels; the table is 2 x 10^5 bytes, and the
+    budget is set below it."""
+    from gxkeras import memory
+
+    monkeypatch.setenv(memory.LIMIT_VARIABLE, str(300_000))
+    with pytest.raises(ToolInputError, match=rf"^{label}: the one-hot table of 2 samples x 100,000 classes needs 195\.3 KB, "
+                                             r"more than half of the 293\.0 KB"):
+        run(write_inputs, tmp_path, write_text(labels), False, num_classes)
+    monkeypatch.setenv(memory.LIMIT_VARIABLE, str(10 ** 6))
+    matrix, _ = run(write_inputs, tmp_path, write_text(labels), False, num_classes)
+    assert matrix.shape == (2, 100_000) and matrix.sum() == 2

@@ -100,3 +100,60 @@ def test_text_cells_decide_where_pandas_number_parser_gives_up(write_text, monke
     values, _ = read_tabular(path, LABEL, header=header)
     chunks = [chunk for chunk, _ in tabular.iter_tabular(path, LABEL, header=header, chunk_rows=3)]
     assert values.tolist() == expected.tolist() == np.vstack(chunks).tolist()
+
+
+# ---- column numbers parsed strictly; lines and the table's memory bounded before pandas reads them ----
+
+@pytest.mark.parametrize("columns", ["\u00b2", "\u0662", "1_0", " +1", [True]])
+def test_column_numbers_are_ascii_whole_numbers(write_text, columns):
+    """'\u00b2'.isdigit() is true and int() fails on it; int('\u0662') is 2 and int('1_0') is 10."""
+    with pytest.raises(ToolInputError, match=rf"^{LABEL}: column: .* is not a whole number from 0 to 2,147,483,647$"):
+        read_tabular(write_text("1\t2\n"), LABEL, column_option="by_index_number", columns=columns)
+
+
+def test_a_100_mb_line_is_refused_after_reading_the_bound(tmp_path):
+    """A sparse 100 MB file without a newline (nothing is written to disk): the reader stops after
+    MAX_LINE_BYTES + 1 bytes, with the real bound, and names the line."""
+    from gxkeras.lines import MAX_LINE_BYTES
+
+    path = tmp_path / "one_line.tsv"
+    with open(path, "wb") as handle:
+        handle.write(b"1\t2\n")
+        handle.truncate(100 * 1024 * 1024)
+    with pytest.raises(ToolInputError, match=rf"^{LABEL}: line 2 is longer than 16\.0 MB \({MAX_LINE_BYTES:,} bytes\)"):
+        read_tabular(str(path), LABEL)
+
+
+@pytest.mark.parametrize("reader", ["read", "iter"])
+def test_the_line_bound_holds_for_every_reader(write_text, monkeypatch, reader):
+    from gxkeras import lines, tabular
+
+    monkeypatch.setattr(lines, "MAX_LINE_BYTES", 100)
+    path = write_text("1\t2\n" + "3\t" * 60 + "4\n")
+    read = (lambda: read_tabular(path, LABEL)) if reader == "read" else (lambda: list(tabular.iter_tabular(path, LABEL)))
+    with pytest.raises(ToolInputError, match=rf"^{LABEL}: line 2 is longer than 100 bytes"):
+        read()
+    assert len(read_tabular(write_text("3\t" * 49 + "4\n"), LABEL)[0][0]) == 50  # 100 bytes and a newline: read
+
+
+def test_a_table_too_wide_for_the_jobs_memory_is_refused_before_pandas_reads_it(write_text, monkeypatch):
+    """A line of 10^5 tabs is 200 kB of file and, as pandas columns, about 400 MB (measured 2.7 kB a column)."""
+    from gxkeras import memory, tabular
+
+    monkeypatch.setenv(memory.LIMIT_VARIABLE, str(512 * 1024 ** 2))
+    path = write_text("\t".join(["1"] * 100_000) + "\n")
+    monkeypatch.setattr(tabular.pd, "read_csv", lambda *args, **kwargs: pytest.fail("pandas was called"))
+    with pytest.raises(ToolInputError, match=rf"^{LABEL}: reading its 1 x 100,000 table \(lines x columns\) needs "
+                                             r"396\.0 MB, more than half of the 512\.0 MB of memory this job may use"):
+        read_tabular(path, LABEL)
+    with pytest.raises(ToolInputError, match=rf"^{LABEL}: reading its 1 x 100,000 table"):
+        tabular.check_row_lengths(path, LABEL)  # the readers of small tables as text cells
+
+
+def test_whole_floats_become_int64_only_within_float64s_exact_range():
+    from gxkeras.tabular import as_whole_numbers
+
+    assert as_whole_numbers(np.array([1.0, 2.0])).dtype == np.int64
+    assert as_whole_numbers(np.array([2.0 ** 53, -(2.0 ** 53)])).tolist() == [2 ** 53, -(2 ** 53)]
+    for kept in ([1e300, 2e300], [2.0 ** 54], [0.5, 1.0], [np.nan]):
+        assert as_whole_numbers(np.array(kept)).dtype == np.float64
