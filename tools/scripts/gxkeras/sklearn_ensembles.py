@@ -201,6 +201,21 @@ def rebuild_label_encoder(attribute: str) -> Callable[[Any, dict[str, Any], Fail
     return rebuild
 
 
+def verify_encoded_members(found: Any, fail: Fail) -> None:
+    """A voting or stacking classifier's ``fit`` gives its members the labels' codes (``le_.transform(y)``): each
+    member's ``classes_`` is ``0 .. n_classes - 1``. Hard voting counts each row's votes with ``np.bincount``,
+    sized by the largest code a member predicts (measured: a member's label 10^9 asked for 7.5 GB a row)."""
+    if isinstance(found.classes_, list):
+        return  # multilabel stacking: one array of labels per output, its members' likewise
+    codes = np.arange(len(found.classes_))
+    for member in found.estimators_:
+        labels = getattr(member, "classes_", None)
+        if labels is not None and not (isinstance(labels, np.ndarray) and labels.shape == codes.shape
+                                       and labels.dtype.kind in "iuf" and np.array_equal(labels, codes)):
+            fail(f"the {type(found).__name__}'s member {type(member).__name__} has classes_ "
+                 f"{np.asarray(labels).tolist()[:5]}, not the codes 0 .. {len(codes) - 1} of its labels")
+
+
 def read_bunch(reader: Any, cls: Any) -> Callable[[object], Any]:
     """A voting or stacking ensemble's ``named_estimators_``: a Bunch (dict) of its members by name."""
     def read(data: object) -> Any:
@@ -301,11 +316,12 @@ LOADERS: dict[Key, Loader] = {
         "_average_path_length_per_tree", "_decision_path_lengths", "_max_features", "_max_samples"}),
     **{key: loader(checks=(check_ensemble,), **(_COUNTED if key[1].endswith("Classifier") else {})) for key in BOOSTING},
     (_VOTING, "VotingClassifier"): loader(readers={"named_estimators_": read_bunch}, checks=(check_ensemble,),
-                                          recomputed={"le_"}, rebuild=rebuild_label_encoder("le_")),
+                                          recomputed={"le_"}, rebuild=rebuild_label_encoder("le_"),
+                                          verify=verify_encoded_members),
     (_VOTING, "VotingRegressor"): loader(readers={"named_estimators_": read_bunch}, checks=(check_ensemble,)),
     (_STACKING, "StackingClassifier"): loader(  # _n_feature_outs: only get_feature_names_out reads it
         readers={"named_estimators_": read_bunch}, checks=(check_ensemble,), recomputed={"_label_encoder"},
-        dropped={"_n_feature_outs"}, rebuild=rebuild_label_encoder("_label_encoder")),
+        dropped={"_n_feature_outs"}, rebuild=rebuild_label_encoder("_label_encoder"), verify=verify_encoded_members),
     (_STACKING, "StackingRegressor"): loader(readers={"named_estimators_": read_bunch}, checks=(check_ensemble,),
                                              dropped={"_n_feature_outs"}),
     **{key: loader(readers={"sampling_strategy_": read_ordered_dict}, make=make_sampler) for key in SAMPLERS},

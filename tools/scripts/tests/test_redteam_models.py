@@ -25,8 +25,9 @@ BUDGET = 2 ** 30  # the jobs' memory in these tests (GXKERAS_MEMORY_LIMIT_BYTES)
 def sources(tmp_path_factory):
     """Real galaxy-ml files fitted on 40 x 4 small whole numbers (written as a table with a header):
     ``({name: path}, the table's path)``."""
-    from sklearn.ensemble import BaggingClassifier, RandomForestClassifier
-    from sklearn.linear_model import LogisticRegression
+    from sklearn.decomposition import NMF, LatentDirichletAllocation
+    from sklearn.ensemble import BaggingClassifier, RandomForestClassifier, VotingClassifier
+    from sklearn.linear_model import LinearRegression, LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
     from sklearn.tree import DecisionTreeClassifier
@@ -43,8 +44,11 @@ def sources(tmp_path_factory):
         "bagging": BaggingClassifier(DecisionTreeClassifier(max_depth=2), n_estimators=3, random_state=0),
         "pipeline": make_pipeline(StandardScaler(), LogisticRegression()),
         "text_labels": LogisticRegression(),
+        "voting": VotingClassifier([("tree", DecisionTreeClassifier(max_depth=2)), ("linear", LogisticRegression())]),
+        "nmf": make_pipeline(NMF(60, init="random", max_iter=50, random_state=0), LinearRegression()),
+        "lda": make_pipeline(LatentDirichletAllocation(200, max_iter=2, random_state=0), LinearRegression()),
     }
-    labels = {"text_labels": np.array(["a", "b", "c"])[y]}
+    labels = {"text_labels": np.array(["a", "b", "c"])[y], "nmf": X[:, 0], "lda": X[:, 0]}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return {name: dump(model.fit(X, labels.get(name, y)), folder / f"{name}.h5mlm")
@@ -144,6 +148,12 @@ REFUSED = {
     "object_array_size": ("text_labels", text_labels(["a"], 999_999, 3000), "arrays hold more than 11.2 GB"),
     # JSON's "\ud800": a text no output can write (a UnicodeEncodeError traceback when writing the labels)
     "lone_surrogate": ("text_labels", text_labels(["a", "b\ud800", "c"]), "surrogate"),
+    # hard voting counts votes with np.bincount up to the largest code a member predicts: 7.5 GB a row
+    "voting_member_codes": ("voting", member_array(["tree_"], "classes_", np.array([0, 1, 10 ** 9])), "classes_"),
+    # a tolerance of 0 runs every iteration, for each row: both ran past 90 s on 40 rows
+    "nmf_row_work": ("nmf", set_values("NMF", max_iter=10 ** 6, tol=0.0), "operations a row"),
+    "lda_row_work": ("lda", set_values("LatentDirichletAllocation", max_doc_update_iter=10 ** 6, mean_change_tol=0.0),
+                     "operations a row"),
     # polars is not installed: an ImportError traceback when the pipeline predicted
     "output_container": ("pipeline", added_values("StandardScaler", _sklearn_output_config={
         "-keys-": ["transform"], "transform": "polars"}), "_sklearn_output_config"),
@@ -176,12 +186,28 @@ def test_classifier_width_is_refused_against_the_jobs_memory(tmp_path, sources, 
     assert load_sklearn(path, MODEL).n_classes_ == 20_000
 
 
+def test_neighbour_regressor_width_is_refused_against_the_jobs_memory(tmp_path, monkeypatch):
+    """A k-NN regressor of 3 samples of 20,000 targets (480 kB) predicts 655 MB for a chunk of rows."""
+    from sklearn.neighbors import KNeighborsRegressor
+
+    rng = np.random.RandomState(0)
+    path = dump(KNeighborsRegressor(1, algorithm="brute").fit(rng.rand(3, 4), rng.rand(3, 20_000)),
+                tmp_path / "knn.h5mlm")
+    monkeypatch.setenv("GXKERAS_MEMORY_LIMIT_BYTES", str(BUDGET))
+    with pytest.raises(ModelRefused) as caught:
+        load_sklearn(path, MODEL)
+    assert "20,000 columns" in problem(caught.value, path)
+    monkeypatch.setenv("GXKERAS_MEMORY_LIMIT_BYTES", str(2 ** 40))
+    assert load_sklearn(path, MODEL)._y.shape == (3, 20_000)
+
+
 # ---- through the tool, in a fresh Python -----------------------------------------------------------------
 
 # (source, edit, method): refused with one Error line naming the model input and what the refusal names.
 TOOL_REFUSED = {
     "tree_classes_width": ("tree", wide_tree(20_000), "predict_proba", "20,000 columns"),
-    **{case: (*REFUSED[case][:2], "predict", REFUSED[case][2]) for case in ("lone_surrogate", "output_container")},
+    **{case: (*REFUSED[case][:2], "predict", REFUSED[case][2])
+       for case in ("lone_surrogate", "output_container", "nmf_row_work", "voting_member_codes")},
     # labels with a tab or a line break wrote other rows and columns than the model predicts (exit 0)
     "label_line_break": ("text_labels", text_labels(["a", "b\nINJECTED", "c"]), "predict_proba", "class label"),
     "label_tab": ("text_labels", text_labels(["a", "b", "c\t9"]), "predict", "class label"),
@@ -193,7 +219,7 @@ def tool_runs(tmp_path_factory, sources):
     """The RECOMPUTED and TOOL_REFUSED files (and the untouched sources) through model_prediction, one after the
     other in one fresh Python under a 1 GB budget: ``{case: (Run, output text or None)}``."""
     paths, table = sources
-    cases = {**{name: (path, "predict_proba") for name, path in paths.items()},
+    cases = {**{name: (path, "predict" if name in ("nmf", "lda", "voting") else "predict_proba") for name, path in paths.items()},
              **{case: (edited(tmp_path_factory.mktemp(case), paths, source, edit), "predict_proba")
                 for case, (source, edit, _) in RECOMPUTED.items()},
              **{case: (edited(tmp_path_factory.mktemp(case), paths, source, edit), method)
@@ -226,3 +252,10 @@ def test_refused_files_leave_one_error_line_and_no_output(tool_runs, case):
     said = errors[0].split(MODEL, 1)[1]
     said = said.split(".h5mlm): ", 1)[1] if said.startswith(" (") else said  # the path, if named, may hold any word
     assert "Traceback" not in run.stderr and TOOL_REFUSED[case][3] in said
+
+
+def test_untouched_sources_predict(tool_runs, sources):
+    """The sources of the edits are accepted as galaxy-ml wrote them (each refusal comes from its edit)."""
+    for name in sources[0]:
+        run, predicted = tool_runs[name]
+        assert run.returncode == 0 and len(predicted.splitlines()) == 41, run.stderr
