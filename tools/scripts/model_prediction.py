@@ -23,7 +23,7 @@ import numpy as np
 
 from gxkeras.embedding import check_word_indices, embedding_input_dim
 from gxkeras.containment import run_contained
-from gxkeras.errors import ToolInputError, first_line, output_paths, run_tool
+from gxkeras.errors import ModelRefused, ToolInputError, first_line, output_paths, run_tool
 from gxkeras.fasta import (
     FASTA_LABEL, check_sequence_input, encode, one_hot_chunk_rows, quiet_generator_warning, sample_indices,
     sequence_lengths, sequence_names, stage_fasta,
@@ -87,13 +87,27 @@ def check_columns(n_columns, shape, label=DATA_LABEL):
 
 
 def format_values(values):
-    """Text cells: integers as such, other numbers with 6 decimals."""
+    """Text cells: integers as such, other numbers with 6 decimals; labels as they are (:func:`check_cells`)."""
     values = np.asarray(values)
     if values.dtype.kind in "iub":
         return values.astype(str)
     if values.dtype.kind == "f":
         return np.char.mod("%.6f", values)
-    return values.astype(str)
+    return check_cells(values.astype(str))
+
+
+# What a cell of a tabular output cannot hold: a model's text label with one of them wrote other rows and columns
+# than the model predicts (a class "b\nINJECTED" added a row).
+CELL_BREAKS = ("\t", "\n", "\r")
+
+
+def check_cells(cells):
+    """Text cells (a model's class labels) that keep the table's rows and columns: no tab or line break."""
+    for cell in np.ravel(cells):
+        if any(mark in cell for mark in CELL_BREAKS):
+            raise ModelRefused(f"{ESTIMATOR_LABEL}: the class label {cell[:40]!r} holds a tab or a line break, "
+                                 "which a tabular output cannot hold; the file is refused")
+    return cells
 
 
 def check_method(estimator, method):
@@ -161,7 +175,7 @@ def predict_chunks(estimator, method, chunks, handle, header_line=False, label=D
 def header(estimator, method):
     """Column names: ``Predicted`` for labels, the class labels for probabilities."""
     if method == "predict_proba":
-        return [str(name) for name in estimator.classes_]
+        return list(check_cells([str(name) for name in estimator.classes_]))
     units = estimator.model_.output_shape[-1] if hasattr(estimator, "model_") else 1  # scikit-learn: 1
     if hasattr(estimator, "classes_") or units == 1:
         return ["Predicted"]  # one label (or one value) per row; multi-label models give one column each

@@ -41,6 +41,10 @@ STACKING = {(_STACKING, "StackingClassifier"), (_STACKING, "StackingRegressor")}
 ISOLATION = ("sklearn.ensemble._iforest", "IsolationForest")
 FORESTS = {("sklearn.ensemble._forest", name) for name in (
     "RandomForestClassifier", "RandomForestRegressor", "ExtraTreesClassifier", "ExtraTreesRegressor")}
+_TREE = "sklearn.tree._classes"
+TREE_CLASSIFIERS = {(_TREE, "DecisionTreeClassifier"), (_TREE, "ExtraTreeClassifier")}
+TREES = TREE_CLASSIFIERS | {(_TREE, "DecisionTreeRegressor"), (_TREE, "ExtraTreeRegressor")}
+FOREST_CLASSIFIERS = {key for key in FORESTS if key[1].endswith("Classifier")}
 ENSEMBLES = BOOSTING | BAGGING | VOTING | STACKING | {ISOLATION}
 # The samplers of the old pipeline builder (tools/sklearn/main_macros.xml, imbalanced_learn_sampling) that
 # galaxy-ml 0.11 can save: the others keep a fitted NearestNeighbors with a KD tree (or SMOTENC numpy
@@ -149,6 +153,39 @@ def rebuild_isolation(found: Any, state: dict[str, Any], fail: Fail) -> dict[str
             "_max_features": len(found.estimators_features_[0]), "_max_samples": found.max_samples_}
 
 
+def class_counts(found: Any) -> list[int]:
+    """The number of labels of each output: one array of labels per output (a list), or one array."""
+    classes = found.classes_
+    return [len(labels) for labels in classes] if isinstance(classes, list) else [len(classes)]
+
+
+def rebuild_class_count(found: Any, state: dict[str, Any], fail: Fail) -> dict[str, Any]:
+    """``n_classes_`` as ``fit`` sets it, from ``classes_``: the forests and bagging size their probabilities by it
+    (``np.zeros((rows, n_classes_))``: measured, a file's 10^8 asked for 30 GB for 40 rows), so it is never the
+    file's. A tree's is numpy's (an intp, or an array of one per output), a forest's a list of ints per output."""
+    key, counts = (type(found).__module__, type(found).__name__), class_counts(found)
+    several = isinstance(found.classes_, list)
+    if key in TREE_CLASSIFIERS:
+        return {"n_classes_": np.array(counts, dtype=np.intp) if several else np.intp(counts[0])}
+    if several and key not in FOREST_CLASSIFIERS:
+        fail(f"the {key[1]}'s classes_ is not one array of labels")
+    return {"n_classes_": counts if several else counts[0]}
+
+
+def verify_tree(found: Any, fail: Fail) -> None:
+    """A tree predicts ``tree_.n_outputs`` values of ``tree_.n_classes`` each (its ``values`` per node): they are
+    the estimator's outputs and labels per output (one value per output for a regressor), so the output's width
+    is the one its public attributes give (a 1-node tree of 10^5 classes is 800 kB but 3.2 GB for 4096 rows)."""
+    tree = found.tree_
+    key = (type(found).__module__, type(found).__name__)
+    counts = class_counts(found) if key in TREE_CLASSIFIERS else [1] * int(found.n_outputs_)
+    if not (type(tree).__name__ == "Tree" and tree.n_outputs == found.n_outputs_ == len(counts)
+            and tree.n_classes.tolist() == counts):
+        fail(f"the {key[1]}'s tree_ predicts {getattr(tree, 'n_outputs', '?')} outputs of "
+             f"{np.asarray(getattr(tree, 'n_classes', [])).tolist()[:5]} values, but its n_outputs_ and classes_ "
+             f"say {counts[:5]}")
+
+
 def rebuild_label_encoder(attribute: str) -> Callable[[Any, dict[str, Any], Fail], dict[str, Any]]:
     """A voting or stacking classifier's label encoder(s), as its ``fit`` makes them, fitted on its ``classes_``."""
     def rebuild(found: Any, state: dict[str, Any], fail: Fail) -> dict[str, Any]:
@@ -162,6 +199,21 @@ def rebuild_label_encoder(attribute: str) -> Callable[[Any, dict[str, Any], Fail
             fail(f"the {type(found).__name__}'s classes_ are not sorted, distinct labels")
         return {attribute: encoders if several else encoders[0]}
     return rebuild
+
+
+def verify_encoded_members(found: Any, fail: Fail) -> None:
+    """A voting or stacking classifier's ``fit`` gives its members the labels' codes (``le_.transform(y)``): each
+    member's ``classes_`` is ``0 .. n_classes - 1``. Hard voting counts each row's votes with ``np.bincount``,
+    sized by the largest code a member predicts (measured: a member's label 10^9 asked for 7.5 GB a row)."""
+    if isinstance(found.classes_, list):
+        return  # multilabel stacking: one array of labels per output, its members' likewise
+    codes = np.arange(len(found.classes_))
+    for member in found.estimators_:
+        labels = getattr(member, "classes_", None)
+        if labels is not None and not (isinstance(labels, np.ndarray) and labels.shape == codes.shape
+                                       and labels.dtype.kind in "iuf" and np.array_equal(labels, codes)):
+            fail(f"the {type(found).__name__}'s member {type(member).__name__} has classes_ "
+                 f"{np.asarray(labels).tolist()[:5]}, not the codes 0 .. {len(codes) - 1} of its labels")
 
 
 def read_bunch(reader: Any, cls: Any) -> Callable[[object], Any]:
@@ -253,19 +305,23 @@ def make_sampler(klass: Any, state: dict[str, Any]) -> Any:
 
 
 _BOOTSTRAP = {"_n_samples", "_sample_weight", "_seeds"}  # what bagging draws its training samples with
+_COUNTED = {"recomputed": {"n_classes_"}, "rebuild": rebuild_class_count}  # classifiers whose n_classes_ sizes work
 LOADERS: dict[Key, Loader] = {
-    **{key: loader(dropped={"_n_samples", "_n_samples_bootstrap", "_sample_weight"}) for key in FORESTS},
-    **{key: loader(checks=(check_ensemble,), dropped=_BOOTSTRAP | {"_max_features", "_max_samples"})
-       for key in BAGGING},
+    **{key: loader(verify=verify_tree, **(_COUNTED if key in TREE_CLASSIFIERS else {})) for key in TREES},
+    **{key: loader(dropped={"_n_samples", "_n_samples_bootstrap", "_sample_weight"},
+                   **(_COUNTED if key in FOREST_CLASSIFIERS else {})) for key in FORESTS},
+    **{key: loader(checks=(check_ensemble,), dropped=_BOOTSTRAP | {"_max_features", "_max_samples"},
+                   **(_COUNTED if key[1].endswith("Classifier") else {})) for key in BAGGING},
     ISOLATION: loader(checks=(check_ensemble,), dropped=_BOOTSTRAP, rebuild=rebuild_isolation, recomputed={
         "_average_path_length_per_tree", "_decision_path_lengths", "_max_features", "_max_samples"}),
-    **{key: loader(checks=(check_ensemble,)) for key in BOOSTING},
+    **{key: loader(checks=(check_ensemble,), **(_COUNTED if key[1].endswith("Classifier") else {})) for key in BOOSTING},
     (_VOTING, "VotingClassifier"): loader(readers={"named_estimators_": read_bunch}, checks=(check_ensemble,),
-                                          recomputed={"le_"}, rebuild=rebuild_label_encoder("le_")),
+                                          recomputed={"le_"}, rebuild=rebuild_label_encoder("le_"),
+                                          verify=verify_encoded_members),
     (_VOTING, "VotingRegressor"): loader(readers={"named_estimators_": read_bunch}, checks=(check_ensemble,)),
     (_STACKING, "StackingClassifier"): loader(  # _n_feature_outs: only get_feature_names_out reads it
         readers={"named_estimators_": read_bunch}, checks=(check_ensemble,), recomputed={"_label_encoder"},
-        dropped={"_n_feature_outs"}, rebuild=rebuild_label_encoder("_label_encoder")),
+        dropped={"_n_feature_outs"}, rebuild=rebuild_label_encoder("_label_encoder"), verify=verify_encoded_members),
     (_STACKING, "StackingRegressor"): loader(readers={"named_estimators_": read_bunch}, checks=(check_ensemble,),
                                              dropped={"_n_feature_outs"}),
     **{key: loader(readers={"sampling_strategy_": read_ordered_dict}, make=make_sampler) for key in SAMPLERS},

@@ -56,7 +56,7 @@ from gxkeras.memory import NO_LIMIT, available_memory, format_bytes
 from gxkeras.sklearn_encoders import KBINS, LABEL_BINARIZER, LABEL_ENCODER, ONE_HOT, POLYNOMIAL, TREES_EMBEDDING
 from gxkeras.sklearn_encoders import LOADERS as ENCODER_LOADERS
 from gxkeras.sklearn_ensembles import (
-    ENSEMBLES, FORESTS, IMBLEARN_PIPELINE, SAMPLER_PARTS, SAMPLERS,
+    ENSEMBLES, FORESTS, IMBLEARN_PIPELINE, SAMPLER_PARTS, SAMPLERS, TREES,
 )
 from gxkeras.sklearn_ensembles import LOADERS as ENSEMBLE_LOADERS
 from gxkeras.sklearn_linear import LOADERS as LINEAR_LOADERS
@@ -120,11 +120,8 @@ CLASSES = {
     ("sklearn.svm._classes", "LinearSVC"),
     ("sklearn.svm._classes", "LinearSVR"),
     *LIBSVM_CLASSES,
-    # trees and forests
-    ("sklearn.tree._classes", "DecisionTreeClassifier"),
-    ("sklearn.tree._classes", "DecisionTreeRegressor"),
-    ("sklearn.tree._classes", "ExtraTreeClassifier"),
-    ("sklearn.tree._classes", "ExtraTreeRegressor"),
+    # trees and forests (their nodes checked by _Reader.tree, their widths by gxkeras/sklearn_ensembles.py)
+    *TREES,
     *FORESTS,
     # trees as a sparse embedding (their leaves one-hot encoded by a OneHotEncoder rebuilt from the trees)
     TREES_EMBEDDING,
@@ -250,6 +247,9 @@ class _Reader:
         if data is None or isinstance(data, (bool, int, float)):
             return data
         if isinstance(data, str):
+            if not _encodable(data):
+                return self.fail(f"the text {data[:40]!r} is not Unicode text (a lone surrogate), which no file "
+                                 "galaxy-ml writes holds")
             self.memo.append(data)
             return data
         if isinstance(data, list):
@@ -546,11 +546,14 @@ class _Reader:
             return self.fail(f"array {str(index)[:20]} is missing from -model_weights-")
         if not (dataset.dtype.kind in ARRAY_KINDS and dataset.dtype.itemsize <= 8 or dataset.dtype == NODE_DTYPE):
             return self.fail(f"array {index} holds {str(dataset.dtype)[:80]}, expected numbers")
-        size = int(np.prod(dataset.shape, dtype=np.int64)) * dataset.dtype.itemsize
+        self.count_bytes(int(np.prod(dataset.shape, dtype=np.int64)) * dataset.dtype.itemsize)
+        return dataset[()]
+
+    def count_bytes(self, size: int) -> None:
+        """``size`` more bytes of arrays made from the file: all of them together must fit the job's memory."""
         self.bytes_read += size
         if self.bytes_read > (available_memory() or NO_LIMIT) // 2:
             self.fail(f"its arrays hold more than {format_bytes(self.bytes_read)}, more than the job's memory allows")
-        return dataset[()]
 
     def object_array(self, data: object) -> np.ndarray:
         """Labels or categories saved as text (numpy's U or O dtypes): plain values only, never objects."""
@@ -562,6 +565,9 @@ class _Reader:
         count = _plain_count(data["-values-"])
         if count is None or count > OBJECT_ARRAY_ITEMS:
             return self.fail("an object array holds something other than numbers and texts")
+        # a text dtype of n characters takes 4n bytes an item whatever the texts are: 3,000 one-letter texts as
+        # U999999 asked for 11 GB
+        self.count_bytes(count * dtype.itemsize)
         values = self.value(data["-values-"])
         return np.array(values, dtype=dtype)
 
@@ -576,6 +582,15 @@ class _Reader:
         if not _fits(value, dtype):
             return self.fail(f"a numpy {kind.name} holds {str(value)[:40]}, which that type cannot hold")
         return getattr(np, kind.name)(value) if self.build else value
+
+
+def _encodable(text: str) -> bool:
+    """Whether a text is Unicode text (JSON's ``\\ud800`` escapes give lone surrogates, which no output can write)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _count(value: object) -> bool:

@@ -27,7 +27,8 @@ Three rules hold for every class, here once: :func:`check_work_bounds` (iteratio
 the number of input features inside sane ranges before any call), :func:`check_parameters` (after import:
 the parameters as scikit-learn's own ``_parameter_constraints`` validate them in ``fit``) and
 :func:`check_output_width` (a dense output of ``width`` columns for :data:`PREDICTION_ROWS` rows must fit
-the job's memory).
+the job's memory; a classifier's width is its number of labels, a regressor's its outputs, unless its loader
+says more).
 """
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -61,7 +62,8 @@ VERSION = "_sklearn_version"
 MAX_VERSION_TEXT = 40
 # What ``set_output`` sets on a transformer (KernelPCA sets it on its centerer): the container transform returns.
 OUTPUT_CONFIG = "_sklearn_output_config"
-OUTPUTS = ("default", "pandas", "polars")
+# Not "polars": it is not installed with the tools (set on a pipeline's step, predict ended in an ImportError).
+OUTPUTS = ("default", "pandas")
 # Parameters that bound iterative work (NMF and LatentDirichletAllocation iterate when they transform) and
 # their tolerances: a count must be a whole number in [-1, MAX_ITERATIONS] (-1: libsvm's "no limit", which
 # it applies only when fitting), a tolerance a finite number >= 0 (a negative one never converges).
@@ -190,9 +192,22 @@ def rebuilt(found: Any, state: dict[str, Any], entry: Loader, what: str) -> None
         setattr(found, attribute, value)
 
 
+def prediction_width(found: Any) -> int | None:
+    """What any estimator predicts per row unless its loader says otherwise: a classifier's probabilities (one
+    column per label of each output, ``classes_``), else one value per output (``n_outputs_``)."""
+    classes = vars(found).get("classes_")
+    if isinstance(classes, list):
+        return sum(len(labels) for labels in classes if hasattr(labels, "__len__"))
+    if hasattr(classes, "__len__"):
+        return len(classes)
+    outputs = vars(found).get("n_outputs_")
+    return int(outputs) if isinstance(outputs, (int, np.integer)) and not isinstance(outputs, bool) else None
+
+
 def check_output_width(found: Any, entry: Loader, what: str) -> None:
-    """A dense output of ``entry.width`` columns, for :data:`PREDICTION_ROWS` rows of float64, fits the memory."""
-    width = entry.width(found) if entry.width is not None and is_fitted(found) else None
+    """A dense output of ``entry.width`` columns (:func:`prediction_width` by default), for
+    :data:`PREDICTION_ROWS` rows of float64, fits the memory."""
+    width = (entry.width or prediction_width)(found) if is_fitted(found) else None
     if width is not None:
         check_allocation(int(width) * PREDICTION_ROWS * 8, what,
                          f"the {type(found).__name__}'s output of {int(width):,} columns for {PREDICTION_ROWS:,} rows",

@@ -56,6 +56,16 @@ RANDOM_SAMPLERS = {(_SAMPLERS, "RBFSampler"), (_SAMPLERS, "SkewedChi2Sampler")}
 NMF = (f"{_D}._nmf", "NMF")
 MINI_BATCH_DICTIONARY = (f"{_D}._dict_learning", "MiniBatchDictionaryLearning")
 FAST_ICA = (f"{_D}._fastica", "FastICA")
+LDA = (f"{_D}._lda", "LatentDirichletAllocation")
+# The decompositions whose transform iterates for each row (NMF's coordinate descent or multiplicative updates,
+# LDA's variational E-step), and the parameter counting those iterations. Each iteration costs a row about
+# components x (components + features) operations, and a tolerance of 0 (which scikit-learn admits) makes it run
+# them all: an NMF of 60 components and max_iter 10^6 ran past 90 s on 40 rows of 4 features. MAX_ROW_WORK bounds
+# iterations x components x (components + features): 10^8 operations, a fraction of a second a row at most (the
+# defaults: NMF 200 iterations, LDA 100; 10 components of 1,000 features take 2 x 10^6 and 10^6). Measured at
+# the bound with a tolerance of 0: 40 rows in 5 s (NMF, 60 components of 4 features, 26,000 iterations), 2 s (LDA).
+TRANSFORM_ITERATIONS = {NMF: "max_iter", LDA: "max_doc_update_iter"}
+MAX_ROW_WORK = 10 ** 8
 SELECTORS = {("sklearn.feature_selection._univariate_selection", name)
              for name in ("SelectKBest", "SelectPercentile", "GenericUnivariateSelect")} | P_SELECTORS
 # The functions a univariate selector may score with, by the (module, name) galaxy-ml writes; each is
@@ -153,6 +163,19 @@ def check_kernel_step(key: tuple[str, str], state: dict[str, Any], fail: Callabl
             fail(f"the {name}'s components_ is not an array of (components, {width}) numbers")
         if name == "LatentDirichletAllocation" and not _shape(state.get("exp_dirichlet_component_"), (rows, width)):
             fail(f"the LatentDirichletAllocation's exp_dirichlet_component_ is not a ({rows}, {width}) array")
+
+
+def check_transform_work(key: Key, state: dict[str, Any], fail: Fail) -> None:
+    """An iterating decomposition's worst case a row (:data:`MAX_ROW_WORK`), from its iterations and components."""
+    components, iterations = state.get("components_"), state.get(TRANSFORM_ITERATIONS[key])
+    iterations = iterations if _count(iterations) else None
+    if not (isinstance(components, np.ndarray) and components.ndim == 2 and iterations is not None):
+        return  # unfitted, or refused by check_kernel_step and check_work_bounds
+    rows, width = components.shape
+    work = int(iterations) * rows * (rows + width)
+    if work > MAX_ROW_WORK:
+        fail(f"the {key[1]}'s {TRANSFORM_ITERATIONS[key]} {iterations:,} x {rows:,} components x ({rows:,} + {width:,} "
+             f"features) is {work:,} operations a row at most, more than {MAX_ROW_WORK:,}")
 
 
 def check_relief(key: tuple[str, str], state: dict[str, Any], fail: Callable[[str], NoReturn]) -> None:
@@ -295,14 +318,16 @@ LOADERS: dict[Key, Loader] = {
     **{key: loader(checks=(check_importance_getter,)) for key in (SELECT_FROM_MODEL, RFE, RFECV)},
     **{key: loader(readers={"score_func": read_score_func}) for key in SELECTORS},
     **{key: loader(checks=_STEP_CHECKS) for key in COMPONENTS},
-    NMF: loader(checks=_STEP_CHECKS, recomputed={"_n_components", "_beta_loss"}, rebuild=rebuild_nmf),
+    NMF: loader(checks=(*_STEP_CHECKS, check_transform_work), recomputed={"_n_components", "_beta_loss"},
+                rebuild=rebuild_nmf),
     FAST_ICA: loader(checks=_STEP_CHECKS, dropped={"_unmixing"}),  # fit's unmixing matrix; transform uses components_
     MINI_BATCH_DICTIONARY: loader(  # partial_fit's accumulators; its fitted RandomState read by sklearn_random.py
         checks=_STEP_CHECKS, checked={"_random_state"},
         readers={"_random_state": random_state_reader(RANDOM_STATE_OWNERS[MINI_BATCH_DICTIONARY])},
         dropped={"_A", "_B", "_batch_size", "_ewa_cost", "_ewa_cost_min", "_fit_algorithm", "_n_components",
                  "_no_improvement"}),
-    **{key: loader(checks=_STEP_CHECKS, readers={attribute: random_state_reader(attribute)})
+    **{key: loader(checks=(*_STEP_CHECKS, *((check_transform_work,) if key == LDA else ())),
+                   readers={attribute: random_state_reader(attribute)})
        for key, attribute in RANDOM_STATE_OWNERS.items() if key != MINI_BATCH_DICTIONARY},
     KERNEL_PCA: loader(checks=_STEP_CHECKS, recomputed={"_centerer"}, rebuild=rebuild_centerer),
     NYSTROEM: loader(checks=_STEP_CHECKS, recomputed={"_n_features_out"}, rebuild=_width_of("components_", 0)),
