@@ -30,6 +30,7 @@ from gxkeras.fasta import (
 )
 from gxkeras import forms
 from gxkeras.galaxy_inputs import load_inputs
+from gxkeras.sklearn_loader import PREDICTION_ROWS
 from gxkeras.genomic import GENOME_LABEL, VCF_LABEL, stage_vcf
 from gxkeras.input_types import input_type
 from gxkeras.matrix_market import read_matrix_market
@@ -48,7 +49,7 @@ METHODS = ("predict", "predict_proba")
 SEQ_LENGTH_LABEL = "Encoding sequence length"  # the Galaxy-ML form's label (its typo "seqence" corrected)
 VARIANT_BLACKLISTS = forms.options("model_prediction", "blacklist_regions")  # none, hg38, hg19
 VARIANT_COLUMNS = ("chrom", "pos", "name", "ref", "alt", "strand")  # the Galaxy-ML tool's output columns
-CHUNK_ROWS = 4096  # rows read, checked and predicted at a time
+CHUNK_ROWS = PREDICTION_ROWS  # rows read, checked and predicted at a time (the loaders size outputs by it)
 VARIANT_BYTES_PER_VALUE = 20  # an encoded variant's value: float64 from galaxy-ml, stacked (8), then float32 (4)
 # Keras batch size for prediction: no gradients are kept, so a batch far larger than training's costs
 # little memory (1,024 x 500 steps of LSTM state: tens of MB) and each of the LSTM's per-time-step ops

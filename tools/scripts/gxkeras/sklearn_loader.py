@@ -55,7 +55,7 @@ ReaderFactory = Callable[[Any, Any], Callable[[object], Any]]
 Width = Callable[[Any], int | None]
 
 RECONSTRUCTOR = ("copyreg", "_reconstructor")  # pickle's way to make an instance: object.__new__(cls)
-# The rows model_prediction predicts at a time (its CHUNK_ROWS; test_prediction_rows_are_model_predictions).
+# The rows model_prediction predicts at a time (its CHUNK_ROWS is this).
 PREDICTION_ROWS = 4096
 # scikit-learn's version as pickle keeps it; BaseEstimator.__setstate__ reads it (a warning if it differs).
 VERSION = "_sklearn_version"

@@ -21,7 +21,7 @@ from gxkeras import sklearn_neighbors
 from gxkeras.errors import ModelRefused
 from gxkeras.model_io import check_h5mlm, load_sklearn
 from gxkeras.sklearn_io import CLASSES, LOADER_TABLES, LOADERS, SAMPLER_PARTS
-from gxkeras.sklearn_loader import ITERATIONS, PREDICTION_ROWS, TOLERANCES
+from gxkeras.sklearn_loader import ITERATIONS, TOLERANCES
 from repo_paths import ROOT
 from test_sklearn_models import MODEL, dump, fitted_admitted, predict_params, problem
 
@@ -146,12 +146,6 @@ def test_metric_names_are_sklearns():
     from sklearn.neighbors import VALID_METRICS
 
     assert sorted(sklearn_neighbors.METRICS) == sorted(set(VALID_METRICS["brute"]) - {"precomputed"})
-
-
-def test_prediction_rows_are_model_predictions():
-    import model_prediction
-
-    assert PREDICTION_ROWS == model_prediction.CHUNK_ROWS
 
 
 # ---- galaxy-ml files to edit ----------------------------------------------------------------------------
