@@ -160,7 +160,10 @@ from planemo.galaxy.api import user_api_key; print(user_api_key(GalaxyInstance(s
       cat "$OUT/workflows-$i.log"
     done
     .venv-galaxy/bin/python "$ROOT/harness/summarize_tests.py" "${reports[@]}" || rc=1
-    .venv-galaxy/bin/python harness/check_workflow_state.py "$GALAXY_URL" "$GALAXY_ADMIN_KEY" "${workflows[@]}" || rc=1
+    # CHECK_WORKFLOW_STATE=0 (make test-pulsar): skipped; make test checks the same workflows' states.
+    if [ "${CHECK_WORKFLOW_STATE:-1}" != 0 ]; then
+      .venv-galaxy/bin/python harness/check_workflow_state.py "$GALAXY_URL" "$GALAXY_ADMIN_KEY" "${workflows[@]}" || rc=1
+    fi
     exit "$rc" ;;
   serve)
     shift
