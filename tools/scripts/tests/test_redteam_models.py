@@ -15,7 +15,7 @@ import pytest
 from fresh_python import run_tools
 from gxkeras.errors import ModelRefused
 from gxkeras.model_io import check_h5mlm, load_sklearn
-from test_sklearn_loaders import edited, hostile, set_values, state_of
+from test_sklearn_loaders import edited, hostile, set_values, small_problem, state_of
 from test_sklearn_models import MODEL, dump, predict_params, problem
 
 BUDGET = 2 ** 30  # the jobs' memory in these tests (GXKERAS_MEMORY_LIMIT_BYTES)
@@ -32,12 +32,8 @@ def sources(tmp_path_factory):
     from sklearn.preprocessing import StandardScaler
     from sklearn.tree import DecisionTreeClassifier
 
-    folder = tmp_path_factory.mktemp("sources")
-    rng = np.random.RandomState(5)
-    X = rng.randint(0, 3, (40, 4)).astype(float)
-    y = (X.sum(axis=1) > 4).astype(int) + (X[:, 0] > 1)
-    table = folder / "X.tsv"
-    np.savetxt(table, X, delimiter="\t", header="\t".join(f"f{i}" for i in range(4)), comments="", fmt="%g")
+    X, y, table = small_problem(tmp_path_factory.mktemp("sources"))
+    folder = table.parent
     models = {
         "tree": DecisionTreeClassifier(max_depth=3, random_state=0),
         "forest": RandomForestClassifier(3, max_depth=3, random_state=0),

@@ -150,6 +150,16 @@ def test_metric_names_are_sklearns():
 
 # ---- galaxy-ml files to edit ----------------------------------------------------------------------------
 
+def small_problem(folder):
+    """``(X, y, table)``: 40 x 4 small whole numbers, 3 classes, and X written to ``folder`` as a table with a
+    header, which the edited files are fitted on and predict."""
+    rng = np.random.RandomState(5)
+    X = rng.randint(0, 3, (40, 4)).astype(float)
+    table = folder / "X.tsv"
+    np.savetxt(table, X, delimiter="\t", header="\t".join(f"f{i}" for i in range(4)), comments="", fmt="%g")
+    return X, (X.sum(axis=1) > 4).astype(int) + (X[:, 0] > 1), table
+
+
 @pytest.fixture(scope="module")
 def sources(tmp_path_factory):
     """Real galaxy-ml files fitted on ``X`` (small whole numbers, 40 x 4, written as a table with a header):
@@ -163,11 +173,8 @@ def sources(tmp_path_factory):
     from sklearn.svm import SVC
 
     folder = tmp_path_factory.mktemp("sources")
-    rng = np.random.RandomState(5)
-    X = rng.randint(0, 3, (40, 4)).astype(float)
-    y, target = (X.sum(axis=1) > 4).astype(int) + (X[:, 0] > 1), X[:, 0] * 3 + X[:, 1]
-    table = folder / "X.tsv"
-    np.savetxt(table, X, delimiter="\t", header="\t".join(f"f{i}" for i in range(4)), comments="", fmt="%g")
+    X, y, table = small_problem(folder)
+    target = X[:, 0] * 3 + X[:, 1]
     models = {
         "one_hot_dense": make_pipeline(OneHotEncoder(sparse_output=False, handle_unknown="ignore"), LogisticRegression()),
         "one_hot_drop": make_pipeline(OneHotEncoder(drop="first"), LogisticRegression()),
