@@ -36,7 +36,8 @@ from gxkeras.estimators import (
     BATCH_CLASSIFIER, GENOMIC_GENERATOR, build_callbacks, check_estimator, check_stored_params, galaxy_ml_callbacks_off, is_classifier,
     model_input_shape, output_layer, restore_checkpoint, stored_params,
 )
-from gxkeras.galaxy_inputs import load_inputs
+from gxkeras.containment import run_contained
+from gxkeras.galaxy_inputs import load_inputs, with_absolute_datasets
 from gxkeras.genomic import FEATURES_LABEL, check_sets_can_be_sampled, encode_intervals, stage_interval_inputs
 from gxkeras.input_types import input_type
 from gxkeras.keras_env import import_keras
@@ -55,6 +56,7 @@ Y_LABEL = "Dataset containing class labels or target values"
 SPARSE_LABEL = "Select a sparse matrix"
 OUTPUT_FLAGS = ("--outfile_result", "--outfile_object", "--outfile_weights", "--outfile_history",
                 "--outfile_y_true", "--outfile_y_preds")
+OUTPUTS = tuple(flag[2:] for flag in OUTPUT_FLAGS)
 
 
 # ---- inputs ------------------------------------------------------------------------------------
@@ -661,7 +663,20 @@ def write_predictions(prediction, true_path, preds_path, features=None):
 
 
 def run(params, outputs):
-    """Train and evaluate; write the outputs named in ``outputs`` (dict of paths, some None)."""
+    """Train and evaluate; write the outputs named in ``outputs`` (dict of paths, some None).
+
+    The model file is opened, built and trained, and the data read, in a contained process
+    (:func:`gxkeras.containment.run_contained`) that may read only the installed software and this job's
+    datasets, and write only in a private folder; the outputs are moved into place once it has succeeded.
+    """
+    params, datasets = with_absolute_datasets(params, forms.dataset_params("keras_train_and_eval"))
+    model = ((params.get("experiment_schemes") or {}).get("infile_estimator")) or ""
+    return run_contained(train_and_evaluate, params, f"{MODEL_LABEL} ({model})", readable=datasets,
+                         outputs={name: outputs.get(name) for name in OUTPUTS})
+
+
+def train_and_evaluate(params, outputs):
+    """The contained part of :func:`run`, writing the outputs named in ``outputs`` (dict of paths, some None)."""
     scheme = params.get("experiment_schemes") or {}
     selected = scheme.get("selected_exp_scheme")
     if selected not in ("train_val", "train_val_test"):

@@ -19,14 +19,20 @@ datasets. So that part of a tool runs in a child process that locks itself down 
 The child is a fresh Python (``sys.executable``), not a ``fork`` of the tool: Landlock (ABI 7) confines
 only the thread that asks, and a fresh interpreter is single-threaded until it imports numpy, so every
 thread it ever has (OpenBLAS's, TensorFlow's, OpenMP's) starts confined; a forked TensorFlow also deadlocks.
-The child imports the tool's module and calls the given function with JSON arguments; what it writes to
-its output stream goes through a pipe to ``<output>.part``, which the parent renames into place only when
-the child has exited 0. A crash (SIGSEGV ...), a kill, running out of memory or time, or any exception
+The child imports the tool's module and calls the given function with JSON arguments. It writes its
+output in one of two ways, and the parent puts the output in place only when the child has exited 0:
+
+- one stream (``output``, model_prediction): it goes through a pipe to ``<output>.part``, then renamed;
+- files (``outputs``, the trainer: a model, weights, tables): the child may create, write and remove files
+  in one private folder (its working directory and ``TMPDIR``, made by the parent in the job's working
+  directory) and nowhere else; the parent moves each named file to its output path, then removes the folder.
+ A crash (SIGSEGV ...), a kill, running out of memory or time, or any exception
 gives one ``Error:`` line that names the model input, a non-zero exit and no output; a
 :class:`~gxkeras.errors.ToolInputError` raised in the child reaches the user as it would have in-process.
 
 Without Landlock (Linux < 5.13, or not enabled) seccomp also refuses every open for writing and every
-change to a file, and the job's output says in one line that reads are not confined; without libseccomp,
+change to a file, and the job's output says in one line that reads are not confined (with ``outputs``,
+which must write files, neither reads nor writes are: said in the line); without libseccomp,
 Landlock alone; without both, limits only: each said in one line. ``GXKERAS_CONTAINMENT=required`` makes a
 missing layer an error; ``=off`` runs the work unconfined in the tool's own process, for measuring only (the
 containment's cost; what the work itself imports).
@@ -43,15 +49,16 @@ import json
 import os
 import resource
 import selectors
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import ModuleType
-from typing import IO, Any, TextIO, cast
+from typing import IO, Any, cast
 
 from gxkeras.errors import OUT_OF_MEMORY, ModelRefused, ToolInputError, first_line, out_of_memory
 from gxkeras.forms import TOOLS
@@ -116,7 +123,15 @@ MAX_STATUS_BYTES = 16 * 1024 ** 2  # the child's messages and result: a result i
 MAX_MESSAGE_CHARS = 2000
 BOOT = "from gxkeras.containment import child_main; child_main()"  # with -P: no working directory on its path
 
-Work = Callable[[Any, TextIO | None], Any]
+# work(args, out): out is the output stream (``output``), the private paths of the named files (``outputs``),
+# or None.
+Work = Callable[[Any, Any], Any]
+OUTPUTS_FOLDER_PREFIX = "contained_outputs_"
+# What the child may do in its private folder (Landlock): whatever files need, links and renames included
+# (a link's target is checked when it is opened, so a link grants nothing outside the folder).
+FOLDER_ACCESS = ("READ_FILE", "READ_DIR", "WRITE_FILE", "REMOVE_FILE", "REMOVE_DIR", "MAKE_REG", "MAKE_DIR",
+                 "MAKE_SYM", "REFER", "TRUNCATE")
+RIGHTS_SINCE_ABI = {"REFER": 2, "TRUNCATE": 3, "IOCTL_DEV": 5}  # the others: ABI 1
 
 
 class ContainedFailure(ToolInputError):
@@ -145,30 +160,55 @@ def containment_mode() -> str:
 
 
 def run_contained(work: Work, args: Any, what: str, readable: Iterable[str] = (), output: str | None = None,
-                  limits: Limits | None = None) -> Any:
+                  outputs: Mapping[str, str | None] | None = None, limits: Limits | None = None) -> Any:
     """``work(args, out)`` in a contained child; its JSON-able return value.
 
     ``work`` is a module-level function of an importable module (or of the tool script); ``args`` JSON.
     ``readable`` are the job's input files and folders the child may read; ``what`` names the model input
     (its form label and path) in errors. With ``output``, what ``work`` writes to ``out`` becomes that file,
-    renamed into place after the child succeeded; without, ``out`` is None.
+    renamed into place after the child succeeded. With ``outputs`` (names to output paths, None for an
+    output not asked for), ``out`` maps each asked-for name to a path in the child's private folder, and
+    each file written there is moved to its output path after the child succeeded. Otherwise ``out`` is None.
     """
+    if outputs is None:
+        return _run_contained(work, args, what, readable, output, None, limits)
+    asked = {name: path for name, path in outputs.items() if path}
+    folder = tempfile.mkdtemp(prefix=OUTPUTS_FOLDER_PREFIX, dir=os.getcwd())
+    try:
+        private = {name: os.path.join(folder, f"output_{number}") for number, name in enumerate(asked)}
+        result = _run_contained(work, args, what, readable, None, (folder, private), limits)
+        missing = [name for name in asked if not os.path.isfile(private[name])]
+        if missing:
+            raise ContainedFailure(f"{what}: the process that builds and calls the model did not write its "
+                                   f"{missing[0]}; nothing was written")
+        for name, path in asked.items():
+            shutil.move(private[name], path + ".part")
+            os.replace(path + ".part", path)
+        return result
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _run_contained(work: Work, args: Any, what: str, readable: Iterable[str], output: str | None,
+                   files: tuple[str, dict[str, str]] | None, limits: Limits | None) -> Any:
+    """:func:`run_contained` with ``files`` = (the private folder, the private paths) for ``outputs``."""
     mode = containment_mode()
     limits = limits or Limits.from_environment()
     if mode == "off":
         print(f"Containment: off ({MODE_VARIABLE}=off, for measuring only)")
-        return _run_here(work, args, output)
+        return _run_here(work, args, output, files)
     module, function = _importable(work)
+    folder, private = files or (None, None)
     data_read, data_write = os.pipe() if output else (None, None)
     status_read, status_write = os.pipe()
     job = {"module": module, "function": function, "args": args, "readable": _existing(readable),
            "cpu_seconds": limits.cpu_seconds, "required": mode == "required", "parent": os.getpid(),
-           "data_fd": data_write, "status_fd": status_write}
+           "data_fd": data_write, "status_fd": status_write, "folder": folder, "private": private}
     partial = output + ".part" if output else None
     deadline = time.monotonic() + limits.wall_seconds
     try:
         child = subprocess.Popen([sys.executable, "-P", "-c", BOOT], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, env=_child_environment(work),
+                                 stderr=subprocess.PIPE, env=_child_environment(work, folder), cwd=folder,
                                  pass_fds=[fd for fd in (data_write, status_write) if fd is not None])
     except BaseException:
         _close(data_read, status_read)
@@ -203,8 +243,10 @@ def _close(*fds: int | None) -> None:
             os.close(fd)
 
 
-def _run_here(work: Work, args: Any, output: str | None) -> Any:
-    """The work in this process (``off``): still written to ``<output>.part`` first."""
+def _run_here(work: Work, args: Any, output: str | None, files: tuple[str, dict[str, str]] | None) -> Any:
+    """The work in this process (``off``): still written to ``<output>.part`` or the private folder first."""
+    if files:
+        return work(args, files[1])
     if not output:
         return work(args, None)
     partial = output + ".part"
@@ -230,13 +272,17 @@ def _importable(work: Work) -> tuple[str, str]:
     return module, name
 
 
-def _child_environment(work: Work) -> dict[str, str]:
-    """Ours, with the folders of this process's ``sys.path`` (and a tool script's own) on ``PYTHONPATH``, and
-    :data:`CHILD_ENVIRONMENT`."""
+def _child_environment(work: Work, private_folder: str | None) -> dict[str, str]:
+    """Ours, with the folders of this process's ``sys.path`` (and a tool script's own) on ``PYTHONPATH``,
+    :data:`CHILD_ENVIRONMENT`, and ``TMPDIR`` the private folder if there is one."""
     folder = os.path.dirname(os.path.abspath(inspect.getfile(work)))
-    path = [folder, *(entry for entry in sys.path if entry)] if work.__module__ == "__main__" else sys.path
-    environment = {**os.environ, **CHILD_ENVIRONMENT, "PYTHONPATH": os.pathsep.join(entry for entry in path if entry)}
+    path = [folder, *sys.path] if work.__module__ == "__main__" else sys.path
+    # Absolute: the child's working directory is another.
+    python_path = os.pathsep.join(os.path.abspath(entry) for entry in path if entry)
+    environment = {**os.environ, **CHILD_ENVIRONMENT, "PYTHONPATH": python_path}
     environment.setdefault("KERAS_HOME", NO_KERAS_HOME)
+    if private_folder:
+        environment["TMPDIR"] = private_folder
     return environment
 
 
@@ -353,11 +399,14 @@ def child_main() -> None:
     with os.fdopen(job["status_fd"], "w", encoding="utf-8") as status:
         try:
             _die_with(job["parent"])
-            notes = lock_down(job["readable"], job["cpu_seconds"], job["required"])
+            notes = lock_down(job["readable"], job["cpu_seconds"], job["required"], job["folder"])
             _send(status, {"notes": notes})
             work = getattr(importlib.import_module(job["module"]), job["function"])
-            with os.fdopen(job["data_fd"], "w", encoding="utf-8") if job["data_fd"] is not None else contextlib.nullcontext() as out:
-                result = work(job["args"], out)
+            if job["private"] is not None:
+                result = work(job["args"], job["private"])
+            else:
+                with os.fdopen(job["data_fd"], "w", encoding="utf-8") if job["data_fd"] is not None else contextlib.nullcontext() as out:
+                    result = work(job["args"], out)
             _send(status, {"result": result})
             code = 0
         except ModelRefused as error:
@@ -379,11 +428,11 @@ def _send(status: IO[str], message: dict[str, Any]) -> None:
     status.flush()
 
 
-def lock_down(readable: Iterable[str], cpu_seconds: int, required: bool) -> list[str]:
+def lock_down(readable: Iterable[str], cpu_seconds: int, required: bool, folder: str | None = None) -> list[str]:
     """Confine this process for good (see the module's docstring); return the notes on layers missing.
 
     Called while the process has one thread: Landlock and seccomp confine the calling thread and every
-    thread started after it, not threads that already run.
+    thread started after it, not threads that already run. ``folder``: the one folder it may write in.
     """
     if len(os.listdir("/proc/self/task")) != 1:
         raise RuntimeError("lock_down: the process already runs several threads, which it would not confine")
@@ -393,10 +442,13 @@ def lock_down(readable: Iterable[str], cpu_seconds: int, required: bool) -> list
         sys.modules.setdefault(name, None)  # type: ignore[arg-type]  # the import system's "cannot be imported"
     tempfile.gettempdir()  # its first call probes by writing a file; TensorFlow's import asks for it
     seccomp = _libseccomp()  # first: it runs a program to find the library
-    files_confined = _confine_files([*_software(), *readable])
-    calls_filtered = seccomp is not None and _filter_calls(seccomp, confine_writes=not files_confined)
+    files_confined = _confine_files([*_software(), *readable], folder)
+    calls_filtered = seccomp is not None and _filter_calls(seccomp, confine_writes=not files_confined and not folder)
     missing = []
-    if not files_confined and calls_filtered:
+    if not files_confined and calls_filtered and folder:
+        missing.append("files are not confined (no Landlock on this kernel, and this tool writes files); seccomp "
+                       "refuses new programs, processes and sockets")
+    elif not files_confined and calls_filtered:
         missing.append("file reads are not confined (no Landlock on this kernel); seccomp refuses writing files, new "
                        "programs, processes and sockets")
     elif files_confined and not calls_filtered:
@@ -420,9 +472,10 @@ def _software() -> list[str]:
     return _existing(path for path in found if os.path.isabs(path))  # a relative entry would be the working folder
 
 
-def _confine_files(readable: list[str]) -> bool:
-    """Let this process read only ``readable`` and write only :data:`WRITABLE_DEVICES` (and a GPU's devices);
-    False where the kernel has no Landlock (or refuses it, as a container's seccomp profile may)."""
+def _confine_files(readable: list[str], folder: str | None = None) -> bool:
+    """Let this process read only ``readable`` and write only :data:`WRITABLE_DEVICES` (and a GPU's devices)
+    and, with :data:`FOLDER_ACCESS`, in ``folder``; False where the kernel has no Landlock (or refuses it, as
+    a container's seccomp profile may)."""
     try:
         import landlock
         from landlock import FSAccess
@@ -432,16 +485,27 @@ def _confine_files(readable: list[str]) -> bool:
     except (ImportError, OSError, ValueError):  # ValueError: the package's reason-finding misreads odd kernel names
         return False
     read_file = FSAccess.READ_FILE
-    device = read_file | FSAccess.WRITE_FILE | (FSAccess.IOCTL_DEV if abi >= 5 else 0)
+    device = _rights(FSAccess, ("READ_FILE", "WRITE_FILE", "IOCTL_DEV"), abi)
     for path in dict.fromkeys(readable):
         ruleset.allow(path, rules=read_file | FSAccess.READ_DIR if os.path.isdir(path) else read_file)
     for path in [*WRITABLE_DEVICES, *glob.glob(GPU_DEVICES)]:
         ruleset.allow(path, rules=device)
+    if folder:
+        ruleset.allow(folder, rules=_rights(FSAccess, FOLDER_ACCESS, abi))
     try:
         ruleset.apply()
     except OSError:
         return False
     return True
+
+
+def _rights(access: Any, names: Iterable[str], abi: int) -> Any:
+    """The union of the rights named that this Landlock ABI has (:data:`RIGHTS_SINCE_ABI`)."""
+    rights = 0
+    for name in names:
+        if abi >= RIGHTS_SINCE_ABI.get(name, 1):
+            rights |= getattr(access, name)
+    return rights
 
 
 def _libseccomp() -> ModuleType | None:

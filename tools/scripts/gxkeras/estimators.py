@@ -282,14 +282,21 @@ def check_callbacks(callbacks: object, where: str) -> list[dict[str, Any]] | Non
     return checked
 
 
+# The form's bounds (tools/macros.xml): a model file or a swapped value beyond them is refused before training.
+# At most 10^5 epochs; a batch size TensorFlow can index (int32).
+MAX_EPOCHS = forms.integer_maximum("keras_model_builder", "epochs")
+MAX_BATCH_SIZE = forms.integer_maximum("keras_model_builder", "batch_size")
+
+
 def check_fit(params: dict[str, Any], where: str) -> None:
     """epochs, batch_size, validation_split and verbose as the form allows them."""
     epochs, batch_size = params.get("epochs"), params.get("batch_size")
     split, verbose = params.get("validation_split"), params.get("verbose")
-    if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
-        raise ToolInputError(f"{where}: epochs must be a positive integer, got {epochs!r}")
-    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
-        raise ToolInputError(f"{where}: batch_size must be a positive integer, got {batch_size!r}")
+    if not isinstance(epochs, int) or isinstance(epochs, bool) or not 1 <= epochs <= MAX_EPOCHS:
+        raise ToolInputError(f"{where}: epochs must be an integer from 1 to {MAX_EPOCHS:,}, got {str(epochs)[:60]!r}")
+    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or not 1 <= batch_size <= MAX_BATCH_SIZE:
+        raise ToolInputError(f"{where}: batch_size must be an integer from 1 to {MAX_BATCH_SIZE:,}, got "
+                             f"{str(batch_size)[:60]!r}")
     if not _number(split) or not 0 <= split < 1:
         raise ToolInputError(f"{where}: validation_split must be a fraction in [0, 1), got {split!r}")
     if verbose not in (0, 1, 2) or isinstance(verbose, bool):

@@ -33,8 +33,8 @@ def _expand(element: Element, macros: dict[str, Element]) -> Element:
     """A copy of ``element`` with every ``<expand macro=...>`` replaced by the macro's content.
 
     ``<yield/>`` inside a macro takes the children of the ``<expand>`` (themselves expanded, so a
-    macro may be expanded inside another's body); token substitution in attribute values is not
-    needed for the names and option values read here.
+    macro may be expanded inside another's body); a macro's tokens (``token_infile="..."`` on the macro,
+    ``infile="infile2"`` on the ``<expand>``) are substituted as Galaxy does (:func:`_substituted`).
     """
     copy = ElementTree.Element(element.tag, element.attrib)
     copy.text = element.text
@@ -50,12 +50,32 @@ def _expand_all(elements: list[Element], macros: dict[str, Element]) -> list[Ele
             expanded.append(_expand(child, macros))
             continue
         body = _expand_all(list(child), macros)
-        for item in _expand_all(list(macros[child.get("macro", "")]), macros):
+        macro = macros[child.get("macro", "")]
+        for item in _expand_all([_substituted(part, _macro_tokens(macro, child)) for part in macro], macros):
             if item.tag == "yield":
                 expanded.extend(body)
             else:
                 expanded.extend(_replace_yield(item, body))
     return expanded
+
+
+def _macro_tokens(macro: Element, expand: Element) -> dict[str, str]:
+    """``{"@NAME@": value}``: the macro's ``token_name`` defaults, overridden by the ``<expand>``'s ``name``."""
+    tokens = {key[len("token_"):]: value for key, value in macro.attrib.items() if key.startswith("token_")}
+    tokens.update({key: value for key, value in expand.attrib.items() if key != "macro"})
+    return {f"@{name.upper()}@": value for name, value in tokens.items()}
+
+
+def _substituted(element: Element, tokens: dict[str, str]) -> Element:
+    """A deep copy of ``element`` with the tokens replaced in its attribute values and text."""
+    def replace(text: str | None) -> str | None:
+        for token, value in tokens.items():
+            text = text.replace(token, value) if text else text
+        return text
+    copy = ElementTree.Element(element.tag, {key: replace(value) or "" for key, value in element.attrib.items()})
+    copy.text, copy.tail = replace(element.text), element.tail
+    copy.extend(_substituted(child, tokens) for child in element)
+    return copy
 
 
 def _replace_yield(element: Element, body: list[Element]) -> list[Element]:
@@ -103,6 +123,20 @@ def options(tool_name: str, name: str) -> tuple[str, ...]:
     """Every option value of the select(s) called ``name`` in a form, in form order, once each."""
     values = [option.get("value", "") for param in _params(tool_name, name) for option in param.iter("option")]
     return tuple(dict.fromkeys(values))
+
+
+def integer_maximum(tool_name: str, name: str) -> int:
+    """The ``max`` of the integer parameter(s) called ``name`` (one value across the form)."""
+    maxima = {param.get("max") or "" for param in _params(tool_name, name) if param.get("type") == "integer"}
+    if len(maxima) != 1 or "" in maxima:
+        raise ValueError(f"tools/{tool_name}.xml: the integer {name} has no single max ({sorted(maxima)})")
+    return int(maxima.pop())
+
+
+def dataset_params(tool_name: str) -> tuple[str, ...]:
+    """The names of the form's dataset inputs (``type="data"``), once each: the files a job may read."""
+    inputs, _ = tool(tool_name)
+    return tuple(dict.fromkeys(param_name(param) for param in inputs.iter("param") if param.get("type") == "data"))
 
 
 def when_params(tool_name: str, selector: str) -> dict[str, tuple[str, ...]]:

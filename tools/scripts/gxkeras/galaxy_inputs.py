@@ -60,3 +60,30 @@ def check_dataset_path(path: str | None, label: str) -> None:
         raise ToolInputError(f"{label} ({path}): no such file, expected a dataset file")
     if not os.access(path, os.R_OK):
         raise ToolInputError(f"{label} ({path}): the file cannot be read (permission denied)")
+
+
+def with_absolute_datasets(params: Any, names: tuple[str, ...]) -> tuple[Any, list[str]]:
+    """``params`` with the value of every parameter called one of ``names`` (the form's datasets,
+    :func:`gxkeras.forms.dataset_params`) made absolute, wherever it is nested, and those paths.
+
+    For a process that runs in another working directory and may read only the job's datasets
+    (:mod:`gxkeras.containment`): the form's names say which values are datasets, not what a value
+    looks like, so no text a user typed becomes a readable path.
+    """
+    found: list[str] = []
+
+    def absolute(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key: (_dataset(item) if key in names and isinstance(item, str) else absolute(item))
+                    for key, item in value.items()}
+        if isinstance(value, list):
+            return [absolute(item) for item in value]
+        return value
+
+    def _dataset(path: str) -> str:
+        if not path:
+            return path
+        found.append(os.path.abspath(path))
+        return found[-1]
+
+    return absolute(params), found

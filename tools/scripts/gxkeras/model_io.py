@@ -34,7 +34,7 @@ from typing import Any
 import h5py
 import numpy as np
 
-from gxkeras.errors import ModelRefused, first_line
+from gxkeras.errors import ModelRefused, ToolInputError, first_line
 from gxkeras.estimators import (
     BATCH_CLASSIFIER, build_model, check_stored_params, generator_spec, is_classifier, make_estimator, output_layer,
 )
@@ -236,7 +236,10 @@ def _keras_entry(handle: h5py.File, what: str) -> tuple[str, dict[str, Any], str
                              "never write")
     learning_type = _text(entry, "class_name", what)
     params = loads(_text(entry, "params", what), f"{what}: the model's Keras parameters")
-    kind = check_stored_params(learning_type, params, what)
+    try:
+        kind = check_stored_params(learning_type, params, what)  # the builder form's checks, as a model refusal
+    except ToolInputError as error:
+        raise ModelRefused(str(error)) from None
     return learning_type, params, kind, entry
 
 

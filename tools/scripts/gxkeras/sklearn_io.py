@@ -522,13 +522,16 @@ class _Reader:
             & (feature >= 0) & (feature < n_features)
         if not np.all(np.where(leaf, right == -1, inside)):
             return self.fail("a decision tree's nodes point outside the tree or its features")
+        depth = _tree_depth(left, right)
+        if depth is None:
+            return self.fail("a decision tree's nodes are not a tree (a node with no parent or with two)")
         if not self.build:
             return Planned(Global(*TREE))
         from sklearn.tree._tree import Tree
 
         found = Tree(n_features, n_classes.astype(np.intp), n_outputs)
-        found.__setstate__({"max_depth": state["max_depth"], "node_count": len(nodes), "nodes": nodes,
-                            "values": values})
+        # max_depth recomputed, never read: decision_path sizes its C buffer by it (one entry per level).
+        found.__setstate__({"max_depth": depth, "node_count": len(nodes), "nodes": nodes, "values": values})
         return found
 
     def dtype(self, args: Any, state: Any) -> Any:
@@ -694,3 +697,21 @@ def read_sklearn(handle: h5py.File, graph: dict[str, Any], what: str, build: boo
         raise ModelRefused(f"{what}: holds {unexpected[0][:60]!r}, which a scikit-learn model saved by galaxy-ml "
                              "never has; the file is refused unread")
     return found
+
+
+def _tree_depth(left: np.ndarray, right: np.ndarray) -> int | None:
+    """The depth of the tree whose children are ``left`` and ``right`` (-1 at leaves, each child after its
+    parent), None unless every node but the root is the child of exactly one node. Level by level: with one
+    parent each, every node is visited once."""
+    internal = left != -1
+    children = np.concatenate([left[internal], right[internal]])
+    parents = np.bincount(children, minlength=len(left))
+    if parents[0] != 0 or np.any(parents[1:] != 1):
+        return None
+    depth, level = 0, np.array([0])
+    while True:
+        level = np.concatenate([left[level], right[level]])
+        level = level[level != -1]
+        if not len(level):
+            return depth
+        depth += 1

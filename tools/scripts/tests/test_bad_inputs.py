@@ -124,7 +124,7 @@ def train_outputs(tmp_path):
 def test_trainer_refuses_a_split_seed_scikit_learn_cannot_take(tmp_path, random_state):
     with pytest.raises(ToolInputError, match=r"^Validation holdout: Random seed number must be an integer from 0 "
                                              rf"to 4294967295, got {random_state}$"):
-        kte.run(regression_params(TEST_DATA / "regression_untrained.h5mlm", random_state), train_outputs(tmp_path))
+        kte.train_and_evaluate(regression_params(TEST_DATA / "regression_untrained.h5mlm", random_state), train_outputs(tmp_path))
 
 
 def regression_model(tmp_path, change_config=lambda config: None, **params):
@@ -141,7 +141,7 @@ def test_trainer_refuses_a_model_whose_seed_numpy_cannot_take(tmp_path):
     model = regression_model(tmp_path, seed=-5)
     with pytest.raises(ToolInputError, match=r"^Choose the dataset containing pipeline/estimator object \(.*forged\.h5mlm\): the model's "
                                              r"random seed must be an integer from 0 to 4294967295, got -5$"):
-        kte.run(regression_params(model), train_outputs(tmp_path))
+        kte.train_and_evaluate(regression_params(model), train_outputs(tmp_path))
 
 
 def test_trainer_refuses_a_model_with_a_layer_named_dot(tmp_path):
@@ -150,7 +150,7 @@ def test_trainer_refuses_a_model_with_a_layer_named_dot(tmp_path):
     # The model file's allow-list (gxkeras.allowlist) refuses it first, as a name that could be a path.
     with pytest.raises(ToolInputError, match=r"^Choose the dataset containing pipeline/estimator object \(.*\): "
                                              r"Dense '\.': name '\.' looks like a file, URL or module path"):
-        kte.run(regression_params(model), train_outputs(tmp_path))
+        kte.train_and_evaluate(regression_params(model), train_outputs(tmp_path))
 
 
 # ---- layer names, axes and arguments in model JSON and the config form ------------------------------

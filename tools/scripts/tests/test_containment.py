@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+import keras_train_and_eval as kte
 import model_prediction as mp
 from gxkeras.containment import MODE_VARIABLE, ContainedFailure, Limits, run_contained
 from gxkeras.errors import ModelRefused, ToolInputError, run_tool
@@ -130,6 +131,27 @@ def write_rows(args, out):
     return 1
 
 
+def write_outputs(args, paths):
+    """Files mode: each named output written in the private folder (a temporary file and a link there too),
+    then, if asked, a write outside it; the folder and TMPDIR it was given."""
+    import tempfile
+
+    for name, path in paths.items():
+        Path(path).write_text(f"the {name}")
+    with tempfile.NamedTemporaryFile("w") as scratch:
+        scratch.write("scratch")
+    os.symlink(args.get("link", "/etc/hostname"), "link")
+    if args.get("outside"):
+        Path(args["outside"]).write_text("written")
+    return {"folder": os.getcwd(), "tmpdir": tempfile.gettempdir(), "files": sorted(os.listdir("."))}
+
+
+def outputs_then_crash(args, paths):
+    for path in paths.values():
+        Path(path).write_text("half")
+    ctypes.string_at(0)
+
+
 # ---- helpers ------------------------------------------------------------------------------------
 
 def contained(work, args=None, output=None, readable=(), limits=None):
@@ -200,6 +222,57 @@ def test_no_file_mode_can_be_changed(secret):
     mode = secret.stat().st_mode
     assert "PermissionError" in refused(change_mode, {"path": str(secret)}, readable=[secret])
     assert secret.stat().st_mode == mode
+
+
+# ---- files mode: one private folder -----------------------------------------------------------------
+
+def files_mode(tmp_path, work, args=None):
+    """``work`` in files mode with two outputs asked for and one not; the paths."""
+    out = {"result": tmp_path / "result.tsv", "model": tmp_path / "model.h5mlm", "history": None}
+    result = run_contained(work, args or {}, WHAT, outputs={name: path and str(path) for name, path in out.items()})
+    return result, out
+
+
+def test_files_mode_writes_only_in_its_private_folder_and_moves_the_outputs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the job's working directory: the private folder is made there
+    result, out = files_mode(tmp_path, write_outputs)
+    assert out["result"].read_text() == "the result" and out["model"].read_text() == "the model"
+    assert Path(result["folder"]).parent == tmp_path and result["tmpdir"] == result["folder"]
+    assert result["files"] == ["link", "output_0", "output_1"]  # the temporary file removed itself
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["model.h5mlm", "result.tsv"]  # the folder is gone
+
+
+def test_files_mode_cannot_write_outside_its_folder_nor_read_through_a_link(tmp_path, monkeypatch, secret):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ContainedFailure, match="PermissionError"):
+        files_mode(tmp_path, write_outputs, {"outside": str(tmp_path / "outside.txt")})
+    assert not (tmp_path / "outside.txt").exists() and not (tmp_path / "result.tsv").exists()
+    with pytest.raises(ContainedFailure, match="PermissionError"):
+        files_mode(tmp_path, read_through_link, {"path": str(secret)})
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["other_user"]
+
+
+def read_through_link(args, paths):
+    os.symlink(args["path"], "link")
+    return Path("link").read_text()
+
+
+def test_files_mode_leaves_nothing_when_the_child_crashes(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ContainedFailure, match=r"crashed \(SIGSEGV"):
+        files_mode(tmp_path, outputs_then_crash)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_files_mode_refuses_a_missing_output(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ContainedFailure, match=r"did not write its model; nothing was written"):
+        files_mode(tmp_path, write_only_the_result)
+    assert list(tmp_path.iterdir()) == []
+
+
+def write_only_the_result(args, paths):
+    Path(paths["result"]).write_text("the result")
 
 
 # ---- programs, processes, network, signals ----------------------------------------------------------
@@ -304,6 +377,16 @@ def test_without_landlock_nothing_can_be_written_but_reads_are_not_confined(with
     assert "Containment: file reads are not confined (no Landlock on this kernel)" in capsys.readouterr().out
 
 
+def test_without_landlock_files_mode_still_works_and_says_files_are_not_confined(without, tmp_path, monkeypatch,
+                                                                                 capsys):
+    without("landlock")
+    monkeypatch.chdir(tmp_path)
+    result, out = files_mode(tmp_path, write_outputs)
+    assert out["result"].read_text() == "the result" and result["files"] == ["link", "output_0", "output_1"]
+    assert ("Containment: files are not confined (no Landlock on this kernel, and this tool writes files); seccomp "
+            "refuses new programs, processes and sockets") in capsys.readouterr().out
+
+
 def test_without_libseccomp_landlock_alone_confines_files(without, secret, capsys):
     without("pyseccomp")
     assert "PermissionError" in refused(read_file, {"path": str(secret)})
@@ -363,3 +446,54 @@ def test_a_model_that_crashes_model_prediction_gives_one_error_line_and_no_outpu
     assert errors[0].startswith(f"Error: {mp.ESTIMATOR_LABEL} ({model}): ") and "crashed (SIGSEGV" in errors[0]
     assert not out.exists() and not Path(f"{out}.part").exists()
 
+
+
+def crashing_training(params, outputs):
+    """keras_train_and_eval's contained work, writing its metrics table, then reading address 0."""
+    Path(outputs["outfile_result"]).write_text("metric\tvalidation\naccuracy\t1\n")
+    ctypes.string_at(0)
+
+
+def reading_training(params, outputs):
+    """keras_train_and_eval's contained work reading a file that is not one of the job's datasets."""
+    return Path(params["secret"]).read_text()
+
+
+TRAINER_OUTPUTS = ("outfile_result", "outfile_object", "outfile_weights", "outfile_history")
+
+
+def trainer_inputs(write_inputs, **more):
+    return write_inputs({"experiment_schemes": {
+        "selected_exp_scheme": "train_val", "infile_estimator": str(TEST_DATA / "imdb_untrained.h5mlm"),
+        "test_split": {"split_algos": {"shuffle": "simple", "test_size": 0.25}}},
+        "input_options": {"selected_input": "tabular", "infile1": str(TEST_DATA / "imdb_X_test.tsv"),
+                          "infile2": str(TEST_DATA / "imdb_y_test.tsv")}, **more})
+
+
+def run_trainer(tmp_path, inputs):
+    flags = [part for name in TRAINER_OUTPUTS for part in (f"--{name}", str(tmp_path / f"{name}.out"))]
+    run_tool(kte.main, ["--inputs", inputs, *flags], outputs=flags[1::2])
+
+
+def test_the_trainer_trains_contained_and_leaves_only_its_outputs(tmp_path, monkeypatch, write_inputs):
+    monkeypatch.chdir(tmp_path)
+    run_trainer(tmp_path, trainer_inputs(write_inputs))
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted([*(f"{name}.out" for name in TRAINER_OUTPUTS),
+                                                                        "inputs.json"])
+    assert open(tmp_path / "outfile_result.out").readline() == "metric\tvalidation\n"
+
+
+@pytest.mark.parametrize("work, message", [(crashing_training, "crashed (SIGSEGV"),
+                                           (reading_training, "PermissionError")])
+def test_a_model_that_crashes_or_reads_in_the_trainer_gives_one_error_line_and_no_output(
+        tmp_path, monkeypatch, capsys, write_inputs, secret, work, message):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(kte, "train_and_evaluate", work)
+    inputs = trainer_inputs(write_inputs, secret=str(secret))
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as stopped:
+        run_trainer(tmp_path, inputs)
+    errors = capsys.readouterr().err.strip().splitlines()
+    assert stopped.value.code == 1 and len(errors) == 1
+    assert errors[0].startswith(f"Error: {kte.MODEL_LABEL} ({TEST_DATA / 'imdb_untrained.h5mlm'}): ") and message in errors[0]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["inputs.json", "other_user"]

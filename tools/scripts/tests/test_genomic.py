@@ -193,7 +193,7 @@ def test_train_on_genome_and_intervals_then_predict_variants(tmp_path, monkeypat
     first = TARGETS.read_text().splitlines()
     assert first != sorted(first, key=lambda line: (line.split("\t")[0], int(line.split("\t")[1])))  # unsorted
     out = outputs(tmp_path)
-    kte.run(train_params(UNTRAINED, inputs), out)
+    kte.train_and_evaluate(train_params(UNTRAINED, inputs), out)
     assert sorted(path.name for path in tmp_path.iterdir() if path.name.startswith("dataset_")) == [
         f"dataset_{n}.dat" for n in range(4)]  # no .fai, .gz or .tbi beside the datasets
     staged = next(tmp_path.glob("fasta_*"))
@@ -268,7 +268,7 @@ def test_bad_inputs_are_one_line_naming_the_dataset(tmp_path, monkeypatch, repla
     monkeypatch.chdir(tmp_path)
     out = outputs(tmp_path)
     with pytest.raises(ToolInputError, match=message):
-        kte.run(train_params(UNTRAINED, datasets(tmp_path, **replace)), out)
+        kte.train_and_evaluate(train_params(UNTRAINED, datasets(tmp_path, **replace)), out)
 
 
 def test_intervals_that_cannot_be_encoded_are_refused_before_training(tmp_path, monkeypatch):
@@ -285,7 +285,7 @@ def test_intervals_that_cannot_be_encoded_are_refused_before_training(tmp_path, 
     inputs = datasets(tmp_path, ref_genome_file=GENOME.read_text() + f">chrM\n{chr_m}\n", interval_file=on_chr_m)
     with pytest.raises(ToolInputError, match=r"^Dataset containing sequence intervals for training: none of the \d+ "
                                              r"intervals of the train set can be encoded at its middle"):
-        kte.run(train_params(model, inputs), outputs(tmp_path))
+        kte.train_and_evaluate(train_params(model, inputs), outputs(tmp_path))
 
 
 def test_compressed_target_is_refused(tmp_path, monkeypatch):
@@ -295,7 +295,7 @@ def test_compressed_target_is_refused(tmp_path, monkeypatch):
     genomic.bgzip_and_index(genomic.read_bed(str(TARGETS), "t", 4), inputs["target_file"])
     with pytest.raises(ToolInputError, match="^Dataset containing positions and features for target values: not a "
                                              "text file"):
-        kte.run(train_params(UNTRAINED, inputs), outputs(tmp_path))
+        kte.train_and_evaluate(train_params(UNTRAINED, inputs), outputs(tmp_path))
 
 
 def test_job_errors_through_the_command_line(tmp_path, monkeypatch, write_inputs, run_script):
@@ -325,18 +325,18 @@ def test_input_type_must_match_the_generator(tmp_path, monkeypatch, model, selec
     params = train_params(model, datasets(tmp_path))
     params["input_options"].update(selected_input=selected, fasta_path=str(TEST_DATA / "fasta_dna_seqs.fasta"))
     with pytest.raises(ToolInputError, match=message):
-        kte.run(params, outputs(tmp_path))
+        kte.train_and_evaluate(params, outputs(tmp_path))
 
 
 def test_stratified_holdout_and_class_weights_are_refused(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ToolInputError, match="^Validation holdout: stratified splitting needs a class label per "
                                              "sample"):
-        kte.run(train_params(UNTRAINED, datasets(tmp_path), shuffle="stratified"), outputs(tmp_path))
+        kte.train_and_evaluate(train_params(UNTRAINED, datasets(tmp_path), shuffle="stratified"), outputs(tmp_path))
     params = train_params(UNTRAINED, datasets(tmp_path))
     params["class_weights"] = [{"class_weight_selection": {"class_weight_type": "balanced"}}]
     with pytest.raises(ToolInputError, match="^Class weights: not for a reference genome and intervals"):
-        kte.run(params, outputs(tmp_path))
+        kte.train_and_evaluate(params, outputs(tmp_path))
 
 
 @pytest.mark.parametrize("vcf, more, message", [
@@ -405,14 +405,14 @@ def test_one_feature_trains_as_binary_with_a_test_holdout(tmp_path, monkeypatch,
 
     save_estimator(kbm.build_estimator(form), str(model))
     out = outputs(tmp_path)
-    kte.run(train_params(model, datasets(tmp_path, infile2="featA\n"), scheme="train_val_test"), out)
+    kte.train_and_evaluate(train_params(model, datasets(tmp_path, infile2="featA\n"), scheme="train_val_test"), out)
     result = [line.split("\t") for line in open(out["outfile_result"]).read().splitlines()]
     assert result[0] == ["metric", "validation", "test"] and len(result) == 5
     true = open(out["outfile_y_true"]).read().splitlines()
     assert true[0] == "y_true" and len(true) == 1 + 9 and set(true[1:]) <= {"0", "1"}  # 25 % of 33 for the test
     assert open(out["outfile_y_preds"]).read().splitlines()[0] == "y_preds\tprobability_0\tprobability_1"
     with pytest.raises(ToolInputError, match="^Test holdout: stratified splitting needs a class label"):
-        kte.run(train_params(model, datasets(tmp_path, infile2="featA\n"), scheme="train_val_test",
+        kte.train_and_evaluate(train_params(model, datasets(tmp_path, infile2="featA\n"), scheme="train_val_test",
                              shuffle="stratified"), out)
 
 
@@ -445,7 +445,7 @@ def test_targets_beyond_what_a_tabix_index_bins_are_refused(tmp_path, monkeypatc
     inputs = datasets(tmp_path, target_file="chr1\t100\t160\tfeatA\nchr1\t900\t1200\tfeatB\n")
     with pytest.raises(ToolInputError, match=r"^Dataset containing positions and features for target values: line 2: "
                                              r"end 1,200 is beyond 1,000, the largest position a tabix index holds"):
-        kte.run(train_params(UNTRAINED, inputs), outputs(tmp_path))
+        kte.train_and_evaluate(train_params(UNTRAINED, inputs), outputs(tmp_path))
 
 
 def test_a_fasta_line_too_long_for_pyfaidx_to_index_in_the_jobs_memory(tmp_path, monkeypatch):

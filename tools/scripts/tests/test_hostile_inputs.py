@@ -122,7 +122,7 @@ def test_training_refuses_word_indices_outside_the_embedding(tmp_path, write_tex
     X[place[0] - 1, place[1] - 1] = value
     with pytest.raises(ToolInputError, match=rf"^{X_LABEL}: line {place[0]}, selected column {place[1]} is {value}; the model "
                                              r"starts with an Embedding of input_dim 10000"):
-        kte.run(train_params(str(TEST_DATA / "imdb_untrained.h5mlm"), write_text(tsv(X), "X.tsv"),
+        kte.train_and_evaluate(train_params(str(TEST_DATA / "imdb_untrained.h5mlm"), write_text(tsv(X), "X.tsv"),
                              write_text(tsv(y.reshape(-1, 1)), "y.tsv")), train_outputs(tmp_path))
 
 
@@ -164,7 +164,7 @@ def test_training_data_that_does_not_fit(tmp_path, write_text, case, message):
     elif case == "labels":
         y[1] = -1
     with pytest.raises(ToolInputError, match=message):
-        kte.run(train_params(str(TEST_DATA / "imdb_untrained.h5mlm"), write_text(tsv(X), "X.tsv"),
+        kte.train_and_evaluate(train_params(str(TEST_DATA / "imdb_untrained.h5mlm"), write_text(tsv(X), "X.tsv"),
                              write_text(tsv(y.reshape(-1, 1)), "y.tsv"), header=header, x_selector=selector),
                 train_outputs(tmp_path))
 
@@ -292,7 +292,7 @@ def test_trainer_and_predictor_refuse_hostile_models(tmp_path, write_text, canar
     x_path, y_path = write_text(tsv(X), "X.tsv"), write_text(tsv(y.reshape(-1, 1)), "y.tsv")
     out = train_outputs(tmp_path)
     with pytest.raises(ToolInputError, match=message):
-        kte.run(train_params(path, x_path, y_path), out)
+        kte.train_and_evaluate(train_params(path, x_path, y_path), out)
     predict = {"infile_estimator": path, "method": "predict",
                "input_options": {"selected_input": "tabular", "infile1": x_path, "header1": False}}
     with pytest.raises(ToolInputError, match=message):
@@ -535,7 +535,7 @@ def test_same_seed_same_metrics_and_predictions(tmp_path, write_text, seeded_mod
     runs = []
     for run in range(2):
         out = train_outputs(tmp_path, str(run))
-        kte.run(train_params(seeded_model, x_path, y_path), out)
+        kte.train_and_evaluate(train_params(seeded_model, x_path, y_path), out)
         predictions = str(tmp_path / f"predictions{run}.tsv")
         mp.run({"infile_estimator": out["outfile_object"], "method": "predict_proba",
                 "input_options": {"selected_input": "tabular", "infile1": str(TEST_DATA / "imdb_X_test.tsv")}},

@@ -171,13 +171,13 @@ def test_fasta_input_errors(built, tmp_path, monkeypatch, write_text):
     short = write_text("label\n0\n1\n", "short.tsv")
     with pytest.raises(ToolInputError, match="^Dataset containing fasta genomic/protein sequences has 40 sequences but "
                                              "Dataset containing class labels or target values has 2 rows"):
-        kte.run(train_params(built[0], FASTA, short), out)
+        kte.train_and_evaluate(train_params(built[0], FASTA, short), out)
     not_fasta = write_text("just text\nno header\n", "bad.fasta")
     with pytest.raises(ToolInputError, match="^Dataset containing fasta genomic/protein sequences: "):
-        kte.run(train_params(built[0], not_fasta), out)
+        kte.train_and_evaluate(train_params(built[0], not_fasta), out)
     tabular_model = str(TEST_DATA / "imdb_untrained.h5mlm")
     with pytest.raises(ToolInputError, match="^Select input type: seq_fasta, but the model is a KerasGClassifier"):
-        kte.run(train_params(tabular_model, FASTA), out)
+        kte.train_and_evaluate(train_params(tabular_model, FASTA), out)
     assert not (tmp_path / "result.out").exists()
 
 
@@ -187,7 +187,7 @@ def test_fasta_path_cannot_be_swapped(built, tmp_path, monkeypatch):
     params["experiment_schemes"]["hyperparams_swapping"]["param_set"] = [
         {"sp_name": "data_batch_generator__fasta_path", "sp_value": "'/etc/passwd'"}]
     with pytest.raises(ToolInputError, match="data_batch_generator__fasta_path cannot be swapped"):
-        kte.run(params, {"outfile_result": str(tmp_path / "result.out")})
+        kte.train_and_evaluate(params, {"outfile_result": str(tmp_path / "result.out")})
 
 
 def test_protein_generator_builds_trains_and_predicts(tmp_path, monkeypatch, write_text):
@@ -214,7 +214,7 @@ def test_protein_generator_builds_trains_and_predicts(tmp_path, monkeypatch, wri
     train = train_params(untrained, fasta, labels)
     train["experiment_schemes"]["selected_exp_scheme"] = "train_val"
     out = {"outfile_result": str(tmp_path / "result.out"), "outfile_object": str(tmp_path / "trained.out")}
-    kte.run(train, out)
+    kte.train_and_evaluate(train, out)
     assert open(out["outfile_result"]).read().startswith("metric\tvalidation\n")
     predicted = tmp_path / "predicted.tsv"
     mp.run({"infile_estimator": out["outfile_object"], "method": "predict", "weights": [],

@@ -136,7 +136,7 @@ def test_bad_model_json(write_text, content, message):
     ({"optimizer": optimizer("Adam", beta_1=1.0)}, r"beta_1 must be a number in \(0, 1\)"),
     ({"steps_per_epoch": 10}, "steps_per_epoch 10 is not supported on tables in Keras 3; leave it empty"),
     ({"validation_steps": 2}, "validation_steps 2 is not supported on tables in Keras 3; leave it empty"),
-    ({"epochs": 0}, "epochs must be a positive integer"),
+    ({"epochs": 0}, "epochs must be an integer from 1 to 100,000, got '0'"),
     ({"callbacks": [{"callback_selection": {"callback_type": "TensorBoard"}}]}, "unknown callback 'TensorBoard'"),
     ({"callbacks": [{"callback_selection": {"callback_type": "LearningRateScheduler", "schedule": "step_decay",
                                             "drop": 0.0}}]}, r"drop must be a number in \(0, 1\]"),

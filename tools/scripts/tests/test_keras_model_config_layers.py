@@ -291,7 +291,7 @@ def test_attention_model_trains_and_predicts_through_the_tools(tmp_path, write_t
     y_path = write_text("".join(f"{value}\n" for value in y), "y.tsv")
     outputs = {name: str(tmp_path / f"{name}.out") for name in ("outfile_result", "outfile_object", "outfile_weights")}
     selection = {"selected_column_selector_option": "all_columns"}
-    kte.run({"experiment_schemes": {"selected_exp_scheme": "train_val", "infile_estimator": untrained,
+    kte.train_and_evaluate({"experiment_schemes": {"selected_exp_scheme": "train_val", "infile_estimator": untrained,
                                     "test_split": {"split_algos": {"shuffle": "simple", "test_size": 0.25,
                                                                    "random_state": 0}},
                                     "metrics": {"scoring": {"primary_scoring": "default"}}},

@@ -83,7 +83,7 @@ def read(path):
 
 def test_trains_and_writes_every_output(tmp_path, make_model, classification_data):
     out = outputs(tmp_path)
-    kte.run(params(make_model(), *classification_data, scheme="train_val_test",
+    kte.train_and_evaluate(params(make_model(), *classification_data, scheme="train_val_test",
                    secondary=["f1", "roc_auc", "precision", "recall"]), out)
     result = read(out["outfile_result"])
     assert result[0] == ["metric", "validation", "test"]
@@ -110,7 +110,7 @@ def test_seed_makes_training_reproducible(tmp_path, make_model, classification_d
     results = []
     for run in range(2):
         out = {name: path + str(run) for name, path in outputs(tmp_path).items()}
-        kte.run(params(model, *classification_data, secondary=["roc_auc"]), out)
+        kte.train_and_evaluate(params(model, *classification_data, secondary=["roc_auc"]), out)
         results.append((Path(out["outfile_result"]).read_text(), Path(out["outfile_history"]).read_text()))
     assert results[0] == results[1]
 
@@ -123,7 +123,7 @@ def test_regression_with_header_and_column_selection(tmp_path, make_model, write
     x_path = write_text("id\ta\tb\tc\td\n" + tsv(rows), "X.tsv")
     y_path = write_text("target\n" + tsv(y.reshape(-1, 1).round(3)), "y.tsv")
     out = outputs(tmp_path, history=False)
-    kte.run(params(make_model("KerasGRegressor", "mse", ["mae"], activation="linear", n_features=4), x_path, y_path,
+    kte.train_and_evaluate(params(make_model("KerasGRegressor", "mse", ["mae"], activation="linear", n_features=4), x_path, y_path,
                    header=True, secondary=["neg_mean_absolute_error", "neg_root_mean_squared_error"],
                    x_selector={"selected_column_selector_option": "all_but_by_header_name", "col1": "id"}), out)
     result = read(out["outfile_result"])
@@ -133,7 +133,7 @@ def test_regression_with_header_and_column_selection(tmp_path, make_model, write
 
 def test_imdb_slice_with_the_committed_untrained_model(tmp_path):
     out = outputs(tmp_path, predictions=False)
-    kte.run(params(str(TEST_DATA / "imdb_untrained.h5mlm"), str(TEST_DATA / "imdb_X_test.tsv"),
+    kte.train_and_evaluate(params(str(TEST_DATA / "imdb_untrained.h5mlm"), str(TEST_DATA / "imdb_X_test.tsv"),
                    str(TEST_DATA / "imdb_y_test.tsv"), shuffle="stratified"), out)
     assert len(read(out["outfile_history"])) == 3  # header + 2 epochs
 
@@ -175,7 +175,7 @@ def test_bad_input_gives_one_clear_error(tmp_path, write_text, make_model, class
         model = make_model("KerasGRegressor", "mean_squared_error", ["mae"], activation="linear")
         arguments["shuffle"] = "stratified"
     with pytest.raises(ToolInputError, match=message):
-        kte.run(params(model, X, y, **arguments), outputs(tmp_path))
+        kte.train_and_evaluate(params(model, X, y, **arguments), outputs(tmp_path))
 
 
 def test_embedding_needs_word_indices(tmp_path, write_text):
@@ -183,7 +183,7 @@ def test_embedding_needs_word_indices(tmp_path, write_text):
     X[5, 7] = 10000
     with pytest.raises(ToolInputError, match="Training samples dataset: line 6, selected column 8 is 10000; the "
                                              "model starts with an Embedding of input_dim 10000"):
-        kte.run(params(str(TEST_DATA / "imdb_untrained.h5mlm"), write_text(tsv(X), "X.tsv"),
+        kte.train_and_evaluate(params(str(TEST_DATA / "imdb_untrained.h5mlm"), write_text(tsv(X), "X.tsv"),
                        write_text(tsv(np.array([[0], [1]] * 10)), "y.tsv")), outputs(tmp_path))
 
 
@@ -217,7 +217,7 @@ def test_one_hot_y_trains_scores_and_predicts(tmp_path, make_model, write_text, 
     x_path, y_path = write_text(tsv(X), "X.tsv"), write_text(tsv(onehot), "y.tsv")
     model = make_model(loss="categorical_crossentropy", units=3, activation="softmax", epochs=30)
     out = outputs(tmp_path)
-    kte.run(params(model, x_path, y_path, primary="f1_macro", secondary=["accuracy", "neg_log_loss",
+    kte.train_and_evaluate(params(model, x_path, y_path, primary="f1_macro", secondary=["accuracy", "neg_log_loss",
                                                                            "precision_wighted", "roc_auc"]), out)
     result = {row[0]: float(row[1]) for row in read(out["outfile_result"])[1:]}
     assert list(result) == ["f1_macro", "accuracy", "neg_log_loss", "precision_wighted", "roc_auc", "loss"]
@@ -252,23 +252,23 @@ def test_one_hot_y_must_be_one_hot(tmp_path, make_model, write_text, rows, messa
     y = write_text(tsv(np.array(rows)), "y.tsv")
     model = make_model(loss="categorical_crossentropy", units=3, activation="softmax")
     with pytest.raises(ToolInputError, match=message):
-        kte.run(params(model, X, y), outputs(tmp_path))
+        kte.train_and_evaluate(params(model, X, y), outputs(tmp_path))
 
 
 def test_one_hot_y_width_must_match_the_model(tmp_path, make_model, write_text):
     X = write_text(tsv(np.zeros((4, 5))), "X.tsv")
     y = write_text(tsv(np.eye(4, dtype=int)), "y.tsv")
     with pytest.raises(ToolInputError, match="4 one-hot columns, but the model's last layer has 3 units"):
-        kte.run(params(make_model(loss="categorical_crossentropy", units=3, activation="softmax"), X, y),
+        kte.train_and_evaluate(params(make_model(loss="categorical_crossentropy", units=3, activation="softmax"), X, y),
                 outputs(tmp_path))
     with pytest.raises(ToolInputError, match="several columns are read as one-hot classes, which needs a "
                                              "classification model"):
-        kte.run(params(make_model("KerasGRegressor", "mse", ["mae"], activation="linear"), X, y), outputs(tmp_path))
+        kte.train_and_evaluate(params(make_model("KerasGRegressor", "mse", ["mae"], activation="linear"), X, y), outputs(tmp_path))
 
 
 def test_hyperparameter_swapping_sets_the_named_parameters(tmp_path, make_model, classification_data):
     out = outputs(tmp_path)
-    kte.run(params(make_model(), *classification_data, swaps=[("epochs", "3"), ("layers_1_Dense__config__units", "6"),
+    kte.train_and_evaluate(params(make_model(), *classification_data, swaps=[("epochs", "3"), ("layers_1_Dense__config__units", "6"),
                                                               ("learning_rate", "0.05"), ("batch_size", "")]), out)
     assert [row[0] for row in read(out["outfile_history"])[1:]] == ["1", "2", "3"]
     trained = load_estimator(out["outfile_object"], "trained")
@@ -304,7 +304,7 @@ def test_swapped_values_keep_their_brackets():
 ])
 def test_hyperparameter_swapping_refuses_with_one_line(tmp_path, make_model, classification_data, swap, message):
     with pytest.raises(ToolInputError, match=message):
-        kte.run(params(make_model(), *classification_data, swaps=[swap]), outputs(tmp_path))
+        kte.train_and_evaluate(params(make_model(), *classification_data, swaps=[swap]), outputs(tmp_path))
 
 
 def test_group_split_by_names_and_by_shuffling_groups(tmp_path, make_model, classification_data, write_text):
@@ -317,11 +317,11 @@ def test_group_split_by_names_and_by_shuffling_groups(tmp_path, make_model, clas
     scheme["test_split"] = split_algos("group", None, group_names="chr1, chr2", groups_selector=selector)
     scheme["val_split"] = split_algos("group", 1, random_state=3)
     out = outputs(tmp_path)
-    kte.run(base, out)
+    kte.train_and_evaluate(base, out)
     assert len(read(out["outfile_y_true"])) == 21  # chr1 and chr2: 20 test samples, and the header
     assert read(out["outfile_result"])[0] == ["metric", "validation", "test"]
     scheme["test_split"] = split_algos("group", 0.5, random_state=1, groups_selector=selector)
-    kte.run(base, out)
+    kte.train_and_evaluate(base, out)
     assert len(read(out["outfile_y_true"])) == 31  # 3 of the 6 groups
 
 
@@ -329,11 +329,11 @@ def test_holdout_size_may_be_a_number_of_samples(tmp_path, make_model, classific
     base = params(make_model(), *classification_data, shuffle="None")
     base["experiment_schemes"]["test_split"] = split_algos("None", 7)
     out = outputs(tmp_path)
-    kte.run(base, out)
+    kte.train_and_evaluate(base, out)
     assert len(read(out["outfile_y_true"])) == 8
     base["experiment_schemes"]["test_split"] = split_algos("simple", 2.5)
     with pytest.raises(ToolInputError, match="Holdout size 2.5 is more than 1 but not a whole number"):
-        kte.run(base, out)
+        kte.train_and_evaluate(base, out)
 
 
 @pytest.mark.parametrize("selected, message", [
@@ -345,7 +345,7 @@ def test_other_input_types_fail_with_one_line(tmp_path, make_model, classificati
     base = params(make_model(), *classification_data)
     base["input_options"] = {"selected_input": selected}
     with pytest.raises(ToolInputError, match=message):
-        kte.run(base, outputs(tmp_path))
+        kte.train_and_evaluate(base, outputs(tmp_path))
 
 
 def test_sparse_matrix_trains_as_the_table(tmp_path, make_model, classification_data):
@@ -365,21 +365,21 @@ def test_sparse_matrix_trains_as_the_table(tmp_path, make_model, classification_
                                "infile2": y_path, "header2": False,
                                "column_selector_options_2": {"selected_column_selector_option2": "all_columns"}}
     (tmp_path / "tabular").mkdir(), (tmp_path / "sparse").mkdir()
-    kte.run(tabular, outputs(tmp_path / "tabular"))
-    kte.run(sparse, outputs(tmp_path / "sparse"))
+    kte.train_and_evaluate(tabular, outputs(tmp_path / "tabular"))
+    kte.train_and_evaluate(sparse, outputs(tmp_path / "sparse"))
     for name in ("outfile_result", "outfile_y_true", "outfile_y_preds"):
         assert read(tmp_path / "sparse" / f"{name}.out") == read(tmp_path / "tabular" / f"{name}.out"), name
     sparse["input_options"]["infile2"] = str(tmp_path / "X_dense.tsv")
     with pytest.raises(ToolInputError, match="Dataset containing class labels or target values: .*"):
-        kte.run(sparse, outputs(tmp_path / "sparse"))
+        kte.train_and_evaluate(sparse, outputs(tmp_path / "sparse"))
     sparse["input_options"]["infile1"] = y_path
     with pytest.raises(ToolInputError, match=r"^Select a sparse matrix \(.*\): not a MatrixMarket file"):
-        kte.run(sparse, outputs(tmp_path / "sparse"))
+        kte.train_and_evaluate(sparse, outputs(tmp_path / "sparse"))
 
 
 def test_binarize_scorers_are_refused_before_training(tmp_path, make_model, classification_data):
     with pytest.raises(ToolInputError, match="binarize_auc_scorer scores Galaxy-ML's binarized-target estimators"):
-        kte.run(params(make_model(), *classification_data, primary="binarize_auc_scorer"), outputs(tmp_path))
+        kte.train_and_evaluate(params(make_model(), *classification_data, primary="binarize_auc_scorer"), outputs(tmp_path))
 
 
 def test_save_selects_the_outputs(tmp_path, write_inputs, make_model, classification_data, run_script):
@@ -405,7 +405,7 @@ def test_the_gtn_rnn_state_runs_with_its_meaning(tmp_path):
     state["input_options"].update(infile1=str(TEST_DATA / "imdb_X_test.tsv"), infile2=str(TEST_DATA / "imdb_y_test.tsv"))
     out = {"outfile_result": str(tmp_path / "result.tsv"), "outfile_object": str(tmp_path / "model.h5mlm"),
            "outfile_weights": str(tmp_path / "weights.h5")}
-    kte.run(state, out)
+    kte.train_and_evaluate(state, out)
     result = read(out["outfile_result"])
     assert result[0] == ["metric", "validation"] and [row[0] for row in result[1:]] == ["f1", "loss"]
     assert 0 <= float(result[1][1]) <= 1
@@ -496,7 +496,7 @@ def class_weight_recalls(folder, model, x_path, y_path, choice):
     out = outputs(folder)
     inputs = params(model, x_path, y_path, primary="recall", secondary=["balanced_accuracy"], shuffle="stratified")
     inputs["experiment_schemes"]["test_split"]["split_algos"]["test_size"] = 0.3
-    kte.run({**inputs, "class_weights": [{"class_weight_selection": choice}] if choice else []}, out)
+    kte.train_and_evaluate({**inputs, "class_weights": [{"class_weight_selection": choice}] if choice else []}, out)
     return {row[0]: float(row[1]) for row in read(out["outfile_result"])[1:]}
 
 
@@ -543,7 +543,7 @@ def test_bad_class_weights_give_one_line(tmp_path, make_model, classification_da
                        else "binary_crossentropy", metrics=("mae",), activation="linear" if learning_type ==
                        "KerasGRegressor" else "sigmoid")
     with pytest.raises(ToolInputError, match=message):
-        kte.run({**params(model, *classification_data), "class_weights": [{"class_weight_selection": selection}]},
+        kte.train_and_evaluate({**params(model, *classification_data), "class_weights": [{"class_weight_selection": selection}]},
                 outputs(tmp_path))
 
 
@@ -556,7 +556,7 @@ def test_softmax_with_sparse_labels_end_to_end(tmp_path, make_model, write_text,
     y = np.eye(3, dtype=int)[labels] if onehot else (labels + 1).reshape(-1, 1)
     model = make_model(loss="sparse_categorical_crossentropy", units=3, activation="softmax", epochs=30)
     out = outputs(tmp_path)
-    kte.run(params(model, write_text(tsv(X), "X.tsv"), write_text(tsv(y), "y.tsv"), primary="accuracy",
+    kte.train_and_evaluate(params(model, write_text(tsv(X), "X.tsv"), write_text(tsv(y), "y.tsv"), primary="accuracy",
                    secondary=["f1_weighted", "neg_log_loss"], shuffle="stratified"), out)
     result = {row[0]: float(row[1]) for row in read(out["outfile_result"])[1:]}
     assert result["accuracy"] > 0.6 and result["neg_log_loss"] < 0
@@ -576,7 +576,7 @@ def test_batch_classifier_model_trains_only_on_sequences(tmp_path, make_model, c
     with pytest.raises(ToolInputError, match=r"^Select input type: tabular, but the model is a KerasGBatchClassifier: "
                                              r"a KerasGBatchClassifier \('Build Deep learning Batch Training Models'\) "
                                              "trains on sequences in a fasta file"):
-        kte.run(params(model, *classification_data), outputs(tmp_path))
+        kte.train_and_evaluate(params(model, *classification_data), outputs(tmp_path))
 
 
 def test_one_hot_targets_beyond_the_jobs_memory_are_refused_before_training(tmp_path, make_model, write_text,
@@ -592,5 +592,5 @@ def test_one_hot_targets_beyond_the_jobs_memory_are_refused_before_training(tmp_
     with pytest.raises(ToolInputError, match=r"^Dataset containing class labels or target values: the one-hot targets of "
                                              r"4,500 training samples x 1,500 classes needs 77\.2 MB, more than half of "
                                              r"the 48\.0 MB .*; a model with this many classes needs sparse_categorical"):
-        kte.run(params(model, X, y, shuffle="stratified"), outputs(tmp_path))
+        kte.train_and_evaluate(params(model, X, y, shuffle="stratified"), outputs(tmp_path))
     assert not any(Path(path).exists() for path in outputs(tmp_path).values())

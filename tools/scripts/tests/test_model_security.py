@@ -63,7 +63,7 @@ def train(tmp_path, model):
               "input_options": {"selected_input": "tabular", "infile1": str(TEST_DATA / "regression_X.tsv"),
                                 "header1": True, "infile2": str(TEST_DATA / "regression_y.tsv"), "header2": True}}
     with pytest.raises(ToolInputError) as caught:
-        kte.run(params, outputs)
+        kte.train_and_evaluate(params, outputs)
     assert not any(Path(path).exists() for path in outputs.values())
     return str(caught.value)
 
@@ -268,7 +268,9 @@ def test_regressor_has_no_classes(tmp_path):
     (lambda p: p.update(loss="binary_crossentropy"), r"loss 'binary_crossentropy' is not one the form offers for a "
                                                       r"KerasGRegressor"),
     (lambda p: p.update(metrics=["mae", "os.system"]), r"are not among the form's metrics"),
-    (lambda p: p.update(epochs=-1), r"epochs must be a positive integer"),
+    (lambda p: p.update(epochs=-1), r"epochs must be an integer from 1 to 100,000, got '-1'"),
+    (lambda p: p.update(epochs=10 ** 12), r"epochs must be an integer from 1 to 100,000, got '1000000000000'"),
+    (lambda p: p.update(batch_size=2 ** 31), r"batch_size must be an integer from 1 to 2,147,483,647"),
     (lambda p: p.update(seed=-5), r"random seed must be an integer from 0 to 4294967295"),
     (lambda p: p.update(callbacks=[{"callback_selection": {"callback_type": "EarlyStopping",
                                                            "monitor": "../x"}}]), r"monitor must be a metric name"),
@@ -277,7 +279,7 @@ def test_stored_parameters_pass_the_builder_form_checks(tmp_path, change, messag
     class_name, params = hostile.model_params()
     change(params)
     path = hostile.write_h5mlm(tmp_path / "m.h5mlm", class_name, params)
-    with pytest.raises(ToolInputError, match=message):
+    with pytest.raises(ModelRefused, match=message):
         check_h5mlm(path, MODEL)
 
 

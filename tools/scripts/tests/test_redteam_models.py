@@ -112,6 +112,30 @@ def member_array(attributes, attribute, value):
     return edit
 
 
+def tree_structure(max_depth=None, nodes=None):
+    """An edit of the DecisionTreeClassifier's Tree: its stored ``max_depth``, or ``nodes(nodes)`` changing a
+    copy of its node array."""
+    def edit(graph):
+        state = state_of("DecisionTreeClassifier")(graph)["tree_"]["-reduce-"]["-state-"]
+        if max_depth is not None:
+            state["max_depth"] = max_depth
+        if nodes is None:
+            return None
+        index = state["nodes"]["-np_ndarray-"]
+
+        def change(weights):
+            array = weights[str(index)][()].copy()
+            nodes(array)
+            hostile.replace_array(weights, index, array)
+        return change
+    return edit
+
+
+def share_a_child(nodes):
+    """The root's right child becomes its left child's right child: a node with two parents, one with none."""
+    nodes["right_child"][0] = nodes["right_child"][nodes["left_child"][0]]
+
+
 # ---- recomputed: a tampered value is never used ----------------------------------------------------------
 
 # (source, edit, the loaded model's recomputed attribute): each tampered value sized an allocation before.
@@ -120,6 +144,8 @@ RECOMPUTED = {
     "forest_n_classes": ("forest", set_values("RandomForestClassifier", n_classes_=10 ** 8), lambda m: m.n_classes_),
     "bagging_n_classes": ("bagging", set_values("BaggingClassifier", n_classes_=10 ** 8), lambda m: m.n_classes_),
     "tree_n_classes": ("tree", set_values("DecisionTreeClassifier", n_classes_=10 ** 8), lambda m: m.n_classes_),
+    # decision_path's C buffer holds max_depth + 1 entries a row: a smaller one was written past its end
+    "tree_max_depth": ("tree", tree_structure(max_depth=0), lambda m: m.tree_.max_depth),
 }
 
 
@@ -139,6 +165,8 @@ REFUSED = {
     # classes_ longer than the labels its tree predicts (or the other way round)
     "tree_classes_longer": ("tree", member_array(["tree_"], "classes_", np.arange(5)), "classes_"),
     "tree_outputs": ("tree", set_values("DecisionTreeClassifier", n_outputs_=3), "n_outputs_"),
+    # not a tree: walking it level by level (to recompute max_depth) could visit a node once per path to it
+    "tree_shared_child": ("tree", tree_structure(nodes=share_a_child), "not a tree"),
     "forest_member_classes": ("forest", member_array(["tree_"], "classes_", np.arange(1)), "classes_"),
     # 3,000 one-letter texts as numpy texts of 999,999 characters: 11 GB from 15 kB of description
     "object_array_size": ("text_labels", text_labels(["a"], 999_999, 3000), "arrays hold more than 11.2 GB"),
