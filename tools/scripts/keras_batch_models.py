@@ -9,7 +9,7 @@ inputs. Writes the untrained ``KerasGBatchClassifier`` as h5mlm.
 """
 import sys
 
-from gxkeras.builder_form import compile_fit_params, read_model_json, write_built_model
+from gxkeras.builder_form import build_and_save, compile_fit_params, read_model_json, write_built_model
 from gxkeras.errors import ToolInputError, output_paths, run_tool
 from gxkeras.fasta import check_sequence_input
 from gxkeras.estimators import (
@@ -76,7 +76,12 @@ def summary(estimator) -> str:
 
 
 def main(argv=None):
-    write_built_model(argv, __doc__.splitlines()[0], build_estimator, summary)
+    write_built_model(argv, __doc__.splitlines()[0], "keras_batch_models", build_and_describe)
+
+
+def build_and_describe(params, paths):
+    """The contained work: the estimator built and written to ``paths["outfile"]``, and described."""
+    return build_and_save(build_estimator, summary, params, paths["outfile"])
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ old tools' prefitted mode, the architecture with trained weights for ``model_pre
 import sys
 
 from gxkeras.builder_form import CLASSIFICATION_ONLY_METRICS, MODEL_LABEL, build_estimator  # noqa: F401 (tests use them)
-from gxkeras.builder_form import write_built_model
+from gxkeras.builder_form import build_and_save, write_built_model
 from gxkeras.errors import output_paths, run_tool
 
 
@@ -26,7 +26,12 @@ def summary(estimator) -> str:
 
 
 def main(argv=None):
-    write_built_model(argv, __doc__.splitlines()[0], build_estimator, summary)
+    write_built_model(argv, __doc__.splitlines()[0], "keras_model_builder", build_and_describe)
+
+
+def build_and_describe(params, paths):
+    """The contained work: the estimator built and written to ``paths["outfile"]``, and described."""
+    return build_and_save(build_estimator, summary, params, paths["outfile"])
 
 
 if __name__ == "__main__":

@@ -10,6 +10,9 @@ set, and the per-epoch history. A ``KerasGBatchClassifier`` trains on sequences 
 (:mod:`gxkeras.fasta`) or on a reference genome with intervals and target features
 (``refseq_and_interval``, :mod:`gxkeras.genomic`), its generator encoding the samples batch by batch.
 
+All of it runs in a contained process (:func:`run`, :mod:`gxkeras.containment`): the model file is an upload,
+and what no audit sees must not reach other users' files.
+
 The inputs JSON has the layout of the Galaxy-ML tool (1.0.10/1.0.11), which saved workflows hold:
 ``experiment_schemes|test_split|split_algos|...``, ``metrics|scoring|primary_scoring``, the y selector
 ``selected_column_selector_option2``, ``save`` (docs/migration.md).

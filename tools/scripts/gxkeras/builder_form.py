@@ -10,13 +10,15 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from gxkeras import forms
+from gxkeras.containment import run_contained
 from gxkeras.errors import ToolInputError
 from gxkeras.estimators import (
     CALLBACK_ARGS, CLASSIFIER_LOSSES, FORM_OPTIMIZERS, LEARNING_TYPES, LOSSES, METRICS, OPTIMIZER_ARGS,
     REGRESSOR_LOSSES, check_argument, check_callbacks, check_fit, keras_loss, make_estimator, output_layer,
     parse_model_json,
 )
-from gxkeras.galaxy_inputs import load_inputs, without_galaxy_keys
+from gxkeras.galaxy_inputs import load_inputs, with_absolute_datasets, without_galaxy_keys
 from gxkeras.model_io import MAX_TEXT_BYTES as MAX_MODEL_JSON_BYTES, load_weights_file, save_estimator
 from gxkeras.memory import format_bytes
 from gxkeras.values import as_bool, check_layer_names, check_seed
@@ -200,17 +202,31 @@ def prefitted_estimator(mode: dict[str, Any], config: dict[str, Any], model_type
     return estimator
 
 
-def write_built_model(argv: list[str] | None, description: str, build: Callable[[dict[str, Any]], Any],
-                      summary: Callable[[Any], str]) -> None:
-    """The command line of the tools that build a model (``keras_model_builder``, ``keras_batch_models``):
-    the form's values (``--inputs``) are built into an estimator by ``build`` (untrained, or with the
-    weights of the builder's prefitted mode), written as h5mlm to ``--outfile``, and described on stdout
-    by ``summary`` (the job's record of it)."""
+def write_built_model(argv: list[str] | None, description: str, tool: str, work: Callable[[Any, Any], Any]) -> None:
+    """The command line of the tools that build a model (``keras_model_builder``, ``keras_batch_models``).
+
+    The form's values (``--inputs``) are built into an estimator (untrained, or with the weights of the
+    builder's prefitted mode) and written as h5mlm to ``--outfile`` in a contained process
+    (:mod:`gxkeras.containment`): the architecture and the weights are uploads, which Keras and h5py read.
+    ``work`` is the tool's module-level function that does it (:func:`build_and_save`); what it says of the
+    model is the job's record of it.
+    """
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--inputs", required=True, help="Galaxy's inputs JSON (the form's values)")
     parser.add_argument("--outfile", required=True, help="where to write the model (h5mlm)")
     args = parser.parse_args(argv)
-    estimator = build(load_inputs(args.inputs))
-    save_estimator(estimator, args.outfile)
-    print(summary(estimator))
-    print(f"Wrote the {'untrained ' if not hasattr(estimator, 'model_') else ''}model to {args.outfile}")
+    params, datasets = with_absolute_datasets(load_inputs(args.inputs), forms.dataset_params(tool))
+    architecture = (params.get("mode_selection") or {}).get("infile_json") or ""
+    built = run_contained(work, params, f"{MODEL_LABEL} ({architecture})", readable=datasets,
+                          outputs={"outfile": args.outfile})
+    print(built["summary"])
+    print(f"Wrote the {'' if built['trained'] else 'untrained '}model to {args.outfile}")
+
+
+def build_and_save(build: Callable[[dict[str, Any]], Any], summary: Callable[[Any], str], params: dict[str, Any],
+                   path: str) -> dict[str, Any]:
+    """The contained part of :func:`write_built_model`: ``build(params)`` saved to ``path``, and
+    ``{"summary": summary(estimator), "trained": whether it has weights}``."""
+    estimator = build(params)
+    save_estimator(estimator, path)
+    return {"summary": summary(estimator), "trained": hasattr(estimator, "model_")}

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+import keras_model_builder as kmb
 import keras_train_and_eval as kte
 import model_prediction as mp
 from gxkeras.containment import MODE_VARIABLE, ContainedFailure, Limits, run_contained
@@ -497,3 +498,28 @@ def test_a_model_that_crashes_or_reads_in_the_trainer_gives_one_error_line_and_n
     assert stopped.value.code == 1 and len(errors) == 1
     assert errors[0].startswith(f"Error: {kte.MODEL_LABEL} ({TEST_DATA / 'imdb_untrained.h5mlm'}): ") and message in errors[0]
     assert sorted(path.name for path in tmp_path.iterdir()) == ["inputs.json", "other_user"]
+
+
+def crashing_build(params, paths):
+    """keras_model_builder's contained work, writing half a model, then reading address 0."""
+    Path(paths["outfile"]).write_bytes(b"\x89HDF\r\n")
+    ctypes.string_at(0)
+
+
+def test_the_builder_builds_contained_and_a_crash_leaves_no_model(tmp_path, monkeypatch, capsys, write_inputs):
+    """The prefitted mode reads an uploaded architecture and weights: built in the contained process."""
+    monkeypatch.chdir(tmp_path)
+    config = TEST_DATA / "imdb_model_config.json"
+    inputs = write_inputs({"mode_selection": {"mode_type": "prefitted", "infile_json": str(config),
+                                              "infile_weights": str(TEST_DATA / "imdb_trained.weights.h5")}})
+    model = tmp_path / "model.h5mlm"
+    run_tool(kmb.main, ["--inputs", inputs, "--outfile", str(model)], outputs=[str(model)])
+    assert f"Wrote the model to {model}" in capsys.readouterr().out
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["inputs.json", "model.h5mlm"]
+    model.unlink()
+    monkeypatch.setattr(kmb, "build_and_describe", crashing_build)
+    with pytest.raises(SystemExit):
+        run_tool(kmb.main, ["--inputs", inputs, "--outfile", str(model)], outputs=[str(model)])
+    errors = capsys.readouterr().err.strip().splitlines()
+    assert len(errors) == 1 and errors[0].startswith(f"Error: Select the dataset containing model configuration ({config}): ")
+    assert "crashed (SIGSEGV" in errors[0] and sorted(path.name for path in tmp_path.iterdir()) == ["inputs.json"]

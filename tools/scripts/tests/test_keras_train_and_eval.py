@@ -301,6 +301,11 @@ def test_swapped_values_keep_their_brackets():
                               "learning_rate must be a number > 0"),
     (("layers_1_Dense__config__activation", "'no_such_activation'"), "Hyperparameter Swapping: the model with"),
     ((None, "3"), "setting 1: a new value \\(3\\) but no parameter name chosen"),
+    # a training that would never end, or a batch TensorFlow cannot index: refused before training
+    (("epochs", "10 ** 12"), "is not a literal"),
+    (("epochs", "1000000000000"), "Hyperparameter Swapping: the model with the new values: epochs must be an "
+                                  "integer from 1 to 100,000, got '1000000000000'"),
+    (("batch_size", "2147483648"), "batch_size must be an integer from 1 to 2,147,483,647"),
 ])
 def test_hyperparameter_swapping_refuses_with_one_line(tmp_path, make_model, classification_data, swap, message):
     with pytest.raises(ToolInputError, match=message):
