@@ -51,6 +51,7 @@ import resource
 import selectors
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -177,16 +178,26 @@ def run_contained(work: Work, args: Any, what: str, readable: Iterable[str] = ()
     try:
         private = {name: os.path.join(folder, f"output_{number}") for number, name in enumerate(asked)}
         result = _run_contained(work, args, what, readable, None, (folder, private), limits)
-        missing = [name for name in asked if not os.path.isfile(private[name])]
+        missing = [name for name in asked if not _plain_file(private[name])]
         if missing:
             raise ContainedFailure(f"{what}: the process that builds and calls the model did not write its "
-                                   f"{missing[0]}; nothing was written")
+                                   f"{missing[0]} as a file of its own; nothing was written")
         for name, path in asked.items():
             shutil.move(private[name], path + ".part")
             os.replace(path + ".part", path)
         return result
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _plain_file(path: str) -> bool:
+    """Whether ``path`` is a regular file with no other name: not a link the child made to a file it cannot
+    read (the output would show another user's data), nor a hard link to one (possible without Landlock)."""
+    try:
+        found = os.lstat(path)
+    except FileNotFoundError:
+        return False
+    return stat.S_ISREG(found.st_mode) and found.st_nlink == 1
 
 
 def _run_contained(work: Work, args: Any, what: str, readable: Iterable[str], output: str | None,

@@ -267,13 +267,31 @@ def test_files_mode_leaves_nothing_when_the_child_crashes(tmp_path, monkeypatch)
 
 def test_files_mode_refuses_a_missing_output(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(ContainedFailure, match=r"did not write its model; nothing was written"):
+    with pytest.raises(ContainedFailure, match=r"did not write its model as a file of its own; nothing was written"):
         files_mode(tmp_path, write_only_the_result)
     assert list(tmp_path.iterdir()) == []
 
 
 def write_only_the_result(args, paths):
     Path(paths["result"]).write_text("the result")
+
+
+def link_the_outputs(args, paths):
+    """An output that is a link to a file the child cannot read, another a hard link to one it wrote."""
+    os.symlink(args["path"], paths["result"])
+    Path("written").write_text("written")
+    os.link("written", paths["model"])
+
+
+@pytest.mark.parametrize("without_landlock", [False, True])
+def test_files_mode_refuses_an_output_that_is_a_link(tmp_path, monkeypatch, secret, without, without_landlock):
+    """Moved into place, a link would make another user's dataset this job's output."""
+    if without_landlock:
+        without("landlock")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ContainedFailure, match=r"did not write its result as a file of its own"):
+        files_mode(tmp_path, link_the_outputs, {"path": str(secret)})
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["other_user", "stand-ins"]  # no output, no folder
 
 
 # ---- programs, processes, network, signals ----------------------------------------------------------
