@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools" / "scripts"))
-from gxkeras import forms  # noqa: E402 (the scripts' package: the form is the one source of its options)
+from gxkeras.galaxy import forms# noqa: E402 (the scripts' package: the form is the one source of its options)
 
 BOOLEAN_OPTIONS = {"centered", "nesterov", "amsgrad"}
 

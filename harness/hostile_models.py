@@ -139,7 +139,7 @@ def external_link_model(path, target):
     return str(path)
 
 
-# ---- scikit-learn models as galaxy-ml describes them (gxkeras/sklearn_io.py) ---------------------
+# ---- scikit-learn models as galaxy-ml describes them (gxkeras/modelfile/sklearn_loaders/reader.py) ---------------------
 
 def sklearn_graph(source="sklearn_pipeline.h5mlm"):
     """The object graph (JSON) of a real galaxy-ml-saved scikit-learn model (a name in test-data, or a path)."""
@@ -240,7 +240,7 @@ def oversized_sklearn(path, compressed=False, sizes=(600_000_000,)):
     return write_sklearn(path, sklearn_graph(), change_arrays=change)
 
 
-# ---- galaxy-ml files edited to test "reconstruct, don't trust" (gxkeras/sklearn_loader.py) ---------
+# ---- galaxy-ml files edited to test "reconstruct, don't trust" (gxkeras/modelfile/sklearn_loaders/loader.py) ---------
 
 def object_states(graph, name):
     """The state (a dict, edited in place) of every object of class ``name`` in a galaxy-ml object graph,

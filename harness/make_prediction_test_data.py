@@ -36,8 +36,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools" / "scripts"))
 
-from gxkeras.keras_env import import_keras  # noqa: E402
-from gxkeras.model_io import load_estimator  # noqa: E402
+from gxkeras.keras.environment import import_keras  # noqa: E402
+from gxkeras.modelfile.model_io import load_estimator  # noqa: E402
 
 TEST_DATA = ROOT / "test-data"
 

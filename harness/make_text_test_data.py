@@ -19,7 +19,7 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tools", "scripts"))
 
-from gxkeras import text  # noqa: E402
+from gxkeras.data import text# noqa: E402
 
 SLICE_ROWS = list(range(29))
 TRAIN_ROWS = range(100, 200)

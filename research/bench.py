@@ -297,7 +297,7 @@ def read_main(argv):
     start = time.perf_counter()
     if method == "tools":
         sys.path.insert(0, str(SCRIPTS))
-        from gxkeras.tabular import read_tabular
+        from gxkeras.data.tabular import read_tabular
 
         values, _ = read_tabular(path, "X")
     else:

@@ -29,7 +29,7 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tools", "scripts"))
 
-from gxkeras import text  # noqa: E402
+from gxkeras.data import text# noqa: E402
 
 IMDB = {"lower": "ascii", "num_words": 10000, "skip_top": 50, "maxlen": 500}
 

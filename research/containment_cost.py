@@ -1,4 +1,4 @@
-"""What the contained model process (gxkeras.containment) costs model_prediction and keras_train_and_eval on IMDB.
+"""What the contained model process (gxkeras.modelfile.containment) costs model_prediction and keras_train_and_eval on IMDB.
 
 The tutorial's architecture (Embedding(10000, 32) -> LSTM(100) -> Dense(1, sigmoid)) saved as an h5mlm.
 ``--tool predict``: after one epoch on 64 reviews (prediction runs at the same speed whatever the weights),
@@ -36,10 +36,10 @@ def make_model(data, path, fitted=True):
     program = f"""
 import json, sys
 import numpy as np
-from gxkeras.keras_env import import_keras
+from gxkeras.keras.environment import import_keras
 keras = import_keras()
 from galaxy_ml.keras_galaxy_models import KerasGClassifier
-from gxkeras.model_io import save_estimator
+from gxkeras.modelfile.model_io import save_estimator
 model = keras.Sequential([keras.Input(shape=(500,)), keras.layers.Embedding(10000, 32), keras.layers.LSTM(100),
                           keras.layers.Dense(1, activation="sigmoid")])
 clf = KerasGClassifier(config=json.loads(model.to_json())["config"], loss="binary_crossentropy", optimizer="adam",

@@ -20,7 +20,7 @@ model sees exactly the same data in the same order:
 - ``train``: one full run (2 epochs, batch 128) of ``--keras 2`` or ``3`` (with the fix) in the batch
   order ``--order keras2`` (what tf-keras' ``fit`` draws from the seed: epoch 1's permutation, then a
   new one) or ``keras3`` (what Keras 3's ``fit`` on TensorFlow draws: epoch 1's permutation again in
-  every epoch; see gxkeras/epoch_shuffle.py); validation accuracy after each epoch, then the confusion
+  every epoch; see gxkeras/train/epoch_shuffle.py); validation accuracy after each epoch, then the confusion
   matrix on the 25,000 test reviews. One JSON line to stdout and ``--out``.
 
 The batch orders are Keras' own: the permutations its data adapters draw after ``tf.random.set_seed``,
@@ -109,7 +109,7 @@ def keras2_model(weights):
 
 def keras3_model(weights, fix=True):
     import keras
-    from gxkeras.sparse_updates import densify_sparse_gradients
+    from gxkeras.train.sparse_updates import densify_sparse_gradients
 
     model = keras.Sequential([keras.Input(shape=(500,)), keras.layers.Embedding(10000, 32),
                               keras.layers.LSTM(100), keras.layers.Dense(1, activation="sigmoid")])

@@ -5,10 +5,10 @@
 
 Each run trains galaxy-ml 0.11's ``KerasGClassifier`` directly (no Galaxy) on X_train with the training
 tool's default validation holdout (``train_test_split``, 20 %, shuffled with the seed), then predicts all
-25,000 test reviews. Like the training tool, it trains inside ``gxkeras.sparse_updates.correct_sparse_updates``
+25,000 test reviews. Like the training tool, it trains inside ``gxkeras.train.sparse_updates.correct_sparse_updates``
 (Keras 3 mis-updates the Embedding otherwise); ``--no-sparse-fix`` measures Keras 3 without it, as the
 tools trained before (runs without the ``sparse_fix`` key in the records predate the fix). Like the tool, it
-also draws a new batch order every epoch (``gxkeras.epoch_shuffle``; records with ``"epoch_reshuffle": true``;
+also draws a new batch order every epoch (``gxkeras.train.epoch_shuffle``; records with ``"epoch_reshuffle": true``;
 older ones repeated epoch 1's order, as Keras 3 does for a seeded run). One JSON line
 per run goes to stdout and to ``--out`` (appended), so a long study can be stopped and resumed.
 ``docs/results.md`` explains what the variants showed.
@@ -86,8 +86,8 @@ def one_run(variant, seed, data, sparse_fix=True):
 
     import keras
 
-    from gxkeras.epoch_shuffle import reshuffle_every_epoch
-    from gxkeras.sparse_updates import correct_sparse_updates
+    from gxkeras.train.epoch_shuffle import reshuffle_every_epoch
+    from gxkeras.train.sparse_updates import correct_sparse_updates
     from sklearn.metrics import confusion_matrix
     from sklearn.model_selection import train_test_split
 
@@ -145,7 +145,7 @@ def main(argv=None):
     parser.add_argument("--out", type=Path, default=ROOT / "bench-results" / "seed_study.jsonl")
     parser.add_argument("--report", action="store_true", help="print the tables of the runs in --out and stop")
     parser.add_argument("--no-sparse-fix", dest="sparse_fix", action="store_false",
-                        help="train without gxkeras.sparse_updates (Keras 3's own sparse updates)")
+                        help="train without gxkeras.train.sparse_updates (Keras 3's own sparse updates)")
     args = parser.parse_args(argv)
     if args.report:
         print(report(args.out))

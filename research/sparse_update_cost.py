@@ -1,11 +1,11 @@
-"""What does gxkeras.sparse_updates cost? Time the tutorial model's training step with and without it.
+"""What does gxkeras.train.sparse_updates cost? Time the tutorial model's training step with and without it.
 
     .venv-tools/bin/python research/sparse_update_cost.py [--rounds 30] [--data DIR]
 
 Three copies of the tutorial's model (Embedding(10000, 32) -> LSTM(100) -> Dense(1, sigmoid), Adam 0.001)
 train on the same real batches of 128 reviews, in turns, so that the load of a shared machine hits all
 three alike: ``keras`` (Keras 3's own update from the IndexedSlices, the incorrect one), ``dense`` (the
-fix: the gradient densified, ``gxkeras.sparse_updates``) and ``unique`` (the alternative: duplicate
+fix: the gradient densified, ``gxkeras.train.sparse_updates``) and ``unique`` (the alternative: duplicate
 indices summed into unique slices). Prints the median and mean step time of each, then the Adam update
 of the Embedding alone, from one real batch's gradient. docs/results.md records the numbers.
 """
@@ -49,8 +49,8 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=30)
     args = parser.parse_args(argv)
 
-    from gxkeras.keras_env import import_keras
-    from gxkeras.sparse_updates import densify_sparse_gradients
+    from gxkeras.keras.environment import import_keras
+    from gxkeras.train.sparse_updates import densify_sparse_gradients
 
     keras = import_keras()
     import tensorflow as tf

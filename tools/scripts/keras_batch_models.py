@@ -1,23 +1,24 @@
 """keras_batch_models: "Build Deep learning Batch Training Models" -- a classifier trained by a batch generator.
 
 The model JSON, compile and fit sections are read as "Create deep learning model" reads them
-(:mod:`gxkeras.builder_form`); the batch data generator (DNA, RNA or protein one-hot encoding of a
+(:mod:`gxkeras.keras.compile_form`); the batch data generator (DNA, RNA or protein one-hot encoding of a
 FASTA file, or sequences sampled from a reference genome in intervals with their target features,
-batch by batch) is checked as a model file's is (:func:`gxkeras.estimators.check_generator`) and
+batch by batch) is checked as a model file's is (:func:`gxkeras.keras.estimators.check_generator`) and
 stored without any file: the FASTA, or the genome, intervals and targets, are the training job's
 inputs. Writes the untrained ``KerasGBatchClassifier`` as h5mlm.
 """
 import sys
 
-from gxkeras.builder_form import build_and_save, compile_fit_params, read_model_json, write_built_model
-from gxkeras.errors import ToolInputError, output_paths, run_tool
-from gxkeras.fasta import check_sequence_input
-from gxkeras.estimators import (
+from gxkeras.keras.compile_form import compile_fit_params, read_model_json
+from gxkeras.modelfile.building import build_and_save, write_built_model
+from gxkeras.galaxy.errors import ToolInputError, output_paths, run_tool
+from gxkeras.data.fasta import check_sequence_input
+from gxkeras.keras.estimators import (
     BATCH_CLASSIFIER, CLASSIFIER_LOSSES, GENERATOR_ARGS, GENOMIC_GENERATOR, NOT_SUPPORTED_GENERATORS, RUNNING_GENERATORS,
     check_batch_params, check_generator, make_estimator, make_generator, model_input_shape,
 )
-from gxkeras.galaxy_inputs import without_galaxy_keys
-from gxkeras.values import as_bool
+from gxkeras.galaxy.inputs import without_galaxy_keys
+from gxkeras.galaxy.values import as_bool
 
 GENERATOR_LABEL = "Select a batch data generator"
 # The form's (and galaxy-ml's) defaults of an empty field that galaxy-ml cannot take empty.

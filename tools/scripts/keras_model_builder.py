@@ -1,17 +1,17 @@
 """keras_model_builder: "Create deep learning model" -- a model JSON plus compile and fit choices.
 
 Reads the architecture written by ``keras_model_config`` (checked by
-:func:`gxkeras.estimators.parse_model_json`), adds the loss, the optimizer and its options, the
+:func:`gxkeras.keras.estimators.parse_model_json`), adds the loss, the optimizer and its options, the
 metrics, the fit parameters and callbacks chosen in the form, and writes the untrained galaxy-ml
 estimator (``KerasGClassifier`` or ``KerasGRegressor``) as h5mlm for ``keras_train_and_eval``; or, in the
 old tools' prefitted mode, the architecture with trained weights for ``model_prediction``
-(:func:`gxkeras.builder_form.prefitted_estimator`).
+(:func:`gxkeras.modelfile.building.prefitted_estimator`).
 """
 import sys
 
-from gxkeras.builder_form import CLASSIFICATION_ONLY_METRICS, MODEL_LABEL, build_estimator  # noqa: F401 (tests use them)
-from gxkeras.builder_form import build_and_save, write_built_model
-from gxkeras.errors import output_paths, run_tool
+from gxkeras.keras.compile_form import CLASSIFICATION_ONLY_METRICS, MODEL_LABEL  # noqa: F401 (tests use them)
+from gxkeras.modelfile.building import build_and_save, build_estimator, write_built_model
+from gxkeras.galaxy.errors import output_paths, run_tool
 
 
 def summary(estimator) -> str:

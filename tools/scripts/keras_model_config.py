@@ -10,15 +10,15 @@ import argparse
 import inspect
 import json
 
-from gxkeras import forms
-from gxkeras.allowlist import check_layer_count, check_model_config
-from gxkeras.errors import ToolInputError, first_line, output_paths, run_tool
-from gxkeras.estimators import KERAS_BUILD_ERRORS
-from gxkeras.galaxy_inputs import flatten_sections, load_inputs
-from gxkeras.keras_env import import_keras
-from gxkeras.layer_fields import keras_fields
-from gxkeras.resources import RNN_CELLS, check_output_size, check_parameters, input_width, layer_parameters
-from gxkeras.values import (as_bool, check_layer_name, check_seed, parse_int, parse_int_or_shape, parse_int_pairs, parse_kwargs,
+from gxkeras.galaxy import forms
+from gxkeras.keras.allowlist import check_layer_count, check_model_config
+from gxkeras.galaxy.errors import ToolInputError, first_line, output_paths, run_tool
+from gxkeras.keras.estimators import KERAS_BUILD_ERRORS
+from gxkeras.galaxy.inputs import flatten_sections, load_inputs
+from gxkeras.keras.environment import import_keras
+from gxkeras.keras.layer_fields import keras_fields
+from gxkeras.keras.config_size import RNN_CELLS, check_output_size, check_parameters, input_width, layer_parameters
+from gxkeras.galaxy.values import (as_bool, check_layer_name, check_seed, parse_int, parse_int_or_shape, parse_int_pairs, parse_kwargs,
                             parse_shape)
 
 # Layers the form offers, by the group shown in "Group -- Layer". Only these are ever looked up

@@ -7,7 +7,7 @@ Three modes, chosen in the form:
   IMDB word index JSON, so that test text never changes the vocabulary;
 - ``decode``: turn rows of word indices back into words, to see what a model sees.
 
-The encoding itself (tokens, ranks, indices, padding) is in :mod:`gxkeras.text`; this module reads
+The encoding itself (tokens, ranks, indices, padding) is in :mod:`gxkeras.data.text`; this module reads
 and writes Galaxy datasets. Outputs are written into ``--outdir`` under fixed names (the tool XML
 collects them with ``from_work_dir``); a failed job leaves none behind.
 """
@@ -17,14 +17,15 @@ import sys
 
 import pandas as pd
 
-from gxkeras import safe_json, text
-from gxkeras.embedding import check_word_indices
-from gxkeras.errors import ToolInputError, run_tool
-from gxkeras.galaxy_inputs import check_dataset_path, flatten_sections, load_inputs
-from gxkeras.lines import bounded_lines
-from gxkeras.memory import check_allocation, format_bytes
-from gxkeras.tabular import read_tabular, select_columns
-from gxkeras.values import parse_int
+from gxkeras.galaxy import safe_json
+from gxkeras.data import text
+from gxkeras.keras.embedding import check_word_indices
+from gxkeras.galaxy.errors import ToolInputError, run_tool
+from gxkeras.galaxy.inputs import check_dataset_path, flatten_sections, load_inputs
+from gxkeras.data.lines import bounded_lines
+from gxkeras.galaxy.memory import check_allocation, format_bytes
+from gxkeras.data.tabular import read_tabular, select_columns
+from gxkeras.galaxy.values import parse_int
 
 TEXT_LABEL = "Text dataset"
 VOCABULARY_LABEL = "Vocabulary"
@@ -59,7 +60,7 @@ def decode_utf8(data, label, number=None):
 
 def read_lines(path, label):
     """The dataset's lines, split on newlines only (text may hold any other Unicode separator), each read
-    within :data:`gxkeras.lines.MAX_LINE_BYTES`."""
+    within :data:`gxkeras.data.lines.MAX_LINE_BYTES`."""
     with open(path, "rb") as handle:
         lines = [decode_utf8(line, label, number) for number, line in enumerate(bounded_lines(handle, label), start=1)]
     if lines:
@@ -81,7 +82,7 @@ def read_texts(path, header, params):
     """``(texts, labels or None)`` from a tabular dataset with a text column and an optional label column.
 
     ``params``: the form's column choices, ``text_selector``/``text_col`` and ``label_selector``/``label_col``
-    (selector values as in :data:`gxkeras.tabular.COLUMN_OPTIONS`, or "none" for no label column).
+    (selector values as in :data:`gxkeras.data.tabular.COLUMN_OPTIONS`, or "none" for no label column).
     """
     check_file_memory(path, TEXT_LABEL, TEXT_BYTES_PER_BYTE, "tokenizing the")
     lines = read_lines(path, TEXT_LABEL)
@@ -108,7 +109,7 @@ def read_texts(path, header, params):
 
 def read_vocabulary(path):
     """``{word: rank}`` from fit mode's vocabulary (word, index, count) or a Keras word index JSON; each
-    rank a whole number from 1 to :data:`gxkeras.text.INDEX_MAX`."""
+    rank a whole number from 1 to :data:`gxkeras.data.text.INDEX_MAX`."""
     check_file_memory(path, VOCABULARY_LABEL, VOCABULARY_BYTES_PER_BYTE, "reading the words of the")
     with open(path, "rb") as handle:
         start = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")

@@ -7,10 +7,10 @@ validation set as Keras' ``validation_data`` (so ``val_loss`` is available to ca
 the model on the held-out data. Writes the metrics table and, as "Save the fitted model" asks, the
 trained model (h5mlm) with its weights (Keras HDF5), the true and predicted values of the evaluation
 set, and the per-epoch history. A ``KerasGBatchClassifier`` trains on sequences in a FASTA file
-(:mod:`gxkeras.fasta`) or on a reference genome with intervals and target features
-(``refseq_and_interval``, :mod:`gxkeras.genomic`), its generator encoding the samples batch by batch.
+(:mod:`gxkeras.data.fasta`) or on a reference genome with intervals and target features
+(``refseq_and_interval``, :mod:`gxkeras.data.genomic`), its generator encoding the samples batch by batch.
 
-All of it runs in a contained process (:func:`run`, :mod:`gxkeras.containment`): the model file is an upload,
+All of it runs in a contained process (:func:`run`, :mod:`gxkeras.modelfile.containment`): the model file is an upload,
 and what no audit sees must not reach other users' files.
 
 The inputs JSON has the layout of the Galaxy-ML tool (1.0.10/1.0.11), which saved workflows hold:
@@ -28,30 +28,30 @@ import tempfile
 import numpy as np
 import pandas as pd
 
-from gxkeras.allowlist import safe_mode
-from gxkeras.embedding import check_word_indices, embedding_input_dim
-from gxkeras.epoch_shuffle import reshuffle_every_epoch
-from gxkeras.errors import ToolInputError, first_line, output_paths, run_tool
-from gxkeras.fasta import (FASTA_LABEL, check_one_hot, check_sequence_input, encode, sample_indices, sequence_names,
+from gxkeras.keras.allowlist import safe_mode
+from gxkeras.keras.embedding import check_word_indices, embedding_input_dim
+from gxkeras.train.epoch_shuffle import reshuffle_every_epoch
+from gxkeras.galaxy.errors import ToolInputError, first_line, output_paths, run_tool
+from gxkeras.data.fasta import (FASTA_LABEL, check_one_hot, check_sequence_input, encode, sample_indices, sequence_names,
                            stage_fasta)
-from gxkeras import forms
-from gxkeras.estimators import (
+from gxkeras.galaxy import forms
+from gxkeras.keras.estimators import (
     BATCH_CLASSIFIER, GENOMIC_GENERATOR, build_callbacks, check_estimator, check_stored_params, galaxy_ml_callbacks_off, is_classifier,
     model_input_shape, output_layer, restore_checkpoint, stored_params,
 )
-from gxkeras.containment import run_contained
-from gxkeras.galaxy_inputs import load_inputs, with_absolute_datasets
-from gxkeras.genomic import FEATURES_LABEL, check_sets_can_be_sampled, encode_intervals, stage_interval_inputs
-from gxkeras.input_types import input_type
-from gxkeras.keras_env import import_keras
-from gxkeras.model_io import load_estimator, save_estimator
-from gxkeras.scoring import Prediction, check_names as scoring_check_names, compute as compute_score
-from gxkeras.matrix_market import read_matrix_market
-from gxkeras.memory import check_allocation
-from gxkeras.metrics import one_hot
-from gxkeras.sparse_updates import correct_sparse_updates
-from gxkeras.tabular import as_whole_numbers, check_row_lengths, read_tabular_input, select_columns
-from gxkeras.values import check_layer_names, check_seed
+from gxkeras.modelfile.containment import run_contained
+from gxkeras.galaxy.inputs import load_inputs, with_absolute_datasets
+from gxkeras.data.genomic import FEATURES_LABEL, check_sets_can_be_sampled, encode_intervals, stage_interval_inputs
+from gxkeras.galaxy.input_types import input_type
+from gxkeras.keras.environment import import_keras
+from gxkeras.modelfile.model_io import load_estimator, save_estimator
+from gxkeras.train.scoring import Prediction, check_names as scoring_check_names, compute as compute_score
+from gxkeras.data.matrix_market import read_matrix_market
+from gxkeras.galaxy.memory import check_allocation
+from gxkeras.report.metrics import one_hot
+from gxkeras.train.sparse_updates import correct_sparse_updates
+from gxkeras.data.tabular import as_whole_numbers, check_row_lengths, read_tabular_input, select_columns
+from gxkeras.galaxy.values import check_layer_names, check_seed
 
 MODEL_LABEL = "Choose the dataset containing pipeline/estimator object"
 X_LABEL = "Training samples dataset"
@@ -69,7 +69,7 @@ BATCH_INPUTS = {"seq_fasta": "sequences in a fasta file", GENOMIC_INPUT: "refere
 
 
 def check_input_type(params):
-    """The input type (checked before TensorFlow loads): see :mod:`gxkeras.input_types`."""
+    """The input type (checked before TensorFlow loads): see :mod:`gxkeras.galaxy.input_types`."""
     return input_type((params.get("input_options") or {}).get("selected_input"), "Select input type",
                       "keras_train_and_eval")
 
@@ -381,7 +381,7 @@ def check_genomic_split(scheme):
 
 def genomic_sets(generator, sets):
     """``{name: (sequences, targets)}`` of each evaluated set of interval positions (at their middles; each set
-    has one at least: :func:`gxkeras.genomic.check_sets_can_be_sampled`)."""
+    has one at least: :func:`gxkeras.data.genomic.check_sets_can_be_sampled`)."""
     encoded = {}
     for name, (X_set, _) in sets.items():
         sequences, targets, skipped = encode_intervals(generator, X_set)
@@ -434,7 +434,7 @@ def predict_features(estimator, X, targets):
     """One prediction of a genomic-interval set: one sigmoid output per feature (0/1 targets).
 
     One feature is a binary classification (the class 1 probability is the output); several are
-    multi-label (:mod:`gxkeras.scoring` scores indicator rows).
+    multi-label (:mod:`gxkeras.train.scoring` scores indicator rows).
     """
     proba = np.asarray(estimator.model_.predict(X, verbose=0), dtype="float64").reshape(len(X), -1)
     labels = (proba > 0.5).astype("int64")
@@ -596,8 +596,8 @@ def train(estimator, X_train, y_train, X_val, y_val, n_onehot=None, class_weight
     estimator.callbacks = None
     try:
         # safe_mode: galaxy-ml rebuilds the Keras model from its config inside fit;
-        # correct_sparse_updates: Keras 3 mis-updates Embeddings otherwise (see gxkeras.sparse_updates);
-        # reshuffle_every_epoch: seeded Keras 3 on TensorFlow repeats epoch 1's order (gxkeras.epoch_shuffle)
+        # correct_sparse_updates: Keras 3 mis-updates Embeddings otherwise (see gxkeras.train.sparse_updates);
+        # reshuffle_every_epoch: seeded Keras 3 on TensorFlow repeats epoch 1's order (gxkeras.train.epoch_shuffle)
         with safe_mode(), correct_sparse_updates(), reshuffle_every_epoch(estimator.seed):
             fit_args = {"class_weight": weights} if weights else {}  # galaxy-ml's regressor takes no class_weight
             history = estimator.fit(X_train, target, validation_data=validation, callbacks=callbacks, **fit_args)
@@ -669,7 +669,7 @@ def run(params, outputs):
     """Train and evaluate; write the outputs named in ``outputs`` (dict of paths, some None).
 
     The model file is opened, built and trained, and the data read, in a contained process
-    (:func:`gxkeras.containment.run_contained`) that may read only the installed software and this job's
+    (:func:`gxkeras.modelfile.containment.run_contained`) that may read only the installed software and this job's
     datasets, and write only in a private folder; the outputs are moved into place once it has succeeded.
     """
     params, datasets = with_absolute_datasets(params, forms.dataset_params("keras_train_and_eval"))

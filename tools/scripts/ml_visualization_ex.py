@@ -17,18 +17,20 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
-from gxkeras import figures, forms, plot_costs
-from gxkeras.containment import run_contained
-from gxkeras.errors import ToolInputError, output_paths, run_tool
-from gxkeras.figures import Heatmap, Panel, Trace, clean_title, draw, output_format
-from gxkeras.galaxy_inputs import load_inputs
-from gxkeras.importances import feature_importances
-from gxkeras.lines import bounded_lines
-from gxkeras.memory import check_allocation
-from gxkeras.metrics import as_labels, format_metrics, per_class_metrics
-from gxkeras.model_diagram import draw_diagram
-from gxkeras.tabular import check_header_names, check_row_lengths, read_tabular, read_tabular_input
-from gxkeras.values import parse_float, parse_int
+from gxkeras.report import figures
+from gxkeras.galaxy import forms
+from gxkeras.report import plot_costs
+from gxkeras.modelfile.containment import run_contained
+from gxkeras.galaxy.errors import ToolInputError, output_paths, run_tool
+from gxkeras.report.figures import Heatmap, Panel, Trace, clean_title, draw, output_format
+from gxkeras.galaxy.inputs import load_inputs
+from gxkeras.modelfile.importances import feature_importances
+from gxkeras.data.lines import bounded_lines
+from gxkeras.galaxy.memory import check_allocation
+from gxkeras.report.metrics import as_labels, format_metrics, per_class_metrics
+from gxkeras.report.model_diagram import draw_diagram
+from gxkeras.data.tabular import check_header_names, check_row_lengths, read_tabular, read_tabular_input
+from gxkeras.galaxy.values import parse_float, parse_int
 
 TRUE_LABEL = "Select dataset containing the true labels"
 PREDICTED_LABEL = "Select dataset containing the predicted labels"
@@ -434,7 +436,7 @@ def model_diagram_plot(params, path, _metrics_path=None):
 # ---- feature importances of a scikit-learn model ---------------------------------------------------
 
 def feature_importances_plot(params, path, _metrics_path=None):
-    """The model is built and its importances read in a contained process (:mod:`gxkeras.importances`)."""
+    """The model is built and its importances read in a contained process (:mod:`gxkeras.modelfile.importances`)."""
     model_path = params.get("infile_estimator")
     if not model_path:
         raise ToolInputError(f"{MODEL_LABEL}: no dataset given")

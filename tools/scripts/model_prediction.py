@@ -1,13 +1,13 @@
 """model_prediction: predict on new data with a prefitted h5mlm model ("Model Prediction" tool).
 
 The model is a galaxy-ml Keras estimator (Keras and TensorFlow are loaded) or a scikit-learn
-estimator or pipeline that galaxy-ml saved (loaded under :mod:`gxkeras.sklearn_io`'s allow-list,
+estimator or pipeline that galaxy-ml saved (loaded under :mod:`gxkeras.modelfile.sklearn_loaders.reader`'s allow-list,
 without TensorFlow), as the Galaxy-ML tool of the same id predicted every Galaxy-ML model.
 Besides tables and sparse matrices it predicts sequences of a FASTA file and (``variant_effect``)
 the variants of a VCF on a reference genome, encoded by galaxy-ml's ``GenomicVariantBatchGenerator``.
 
 The model file is opened, audited, built and called, and the data read, in a contained process
-(:mod:`gxkeras.containment`: it can read only the installed software and this job's inputs, write no
+(:mod:`gxkeras.modelfile.containment`: it can read only the installed software and this job's inputs, write no
 file, start nothing, reach no network); this process stages the inputs that need writing first (:func:`run`).
 The data are read, checked and predicted in chunks of rows, and the rows of predictions are
 written as they come, so that 25,000 reviews x 500 word indices never need to be held as text at
@@ -21,23 +21,23 @@ import sys
 
 import numpy as np
 
-from gxkeras.embedding import check_word_indices, embedding_input_dim
-from gxkeras.containment import run_contained
-from gxkeras.errors import ModelRefused, ToolInputError, first_line, output_paths, run_tool
-from gxkeras.fasta import (
+from gxkeras.keras.embedding import check_word_indices, embedding_input_dim
+from gxkeras.modelfile.containment import run_contained
+from gxkeras.galaxy.errors import ModelRefused, ToolInputError, first_line, output_paths, run_tool
+from gxkeras.data.fasta import (
     FASTA_LABEL, check_sequence_input, encode, one_hot_chunk_rows, quiet_generator_warning, sample_indices,
     sequence_lengths, sequence_names, stage_fasta,
 )
-from gxkeras import forms
-from gxkeras.galaxy_inputs import load_inputs
-from gxkeras.sklearn_loader import PREDICTION_ROWS
-from gxkeras.genomic import GENOME_LABEL, VCF_LABEL, stage_vcf
-from gxkeras.input_types import input_type
-from gxkeras.matrix_market import read_matrix_market
-from gxkeras.estimators import FASTA_GENERATORS, MAX_SEQ_LENGTH, make_generator
-from gxkeras.model_io import ModelFile, keras_weights_name, load_weights_file
-from gxkeras.tabular import iter_tabular
-from gxkeras.values import as_bool
+from gxkeras.galaxy import forms
+from gxkeras.galaxy.inputs import load_inputs
+from gxkeras.modelfile.sklearn_loaders.loader import PREDICTION_ROWS
+from gxkeras.data.genomic import GENOME_LABEL, VCF_LABEL, stage_vcf
+from gxkeras.galaxy.input_types import input_type
+from gxkeras.data.matrix_market import read_matrix_market
+from gxkeras.keras.estimators import FASTA_GENERATORS, MAX_SEQ_LENGTH, make_generator
+from gxkeras.modelfile.model_io import ModelFile, keras_weights_name, load_weights_file
+from gxkeras.data.tabular import iter_tabular
+from gxkeras.galaxy.values import as_bool
 
 ESTIMATOR_LABEL = "Choose the dataset containing pipeline/estimator object"
 WEIGHTS_LABEL = "Choose the dataset containing weights for the estimator above"
@@ -298,7 +298,7 @@ def run(params, outfile, chunk_rows=CHUNK_ROWS):
     """Predict with the form's parameters and write ``outfile``; return the number of rows.
 
     This process only stages the inputs: the model is opened, audited, built and called, and the data read,
-    in a contained process (:func:`predict`, :mod:`gxkeras.containment`), and ``outfile`` appears only once
+    in a contained process (:func:`predict`, :mod:`gxkeras.modelfile.containment`), and ``outfile`` appears only once
     that process has succeeded.
     """
     estimator_path = params.get("infile_estimator")

@@ -15,12 +15,12 @@ import sys
 import numpy as np
 import plotly.graph_objects as go
 
-from gxkeras.errors import ToolInputError, output_paths, run_tool
-from gxkeras.galaxy_inputs import check_dataset_path, load_inputs
-from gxkeras.lines import bounded_lines
-from gxkeras.memory import check_allocation
-from gxkeras.plot_costs import curves_bytes
-from gxkeras.tabular import read_tabular
+from gxkeras.galaxy.errors import ToolInputError, output_paths, run_tool
+from gxkeras.galaxy.inputs import check_dataset_path, load_inputs
+from gxkeras.data.lines import bounded_lines
+from gxkeras.galaxy.memory import check_allocation
+from gxkeras.report.plot_costs import curves_bytes
+from gxkeras.data.tabular import read_tabular
 
 TRUE_LABEL = "Select input data file"
 PREDICTED_LABEL = "Select predicted data file"

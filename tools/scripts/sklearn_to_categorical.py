@@ -12,11 +12,11 @@ import sys
 
 import numpy as np
 
-from gxkeras.errors import ToolInputError, output_paths, run_tool
-from gxkeras.galaxy_inputs import load_inputs
-from gxkeras.metrics import one_hot as metrics_one_hot
-from gxkeras.tabular import read_tabular
-from gxkeras.values import parse_int
+from gxkeras.galaxy.errors import ToolInputError, output_paths, run_tool
+from gxkeras.galaxy.inputs import load_inputs
+from gxkeras.report.metrics import one_hot as metrics_one_hot
+from gxkeras.data.tabular import read_tabular
+from gxkeras.galaxy.values import parse_int
 
 LABEL = "Input file"
 NUM_CLASSES_LABEL = "Total number of classes"

@@ -15,11 +15,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from gxkeras.containment import MODE_VARIABLE
+from gxkeras.modelfile.containment import MODE_VARIABLE
 from repo_paths import SCRIPTS
 
 # For runs whose test checks what the tool imported before refusing a file: the model's work then runs in the
-# tool's own process, where this helper sees its modules, not in gxkeras.containment's child, where it cannot.
+# tool's own process, where this helper sees its modules, not in gxkeras.modelfile.containment's child, where it cannot.
 WORK_IN_TOOL_PROCESS = {MODE_VARIABLE: "off"}
 
 # The program run in the fresh Python: for each run, set sys.argv, run the script as __main__ with its

@@ -19,11 +19,11 @@ import keras_model_builder as kmb
 import keras_model_config as kmc
 import keras_train_and_eval as kte
 import ml_visualization_ex as viz
-from gxkeras.errors import ToolInputError
-from gxkeras.estimators import make_estimator
-from gxkeras.model_io import save_estimator
-from gxkeras.tabular import iter_tabular, read_tabular
-from gxkeras.values import SEED_MAX, check_layer_names, check_seed
+from gxkeras.galaxy.errors import ToolInputError
+from gxkeras.keras.estimators import make_estimator
+from gxkeras.modelfile.model_io import save_estimator
+from gxkeras.data.tabular import iter_tabular, read_tabular
+from gxkeras.galaxy.values import SEED_MAX, check_layer_names, check_seed
 from form_values import kwargs_text
 from repo_paths import SCRIPTS, TEST_DATA
 
@@ -147,7 +147,7 @@ def test_trainer_refuses_a_model_whose_seed_numpy_cannot_take(tmp_path):
 def test_trainer_refuses_a_model_with_a_layer_named_dot(tmp_path):
     """'.' passed Keras and failed in h5py when the trained model was saved, after training."""
     model = regression_model(tmp_path, lambda config: config["layers"][-1]["config"].update(name="."))
-    # The model file's allow-list (gxkeras.allowlist) refuses it first, as a name that could be a path.
+    # The model file's allow-list (gxkeras.keras.allowlist) refuses it first, as a name that could be a path.
     with pytest.raises(ToolInputError, match=r"^Choose the dataset containing pipeline/estimator object \(.*\): "
                                              r"Dense '\.': name '\.' looks like a file, URL or module path"):
         kte.train_and_evaluate(regression_params(model), train_outputs(tmp_path))
@@ -254,7 +254,7 @@ def test_a_valid_axis_still_builds():
 
 def fuzz_cases():
     """Every extra argument of every layer the form offers, with values of each wrong kind."""
-    from gxkeras.keras_env import import_keras
+    from gxkeras.keras.environment import import_keras
 
     keras = import_keras()
     values = [-1, 0, 10 ** 12, "x", [2, 2, 2, 2], 0.5, True, None]
@@ -391,7 +391,7 @@ def test_stderr_is_exactly_the_error_line(tmp_path, write_inputs, script):
     ("/x/keras/src/layers/core.py:93: UserWarning: Do not pass an `input_shape`", False),
 ])
 def test_only_tensorflow_start_up_lines_are_dropped(line, noise):
-    from gxkeras.keras_env import START_UP_NOISE
+    from gxkeras.keras.environment import START_UP_NOISE
 
     assert bool(START_UP_NOISE.match(line)) == noise
 
@@ -418,7 +418,7 @@ def bound_cases(tmp_path):
 
 @pytest.mark.parametrize("case", ["to_categorical", "start_char", "confusion_matrix"])
 def test_bounds_end_in_one_error_line_and_no_output(tmp_path, write_inputs, run_script, monkeypatch, case):
-    from gxkeras import memory
+    from gxkeras.galaxy import memory
 
     monkeypatch.setenv(memory.LIMIT_VARIABLE, str(100 * 1024 ** 2))
     script, params, flag, message = bound_cases(tmp_path)[case]

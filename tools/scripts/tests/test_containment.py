@@ -1,4 +1,4 @@
-"""gxkeras.containment: what the contained process can and cannot do, and how its failures reach the user.
+"""gxkeras.modelfile.containment: what the contained process can and cannot do, and how its failures reach the user.
 
 Each child below is the contained work itself (a module-level function of this file, which the child
 imports): it deliberately does what a memory-corruption exploit inside scikit-learn or TensorFlow would do
@@ -23,8 +23,8 @@ import pytest
 import keras_model_builder as kmb
 import keras_train_and_eval as kte
 import model_prediction as mp
-from gxkeras.containment import MODE_VARIABLE, ContainedFailure, Limits, run_contained
-from gxkeras.errors import ModelRefused, ToolInputError, run_tool
+from gxkeras.modelfile.containment import MODE_VARIABLE, ContainedFailure, Limits, run_contained
+from gxkeras.galaxy.errors import ModelRefused, ToolInputError, run_tool
 from repo_paths import TEST_DATA
 
 WHAT = "Model dataset (/data/model.h5mlm)"

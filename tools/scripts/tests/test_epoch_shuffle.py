@@ -1,4 +1,4 @@
-"""gxkeras.epoch_shuffle: a seeded fit on TensorFlow draws a new batch order every epoch (Keras 3 alone
+"""gxkeras.train.epoch_shuffle: a seeded fit on TensorFlow draws a new batch order every epoch (Keras 3 alone
 repeats epoch 1's), reproducibly from the seed, and the training tool trains with it.
 """
 import contextlib
@@ -6,9 +6,9 @@ import contextlib
 import numpy as np
 import pytest
 
-from gxkeras import keras_env
-from gxkeras.epoch_shuffle import RESHUFFLE_KERAS, reshuffle_every_epoch
-from gxkeras.keras_env import import_keras
+from gxkeras.keras import environment as keras_env
+from gxkeras.train.epoch_shuffle import RESHUFFLE_KERAS, reshuffle_every_epoch
+from gxkeras.keras.environment import import_keras
 
 SAMPLES, BATCH, EPOCHS = 40, 8, 3
 
@@ -42,11 +42,11 @@ def batch_orders(seed, reshuffle, shuffle=True):
 
 
 def test_keras_alone_repeats_the_order():
-    """The reason for gxkeras.epoch_shuffle (Keras 3.15.1). When this fails, Keras reshuffles seeded runs
+    """The reason for gxkeras.train.epoch_shuffle (Keras 3.15.1). When this fails, Keras reshuffles seeded runs
     itself: remove the module (see its docstring)."""
     orders = batch_orders(3, reshuffle=False)
     assert orders[0] == orders[1] == orders[2], ("Keras 3 now draws a new batch order every epoch of a seeded "
-                                                 "fit: remove gxkeras.epoch_shuffle, see its docstring")
+                                                 "fit: remove gxkeras.train.epoch_shuffle, see its docstring")
 
 
 def test_every_epoch_gets_a_new_permutation():
@@ -115,7 +115,7 @@ def test_training_tool_trains_with_it(monkeypatch):
     import json
 
     import keras_train_and_eval as kte
-    from gxkeras.estimators import make_estimator
+    from gxkeras.keras.estimators import make_estimator
 
     seeds = []
     real = kte.reshuffle_every_epoch

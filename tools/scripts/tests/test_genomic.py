@@ -1,6 +1,6 @@
 """GenomicIntervalBatchGenerator end to end: keras_batch_models builds it (old field names), keras_train_and_eval
 trains it on a reference genome, intervals and a target BED (input type refseq_and_interval; the target is
-sorted, bgzipped and tabix-indexed in the job's working directory by gxkeras.genomic), model_prediction
+sorted, bgzipped and tabix-indexed in the job's working directory by gxkeras.data.genomic), model_prediction
 predicts variants of a VCF with it (variant_effect); bad inputs give one line naming the dataset.
 
 test-data (harness/make_test_data.sh): genomic_ref.fasta (chr1 3,000 + chr2 2,000 bases), 33 intervals of
@@ -17,10 +17,10 @@ import pytest
 import keras_batch_models as kbm
 import keras_train_and_eval as kte
 import model_prediction as mp
-from gxkeras import genomic
-from gxkeras.errors import ToolInputError
-from gxkeras.model_io import check_h5mlm, load_estimator
-from gxkeras.scoring import Prediction, compute
+from gxkeras.data import genomic
+from gxkeras.galaxy.errors import ToolInputError
+from gxkeras.modelfile.model_io import check_h5mlm, load_estimator
+from gxkeras.train.scoring import Prediction, compute
 from stored_params import rewrite_params, stored_params
 from repo_paths import TEST_DATA
 
@@ -401,7 +401,7 @@ def test_one_feature_trains_as_binary_with_a_test_holdout(tmp_path, monkeypatch,
     form = build_form()
     form["mode_selection"]["infile_json"] = write_text(json.dumps(config), "one_unit.json")
     model = tmp_path / "one_unit.h5mlm"
-    from gxkeras.model_io import save_estimator
+    from gxkeras.modelfile.model_io import save_estimator
 
     save_estimator(kbm.build_estimator(form), str(model))
     out = outputs(tmp_path)
@@ -419,7 +419,7 @@ def test_one_feature_trains_as_binary_with_a_test_holdout(tmp_path, monkeypatch,
 # ---- lines read within their bound, one-hot tables checked against the job's memory ----------------
 
 def test_a_vcf_line_longer_than_the_bound_is_refused_while_reading(tmp_path, monkeypatch):
-    from gxkeras import lines
+    from gxkeras.data import lines
 
     monkeypatch.setattr(lines, "MAX_LINE_BYTES", 100)
     vcf = tmp_path / "variants.dat"
@@ -451,7 +451,9 @@ def test_targets_beyond_what_a_tabix_index_bins_are_refused(tmp_path, monkeypatc
 def test_a_fasta_line_too_long_for_pyfaidx_to_index_in_the_jobs_memory(tmp_path, monkeypatch):
     """pyfaidx reads each line whole (an unwrapped chromosome is one line): the file is scanned in blocks first.
     Blocks of 64 bytes and a budget of 1,200 bytes (a bound of 200 bytes a line) stand for 1 MiB and gigabytes."""
-    from gxkeras import fasta, lines, memory
+    from gxkeras.data import fasta
+    from gxkeras.data import lines
+    from gxkeras.galaxy import memory
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(lines, "SCAN_BLOCK_BYTES", 64)
@@ -469,7 +471,7 @@ def test_a_fasta_line_too_long_for_pyfaidx_to_index_in_the_jobs_memory(tmp_path,
 @pytest.mark.parametrize("text, longest", [("a" * 10 + "\n" + "b" * 300 + "\nc\n", 2), ("a" * 300, 1),
                                            ("\n" * 70 + "b" * 201, 71), ("a" * 63 + "\n" + "b" * 199 + "\n", None)])
 def test_the_block_scan_finds_the_line_that_is_too_long(tmp_path, monkeypatch, text, longest):
-    from gxkeras import lines
+    from gxkeras.data import lines
 
     monkeypatch.setattr(lines, "SCAN_BLOCK_BYTES", 64)
     path = tmp_path / "f.txt"
@@ -493,7 +495,8 @@ class Unencodable:
 
 def test_one_hot_tables_are_checked_before_they_are_encoded(monkeypatch):
     """10^4 sequences of the form's largest seq_length (100,000 x 20 float32) are 80 GB."""
-    from gxkeras import fasta, memory
+    from gxkeras.data import fasta
+    from gxkeras.galaxy import memory
 
     monkeypatch.setenv(memory.LIMIT_VARIABLE, str(8 * 1024 ** 3))
     indices = np.arange(10_000)[:, None]

@@ -23,12 +23,14 @@ import keras_text_to_sequences as kts
 import ml_visualization_ex as mve
 import model_prediction as mp
 import plotly_regression_performance_plots as plotly
-from gxkeras import estimators, memory, resources
-from gxkeras.allowlist import MAX_LAYERS, check_model_config, count_layers
-from gxkeras.errors import ModelRefused, ToolInputError, run_tool
-from gxkeras.estimators import parse_model_json
-from gxkeras.model_io import check_h5mlm, load_estimator
-from gxkeras.tabular import iter_tabular, read_tabular
+from gxkeras.keras import estimators
+from gxkeras.galaxy import memory
+from gxkeras.keras import config_size as resources
+from gxkeras.keras.allowlist import MAX_LAYERS, check_model_config, count_layers
+from gxkeras.galaxy.errors import ModelRefused, ToolInputError, run_tool
+from gxkeras.keras.estimators import parse_model_json
+from gxkeras.modelfile.model_io import check_h5mlm, load_estimator
+from gxkeras.data.tabular import iter_tabular, read_tabular
 from repo_paths import ROOT, SCRIPTS, TEST_DATA
 
 sys.path.insert(0, str(ROOT / "harness"))
@@ -318,7 +320,7 @@ def imdb_json():
     (lambda m: huge_embedding(m), r"about 1,000,000,\d{3},\d{3} parameters, 3\.6 TB as float32, more than the"),
 ])
 def test_model_json_refused_before_keras_builds_it(monkeypatch, change, message):
-    import gxkeras.estimators as estimators
+    import gxkeras.keras.estimators as estimators
 
     model = imdb_json()
     change(model)
@@ -448,7 +450,7 @@ def test_config_counts_the_whole_stack(monkeypatch):
 ])
 def test_parameter_estimate_matches_keras(layers, shape):
     """The estimate (from the form, and from the written JSON) is Keras' own count for these models."""
-    from gxkeras.keras_env import import_keras
+    from gxkeras.keras.environment import import_keras
 
     keras = import_keras()
     budget = kmc.ParameterBudget()
@@ -514,7 +516,7 @@ def seeded_model(tmp_path_factory):
                            "metrics": ["acc"]},
         "fit_params": {"epochs": 2, "batch_size": 32, "validation_split": 0.1, "verbose": 0, "callbacks": []},
         "random_seed": 1234}})
-    from gxkeras.model_io import save_estimator
+    from gxkeras.modelfile.model_io import save_estimator
 
     path = str(folder / "untrained.h5mlm")
     save_estimator(estimator, path)
@@ -678,7 +680,8 @@ def resource_exhausted():
 def test_running_out_of_memory_is_one_error_line_in_every_tool(tmp_path, write_inputs, run_script, monkeypatch,
                                                                script, error):
     """Out of memory inside the work (after outputs were begun): one Error line, exit 1, no output left."""
-    from gxkeras import builder_form, galaxy_inputs
+    from gxkeras.modelfile import building
+    from gxkeras.galaxy import inputs as galaxy_inputs
 
     arguments = tool_outputs(tmp_path)[script]
     outputs = [path for path in arguments if isinstance(path, Path) and path != tmp_path] or [
@@ -689,7 +692,7 @@ def test_running_out_of_memory_is_one_error_line_in_every_tool(tmp_path, write_i
             output.write_text("half a result")
         raise error()
 
-    for module in (galaxy_inputs, builder_form):  # every tool's work starts there (the builders' in builder_form)
+    for module in (galaxy_inputs, building):  # every tool's work starts there (the builders' in building)
         monkeypatch.setattr(module, "load_inputs", exhausted)
     result = run_script(script, "--inputs", write_inputs({}), *arguments)
     lines = [line for line in result.stderr.splitlines() if line.strip()]

@@ -8,8 +8,8 @@ import pytest
 import keras_batch_models as kbm
 import keras_train_and_eval as kte
 import model_prediction as mp
-from gxkeras.errors import ToolInputError
-from gxkeras.model_io import check_h5mlm, load_estimator
+from gxkeras.galaxy.errors import ToolInputError
+from gxkeras.modelfile.model_io import check_h5mlm, load_estimator
 from stored_params import rewrite_params, stored_params
 from repo_paths import TEST_DATA
 
@@ -192,7 +192,7 @@ def test_fasta_path_cannot_be_swapped(built, tmp_path, monkeypatch):
 
 def test_protein_generator_builds_trains_and_predicts(tmp_path, monkeypatch, write_text):
     """FastaProteinBatchGenerator: 20 values per position; 12 short protein sequences, 2 epochs, predicted."""
-    from gxkeras.keras_env import import_keras
+    from gxkeras.keras.environment import import_keras
 
     keras = import_keras()
     monkeypatch.chdir(tmp_path)
@@ -208,7 +208,7 @@ def test_protein_generator_builds_trains_and_predicts(tmp_path, monkeypatch, wri
     estimator = kbm.build_estimator(params)
     assert type(estimator.data_batch_generator).__name__ == "FastaProteinBatchGenerator"
     untrained = str(tmp_path / "untrained.h5mlm")
-    from gxkeras.model_io import save_estimator
+    from gxkeras.modelfile.model_io import save_estimator
 
     save_estimator(estimator, untrained)
     train = train_params(untrained, fasta, labels)

@@ -1,4 +1,4 @@
-"""gxkeras.keras_env: the light start of keras_model_config rests on how this Keras release behaves.
+"""gxkeras.keras.environment: the light start of keras_model_config rests on how this Keras release behaves.
 
 These tests fail when a Keras upgrade breaks an assumption of the light start (see the module's
 docstring), instead of the tool silently getting slower or failing in a user's job.
@@ -11,7 +11,7 @@ import sys
 import pytest
 from repo_paths import SCRIPTS
 
-from gxkeras import keras_env
+from gxkeras.keras import environment as keras_env
 
 
 def test_installed_keras_is_a_release_the_light_start_was_checked_on():
@@ -31,7 +31,7 @@ def test_only_checked_keras_releases_get_the_light_start(monkeypatch, version, c
 
 LIGHT_IMPORT = """
 import json, sys
-from gxkeras.keras_env import NOT_FOR_LAYERS, import_keras
+from gxkeras.keras.environment import NOT_FOR_LAYERS, import_keras
 keras = import_keras(tensorflow=False)
 model = keras.Sequential([keras.Input((20,)), keras.layers.Embedding(100, 4), keras.layers.LSTM(3),
                           keras.layers.Dense(1, activation="sigmoid")])

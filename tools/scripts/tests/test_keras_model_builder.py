@@ -4,8 +4,8 @@ import json
 import pytest
 
 import keras_model_builder as kmb
-from gxkeras.errors import ToolInputError
-from gxkeras.model_io import load_estimator
+from gxkeras.galaxy.errors import ToolInputError
+from gxkeras.modelfile.model_io import load_estimator
 from gtn_states import saved_state
 from repo_paths import SCRIPTS, TEST_DATA
 
@@ -13,7 +13,7 @@ SCRIPT = SCRIPTS / "keras_model_builder.py"
 
 
 def dense_model_json(n_features=5, units=1, activation="sigmoid"):
-    from gxkeras.keras_env import import_keras
+    from gxkeras.keras.environment import import_keras
 
     keras = import_keras()
     model = keras.Sequential([keras.Input((n_features,)), keras.layers.Dense(4, activation="relu"),
@@ -196,7 +196,7 @@ def test_gtn_workflow_states_keep_their_meaning(write_text, tutorial, model, exp
 ])
 def test_keras2_loss_names_run_the_same_function(write_text, loss, keras_loss):
     import numpy as np
-    from gxkeras.keras_env import import_keras
+    from gxkeras.keras.environment import import_keras
 
     keras = import_keras()
     learning_type = "KerasGClassifier" if loss == "kullback_leibler_divergence" else "KerasGRegressor"
@@ -218,7 +218,7 @@ def test_csvlogger_writes_log_csv_in_the_working_directory(tmp_path, monkeypatch
                                            loss="mean_squared_error", metrics=["mae"], callbacks=callbacks,
                                            epochs=2, batch_size=8, verbose=0))
     assert estimator.callbacks == [{"callback_selection": {"callback_type": "CSVLogger"}}]
-    from gxkeras.estimators import build_callbacks
+    from gxkeras.keras.estimators import build_callbacks
 
     n_features = estimator.config["layers"][0]["config"]["batch_shape"][-1]
     X = np.random.default_rng(0).normal(size=(32, n_features))
@@ -245,7 +245,7 @@ def test_checkpoint_and_scheduler_are_stored_from_the_form():
         {"callback_selection": {"callback_type": "LearningRateScheduler", "schedule": "exponential_decay",
                                 "drop": 0.5, "epochs_drop": 10, "decay_rate": 0.2}},
     ]
-    from gxkeras.estimators import CHECKPOINT, build_callbacks
+    from gxkeras.keras.estimators import CHECKPOINT, build_callbacks
 
     checkpoint, scheduler = build_callbacks(estimator.callbacks, "callbacks")
     assert checkpoint.filepath == CHECKPOINT[True] == "checkpoint.weights.h5"  # fixed, in the working directory
@@ -254,7 +254,7 @@ def test_checkpoint_and_scheduler_are_stored_from_the_form():
 
 
 def test_step_decay_uses_the_optimizers_rate():
-    from gxkeras.estimators import Decay
+    from gxkeras.keras.estimators import Decay
 
     decay = Decay("step_decay", drop=0.5, epochs_drop=2)
     # lr0 is the rate at epoch 0; later calls get the already lowered rate, which must not compound

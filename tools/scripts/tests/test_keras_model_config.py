@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import keras_model_config as kmc
-from gxkeras import resources
-from gxkeras.errors import ToolInputError
+from gxkeras.keras import config_size as resources
+from gxkeras.galaxy.errors import ToolInputError
 from fresh_python import run_tools
 from gtn_states import saved_state
 from repo_paths import SCRIPTS
@@ -314,7 +314,7 @@ def test_help_lists_every_layer_type_offered():
     """The tool's help names each layer type of the form (the form is the list; the help must follow)."""
     from xml.etree import ElementTree
 
-    from gxkeras import forms
+    from gxkeras.galaxy import forms
 
     help_text = ElementTree.parse(SCRIPTS.parent / "keras_model_config.xml").getroot().findtext("help")
     named = set(re.findall(r"\b[A-Z][A-Za-z0-9]+\b", help_text))
@@ -329,7 +329,7 @@ PLAIN_TEXT_FIELDS = {"name"}  # an Input's name: letters, digits, '_', '.', '-' 
 def test_list_valued_text_fields_keep_their_brackets():
     """Galaxy's default sanitizer turns [500] into __ob__500__cb__: every text field the script parses as a
     list, tuple or literal carries the printable_text sanitizer (macros.xml), which keeps what was typed."""
-    from gxkeras import forms
+    from gxkeras.galaxy import forms
 
     inputs, _ = forms.tool("keras_model_config")
     kept, default = set(), set()

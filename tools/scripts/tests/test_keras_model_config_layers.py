@@ -11,9 +11,10 @@ import keras_model_builder as kmb
 import keras_model_config as kmc
 import keras_train_and_eval as kte
 import model_prediction as mp
-from gxkeras import memory, resources
-from gxkeras.allowlist import check_model_config
-from gxkeras.errors import ToolInputError
+from gxkeras.galaxy import memory
+from gxkeras.keras import config_size as resources
+from gxkeras.keras.allowlist import check_model_config
+from gxkeras.galaxy.errors import ToolInputError
 
 GROUPS = ("Advanced activations", "Noise", "Normalization", "Merge", "Wrappers", "Attention")
 
@@ -280,7 +281,7 @@ def test_attention_model_trains_and_predicts_through_the_tools(tmp_path, write_t
         "compile_params": {"loss": "binary_crossentropy", "metrics": ["acc"],
                            "optimizer_selection": {"optimizer_type": "Adam"}},
         "fit_params": {"epochs": 2, "batch_size": 16}, "random_seed": 0}})
-    from gxkeras.model_io import save_estimator
+    from gxkeras.modelfile.model_io import save_estimator
 
     untrained = str(tmp_path / "untrained.h5mlm")
     save_estimator(estimator, untrained)

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import keras_text_to_sequences as tool
-from gxkeras import text
-from gxkeras.errors import ToolInputError
+from gxkeras.data import text
+from gxkeras.galaxy.errors import ToolInputError
 from repo_paths import SCRIPTS, TEST_DATA
 
 IMDB = {"lower": "ascii", "num_words": 10000, "skip_top": 50, "maxlen": 500}
@@ -265,7 +265,7 @@ def test_decode_refuses_indices_that_are_not_int32_word_indices(write_text, tmp_
 
 
 def test_maxlen_sizes_the_rows_only_within_the_jobs_memory(write_text, tmp_path, monkeypatch):
-    from gxkeras import memory
+    from gxkeras.galaxy import memory
 
     monkeypatch.setenv(memory.LIMIT_VARIABLE, str(10 ** 8))
     with pytest.raises(ToolInputError, match=r"^maxlen: word indices per text: 2 texts of 1,000,000,000 word indices "
@@ -276,7 +276,7 @@ def test_maxlen_sizes_the_rows_only_within_the_jobs_memory(write_text, tmp_path,
 
 @pytest.mark.parametrize("mode", ["fit", "apply"])
 def test_text_and_vocabulary_too_large_for_the_jobs_memory(write_text, tmp_path, monkeypatch, mode):
-    from gxkeras import memory
+    from gxkeras.galaxy import memory
 
     vocabulary = run(tmp_path / "fit", mode="fit", infile=write_text("good film\n"), maxlen=3)["vocabulary"]
     infile = write_text("good film " * 1000 + "\n")  # 10 kB of text: 200 kB to tokenize, 40 kB of vocabulary
@@ -293,7 +293,7 @@ def test_text_and_vocabulary_too_large_for_the_jobs_memory(write_text, tmp_path,
 def test_a_line_longer_than_the_bound_is_refused_while_reading(write_text, tmp_path, monkeypatch, which):
     """A 100 MB line without a newline used to be read whole; the bound is made small here (the real one
     is 16 MiB), and the reader never takes more than bound + 1 bytes of the line."""
-    from gxkeras import lines
+    from gxkeras.data import lines
 
     monkeypatch.setattr(lines, "MAX_LINE_BYTES", 1000)
     long_line = "good " * 300  # 1,500 bytes, no newline

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 import keras_train_and_eval as kte
-from gxkeras.errors import ToolInputError
-from gxkeras.estimators import make_estimator
-from gxkeras.model_io import load_estimator, save_estimator
+from gxkeras.galaxy.errors import ToolInputError
+from gxkeras.keras.estimators import make_estimator
+from gxkeras.modelfile.model_io import load_estimator, save_estimator
 from repo_paths import ROOT, SCRIPTS, TEST_DATA
 
 SCRIPT = SCRIPTS / "keras_train_and_eval.py"
@@ -28,7 +28,7 @@ def classification_data(write_text):
 def write_model(folder, learning_type="KerasGClassifier", loss="binary_crossentropy", metrics=("acc",), units=1,
                 activation="sigmoid", n_features=5, epochs=2, seed=42):
     """Write an untrained h5mlm (a small Dense network) in ``folder`` and return its path."""
-    from gxkeras.keras_env import import_keras
+    from gxkeras.keras.environment import import_keras
 
     keras = import_keras()
     model = keras.Sequential([keras.Input((n_features,)), keras.layers.Dense(4, activation="relu"),
@@ -280,7 +280,7 @@ def test_hyperparameter_swapping_sets_the_named_parameters(tmp_path, make_model,
 def test_swapped_values_keep_their_brackets():
     """The form's sanitizer lets through what swapped_parameters parses: lists, tuples, dicts, quoted strings
     (Galaxy's default character set has no brackets or braces: [1, 2] would arrive as X1, 2X)."""
-    from gxkeras import forms
+    from gxkeras.galaxy import forms
 
     inputs, _ = forms.tool("keras_train_and_eval")
     param = next(param for param in inputs.iter("param") if param.get("name") == "sp_value")
@@ -420,7 +420,7 @@ def test_the_gtn_rnn_state_runs_with_its_meaning(tmp_path):
 
 def regression_estimator(callbacks, epochs=6, learning_rate=0.05):
     """An untrained KerasGRegressor (Dense 5 -> 4 -> 1) with the given checked callback dicts."""
-    from gxkeras.keras_env import import_keras
+    from gxkeras.keras.environment import import_keras
 
     keras = import_keras()
     model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(4, activation="relu"), keras.layers.Dense(1)])
@@ -443,7 +443,7 @@ def checkpoint(**options):
 @pytest.mark.parametrize("save_weights_only", [True, False])
 def test_model_checkpoint_gives_the_model_the_best_epochs_weights(tmp_path, monkeypatch, capsys, save_weights_only):
     """mode max on val_loss picks the worst epoch (the first, as the loss falls): never the last one's weights."""
-    from gxkeras.estimators import CHECKPOINT
+    from gxkeras.keras.estimators import CHECKPOINT
 
     monkeypatch.chdir(tmp_path)
     X, y, X_val, y_val = regression_arrays()
@@ -588,7 +588,7 @@ def test_one_hot_targets_beyond_the_jobs_memory_are_refused_before_training(tmp_
                                                                            monkeypatch):
     """4,500 training samples of 1,500 classes for categorical_crossentropy: galaxy-ml's to_categorical makes a
     54 MB float64 one-hot table, Keras a float32 copy; the budget is set below it."""
-    from gxkeras import memory
+    from gxkeras.galaxy import memory
 
     model = make_model(loss="categorical_crossentropy", activation="softmax", units=1500, metrics=("acc",))
     X = write_text("".join("\t".join(["0.5"] * 5) + "\n" for _ in range(6000)), "X.tsv")

@@ -1,4 +1,4 @@
-"""The old tools' "sparse matrix" input: MatrixMarket files read by gxkeras.matrix_market (issue 16).
+"""The old tools' "sparse matrix" input: MatrixMarket files read by gxkeras.data.matrix_market (issue 16).
 
 Every refusal is one error line naming the input; a size line larger than the job's memory is
 refused from the header alone (the test's file holds one entry), before scipy parses anything.
@@ -8,9 +8,9 @@ import pytest
 from scipy.io import mmwrite
 from scipy.sparse import coo_matrix
 
-from gxkeras import matrix_market
-from gxkeras.errors import ToolInputError
-from gxkeras.matrix_market import read_matrix_market
+from gxkeras.data import matrix_market
+from gxkeras.galaxy.errors import ToolInputError
+from gxkeras.data.matrix_market import read_matrix_market
 from repo_paths import TEST_DATA
 
 LABEL = "Select a sparse matrix"
@@ -103,8 +103,8 @@ def test_missing_dataset_is_named():
                                              "output_reference")})])
 def test_forms_offer_the_input_types_python_reads(tool, genomic):
     """The forms' input types are Python's (INPUT_TYPES); each keeps the old forms' names."""
-    from gxkeras import forms
-    from gxkeras.input_types import INPUT_TYPES
+    from gxkeras.galaxy import forms
+    from gxkeras.galaxy.input_types import INPUT_TYPES
 
     cases = forms.when_params(tool, "selected_input")
     assert tuple(cases) == INPUT_TYPES[tool]

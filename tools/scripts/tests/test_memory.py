@@ -6,9 +6,9 @@ import resource
 
 import pytest
 
-from gxkeras import memory
-from gxkeras.errors import ToolInputError
-from gxkeras.memory import available_memory, cgroup_memory_limit
+from gxkeras.galaxy import memory
+from gxkeras.galaxy.errors import ToolInputError
+from gxkeras.galaxy.memory import available_memory, cgroup_memory_limit
 
 GB = 1024 ** 3
 V1_UNLIMITED = "9223372036854771712"  # what cgroup v1 writes when there is no limit

@@ -1,12 +1,12 @@
-"""ml_visualization_ex and gxkeras.metrics: metrics (scikit-learn's), readers, plots, errors, no TensorFlow."""
+"""ml_visualization_ex and gxkeras.report.metrics: metrics (scikit-learn's), readers, plots, errors, no TensorFlow."""
 
 import numpy as np
 import pytest
 
 import ml_visualization_ex as viz
-from gxkeras.errors import ToolInputError
+from gxkeras.galaxy.errors import ToolInputError
 from fresh_python import run_tool
-from gxkeras.metrics import as_labels, format_metrics, per_class_metrics
+from gxkeras.report.metrics import as_labels, format_metrics, per_class_metrics
 from repo_paths import TEST_DATA
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -114,7 +114,7 @@ def test_old_colormaps_and_formats(tmp_path):
 
 def test_every_colormap_of_the_form_is_a_matplotlib_colormap():
     """The form is the one list of color maps; each names a matplotlib one (Summer -> summer)."""
-    from gxkeras import forms
+    from gxkeras.galaxy import forms
 
     offered = forms.options("ml_visualization_ex", "plot_color")
     assert {"Greys", "Purples", "Blues", "Greens", "Oranges", "Reds", "Summer", "Autumn", "RdYlGn", "Spectral",
@@ -296,7 +296,7 @@ def test_failure_leaves_no_output(tmp_path, write_inputs, write_text, run_script
 def test_a_confusion_matrix_of_100000_classes_is_refused_before_it_is_made(tmp_path, write_text, monkeypatch):
     """10^5 distinct labels (a 590 kB file) asked scikit-learn for a 10^5 x 10^5 int64 matrix (80 GB) and
     matplotlib for 10^10 text artists; the budget is set to 8 GB so that the test does not depend on the host."""
-    from gxkeras import memory
+    from gxkeras.galaxy import memory
 
     monkeypatch.setenv(memory.LIMIT_VARIABLE, str(8 * 1024 ** 3))
     labels = write_text("".join(f"{i}\n" for i in range(100_000)), "labels.tsv")
@@ -309,7 +309,7 @@ def test_a_confusion_matrix_of_100000_classes_is_refused_before_it_is_made(tmp_p
 def test_counts_are_written_in_the_cells_of_small_confusion_matrices_only():
     """Each count is a text artist of 10-18 kB (200 x 200 took 59 s): beyond 30 classes the picture is drawn
     without them, and with at most 50 tick labels."""
-    from gxkeras import figures
+    from gxkeras.report import figures
 
     small = figures._matplotlib_heatmap(figures.Heatmap(np.ones((30, 30), dtype=int), [str(i) for i in range(30)],
                                                         "Greens"), "t")
@@ -333,7 +333,7 @@ def test_labels_that_are_not_class_labels_are_refused(tmp_path, write_text, text
 
 def test_ten_thousand_curves_are_refused_before_they_are_computed(tmp_path, write_text, monkeypatch):
     """A multi-label truth of 2 rows x 10^4 columns is 40 kB; its 10^4 curves take 1.6 GB to draw."""
-    from gxkeras import memory
+    from gxkeras.galaxy import memory
 
     monkeypatch.setenv(memory.LIMIT_VARIABLE, str(2 * 1024 ** 3))
     truth = write_text("\t".join(["1"] * 10_000) + "\n" + "\t".join(["0"] * 10_000) + "\n", "t.tsv")

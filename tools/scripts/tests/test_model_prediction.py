@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import model_prediction as mp
-from gxkeras.containment import MODE_VARIABLE
-from gxkeras.errors import ToolInputError
+from gxkeras.modelfile.containment import MODE_VARIABLE
+from gxkeras.galaxy.errors import ToolInputError
 from repo_paths import TEST_DATA
 
 
@@ -15,12 +15,12 @@ from repo_paths import TEST_DATA
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """A small trained KerasGClassifier like the tutorial's, saved as h5mlm, and its weights files."""
-    from gxkeras.keras_env import import_keras
+    from gxkeras.keras.environment import import_keras
 
     keras = import_keras()
     from galaxy_ml.keras_galaxy_models import KerasGClassifier
 
-    from gxkeras.model_io import save_estimator
+    from gxkeras.modelfile.model_io import save_estimator
 
     model = keras.Sequential([keras.Input(shape=(100,)), keras.layers.Embedding(10000, 4),
                               keras.layers.LSTM(4), keras.layers.Dense(1, activation="sigmoid")])
@@ -116,7 +116,7 @@ def test_weights_are_loaded(trained, tmp_path, kind):
 
 
 def test_weights_not_matching_the_model(trained, tmp_path):
-    from gxkeras.keras_env import import_keras
+    from gxkeras.keras.environment import import_keras
 
     keras = import_keras()
     small = keras.Sequential([keras.Input(shape=(100,)), keras.layers.Dense(1)])
@@ -220,7 +220,7 @@ def test_sparse_matrix_predicts_as_the_table(trained, tmp_path):
 
 def test_sparse_matrix_of_a_sklearn_pipeline(tmp_path):
     """test-data/sklearn_X.mtx (sklearn_X.tsv's non-zero entries): the pipeline's predictions from the table."""
-    from gxkeras.model_io import load_sklearn
+    from gxkeras.modelfile.model_io import load_sklearn
 
     out = str(tmp_path / "out.tsv")
     model = TEST_DATA / "sklearn_pipeline.h5mlm"
@@ -246,7 +246,7 @@ def test_sparse_matrix_errors_name_the_input(trained, tmp_path, write_text):
 def test_the_model_file_is_opened_audited_and_built_once(trained, tmp_path, monkeypatch, model):
     """One open of the model file per job (there were four: check, two kind probes, load). Counted with the
     contained work run in this process (GXKERAS_CONTAINMENT=off), where the opens can be seen."""
-    from gxkeras import model_io
+    from gxkeras.modelfile import model_io
 
     path = trained[2]["model"] if model == "keras" else str(TEST_DATA / "sklearn_forest.h5mlm")
     data = X_TEST if model == "keras" else str(TEST_DATA / "sklearn_X.tsv")

@@ -18,11 +18,15 @@ import pytest
 import keras_model_builder as kmb
 import keras_train_and_eval as kte
 import model_prediction as mp
-from gxkeras import estimators, forms, memory, resources, safe_json
-from gxkeras.allowlist import allowed, check_model_config
-from gxkeras.errors import ModelRefused, ToolInputError
-from gxkeras.estimators import parse_model_json
-from gxkeras.model_io import check_h5mlm, check_hdf5_objects, load_estimator
+from gxkeras.keras import estimators
+from gxkeras.galaxy import forms
+from gxkeras.galaxy import memory
+from gxkeras.keras import config_size as resources
+from gxkeras.galaxy import safe_json
+from gxkeras.keras.allowlist import allowed, check_model_config
+from gxkeras.galaxy.errors import ModelRefused, ToolInputError
+from gxkeras.keras.estimators import parse_model_json
+from gxkeras.modelfile.model_io import check_h5mlm, check_hdf5_objects, load_estimator
 from fresh_python import WORK_IN_TOOL_PROCESS, run_tools
 from repo_paths import ROOT, TEST_DATA
 
@@ -313,7 +317,7 @@ def test_flatten_weights_are_counted_whatever_build_config_claims(tmp_path, monk
                k.layers.Dense(2)],
 ])
 def test_parameter_count_follows_shapes_like_keras(layers):
-    from gxkeras.keras_env import import_keras
+    from gxkeras.keras.environment import import_keras
 
     keras = import_keras()
     model = keras.Sequential(layers(keras))
@@ -394,7 +398,7 @@ def test_layers_without_weights_cannot_ask_for_huge_outputs(monkeypatch, fields,
 
 
 def test_functional_parameter_count_follows_the_graph():
-    from gxkeras.keras_env import import_keras
+    from gxkeras.keras.environment import import_keras
 
     keras = import_keras()
     a, b = keras.Input((4, 3)), keras.Input((4, 5))
@@ -497,7 +501,7 @@ def test_deep_json_is_refused_without_recursion_error(tmp_path, write_text):
                                              r"levels deep, more than the 64"):
         parse_model_json(Path(hostile.deep_json(tmp_path / "deep.json")).read_text(), kmb.MODEL_LABEL)
     with pytest.raises(ToolInputError, match=r"kwargs: longer than 2000 characters"):
-        from gxkeras.values import parse_kwargs
+        from gxkeras.galaxy.values import parse_kwargs
         parse_kwargs("a=" + "[" * 100000 + "]" * 100000, "kwargs")
 
 
@@ -546,7 +550,7 @@ def test_contract_form_options_and_python_checks_agree():
     assert estimators.CLASSIFIER_LOSSES | estimators.REGRESSOR_LOSSES == set(estimators.LOSSES)
     assert kmb.CLASSIFICATION_ONLY_METRICS <= set(estimators.METRICS)
     # every name the forms offer is a real Keras object of the kind the allow-list files it under
-    from gxkeras.keras_env import import_keras
+    from gxkeras.keras.environment import import_keras
 
     keras = import_keras()
     lists = allowed()

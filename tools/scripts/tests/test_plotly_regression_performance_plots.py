@@ -9,7 +9,7 @@ import pytest
 from sklearn.metrics import mean_squared_error, r2_score
 
 import plotly_regression_performance_plots as tool
-from gxkeras.errors import ToolInputError
+from gxkeras.galaxy.errors import ToolInputError
 from repo_paths import SCRIPTS, TEST_DATA
 
 TRUE = [0.10, 0.25, 0.40, 0.55, 0.60, 0.72, 0.85, 0.90]
@@ -90,7 +90,7 @@ def test_empty_dataset(write_text):
 def test_more_samples_than_the_pages_fit_in_the_jobs_memory_are_refused(write_text, write_inputs, tmp_path, monkeypatch):
     """Each page holds every sample as plain lists (about 512 bytes a point in plotly): the budget is set below
     what 1,000 samples take."""
-    from gxkeras import memory
+    from gxkeras.galaxy import memory
 
     monkeypatch.setenv(memory.LIMIT_VARIABLE, str(2 * 1024 ** 2))
     values = write_text("".join(f"{i}\n" for i in range(1000)))

@@ -1,12 +1,12 @@
-"""gxkeras.scoring: every scorer name of the Galaxy-ML form, computed as scikit-learn's scorer computes it."""
+"""gxkeras.train.scoring: every scorer name of the Galaxy-ML form, computed as scikit-learn's scorer computes it."""
 import numpy as np
 import pytest
 from sklearn import metrics
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
-from gxkeras import forms
-from gxkeras.errors import ToolInputError
-from gxkeras.scoring import CLASSIFICATION_NAMES, REGRESSION, UNSUPPORTED, Prediction, check_names, compute
+from gxkeras.galaxy import forms
+from gxkeras.galaxy.errors import ToolInputError
+from gxkeras.train.scoring import CLASSIFICATION_NAMES, REGRESSION, UNSUPPORTED, Prediction, check_names, compute
 
 # scikit-learn's scorer for our names where they differ (the old form's misspellings)
 SKLEARN_NAME = {"precision_wighted": "precision_weighted", "recall_wighted": "recall_weighted",

@@ -6,9 +6,10 @@ its traceback, so those places catch a narrow list of exception types.
 """
 import pytest
 
-from gxkeras import estimators, model_io
-from gxkeras.errors import ToolInputError, first_line
-from gxkeras.galaxy_inputs import GALAXY_KEYS, flatten_sections, without_galaxy_keys
+from gxkeras.keras import estimators
+from gxkeras.modelfile import model_io
+from gxkeras.galaxy.errors import ToolInputError, first_line
+from gxkeras.galaxy.inputs import GALAXY_KEYS, flatten_sections, without_galaxy_keys
 
 
 @pytest.mark.parametrize(("error", "line"), [
@@ -58,7 +59,7 @@ DENSE = {"name": "sequential", "layers": [
 
 @pytest.fixture
 def keras():
-    from gxkeras.keras_env import import_keras
+    from gxkeras.keras.environment import import_keras
 
     return import_keras()
 

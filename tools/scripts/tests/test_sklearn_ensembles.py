@@ -14,10 +14,10 @@ import h5py
 import numpy as np
 import pytest
 
-from gxkeras import sklearn_io
-from gxkeras.errors import ModelRefused, ToolInputError
-from gxkeras.model_io import check_h5mlm, load_estimator, load_sklearn
-from gxkeras.sklearn_xgboost import OBJECTIVES, parse_ubjson
+from gxkeras.modelfile.sklearn_loaders import reader as sklearn_io
+from gxkeras.galaxy.errors import ModelRefused, ToolInputError
+from gxkeras.modelfile.model_io import check_h5mlm, load_estimator, load_sklearn
+from gxkeras.modelfile.sklearn_loaders.xgboost import OBJECTIVES, parse_ubjson
 from fresh_python import WORK_IN_TOOL_PROCESS, run_tools
 from repo_paths import TEST_DATA
 from test_sklearn_models import MODEL, dump, predict_params, problem
@@ -364,7 +364,7 @@ KERAS_REFUSED_WHEN_BUILT = {"weights_shape"}
 
 @pytest.mark.parametrize("case", sorted(KERAS_HOSTILE))
 def test_hostile_keras_pipelines_are_refused(tmp_path, keras_pipeline, case):
-    """The Keras step is checked as a Keras model file is (gxkeras/model_io.py): no second set of checks."""
+    """The Keras step is checked as a Keras model file is (gxkeras/modelfile/model_io.py): no second set of checks."""
     import shutil
 
     path = tmp_path / "model.h5mlm"
@@ -373,13 +373,13 @@ def test_hostile_keras_pipelines_are_refused(tmp_path, keras_pipeline, case):
     with h5py.File(path, "r+") as handle:
         change(handle)
     load = load_sklearn if case in KERAS_REFUSED_WHEN_BUILT else check_h5mlm  # weights: checked when built
-    # ToolInputError: the Keras parameter checks (gxkeras/estimators.py) do not raise ModelRefused yet
+    # ToolInputError: the Keras parameter checks (gxkeras/keras/estimators.py) do not raise ModelRefused yet
     with pytest.raises(ToolInputError) as caught:
         load(str(path), MODEL)
     assert named in problem(caught.value, path)
 
 
-# ---- XGBoost: the booster's UBJSON bytes parsed and checked by us (gxkeras/sklearn_xgboost.py) -------------
+# ---- XGBoost: the booster's UBJSON bytes parsed and checked by us (gxkeras/modelfile/sklearn_loaders/xgboost.py) -------------
 
 def xgboost_model(objective, pipeline=True):
     from sklearn.pipeline import make_pipeline

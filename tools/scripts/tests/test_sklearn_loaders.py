@@ -1,4 +1,4 @@
-"""Reconstruct, don't trust (issue 25): each admitted scikit-learn class's loader (gxkeras/sklearn_loader.py).
+"""Reconstruct, don't trust (issue 25): each admitted scikit-learn class's loader (gxkeras/modelfile/sklearn_loaders/loader.py).
 
 Every admitted class is fitted, and every private attribute scikit-learn gave it must be declared by its
 loader (checked, recomputed or dropped): a scikit-learn that adds one fails here until it is declared.
@@ -17,11 +17,11 @@ import numpy as np
 import pytest
 
 from fresh_python import run_tools
-from gxkeras import sklearn_neighbors
-from gxkeras.errors import ModelRefused
-from gxkeras.model_io import check_h5mlm, load_sklearn
-from gxkeras.sklearn_io import CLASSES, LOADER_TABLES, LOADERS, SAMPLER_PARTS
-from gxkeras.sklearn_loader import ITERATIONS, TOLERANCES
+from gxkeras.modelfile.sklearn_loaders import neighbors as sklearn_neighbors
+from gxkeras.galaxy.errors import ModelRefused
+from gxkeras.modelfile.model_io import check_h5mlm, load_sklearn
+from gxkeras.modelfile.sklearn_loaders.reader import CLASSES, LOADER_TABLES, LOADERS, SAMPLER_PARTS
+from gxkeras.modelfile.sklearn_loaders.loader import ITERATIONS, TOLERANCES
 from repo_paths import ROOT
 from test_sklearn_models import MODEL, dump, fitted_admitted, predict_params, problem
 

@@ -1,6 +1,6 @@
 """scikit-learn models saved by galaxy-ml 0.11: loaded under the allow-list, predicted, plotted (issue 16).
 
-Every class of :data:`gxkeras.sklearn_io.CLASSES` is fitted, saved with galaxy-ml's own
+Every class of :data:`gxkeras.modelfile.sklearn_loaders.reader.CLASSES` is fitted, saved with galaxy-ml's own
 ``dump_model_to_h5`` and loaded by ours, which must give the same predictions as the fitted object.
 Hostile files (harness/hostile_models.py) must be refused with one error line before anything in
 them is imported or built: canaries are a file the payload would write and a module that writes it
@@ -18,9 +18,11 @@ import pytest
 
 import ml_visualization_ex as viz
 import model_prediction as mp
-from gxkeras import sklearn_io, sklearn_linear, sklearn_steps
-from gxkeras.errors import ModelRefused, ToolInputError
-from gxkeras.model_io import check_h5mlm, is_sklearn_file, load_estimator, load_sklearn
+from gxkeras.modelfile.sklearn_loaders import reader as sklearn_io
+from gxkeras.modelfile.sklearn_loaders import linear as sklearn_linear
+from gxkeras.modelfile.sklearn_loaders import steps as sklearn_steps
+from gxkeras.galaxy.errors import ModelRefused, ToolInputError
+from gxkeras.modelfile.model_io import check_h5mlm, is_sklearn_file, load_estimator, load_sklearn
 from fresh_python import WORK_IN_TOOL_PROCESS, run_tools
 from repo_paths import ROOT, TEST_DATA
 
@@ -849,7 +851,7 @@ def test_kernel_names_are_sklearns():
     """The kernels a KernelPCA or Nystroem may name are scikit-learn's named kernels, no more."""
     from sklearn.metrics.pairwise import PAIRWISE_KERNEL_FUNCTIONS
 
-    from gxkeras.sklearn_steps import KERNELS
+    from gxkeras.modelfile.sklearn_loaders.steps import KERNELS
 
     assert sorted(KERNELS) == sorted(PAIRWISE_KERNEL_FUNCTIONS)
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import sklearn_to_categorical as tool
-from gxkeras.errors import ToolInputError
+from gxkeras.galaxy.errors import ToolInputError
 from repo_paths import SCRIPTS
 
 
@@ -85,7 +85,7 @@ def test_a_one_hot_table_beyond_the_jobs_memory_is_refused(write_inputs, write_t
                                                            num_classes, label):
     """10^5 classes: before, np.eye(10^5) alone asked 80 GB for two labels; the table is 2 x 10^5 bytes, and the
     budget is set below it."""
-    from gxkeras import memory
+    from gxkeras.galaxy import memory
 
     monkeypatch.setenv(memory.LIMIT_VARIABLE, str(300_000))
     with pytest.raises(ToolInputError, match=rf"^{label}: the one-hot table of 2 samples x 100,000 classes needs 195\.3 KB, "

@@ -1,4 +1,4 @@
-"""gxkeras.sparse_updates: every optimizer the tools build updates from an Embedding's sparse gradient
+"""gxkeras.train.sparse_updates: every optimizer the tools build updates from an Embedding's sparse gradient
 exactly as from the same gradient in dense form (the two-step check of issue 12), and the training
 tool trains with it.
 """
@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from gxkeras.estimators import OPTIMIZER_ARGS, make_estimator
-from gxkeras.keras_env import import_keras
-from gxkeras.sparse_updates import correct_sparse_updates
+from gxkeras.keras.estimators import OPTIMIZER_ARGS, make_estimator
+from gxkeras.keras.environment import import_keras
+from gxkeras.train.sparse_updates import correct_sparse_updates
 
 # Options that make each optimizer's mistakes visible in two steps: a large learning rate, and SGD with
 # momentum (the form's option; without it SGD has no state at all).
@@ -78,11 +78,11 @@ def test_sparse_update_equals_dense(name):
 
 @pytest.mark.parametrize("name", WRONG_IN_KERAS)
 def test_keras_alone_is_wrong(name):
-    """The reason for gxkeras.sparse_updates (Keras 3.15.1: 40-70 % of the update). When this fails, Keras
+    """The reason for gxkeras.train.sparse_updates (Keras 3.15.1: 40-70 % of the update). When this fails, Keras
     has fixed it: remove the module (see its docstring)."""
     difference = sparse_vs_dense(name)
     assert difference > 0.05, (f"Keras now updates {name} correctly from sparse gradients (relative difference "
-                               f"{difference:.1e}): remove gxkeras.sparse_updates, see its docstring")
+                               f"{difference:.1e}): remove gxkeras.train.sparse_updates, see its docstring")
 
 
 def test_fix_is_scoped_to_the_block():

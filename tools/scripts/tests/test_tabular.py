@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from gxkeras.errors import ToolInputError
-from gxkeras.tabular import read_tabular
+from gxkeras.galaxy.errors import ToolInputError
+from gxkeras.data.tabular import read_tabular
 
 LABEL = "Training samples dataset"
 
@@ -91,7 +91,7 @@ def test_cells_pandas_would_not_call_numbers_are_refused_by_name(write_text, tex
 @pytest.mark.parametrize("header", [False, True])
 def test_text_cells_decide_where_pandas_number_parser_gives_up(write_text, monkeypatch, header):
     """The fallback (cells read as text, then converted) returns the same numbers, whole and in chunks."""
-    from gxkeras import tabular
+    from gxkeras.data import tabular
 
     text = ("a\tb\n" if header else "") + "".join(f"{i}\t{i * 0.5}\n" for i in range(1, 8))
     path = write_text(text)
@@ -114,7 +114,7 @@ def test_column_numbers_are_ascii_whole_numbers(write_text, columns):
 def test_a_100_mb_line_is_refused_after_reading_the_bound(tmp_path):
     """A sparse 100 MB file without a newline (nothing is written to disk): the reader stops after
     MAX_LINE_BYTES + 1 bytes, with the real bound, and names the line."""
-    from gxkeras.lines import MAX_LINE_BYTES
+    from gxkeras.data.lines import MAX_LINE_BYTES
 
     path = tmp_path / "one_line.tsv"
     with open(path, "wb") as handle:
@@ -126,7 +126,8 @@ def test_a_100_mb_line_is_refused_after_reading_the_bound(tmp_path):
 
 @pytest.mark.parametrize("reader", ["read", "iter"])
 def test_the_line_bound_holds_for_every_reader(write_text, monkeypatch, reader):
-    from gxkeras import lines, tabular
+    from gxkeras.data import lines
+    from gxkeras.data import tabular
 
     monkeypatch.setattr(lines, "MAX_LINE_BYTES", 100)
     path = write_text("1\t2\n" + "3\t" * 60 + "4\n")
@@ -138,7 +139,8 @@ def test_the_line_bound_holds_for_every_reader(write_text, monkeypatch, reader):
 
 def test_a_table_too_wide_for_the_jobs_memory_is_refused_before_pandas_reads_it(write_text, monkeypatch):
     """A line of 10^5 tabs is 200 kB of file and, as pandas columns, about 400 MB (measured 2.7 kB a column)."""
-    from gxkeras import memory, tabular
+    from gxkeras.galaxy import memory
+    from gxkeras.data import tabular
 
     monkeypatch.setenv(memory.LIMIT_VARIABLE, str(512 * 1024 ** 2))
     path = write_text("\t".join(["1"] * 100_000) + "\n")
@@ -151,7 +153,7 @@ def test_a_table_too_wide_for_the_jobs_memory_is_refused_before_pandas_reads_it(
 
 
 def test_whole_floats_become_int64_only_within_float64s_exact_range():
-    from gxkeras.tabular import as_whole_numbers
+    from gxkeras.data.tabular import as_whole_numbers
 
     assert as_whole_numbers(np.array([1.0, 2.0])).dtype == np.int64
     assert as_whole_numbers(np.array([2.0 ** 53, -(2.0 ** 53)])).tolist() == [2 ** 53, -(2 ** 53)]

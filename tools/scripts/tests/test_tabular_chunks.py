@@ -1,9 +1,9 @@
-"""gxkeras.tabular.iter_tabular: the chunked reader gives read_tabular's values and error places."""
+"""gxkeras.data.tabular.iter_tabular: the chunked reader gives read_tabular's values and error places."""
 import numpy as np
 import pytest
 
-from gxkeras.errors import ToolInputError
-from gxkeras.tabular import iter_tabular, read_tabular
+from gxkeras.galaxy.errors import ToolInputError
+from gxkeras.data.tabular import iter_tabular, read_tabular
 
 LABEL = "Training samples dataset"
 TABLE = "a\tb\tc\n" + "".join(f"{i}\t{i * 10}\t{i * 100}\n" for i in range(1, 11))

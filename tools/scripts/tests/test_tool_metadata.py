@@ -7,7 +7,7 @@ import sys
 import pytest
 from repo_paths import ROOT
 
-from gxkeras import forms
+from gxkeras.galaxy import forms
 
 TOOLS = sorted(path.stem for path in (ROOT / "tools").glob("*.xml") if path.stem != "macros")
 # Tools whose XML does not name an EDAM operation yet (issue 17): remove a tool from here when its

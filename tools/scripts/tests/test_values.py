@@ -1,7 +1,7 @@
 import pytest
 
-from gxkeras.errors import ModelRefused, ToolInputError
-from gxkeras.values import parse_float, parse_int, parse_int_or_shape, parse_kwargs, parse_shape
+from gxkeras.galaxy.errors import ModelRefused, ToolInputError
+from gxkeras.galaxy.values import parse_float, parse_int, parse_int_or_shape, parse_kwargs, parse_shape
 
 
 @pytest.mark.parametrize("text, shape", [

@@ -1,6 +1,6 @@
 """XGBoost boosters in galaxy-ml files, second round (issue 25): every number strict, every parameter in range.
 
-The booster's bytes are parsed and checked by gxkeras/sklearn_xgboost.py, and XGBoost reads only the JSON model
+The booster's bytes are parsed and checked by gxkeras/modelfile/sklearn_loaders/xgboost.py, and XGBoost reads only the JSON model
 rebuilt from the checked values. These edits of real boosters each got past the first round's checks and then
 crashed, ended in a traceback or predicted something else silently: a number in non-ASCII digits, NaN or
 out-of-float32 values, objective parameters out of XGBoost's own range (a traceback from Booster.load_model),
@@ -17,10 +17,10 @@ import h5py
 import numpy as np
 import pytest
 
-from gxkeras import memory
-from gxkeras.errors import ModelRefused
-from gxkeras.model_io import check_h5mlm, load_sklearn
-from gxkeras.sklearn_xgboost import (
+from gxkeras.galaxy import memory
+from gxkeras.galaxy.errors import ModelRefused
+from gxkeras.modelfile.model_io import check_h5mlm, load_sklearn
+from gxkeras.modelfile.sklearn_loaders.xgboost import (
     OBJECTIVES, PARAMETERS, PREDICTION_BYTES_PER_FEATURE, booster_model, load_booster, parse_ubjson,
 )
 from test_sklearn_ensembles import booster_edit, data, rewrite, ubjson, xgboost_model
