@@ -37,6 +37,24 @@ def parse_int(text: object, what: str, minimum: int, maximum: int,
     return value
 
 
+MAX_SHOWN_CHARS = 60  # how much of a value a message quotes: enough to recognise it, never a whole upload
+
+
+def shown(value: object) -> str:
+    """``value`` as a message quotes it: its repr, at most :data:`MAX_SHOWN_CHARS` characters."""
+    text = repr(value)
+    return text if len(text) <= MAX_SHOWN_CHARS else text[:MAX_SHOWN_CHARS - 3] + "..."
+
+
+def choice(value: object, options: "tuple[str, ...] | list[str]", what: str,
+           error: type[ToolInputError] = ToolInputError) -> str:
+    """``value`` if it is one of ``options``; otherwise the one message every "unknown X" is:
+    ``{what}: unknown {value}; expected one of a, b, c``, the value quoted by :func:`shown`."""
+    if isinstance(value, str) and value in options:
+        return value
+    raise error(f"{what}: unknown {shown(value)}; expected one of {', '.join(options)}")
+
+
 # A number in decimal notation as text: ASCII digits, an optional minus, a point and an exponent (float() also
 # takes 'nan', 'inf', '1_0', ' 1' and non-ASCII digits); at most MAX_DECIMAL_CHARS characters.
 _DECIMAL = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]{1,4})?")

@@ -63,6 +63,7 @@ from typing import IO, Any, cast
 
 from gxkeras.galaxy.errors import OUT_OF_MEMORY, ModelRefused, ToolInputError, first_line, out_of_memory
 from gxkeras.galaxy.forms import TOOLS
+from gxkeras.galaxy.outputs import atomic_output, move_into_place
 from gxkeras.keras.environment import galaxy_slots
 from gxkeras.galaxy.memory import NO_LIMIT, memory_budget
 from gxkeras.galaxy.values import parse_int
@@ -183,8 +184,7 @@ def run_contained(work: Work, args: Any, what: str, readable: Iterable[str] = ()
             raise ContainedFailure(f"{what}: the process that builds and calls the model did not write its "
                                    f"{missing[0]} as a file of its own; nothing was written")
         for name, path in asked.items():
-            shutil.move(private[name], path + ".part")
-            os.replace(path + ".part", path)
+            move_into_place(private[name], path)
         return result
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -260,15 +260,8 @@ def _run_here(work: Work, args: Any, output: str | None, files: tuple[str, dict[
         return work(args, files[1])
     if not output:
         return work(args, None)
-    partial = output + ".part"
-    try:
-        with open(partial, "w", encoding="utf-8") as handle:
-            result = work(args, handle)
-        os.replace(partial, output)
-    finally:
-        if os.path.exists(partial):
-            os.remove(partial)
-    return result
+    with atomic_output(output) as handle:
+        return work(args, handle)
 
 
 def _importable(work: Work) -> tuple[str, str]:
