@@ -3,13 +3,17 @@ reports the galaxy-ml the job really runs with."""
 import re
 import subprocess
 import sys
+import xml.etree.ElementTree as ElementTree
+from collections import Counter
 
 import pytest
 from repo_paths import ROOT
 
 from gxkeras.galaxy import forms
 
-TOOLS = sorted(path.stem for path in (ROOT / "tools").glob("*.xml") if path.stem != "macros")
+# Macro files are named *macros.xml (IUC): macros.xml (general) and one file per topic beside it.
+MACRO_FILES = sorted((ROOT / "tools").glob("*macros.xml"))
+TOOLS = sorted(path.stem for path in (ROOT / "tools").glob("*.xml") if path not in MACRO_FILES)
 # Tools whose XML does not name an EDAM operation yet (issue 17): remove a tool from here when its
 # <expand macro="edam_machine_learning"> gets one; the strict xfail then says so.
 WITHOUT_EDAM_OPERATION: set[str] = set()  # tools still lacking an EDAM operation (expected failures)
@@ -17,6 +21,20 @@ WITHOUT_EDAM_OPERATION: set[str] = set()  # tools still lacking an EDAM operatio
 
 def test_every_tool_is_checked():
     assert len(TOOLS) == 9 and "keras_train_and_eval" in TOOLS and "keras_batch_models" in TOOLS
+
+
+def test_macros_are_split_by_topic_and_each_defined_once():
+    """Galaxy lets a later import silently replace a macro of the same name, so each name lives in one file;
+    macros.xml (general) imports nothing, and every tool imports it first, then the topic files it uses."""
+    roots = {path.name: ElementTree.parse(path).getroot() for path in MACRO_FILES}
+    assert sorted(roots) == ["keras_compile_fit_macros.xml", "keras_layers_macros.xml", "macros.xml"]
+    assert all(root.tag == "macros" and not root.findall("import") for root in roots.values())
+    names = Counter(f"{element.tag} {element.get('name')}" for root in roots.values()
+                    for element in [*root.findall("xml"), *root.findall("token")])
+    assert [name for name, count in names.items() if count > 1] == []
+    for name in TOOLS:
+        imports = [item.text for item in ElementTree.parse(ROOT / "tools" / f"{name}.xml").getroot().iter("import")]
+        assert imports[0] == "macros.xml" and set(imports) <= set(roots), (name, imports)
 
 
 @pytest.mark.parametrize("name", [
