@@ -9,7 +9,7 @@ writes a copy to OUT_DIR in which every output a tool step declares (the step's 
 workflow output labelled ``<tool id>_<output name>`` (e.g. ``model_prediction_outfile_predict``), together
 with a copy of its ``NAME-tests.yml`` whose input paths are made absolute. Nothing else changes: steps,
 connections and tool states are the published ones (the upgrade-message check runs on the published
-file itself: harness/check_workflow_state.py).
+file itself: harness/check_upgrade_messages.py).
 
 Prints, one per line and in order, the workflow planemo should test for each argument: the copy, or the
 workflow itself when it already marks outputs (ours: workflows/*.ga).

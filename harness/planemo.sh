@@ -6,7 +6,7 @@
 #                 time (default 4; harness/test_tools.py, Galaxy's own tool test runner).
 # test-workflows  tests every workflows/*.ga and workflows/gtn/*.ga (tests in NAME-tests.yml beside each)
 #                 and checks that Galaxy loads each one without upgrade messages and runs it without
-#                 allow_tool_state_corrections (harness/check_workflow_state.py).
+#                 allow_tool_state_corrections (harness/check_upgrade_messages.py).
 # serve           a Galaxy with the tools on PORT (default 9090), until ctrl-C.
 # with-galaxy     starts ONE Galaxy (serve, on a free port of 127.0.0.1) in the background, exports
 #                 GALAXY_URL and GALAXY_ADMIN_KEY, runs CMD (at once: CMD may do other work while Galaxy
@@ -160,9 +160,9 @@ from planemo.galaxy.api import user_api_key; print(user_api_key(GalaxyInstance(s
       cat "$OUT/workflows-$i.log"
     done
     .venv-galaxy/bin/python "$ROOT/harness/summarize_tests.py" "${reports[@]}" || rc=1
-    # CHECK_WORKFLOW_STATE=0 (make test-pulsar): skipped; make test checks the same workflows' states.
-    if [ "${CHECK_WORKFLOW_STATE:-1}" != 0 ]; then
-      .venv-galaxy/bin/python harness/check_workflow_state.py "$GALAXY_URL" "$GALAXY_ADMIN_KEY" "${workflows[@]}" || rc=1
+    # CHECK_UPGRADE_MESSAGES=0 (make test-pulsar): skipped; make test checks the same workflows' states.
+    if [ "${CHECK_UPGRADE_MESSAGES:-1}" != 0 ]; then
+      .venv-galaxy/bin/python harness/check_upgrade_messages.py "$GALAXY_URL" "$GALAXY_ADMIN_KEY" "${workflows[@]}" || rc=1
     fi
     exit "$rc" ;;
   serve)

@@ -20,10 +20,10 @@ bash harness/pulsar.sh start "$RUN"
 # Pulsar to delete each job's staging folder when it finishes, and the check below reads them.
 # TEST_DATABASE=sqlite: planemo's SQLite database, metadata set by a process per job (the set-up this
 # test was written for; make test's PostgreSQL and Celery metadata are not what is tested here).
-# CHECK_WORKFLOW_STATE=0: the state check's invocation (accepted, then cancelled at once) can have its first
+# CHECK_UPGRADE_MESSAGES=0: the state check's invocation (accepted, then cancelled at once) can have its first
 # job scheduled on Pulsar before the cancel lands (seen 2026-12-08: a stray keras_model_config job that
 # check_pulsar_jobs rightly counted); make test already checks this workflow's state.
-JOB_CONF="$ROOT/env/job_conf_pulsar.yml" TEST_OUT="$RUN" CHECK_WORKFLOW_STATE=0 \
+JOB_CONF="$ROOT/env/job_conf_pulsar.yml" TEST_OUT="$RUN" CHECK_UPGRADE_MESSAGES=0 \
   TEST_DATABASE=sqlite bash harness/planemo.sh test-workflows workflows/imdb_rnn.ga
 .venv-galaxy/bin/python harness/check_pulsar_jobs.py --staging "$RUN/staging" --log "$RUN/pulsar.log" \
   --job-conf env/job_conf_pulsar.yml --workflow workflows/imdb_rnn.ga --tools tools

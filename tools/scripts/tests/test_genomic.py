@@ -3,7 +3,7 @@ trains it on a reference genome, intervals and a target BED (input type refseq_a
 sorted, bgzipped and tabix-indexed in the job's working directory by gxkeras.data.genomic), model_prediction
 predicts variants of a VCF with it (variant_effect); bad inputs give one line naming the dataset.
 
-test-data (harness/make_test_data.sh): genomic_ref.fasta (chr1 3,000 + chr2 2,000 bases), 33 intervals of
+test-data (harness/testdata/make_test_data.sh): genomic_ref.fasta (chr1 3,000 + chr2 2,000 bases), 33 intervals of
 40 bases, an unsorted target BED of featA / featB peaks, genomic_features.tsv, genomic_variants.vcf.
 """
 import gzip

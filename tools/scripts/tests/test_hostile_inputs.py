@@ -7,7 +7,6 @@ Keras entry (``-keras_models-/0``) is rewritten.
 import json
 import re
 import shutil
-import sys
 import xml.etree.ElementTree as ElementTree
 from collections import Counter
 from pathlib import Path
@@ -33,8 +32,7 @@ from gxkeras.modelfile.model_io import check_h5mlm, load_estimator
 from gxkeras.data.tabular import iter_tabular, read_tabular
 from repo_paths import ROOT, SCRIPTS, TEST_DATA
 
-sys.path.insert(0, str(ROOT / "harness"))
-from hostile_models import reduce_call  # noqa: E402
+from fixtures.hostile_models import reduce_call
 
 X_LABEL = "Training samples dataset"
 

@@ -2,13 +2,12 @@
 
 One test per attack class, each with a canary: a secret file whose content must appear in no
 output or message, a target path that must not exist afterwards, a module that must not have been
-imported. The hostile files are crafted in tmp_path by harness/hostile_models.py (the same code
+imported. The hostile files are crafted in tmp_path by fixtures/hostile_models.py (the same code
 writes the Galaxy tests' files). Also: the forms and the Python allow-lists agree (a contract).
 """
 import json
 import re
 import shutil
-import sys
 from pathlib import Path
 
 import h5py
@@ -28,10 +27,9 @@ from gxkeras.galaxy.errors import ModelRefused, ToolInputError
 from gxkeras.keras.estimators import parse_model_json
 from gxkeras.modelfile.model_io import check_h5mlm, check_hdf5_objects, load_estimator
 from fresh_python import WORK_IN_TOOL_PROCESS, run_tools
-from repo_paths import ROOT, TEST_DATA
+from repo_paths import TEST_DATA
 
-sys.path.insert(0, str(ROOT / "harness"))
-import hostile_models as hostile  # noqa: E402
+from fixtures import hostile_models as hostile
 
 MODEL = "Choose the dataset containing pipeline/estimator object"
 SECRET = "CANARY-SECRET-7f3a9"

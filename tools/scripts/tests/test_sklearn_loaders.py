@@ -3,14 +3,13 @@
 Every admitted class is fitted, and every private attribute scikit-learn gave it must be declared by its
 loader (checked, recomputed or dropped): a scikit-learn that adds one fails here until it is declared.
 What a loader recomputes must equal what ``fit`` produced, and what it drops must not reach the loaded
-object. Files saved by galaxy-ml's ``dump_model_to_h5`` and then edited (harness/hostile_models.py) prove
+object. Files saved by galaxy-ml's ``dump_model_to_h5`` and then edited (fixtures/hostile_models.py) prove
 the two halves of the rule: a file whose recomputed attribute was tampered with loads to the same
 attribute and predicts, through model_prediction in a fresh Python (the tampered values wrote out of
 bounds before), exactly what the untouched file predicts; a file whose checked attribute or work-bounding
 parameter is wrong is refused with ModelRefused before anything is called.
 """
 import json
-import sys
 import warnings
 
 import numpy as np
@@ -22,11 +21,9 @@ from gxkeras.galaxy.errors import ModelRefused
 from gxkeras.modelfile.model_io import check_h5mlm, load_sklearn
 from gxkeras.modelfile.sklearn_loaders.reader import CLASSES, LOADER_TABLES, LOADERS, SAMPLER_PARTS
 from gxkeras.modelfile.sklearn_loaders.loader import ITERATIONS, TOLERANCES
-from repo_paths import ROOT
 from test_sklearn_models import MODEL, dump, fitted_admitted, predict_params, problem
 
-sys.path.insert(0, str(ROOT / "harness"))
-import hostile_models as hostile  # noqa: E402
+from fixtures import hostile_models as hostile
 
 
 def key(model):

@@ -2,14 +2,13 @@
 
 Every class of :data:`gxkeras.modelfile.sklearn_loaders.reader.CLASSES` is fitted, saved with galaxy-ml's own
 ``dump_model_to_h5`` and loaded by ours, which must give the same predictions as the fitted object.
-Hostile files (harness/hostile_models.py) must be refused with one error line before anything in
+Hostile files (fixtures/hostile_models.py) must be refused with one error line before anything in
 them is imported or built: canaries are a file the payload would write and a module that writes it
 when imported, and scikit-learn itself must not have been imported when the refusal comes.
 """
 import functools
 import json
 import re
-import sys
 import warnings
 
 import h5py
@@ -24,10 +23,9 @@ from gxkeras.modelfile.sklearn_loaders import steps as sklearn_steps
 from gxkeras.galaxy.errors import ModelRefused, ToolInputError
 from gxkeras.modelfile.model_io import check_h5mlm, is_sklearn_file, load_estimator, load_sklearn
 from fresh_python import WORK_IN_TOOL_PROCESS, run_tools
-from repo_paths import ROOT, TEST_DATA
+from repo_paths import TEST_DATA
 
-sys.path.insert(0, str(ROOT / "harness"))
-import hostile_models as hostile  # noqa: E402
+from fixtures import hostile_models as hostile
 
 MODEL = "Choose the dataset containing pipeline/estimator object"
 SAMPLERS = sklearn_io.SAMPLERS

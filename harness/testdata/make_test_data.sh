@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# harness/make_test_data.sh: regenerate the test-data chain files of keras_model_builder and
+# harness/testdata/make_test_data.sh: regenerate the test-data chain files of keras_model_builder and
 # keras_train_and_eval by running the tool scripts themselves (no Galaxy), with inputs JSON files
 # shaped as Galaxy writes them.
 #
@@ -12,7 +12,7 @@
 #     regression_X.tsv, regression_y.tsv, regression_model_config.json,
 #     regression_untrained.h5mlm (keras_train_and_eval's Galaxy test trains it)
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)  # harness/testdata/ -> the repository
 cd "$ROOT"
 PY=${PY:-.venv-tools/bin/python}
 TD=test-data

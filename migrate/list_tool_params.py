@@ -1,6 +1,6 @@
 """List every parameter path a tool's saved state can hold, with its type, default and select values.
 
-    .venv-galaxy/bin/python harness/tool_param_paths.py tools/keras_train_and_eval.xml [...] [--json]
+    .venv-galaxy/bin/python migrate/list_tool_params.py tools/keras_train_and_eval.xml [...] [--json]
 
 Paths are written as Galaxy writes them into workflow states and upgrade messages:
 ``section|param``, ``conditional|test_param``, ``conditional|param`` (the ``when`` that holds it is

@@ -1,6 +1,6 @@
 """Write the small real-data slices that the GTN workflow tests (workflows/gtn/*-tests.yml) run on.
 
-    python harness/make_gtn_test_data.py [--shared ../shared/data]
+    python harness/testdata/make_gtn_test_data.py [--shared ../shared/data]
 
 From the full data sets (made by research/gtn_tutorials.py; provenance in each folder's README.md):
 
@@ -9,7 +9,7 @@ From the full data sets (made by research/gtn_tutorials.py; provenance in each f
 - CNN, MNIST (``mnist/``): ``gtn_mnist_{X,y}_{train,test}.tsv``, the first 80 training and 20 test
   images as 784 pixel values 0..255, and their digits, no header (as the CNN workflow reads them).
 
-The RNN workflow's test uses the IMDB slices already in test-data (``imdb500_*``, harness/make_test_data.sh).
+The RNN workflow's test uses the IMDB slices already in test-data (``imdb500_*``, harness/testdata/make_test_data.sh).
 
 Sources (full provenance and checksums: the README.md beside each full set): the car purchase data is
 Michael Grogan's ``cars.csv`` (GitHub MGCodesandStats/datasets, no licence stated), the data the GTN FNN
@@ -20,7 +20,7 @@ import gzip
 import itertools
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]  # harness/testdata/ -> the repository
 TEST_DATA = ROOT / "test-data"
 SLICES = {  # folder in shared data -> (prefix in test-data, header line?, training rows, test rows)
     "car_purchase": ("gtn_cars", True, 60, 20),

@@ -1,6 +1,6 @@
 """Write the test-data slices of keras_text_to_sequences from the real IMDB data (issue #15).
 
-    .venv-tools/bin/python harness/make_text_test_data.py [--data ../shared/data/imdb]
+    .venv-tools/bin/python harness/testdata/make_text_test_data.py [--data ../shared/data/imdb]
 
 - imdb_text_reviews.tsv: 30 raw training reviews, ``label<TAB>text`` (rows 1-29 of reviews_train and
   row WITH_CAPITAL_ACCENT, a review whose capital letters outside A-Z make Unicode lower-casing differ
@@ -16,7 +16,7 @@ import json
 import os
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))  # harness/testdata/ -> the repository
 sys.path.insert(0, os.path.join(ROOT, "tools", "scripts"))
 
 from gxkeras.data import text# noqa: E402

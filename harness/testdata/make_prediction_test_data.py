@@ -1,7 +1,7 @@
 """Regenerate the model files of the model_prediction and ml_visualization_ex tests.
 
-    .venv-tools/bin/python harness/make_prediction_test_data.py           # both kinds
-    .venv-tools/bin/python harness/make_prediction_test_data.py sklearn   # scikit-learn only (no Keras)
+    .venv-tools/bin/python harness/testdata/make_prediction_test_data.py           # both kinds
+    .venv-tools/bin/python harness/testdata/make_prediction_test_data.py sklearn   # scikit-learn only (no Keras)
 
 From test-data/imdb_trained.h5mlm:
 
@@ -25,7 +25,7 @@ sklearn_imblearn_bagging.h5mlm
 sklearn_X.mtx
     sklearn_X.tsv as a MatrixMarket coordinate file (the old tools' "sparse matrix" input), its
     non-zero entries only:
-    .venv-tools/bin/python harness/make_prediction_test_data.py mtx
+    .venv-tools/bin/python harness/testdata/make_prediction_test_data.py mtx
 """
 import os
 import shutil
@@ -33,7 +33,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]  # harness/testdata/ -> the repository
 sys.path.insert(0, str(ROOT / "tools" / "scripts"))
 
 from gxkeras.keras.environment import import_keras  # noqa: E402

@@ -1,6 +1,6 @@
 """Rewrite keras_model_builder steps saved with the Galaxy-ML 0.5.0 form (1.0.8.x) into our layout.
 
-    .venv-galaxy/bin/python harness/convert_old_states.py OLD.ga NEW.ga
+    .venv-galaxy/bin/python migrate/convert_old_builder_states.py OLD.ga NEW.ga
 
 keras_model_builder 0.5.0 saved the optimizer's options as ``optimizer_options|lr`` and ``decay``
 (``schedule_decay`` for Nadam); 1.0.10 and ours (the layout of the GTN workflows) have

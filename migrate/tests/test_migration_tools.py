@@ -1,7 +1,7 @@
-"""The migration work-list tools: parameter listing, old-vs-ours comparison, saved-state check.
+"""The migration tools (migrate/): parameter listing, old-vs-ours comparison, saved-state report, conversion.
 
 They read tool XMLs with Galaxy's own parser, so they run with the Galaxy environment:
-``.venv-galaxy/bin/python -m pytest harness/tests/test_migration_tools.py`` (skipped elsewhere).
+``.venv-galaxy/bin/python -m pytest migrate/tests/test_migration_tools.py`` (skipped elsewhere).
 """
 import json
 from pathlib import Path
@@ -10,9 +10,9 @@ import pytest
 
 pytest.importorskip("galaxy.tool_util.parser")
 
-import migration_report  # noqa: E402
-import workflow_state_check  # noqa: E402
-from tool_param_paths import tool_params  # noqa: E402
+import compare_old_tool_params  # noqa: E402
+import report_saved_states  # noqa: E402
+from list_tool_params import tool_params  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -55,7 +55,7 @@ def test_report_classifies_same_moved_missing_values_and_extras():
                    ("opt|beta", "float", "opt|kind=Adam", None),
                    ("new", "boolean", None, None),
                    ("added[]|choice", "select", None, ["a"]))
-    lines = "\n".join(migration_report.report_tool("t", [old], ours))
+    lines = "\n".join(compare_old_tool_params.report_tool("t", [old], ours))
     assert "| `opt\\|kind` | select | all | values missing: `SGD` |" in lines
     assert "| `opt\\|options\\|beta` | float | all | moved | `opt\\|beta` |" in lines
     assert "| `opt\\|options\\|lr` | float | all | missing |" in lines
@@ -67,8 +67,9 @@ def test_report_classifies_same_moved_missing_values_and_extras():
 
 def test_version_span_names_runs():
     versions = ["0.5.0", "1.0.10.0", "1.0.11.0", "1.0.11.1"]
-    assert migration_report.version_span({"0.5.0", "1.0.11.0", "1.0.11.1"}, versions) == "0.5.0, 1.0.11.0-1.0.11.1"
-    assert migration_report.version_span(set(versions), versions) == "all"
+    span = compare_old_tool_params.version_span({"0.5.0", "1.0.11.0", "1.0.11.1"}, versions)
+    assert span == "0.5.0, 1.0.11.0-1.0.11.1"
+    assert compare_old_tool_params.version_span(set(versions), versions) == "all"
 
 
 def tool_listing(name):
@@ -78,9 +79,9 @@ def tool_listing(name):
 def test_state_check_finds_dropped_refused_and_missing():
     state = {"infile_input": {"__class__": "ConnectedValue"}, "infile_output": {"__class__": "ConnectedValue"},
              "plot_format": "png", "__page__": None}
-    findings = workflow_state_check.check_step(state, tool_listing("plotly_regression_performance_plots"))
+    findings = report_saved_states.check_step(state, tool_listing("plotly_regression_performance_plots"))
     assert findings == [("dropped", "plot_format", '"png"', "no such parameter in this case")]
-    findings = workflow_state_check.check_step({"infile": {"__class__": "RuntimeValue"}, "num_classes": "10"},
+    findings = report_saved_states.check_step({"infile": {"__class__": "RuntimeValue"}, "num_classes": "10"},
                                                tool_listing("sklearn_to_categorical"))
     assert [(kind, path) for kind, path, _value, _effect in findings] == [("no value", "header0")]
 
@@ -89,9 +90,9 @@ def test_state_check_on_the_gtn_builder_state():
     """The GTN workflows' builder state loads unchanged; a value we do not offer on a conditional is refused."""
     step = json.loads((ROOT / "workflows" / "gtn" / "Intro_To_CNN_v1_0_11_0.ga").read_text())["steps"]["6"]
     state = json.loads(step["tool_state"])
-    assert workflow_state_check.check_step(state, tool_listing("keras_model_builder")) == []
+    assert report_saved_states.check_step(state, tool_listing("keras_model_builder")) == []
     state["mode_selection"]["compile_params"]["optimizer_selection"]["optimizer_type"] = "adam"
-    findings = workflow_state_check.check_step(state, tool_listing("keras_model_builder"))
+    findings = report_saved_states.check_step(state, tool_listing("keras_model_builder"))
     refused = [f for f in findings if f[0] == "refused"]
     assert refused[0][1:] == ("mode_selection|compile_params|optimizer_selection|optimizer_type", '"adam"',
                               "no case matched: import fails")
@@ -102,35 +103,35 @@ def test_state_check_repeats_and_cases_of_the_same_path():
     checked against the case the state selects: only the functional Dense has inbound_nodes."""
     state = json.loads((ROOT / "workflows" / "gtn" / "Intro_To_CNN_v1_0_11_0.ga").read_text())["steps"]["4"]
     state = json.loads(state["tool_state"])
-    assert workflow_state_check.check_step(state, tool_listing("keras_model_config")) == []
+    assert report_saved_states.check_step(state, tool_listing("keras_model_config")) == []
     state["model_selection"]["layers"][5]["layer_selection"]["bogus"] = "1"
-    findings = workflow_state_check.check_step(state, tool_listing("keras_model_config"))
+    findings = report_saved_states.check_step(state, tool_listing("keras_model_config"))
     assert [(kind, path) for kind, path, _v, _e in findings] == [
         ("dropped", "model_selection|layers[5]|layer_selection|bogus")]
     functional = {"model_selection": {"model_type": "functional", "input_layers": "[]", "output_layers": "[]", "layers": [
         {"layer_selection": {"layer_type": "Input", "shape": "(3,)", "name": "", "dtype": "float32", "sparse": False}},
         {"layer_selection": {"layer_type": "Dense", "units": "1", "activation": "linear", "kwargs": ""}}]}}
-    findings = workflow_state_check.check_step(functional, tool_listing("keras_model_config"))
+    findings = report_saved_states.check_step(functional, tool_listing("keras_model_config"))
     assert [(kind, path) for kind, path, _v, _e in findings] == [
         ("no value", "model_selection|layers[1]|layer_selection|inbound_nodes")]
-    flat = workflow_state_check.flatten({"callbacks": [], "a": {"b": [{"__index__": 0, "c": 1}]}})
+    flat = report_saved_states.flatten({"callbacks": [], "a": {"b": [{"__index__": 0, "c": 1}]}})
     assert flat == {"callbacks": [], "a|b[0]|c": 1}
 
 
 def test_converter_moves_0_5_0_optimizer_options_to_our_layout():
-    import convert_old_states
+    import convert_old_builder_states
 
     old = {"mode_selection": {"mode_type": "train_model", "learning_type": "KerasGClassifier", "compile_params": {
         "loss": "binary_crossentropy", "metrics": ["acc"], "optimizer_selection": {
             "optimizer_type": "Adam", "optimizer_options": {"lr": "0.002", "beta_1": "0.9", "beta_2": "0.999",
                                                             "decay": "0.0", "amsgrad": False}}}}}
-    changes, problems = convert_old_states.convert_builder_state(old, "5")
+    changes, problems = convert_old_builder_states.convert_builder_state(old, "5")
     assert problems == []
     options = old["mode_selection"]["compile_params"]["optimizer_selection"]["optimizer_options"]
     assert options == {"learning_rate": "0.002", "beta_1": "0.9", "beta_2": "0.999", "amsgrad": False, "epsilon": None}
     assert changes[0] == "step 5: optimizer_options|lr -> learning_rate (0.002)"
     # the converted state loads into our form without a finding
-    assert workflow_state_check.check_step(
+    assert report_saved_states.check_step(
         {**old, "mode_selection": {**old["mode_selection"], "infile_json": {"__class__": "ConnectedValue"},
                                    "fit_params": {"epochs": "1", "batch_size": "32", "steps_per_epoch": None,
                                                   "validation_split": "0.1", "validation_steps": None,
@@ -138,7 +139,7 @@ def test_converter_moves_0_5_0_optimizer_options_to_our_layout():
         tool_listing("keras_model_builder")) == []
     nadam = {"mode_selection": {"compile_params": {"optimizer_selection": {
         "optimizer_type": "Nadam", "optimizer_options": {"lr": "0.002", "decay": "0.01", "schedule_decay": "0.004"}}}}}
-    _changes, problems = convert_old_states.convert_builder_state(nadam, "6")
+    _changes, problems = convert_old_builder_states.convert_builder_state(nadam, "6")
     assert problems == [
         "step 6: optimizer_options|decay 0.01 (lr / (1 + decay * iterations)) cannot be carried to Keras 3 by this suite",
         "step 6: Nadam's schedule_decay 0.004 cannot be carried: Keras 3's Nadam has a fixed momentum schedule"]
@@ -171,8 +172,8 @@ OLD_VIZ_STATES = [
 @pytest.mark.parametrize("state", OLD_VIZ_STATES, ids=lambda state: state["plot_type"] + state.get("plot_color", ""))
 def test_old_ml_visualization_states_load_unchanged(state):
     """Every plot type, parameter and colormap of the old form loads with no finding (issue 13)."""
-    findings = workflow_state_check.check_step({"plotting_selection": state}, tool_listing("ml_visualization_ex"))
+    findings = report_saved_states.check_step({"plotting_selection": state}, tool_listing("ml_visualization_ex"))
     assert findings == []
-    findings = workflow_state_check.check_step({"plotting_selection": dict(state, plot_type="learning_curves")},
+    findings = report_saved_states.check_step({"plotting_selection": dict(state, plot_type="learning_curves")},
                                                tool_listing("ml_visualization_ex"))
     assert findings and findings[0][0] == "refused"  # the check can fail: our former name is no case

@@ -1,6 +1,6 @@
 """Fail when a running Galaxy has to upgrade the saved tool state of a workflow.
 
-    python harness/check_workflow_state.py GALAXY_URL ADMIN_KEY WORKFLOW.ga ...
+    python harness/check_upgrade_messages.py GALAXY_URL ADMIN_KEY WORKFLOW.ga ...
 
 A workflow whose saved step state lacks a parameter the tool now has (a new section, an optional input)
 still runs, but Galaxy silently fills in the tool's default and shows "upgrade messages" in the editor.
@@ -96,7 +96,7 @@ def check(gi, path, history_id, dataset_id):
 def main(url, admin_key, paths):
     admin = GalaxyInstance(url=url, key=admin_key)
     user = GalaxyInstance(url=url, key=test_user_key(admin))
-    history_id = user.histories.create_history(name="check_workflow_state (purged at the end)")["id"]
+    history_id = user.histories.create_history(name="check_upgrade_messages (purged at the end)")["id"]
     failed = 0
     try:
         upload = user.tools.paste_content("1\t0\n", history_id, file_type="tabular")
