@@ -662,7 +662,7 @@ def test_nothing_in_the_tools_catches_every_exception():
     the child), and the contained child's report of how it ended, which sends an out-of-memory error on as the
     out-of-memory line (test_containment.py::test_running_out_of_memory_is_the_out_of_memory_line)."""
     broad = re.compile(r"^\s*except\s*(BaseException|Exception)?\s*(as \w+)?:")
-    found = Counter(path.name for path in [*SCRIPTS.glob("*.py"), *(SCRIPTS / "gxkeras").glob("*.py")]
+    found = Counter(path.name for path in [*SCRIPTS.glob("*.py"), *(SCRIPTS / "gxkeras").rglob("*.py")]
                     for line in path.read_text().splitlines() if broad.match(line))
     assert found == {"errors.py": 2, "model_io.py": 2, "containment.py": 2}
 
