@@ -108,11 +108,14 @@ def test_forms_offer_the_input_types_python_reads(tool, genomic):
 
     cases = forms.when_params(tool, "selected_input")
     assert tuple(cases) == INPUT_TYPES[tool]
-    for name, fields in genomic.items():  # training: then the feature list, as y's table of the tabular case
-        assert cases[name] == (*fields, *(cases["tabular"] if tool == "keras_train_and_eval" else ()))
-    # the matrix, then (training) y's table as in the tabular case (the macro's parameters, names unexpanded here)
-    assert cases["sparse"] == ("infile1", *(cases["tabular"] if tool == "keras_train_and_eval" else ()))
-    assert [param.get("format") for param in forms._params(tool, "infile1")] == ["txt"]  # as the old form's
-    # sequences in a fasta file: the old forms' names (training: y's table as in the tabular case)
-    fasta_y = cases["tabular"] if tool == "keras_train_and_eval" else ("seq_type",)
+    # training: y's table (the tabular case's second dataset, from infile2 on) follows every kind of X
+    tabular = cases["tabular"]
+    y_fields = tabular[tabular.index("infile2"):] if tool == "keras_train_and_eval" else ()
+    for name, fields in genomic.items():
+        assert cases[name] == (*fields, *y_fields)
+    assert cases["sparse"] == ("infile1", *y_fields)  # the matrix, then (training) y's table
+    # infile1: the tabular X and the sparse matrix, a txt dataset as in the old form
+    assert [param.get("format") for param in forms._params(tool, "infile1")] == ["tabular", "txt"]
+    # sequences in a fasta file: the old forms' names (training: y's table)
+    fasta_y = y_fields if tool == "keras_train_and_eval" else ("seq_type",)
     assert cases["seq_fasta"] == ("fasta_path", *fasta_y)
