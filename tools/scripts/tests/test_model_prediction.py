@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import model_prediction as mp
-from gxkeras.modelfile.containment import MODE_VARIABLE
+from gxkeras.modelfile.lockdown import MODE_VARIABLE
 from gxkeras.galaxy.errors import ToolInputError
 from repo_paths import TEST_DATA
 
