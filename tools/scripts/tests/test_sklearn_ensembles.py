@@ -17,7 +17,8 @@ import pytest
 from gxkeras.modelfile.sklearn_loaders import reader as sklearn_io
 from gxkeras.galaxy.errors import ModelRefused, ToolInputError
 from gxkeras.modelfile.model_io import check_h5mlm, load_estimator, load_sklearn
-from gxkeras.modelfile.sklearn_loaders.xgboost import OBJECTIVES, parse_ubjson
+from gxkeras.modelfile.sklearn_loaders.ubjson import parse_ubjson
+from gxkeras.modelfile.sklearn_loaders.xgboost_parameters import OBJECTIVES
 from fresh_python import WORK_IN_TOOL_PROCESS, run_tools
 from repo_paths import TEST_DATA
 from test_sklearn_models import MODEL, dump, predict_params, problem
