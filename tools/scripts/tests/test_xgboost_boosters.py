@@ -19,7 +19,7 @@ import pytest
 
 from gxkeras.galaxy import memory
 from gxkeras.galaxy.errors import ModelRefused
-from gxkeras.modelfile.model_io import check_h5mlm, load_sklearn
+from gxkeras.modelfile.h5mlm import check_h5mlm, load_sklearn
 from gxkeras.modelfile.sklearn_loaders.ubjson import parse_ubjson
 from gxkeras.modelfile.sklearn_loaders.xgboost import booster_model, load_booster
 from gxkeras.modelfile.sklearn_loaders.xgboost_parameters import OBJECTIVES, PARAMETERS

@@ -37,7 +37,7 @@ from gxkeras.keras.estimators import (
 )
 from gxkeras.modelfile.hdf5_audit import open_hdf5
 from gxkeras.modelfile.keras_weights import load_legacy_weights, set_model
-from gxkeras.modelfile.sklearn_loaders.reader import is_sklearn_graph, read_sklearn
+from gxkeras.modelfile.sklearn_loaders import is_sklearn_graph, read_sklearn
 
 GALAXY_ML_URL = "https://github.com/goeckslab/Galaxy-ML"
 GRAPH = {"-object-": {"-keras_model-": 0}}  # what dump_model_to_h5 writes for a Keras estimator
