@@ -7,14 +7,15 @@ Its own loader rebuilds whatever the description names: any ``-global-`` is impo
 object as the loader of its class says (:data:`LOADERS`, one table: gxkeras/modelfile/sklearn_loaders/loader.py):
 
 1. The check pass (``build`` False) walks it without importing or building anything. Every class or
-   function it names must be in :data:`CLASSES` (common estimators, the transformers pipelines
-   use, ``Pipeline``), :data:`NUMPY_SCALARS` or the few structural names pickle itself writes
-   (:data:`STRUCTURE`), each in the one place pickle puts it; a reference to a class or function
+   function it names must be in the allow-list (:mod:`gxkeras.modelfile.sklearn_loaders.classes`: common
+   estimators, the transformers pipelines use, ``Pipeline``; numpy's scalar types) or the few structural names
+   pickle itself writes (:data:`gxkeras.modelfile.sklearn_loaders.structures.STRUCTURE`), each in the one place
+   pickle puts it (values and references: :mod:`gxkeras.modelfile.sklearn_loaders.value_reader`); a reference to a class or function
    anywhere else (an attribute holding a callable), ``-keras_model-``/``-xgboost_model-``
    entries, attribute names that would hide a method, object arrays holding anything but plain
    values, arrays that are not plain numbers (or the tree nodes' record type), numbers beyond 64
    bits and numpy scalars their type cannot hold are refused with one error line. The nodes of every
-   decision tree are checked too: scikit-learn walks them in C without bounds checks, so child and
+   decision tree are checked too (:mod:`gxkeras.modelfile.sklearn_loaders.structures`): scikit-learn walks them in C without bounds checks, so child and
    feature indices must stay inside the tree. Then each object's state is held to its loader: a private
    attribute it does not declare is refused, the checked ones must meet its invariants (a kernel SVM's
    arrays agree in size, a neighbour search's samples, labels and metric parameters fit its features:

@@ -65,6 +65,7 @@ def build_tree(args: tuple[int, np.ndarray, int], state: dict[str, Any], depth: 
 
 
 def dtype(args: Any, state: Any, fail: Fail) -> Any:
+    """A numpy dtype of a plain number or text type (:data:`DTYPE_SPEC`), the same in both passes."""
     if not (isinstance(args, tuple) and len(args) == 3 and isinstance(args[0], str) and DTYPE_SPEC.match(args[0])
             and args[1:] == (False, True)):
         return fail(f"a numpy dtype {str(args)[:60]} is not a plain number or text type")

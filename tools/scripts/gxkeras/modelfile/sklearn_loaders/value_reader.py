@@ -78,6 +78,7 @@ class ValueReader(ABC):
 
     def fail(self, problem: str) -> Any:
         raise ModelRefused(f"{self.what}: {problem}; the file is refused unread")
+
     # ---- values -----------------------------------------------------------------------------
     def value(self, data: Any) -> Any:
         if isinstance(data, int) and not isinstance(data, bool) and not INT64[0] <= data <= INT64[1]:
