@@ -39,7 +39,7 @@ import numpy as np
 from gxkeras.keras.environment import import_keras
 keras = import_keras()
 from galaxy_ml.keras_galaxy_models import KerasGClassifier
-from gxkeras.modelfile.model_io import save_estimator
+from gxkeras.modelfile import save_estimator
 model = keras.Sequential([keras.Input(shape=(500,)), keras.layers.Embedding(10000, 32), keras.layers.LSTM(100),
                           keras.layers.Dense(1, activation="sigmoid")])
 clf = KerasGClassifier(config=json.loads(model.to_json())["config"], loss="binary_crossentropy", optimizer="adam",

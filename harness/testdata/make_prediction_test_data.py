@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[2]  # harness/testdata/ -> the repositor
 sys.path.insert(0, str(ROOT / "tools" / "scripts"))
 
 from gxkeras.keras.environment import import_keras  # noqa: E402
-from gxkeras.modelfile.model_io import load_estimator  # noqa: E402
+from gxkeras.modelfile import load_estimator  # noqa: E402
 
 TEST_DATA = ROOT / "test-data"
 

@@ -10,7 +10,7 @@ inputs. Writes the untrained ``KerasGBatchClassifier`` as h5mlm.
 import sys
 
 from gxkeras.keras.compile_form import compile_fit_params, read_model_json
-from gxkeras.modelfile.building import build_and_save, write_built_model
+from gxkeras.modelfile import build_and_save, write_built_model
 from gxkeras.galaxy.errors import ToolInputError, output_paths, run_tool
 from gxkeras.data.fasta import check_sequence_input
 from gxkeras.keras.estimators import (

@@ -10,7 +10,7 @@ old tools' prefitted mode, the architecture with trained weights for ``model_pre
 import sys
 
 from gxkeras.keras.compile_form import CLASSIFICATION_ONLY_METRICS, MODEL_LABEL  # noqa: F401 (tests use them)
-from gxkeras.modelfile.building import build_and_save, build_estimator, write_built_model
+from gxkeras.modelfile import build_and_save, build_estimator, write_built_model
 from gxkeras.galaxy.errors import output_paths, run_tool
 
 

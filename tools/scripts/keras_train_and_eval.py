@@ -39,12 +39,11 @@ from gxkeras.keras.estimators import (
     BATCH_CLASSIFIER, GENOMIC_GENERATOR, build_callbacks, check_estimator, check_stored_params, galaxy_ml_callbacks_off, is_classifier,
     model_input_shape, output_layer, restore_checkpoint, stored_params,
 )
-from gxkeras.modelfile.containment import run_contained
 from gxkeras.galaxy.inputs import load_inputs, with_absolute_datasets
 from gxkeras.data.genomic import FEATURES_LABEL, check_sets_can_be_sampled, encode_intervals, stage_interval_inputs
 from gxkeras.galaxy.input_types import input_type
 from gxkeras.keras.environment import import_keras
-from gxkeras.modelfile.model_io import load_estimator, save_estimator
+from gxkeras.modelfile import load_estimator, run_contained, save_estimator
 from gxkeras.train.scoring import Prediction, check_names as scoring_check_names, compute as compute_score
 from gxkeras.data.matrix_market import read_matrix_market
 from gxkeras.galaxy.memory import check_allocation

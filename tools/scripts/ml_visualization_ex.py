@@ -20,11 +20,10 @@ import pandas as pd
 from gxkeras.report import figures
 from gxkeras.galaxy import forms
 from gxkeras.report import plot_costs
-from gxkeras.modelfile.containment import run_contained
 from gxkeras.galaxy.errors import ToolInputError, output_paths, run_tool
 from gxkeras.report.figures import Heatmap, Panel, Trace, clean_title, draw, output_format
 from gxkeras.galaxy.inputs import load_inputs
-from gxkeras.modelfile.importances import feature_importances
+from gxkeras.modelfile import feature_importances, run_contained
 from gxkeras.data.lines import bounded_lines
 from gxkeras.galaxy.memory import check_allocation
 from gxkeras.report.metrics import as_labels, format_metrics, per_class_metrics

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from gxkeras.modelfile.containment import MODE_VARIABLE
+from gxkeras.modelfile.lockdown import MODE_VARIABLE
 from repo_paths import SCRIPTS
 
 # For runs whose test checks what the tool imported before refusing a file: the model's work then runs in the

@@ -21,7 +21,7 @@ import keras_train_and_eval as kte
 import ml_visualization_ex as viz
 from gxkeras.galaxy.errors import ToolInputError
 from gxkeras.keras.estimators import make_estimator
-from gxkeras.modelfile.model_io import save_estimator
+from gxkeras.modelfile.h5mlm import save_estimator
 from gxkeras.data.tabular import iter_tabular, read_tabular
 from gxkeras.galaxy.values import SEED_MAX, check_layer_names, check_seed
 from form_values import kwargs_text

@@ -23,7 +23,8 @@ import pytest
 import keras_model_builder as kmb
 import keras_train_and_eval as kte
 import model_prediction as mp
-from gxkeras.modelfile.containment import MODE_VARIABLE, ContainedFailure, Limits, run_contained
+from gxkeras.modelfile.containment import ContainedFailure, Limits, run_contained
+from gxkeras.modelfile.lockdown import MODE_VARIABLE
 from gxkeras.galaxy.errors import ModelRefused, ToolInputError, run_tool
 from repo_paths import TEST_DATA
 
@@ -436,7 +437,7 @@ def test_off_runs_the_work_in_this_process_and_says_so(monkeypatch, capsys):
 
 def test_an_unknown_mode_is_an_error(monkeypatch):
     monkeypatch.setenv(MODE_VARIABLE, "disabled")
-    with pytest.raises(ToolInputError, match="GXKERAS_CONTAINMENT: 'disabled' is not one of auto, required, off"):
+    with pytest.raises(ToolInputError, match="^GXKERAS_CONTAINMENT: unknown 'disabled'"):
         contained(write_rows)
 
 

@@ -19,7 +19,7 @@ import keras_train_and_eval as kte
 import model_prediction as mp
 from gxkeras.data import genomic
 from gxkeras.galaxy.errors import ToolInputError
-from gxkeras.modelfile.model_io import check_h5mlm, load_estimator
+from gxkeras.modelfile.h5mlm import check_h5mlm, load_estimator
 from gxkeras.train.scoring import Prediction, compute
 from stored_params import rewrite_params, stored_params
 from repo_paths import TEST_DATA
@@ -401,7 +401,7 @@ def test_one_feature_trains_as_binary_with_a_test_holdout(tmp_path, monkeypatch,
     form = build_form()
     form["mode_selection"]["infile_json"] = write_text(json.dumps(config), "one_unit.json")
     model = tmp_path / "one_unit.h5mlm"
-    from gxkeras.modelfile.model_io import save_estimator
+    from gxkeras.modelfile.h5mlm import save_estimator
 
     save_estimator(kbm.build_estimator(form), str(model))
     out = outputs(tmp_path)

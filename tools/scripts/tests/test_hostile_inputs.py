@@ -28,7 +28,7 @@ from gxkeras.keras import config_size as resources
 from gxkeras.keras.allowlist import MAX_LAYERS, check_model_config, count_layers
 from gxkeras.galaxy.errors import ModelRefused, ToolInputError, run_tool
 from gxkeras.keras.estimators import parse_model_json
-from gxkeras.modelfile.model_io import check_h5mlm, load_estimator
+from gxkeras.modelfile.h5mlm import check_h5mlm, load_estimator
 from gxkeras.data.tabular import iter_tabular, read_tabular
 from repo_paths import ROOT, SCRIPTS, TEST_DATA
 
@@ -514,7 +514,7 @@ def seeded_model(tmp_path_factory):
                            "metrics": ["acc"]},
         "fit_params": {"epochs": 2, "batch_size": 32, "validation_split": 0.1, "verbose": 0, "callbacks": []},
         "random_seed": 1234}})
-    from gxkeras.modelfile.model_io import save_estimator
+    from gxkeras.modelfile.h5mlm import save_estimator
 
     path = str(folder / "untrained.h5mlm")
     save_estimator(estimator, path)
@@ -658,13 +658,13 @@ def test_every_tool_script_runs_through_run_tool(tmp_path):
 
 def test_nothing_in_the_tools_catches_every_exception():
     """So an out-of-memory error anywhere in a tool's work reaches run_tool. The only broad handlers are run_tool's
-    own, those that close a file or pipe and raise again (model_io's open_hdf5 and ModelFile, containment's start of
-    the child), and the contained child's report of how it ended, which sends an out-of-memory error on as the
-    out-of-memory line (test_containment.py::test_running_out_of_memory_is_the_out_of_memory_line)."""
+    own, those that close a file or pipe and raise again (hdf5_audit's open_hdf5, h5mlm's ModelFile, containment's
+    start of the child), and the contained child's report of how it ended (lockdown's child_main), which sends an
+    out-of-memory error on as the out-of-memory line (test_containment.py::test_running_out_of_memory_is_the_out_of_memory_line)."""
     broad = re.compile(r"^\s*except\s*(BaseException|Exception)?\s*(as \w+)?:")
     found = Counter(path.name for path in [*SCRIPTS.glob("*.py"), *(SCRIPTS / "gxkeras").rglob("*.py")]
                     for line in path.read_text().splitlines() if broad.match(line))
-    assert found == {"errors.py": 2, "model_io.py": 2, "containment.py": 2}
+    assert found == {"errors.py": 2, "hdf5_audit.py": 1, "h5mlm.py": 1, "containment.py": 1, "lockdown.py": 1}
 
 
 def resource_exhausted():

@@ -9,7 +9,7 @@ import keras_batch_models as kbm
 import keras_train_and_eval as kte
 import model_prediction as mp
 from gxkeras.galaxy.errors import ToolInputError
-from gxkeras.modelfile.model_io import check_h5mlm, load_estimator
+from gxkeras.modelfile.h5mlm import check_h5mlm, load_estimator
 from stored_params import rewrite_params, stored_params
 from repo_paths import TEST_DATA
 
@@ -208,7 +208,7 @@ def test_protein_generator_builds_trains_and_predicts(tmp_path, monkeypatch, wri
     estimator = kbm.build_estimator(params)
     assert type(estimator.data_batch_generator).__name__ == "FastaProteinBatchGenerator"
     untrained = str(tmp_path / "untrained.h5mlm")
-    from gxkeras.modelfile.model_io import save_estimator
+    from gxkeras.modelfile.h5mlm import save_estimator
 
     save_estimator(estimator, untrained)
     train = train_params(untrained, fasta, labels)

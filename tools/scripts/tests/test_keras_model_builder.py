@@ -5,7 +5,7 @@ import pytest
 
 import keras_model_builder as kmb
 from gxkeras.galaxy.errors import ToolInputError
-from gxkeras.modelfile.model_io import load_estimator
+from gxkeras.modelfile.h5mlm import load_estimator
 from gtn_states import saved_state
 from repo_paths import SCRIPTS, TEST_DATA
 

@@ -281,7 +281,7 @@ def test_attention_model_trains_and_predicts_through_the_tools(tmp_path, write_t
         "compile_params": {"loss": "binary_crossentropy", "metrics": ["acc"],
                            "optimizer_selection": {"optimizer_type": "Adam"}},
         "fit_params": {"epochs": 2, "batch_size": 16}, "random_seed": 0}})
-    from gxkeras.modelfile.model_io import save_estimator
+    from gxkeras.modelfile.h5mlm import save_estimator
 
     untrained = str(tmp_path / "untrained.h5mlm")
     save_estimator(estimator, untrained)

@@ -7,7 +7,7 @@ import pytest
 import keras_train_and_eval as kte
 from gxkeras.galaxy.errors import ToolInputError
 from gxkeras.keras.estimators import make_estimator
-from gxkeras.modelfile.model_io import load_estimator, save_estimator
+from gxkeras.modelfile.h5mlm import load_estimator, save_estimator
 from repo_paths import ROOT, SCRIPTS, TEST_DATA
 
 SCRIPT = SCRIPTS / "keras_train_and_eval.py"

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import model_prediction as mp
-from gxkeras.modelfile.containment import MODE_VARIABLE
+from gxkeras.modelfile.lockdown import MODE_VARIABLE
 from gxkeras.galaxy.errors import ToolInputError
 from repo_paths import TEST_DATA
 
@@ -20,7 +20,7 @@ def trained(tmp_path_factory):
     keras = import_keras()
     from galaxy_ml.keras_galaxy_models import KerasGClassifier
 
-    from gxkeras.modelfile.model_io import save_estimator
+    from gxkeras.modelfile.h5mlm import save_estimator
 
     model = keras.Sequential([keras.Input(shape=(100,)), keras.layers.Embedding(10000, 4),
                               keras.layers.LSTM(4), keras.layers.Dense(1, activation="sigmoid")])
@@ -220,7 +220,7 @@ def test_sparse_matrix_predicts_as_the_table(trained, tmp_path):
 
 def test_sparse_matrix_of_a_sklearn_pipeline(tmp_path):
     """test-data/sklearn_X.mtx (sklearn_X.tsv's non-zero entries): the pipeline's predictions from the table."""
-    from gxkeras.modelfile.model_io import load_sklearn
+    from gxkeras.modelfile.h5mlm import load_sklearn
 
     out = str(tmp_path / "out.tsv")
     model = TEST_DATA / "sklearn_pipeline.h5mlm"
@@ -246,12 +246,12 @@ def test_sparse_matrix_errors_name_the_input(trained, tmp_path, write_text):
 def test_the_model_file_is_opened_audited_and_built_once(trained, tmp_path, monkeypatch, model):
     """One open of the model file per job (there were four: check, two kind probes, load). Counted with the
     contained work run in this process (GXKERAS_CONTAINMENT=off), where the opens can be seen."""
-    from gxkeras.modelfile import model_io
+    from gxkeras.modelfile import h5mlm
 
     path = trained[2]["model"] if model == "keras" else str(TEST_DATA / "sklearn_forest.h5mlm")
     data = X_TEST if model == "keras" else str(TEST_DATA / "sklearn_X.tsv")
-    opened, real = [], model_io.open_hdf5
-    monkeypatch.setattr(model_io, "open_hdf5", lambda name, *args: opened.append(name) or real(name, *args))
+    opened, real = [], h5mlm.open_hdf5
+    monkeypatch.setattr(h5mlm, "open_hdf5", lambda name, *args: opened.append(name) or real(name, *args))
     monkeypatch.setenv(MODE_VARIABLE, "off")
     mp.run(params(path, data, header=model == "sklearn"), str(tmp_path / "out.tsv"))
     assert opened == [path]

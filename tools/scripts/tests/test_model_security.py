@@ -25,7 +25,8 @@ from gxkeras.galaxy import safe_json
 from gxkeras.keras.allowlist import allowed, check_model_config
 from gxkeras.galaxy.errors import ModelRefused, ToolInputError
 from gxkeras.keras.estimators import parse_model_json
-from gxkeras.modelfile.model_io import check_h5mlm, check_hdf5_objects, load_estimator
+from gxkeras.modelfile.h5mlm import check_h5mlm, load_estimator
+from gxkeras.modelfile.hdf5_audit import check_hdf5_objects
 from fresh_python import WORK_IN_TOOL_PROCESS, run_tools
 from repo_paths import TEST_DATA
 

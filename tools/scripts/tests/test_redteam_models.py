@@ -14,7 +14,7 @@ import pytest
 
 from fresh_python import run_tools
 from gxkeras.galaxy.errors import ModelRefused
-from gxkeras.modelfile.model_io import check_h5mlm, load_sklearn
+from gxkeras.modelfile.h5mlm import check_h5mlm, load_sklearn
 from test_sklearn_loaders import edited, hostile, set_values, small_problem, state_of
 from test_sklearn_models import MODEL, dump, predict_params, problem
 

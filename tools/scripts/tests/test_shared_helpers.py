@@ -7,7 +7,7 @@ its traceback, so those places catch a narrow list of exception types.
 import pytest
 
 from gxkeras.keras import estimators
-from gxkeras.modelfile import model_io
+from gxkeras.modelfile import keras_weights
 from gxkeras.galaxy.errors import ToolInputError, first_line
 from gxkeras.galaxy.inputs import GALAXY_KEYS, flatten_sections, without_galaxy_keys
 
@@ -101,13 +101,13 @@ def test_load_legacy_weights_refuses_only_weights_that_do_not_fit(keras, monkeyp
     def load(_group, _model):
         raise failure
 
-    monkeypatch.setattr(model_io, "check_weight_shapes", lambda *_args: None)
+    monkeypatch.setattr(keras_weights, "check_weight_shapes", lambda *_args: None)
     monkeypatch.setattr(legacy_h5_format, "load_weights_from_hdf5_group", load)
     model = estimators.build_model(DENSE, "sequential", "model")
     if refused:
         with pytest.raises(ToolInputError) as error:
-            model_io.load_legacy_weights(None, model, "weights")
+            keras_weights.load_legacy_weights(None, model, "weights")
         assert str(error.value) == f"weights: the weights do not fit the model: {first_line(failure)}"
     else:
         with pytest.raises(type(failure)):
-            model_io.load_legacy_weights(None, model, "weights")
+            keras_weights.load_legacy_weights(None, model, "weights")

@@ -15,14 +15,17 @@ import numpy as np
 import pytest
 
 from gxkeras.modelfile.sklearn_loaders import reader as sklearn_io
+from gxkeras.modelfile.sklearn_loaders.ensembles import SAMPLERS
+from gxkeras.modelfile.sklearn_loaders.value_reader import Owned, SamplerPart
 from gxkeras.galaxy.errors import ModelRefused, ToolInputError
-from gxkeras.modelfile.model_io import check_h5mlm, load_estimator, load_sklearn
-from gxkeras.modelfile.sklearn_loaders.xgboost import OBJECTIVES, parse_ubjson
+from gxkeras.modelfile.h5mlm import check_h5mlm, load_estimator, load_sklearn
+from gxkeras.modelfile.sklearn_loaders.ubjson import parse_ubjson
+from gxkeras.modelfile.sklearn_loaders.xgboost_parameters import OBJECTIVES
 from fresh_python import WORK_IN_TOOL_PROCESS, run_tools
 from repo_paths import TEST_DATA
 from test_sklearn_models import MODEL, dump, predict_params, problem
 
-SAMPLER_NAMES = sorted(name for _, name in sklearn_io.SAMPLERS)
+SAMPLER_NAMES = sorted(name for _, name in SAMPLERS)
 
 
 def data(labels="int"):
@@ -223,7 +226,7 @@ def sampler_kmeans_memo(path, graph):
     with h5py.File(path) as handle:
         reader = sklearn_io._Reader(handle["-model_weights-"], MODEL, build=False)
         reader.value(graph["-object-"])
-    return next(index for index, item in enumerate(reader.memo) if isinstance(item, sklearn_io.SamplerPart)
+    return next(index for index, item in enumerate(reader.memo) if isinstance(item, SamplerPart)
                 and item.found.what.name == "KMeans")
 
 
@@ -364,7 +367,7 @@ KERAS_REFUSED_WHEN_BUILT = {"weights_shape"}
 
 @pytest.mark.parametrize("case", sorted(KERAS_HOSTILE))
 def test_hostile_keras_pipelines_are_refused(tmp_path, keras_pipeline, case):
-    """The Keras step is checked as a Keras model file is (gxkeras/modelfile/model_io.py): no second set of checks."""
+    """The Keras step is checked as a Keras model file is (gxkeras/modelfile/h5mlm.py): no second set of checks."""
     import shutil
 
     path = tmp_path / "model.h5mlm"
@@ -537,7 +540,7 @@ def booster_memo(path, graph):
     with h5py.File(path) as handle:
         reader = sklearn_io._Reader(handle["-model_weights-"], MODEL, build=False)
         reader.value(graph["-object-"])
-    return next(index for index, item in enumerate(reader.memo) if isinstance(item, sklearn_io.Owned)) + 1
+    return next(index for index, item in enumerate(reader.memo) if isinstance(item, Owned)) + 1
 
 
 @pytest.fixture(scope="module")

@@ -18,8 +18,10 @@ import pytest
 from fresh_python import run_tools
 from gxkeras.modelfile.sklearn_loaders import neighbors as sklearn_neighbors
 from gxkeras.galaxy.errors import ModelRefused
-from gxkeras.modelfile.model_io import check_h5mlm, load_sklearn
-from gxkeras.modelfile.sklearn_loaders.reader import CLASSES, LOADER_TABLES, LOADERS, SAMPLER_PARTS
+from gxkeras.modelfile.h5mlm import check_h5mlm, load_sklearn
+from gxkeras.modelfile.sklearn_loaders.classes import CLASSES
+from gxkeras.modelfile.sklearn_loaders.ensembles import SAMPLER_PARTS
+from gxkeras.modelfile.sklearn_loaders.reader import LOADER_TABLES, LOADERS
 from gxkeras.modelfile.sklearn_loaders.loader import ITERATIONS, TOLERANCES
 from test_sklearn_models import MODEL, dump, fitted_admitted, predict_params, problem
 

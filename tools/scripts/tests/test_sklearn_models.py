@@ -1,6 +1,6 @@
 """scikit-learn models saved by galaxy-ml 0.11: loaded under the allow-list, predicted, plotted (issue 16).
 
-Every class of :data:`gxkeras.modelfile.sklearn_loaders.reader.CLASSES` is fitted, saved with galaxy-ml's own
+Every class of :data:`gxkeras.modelfile.sklearn_loaders.classes.CLASSES` is fitted, saved with galaxy-ml's own
 ``dump_model_to_h5`` and loaded by ours, which must give the same predictions as the fitted object.
 Hostile files (fixtures/hostile_models.py) must be refused with one error line before anything in
 them is imported or built: canaries are a file the payload would write and a module that writes it
@@ -17,18 +17,19 @@ import pytest
 
 import ml_visualization_ex as viz
 import model_prediction as mp
-from gxkeras.modelfile.sklearn_loaders import reader as sklearn_io
+from gxkeras.modelfile.sklearn_loaders.classes import CLASSES
+from gxkeras.modelfile.sklearn_loaders.ensembles import SAMPLERS
 from gxkeras.modelfile.sklearn_loaders import linear as sklearn_linear
 from gxkeras.modelfile.sklearn_loaders import steps as sklearn_steps
+from gxkeras.modelfile.sklearn_loaders import structures
 from gxkeras.galaxy.errors import ModelRefused, ToolInputError
-from gxkeras.modelfile.model_io import check_h5mlm, is_sklearn_file, load_estimator, load_sklearn
+from gxkeras.modelfile.h5mlm import check_h5mlm, is_sklearn_file, load_estimator, load_sklearn
 from fresh_python import WORK_IN_TOOL_PROCESS, run_tools
 from repo_paths import TEST_DATA
 
 from fixtures import hostile_models as hostile
 
 MODEL = "Choose the dataset containing pipeline/estimator object"
-SAMPLERS = sklearn_io.SAMPLERS
 ENSEMBLE_OPTIONS = {"AdaBoostClassifier": {"n_estimators": 3}, "AdaBoostRegressor": {"n_estimators": 3},
                     "BaggingClassifier": {"n_estimators": 3, "max_features": 0.75, "random_state": 0},
                     "BaggingRegressor": {"n_estimators": 3, "max_features": 0.5, "random_state": 0},
@@ -160,7 +161,7 @@ def fitted_admitted(module, name):
     return model, X
 
 
-@pytest.mark.parametrize("module, name", sorted(sklearn_io.CLASSES))
+@pytest.mark.parametrize("module, name", sorted(CLASSES))
 def test_every_allowed_class_loads_as_fitted(tmp_path, module, name):
     model, X = fitted_admitted(module, name)
     assert (type(model).__module__, name) == (module, name)  # the allow-list spells the paths galaxy-ml writes
@@ -324,7 +325,7 @@ def test_score_functions_are_sklearns():
 def test_node_dtype_is_sklearns():
     from sklearn.tree._tree import NODE_DTYPE
 
-    assert sklearn_io.NODE_DTYPE == NODE_DTYPE
+    assert structures.NODE_DTYPE == NODE_DTYPE
 
 
 def test_test_data_models_match_galaxy_mls_own_loader():

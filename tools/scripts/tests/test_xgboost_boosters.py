@@ -19,10 +19,11 @@ import pytest
 
 from gxkeras.galaxy import memory
 from gxkeras.galaxy.errors import ModelRefused
-from gxkeras.modelfile.model_io import check_h5mlm, load_sklearn
-from gxkeras.modelfile.sklearn_loaders.xgboost import (
-    OBJECTIVES, PARAMETERS, PREDICTION_BYTES_PER_FEATURE, booster_model, load_booster, parse_ubjson,
-)
+from gxkeras.modelfile.h5mlm import check_h5mlm, load_sklearn
+from gxkeras.modelfile.sklearn_loaders.ubjson import parse_ubjson
+from gxkeras.modelfile.sklearn_loaders.xgboost import booster_model, load_booster
+from gxkeras.modelfile.sklearn_loaders.xgboost_parameters import OBJECTIVES, PARAMETERS
+from gxkeras.modelfile.sklearn_loaders.xgboost_trees import PREDICTION_BYTES_PER_FEATURE
 from test_sklearn_ensembles import booster_edit, data, rewrite, ubjson, xgboost_model
 from test_sklearn_models import MODEL, dump
 

@@ -14,7 +14,8 @@ from gxkeras.keras.compile_form import (
 )
 from gxkeras.keras.estimators import LEARNING_TYPES, keras_loss, make_estimator
 from gxkeras.modelfile.containment import run_contained
-from gxkeras.modelfile.model_io import load_weights_file, save_estimator
+from gxkeras.modelfile.h5mlm import save_estimator
+from gxkeras.modelfile.keras_weights import load_weights_file
 
 
 def build_estimator(params: dict[str, Any]) -> Any:

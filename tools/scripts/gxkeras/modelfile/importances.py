@@ -6,7 +6,7 @@ from typing import Any
 import numpy as np
 
 from gxkeras.galaxy.errors import ToolInputError
-from gxkeras.modelfile.model_io import ModelFile
+from gxkeras.modelfile.h5mlm import ModelFile
 
 
 def feature_importances(job: dict[str, Any], _out: None) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
+from gxkeras.galaxy.values import shown
 from gxkeras.modelfile.sklearn_loaders.encoders import same_values
 from gxkeras.modelfile.sklearn_loaders.loader import RECONSTRUCTOR, Fail, Key, Loader, key_of, loader
 
@@ -108,7 +109,7 @@ def check_ensemble(key: tuple[str, str], state: dict[str, Any], fail: Callable[[
             fail(f"the {name} has no fitted final_estimator_ or no passthrough setting")
     if key in VOTING:
         if key[1] == "VotingClassifier" and state.get("voting") not in VOTING_RULES:
-            fail(f"the {name}'s voting {str(state.get('voting'))[:40]!r} is not one of {', '.join(VOTING_RULES)}")
+            fail(f"the {name}'s voting {shown(state.get('voting'))} is not one of {', '.join(VOTING_RULES)}")
         weights = state.get("weights")
         if weights is not None and not (isinstance(weights, list) and len(weights) == len(members)
                                         and all(isinstance(w, (int, float)) for w in weights)):

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from gxkeras.galaxy.values import shown
 from gxkeras.modelfile.sklearn_loaders.loader import Fail, Key, Loader, loader
 
 # The compiled loss object (``_loss_function_``) a fitted SGD classifier keeps, for each value of its
@@ -76,7 +77,7 @@ def check_loss(key: Key, state: dict[str, Any], fail: Fail) -> None:
         return  # unfitted
     spec, name = state["_loss_function_"], loss_name(key, state)
     if not isinstance(name, str) or name not in LOSSES:
-        fail(f"the {key[1]}'s loss {str(name)[:40]!r} is not one of {', '.join(LOSSES)}")
+        fail(f"the {key[1]}'s loss {shown(name)} is not one of {', '.join(LOSSES)}")
     what, argument = LOSSES[name]
     expected = () if argument is None else (state.get("epsilon"),) if argument == "epsilon" else (argument,)
     if not isinstance(spec, LossSpec) or spec.what != what or spec.args != expected:

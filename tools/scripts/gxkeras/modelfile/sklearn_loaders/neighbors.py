@@ -23,6 +23,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
+from gxkeras.galaxy.values import shown
 from gxkeras.modelfile.sklearn_loaders.encoders import same_values
 from gxkeras.modelfile.sklearn_loaders.loader import Fail, Key, Loader, loader
 
@@ -101,10 +102,10 @@ def check_metric(key: Key, state: dict[str, Any], fail: Fail) -> None:
     params: Any = state.get("metric_params")
     if key == NEAREST_CENTROID:
         if metric not in CENTROID_METRICS:
-            fail(f"the {name}'s metric {str(metric)[:40]!r} is not one of {', '.join(CENTROID_METRICS)}")
+            fail(f"the {name}'s metric {shown(metric)} is not one of {', '.join(CENTROID_METRICS)}")
         return
     if metric not in METRICS:
-        fail(f"the {name}'s metric {str(metric)[:40]!r} is not one of {', '.join(METRICS)}")
+        fail(f"the {name}'s metric {shown(metric)} is not one of {', '.join(METRICS)}")
     if params is None:
         params = {}
     takes = METRIC_PARAMS.get(str(metric), {})

@@ -25,6 +25,7 @@ import numpy as np
 
 from gxkeras.galaxy.errors import ModelRefused
 from gxkeras.galaxy.memory import check_allocation
+from gxkeras.galaxy.values import shown
 from gxkeras.modelfile.sklearn_loaders.loader import Fail, Key, Loader, loader
 from gxkeras.modelfile.sklearn_loaders.random_state import RANDOM_STATE_OWNERS, random_state_reader
 
@@ -130,7 +131,7 @@ def check_kernel_step(key: tuple[str, str], state: dict[str, Any], fail: Callabl
     TransformedTargetRegressor (and the FunctionTransformer it makes) applies no function to the target."""
     name = key[1]
     if key in (KERNEL_PCA, NYSTROEM) and state.get("kernel") not in KERNELS + (("precomputed",) if key == KERNEL_PCA else ()):
-        fail(f"the {name}'s kernel {str(state.get('kernel'))[:40]!r} is not one of {', '.join(KERNELS)}")
+        fail(f"the {name}'s kernel {shown(state.get('kernel'))} is not one of {', '.join(KERNELS)}")
     width = state.get("n_features_in_")  # the arrays are checked once any is there (unfitted prototypes have none)
     if key == KERNEL_PCA and {"X_fit_", "eigenvectors_", "eigenvalues_", "dual_coef_", "X_transformed_fit_"} & set(state):
         fitted, vectors, values = state.get("X_fit_"), state.get("eigenvectors_"), state.get("eigenvalues_")
@@ -243,7 +244,7 @@ def check_iraps(key: tuple[str, str], state: dict[str, Any], fail: Callable[[str
 def check_importance_getter(key: Key, state: dict[str, Any], fail: Fail) -> None:
     """A SelectFromModel or RFE reads its estimator's importances only from ``coef_`` or ``feature_importances_``."""
     if state.get("importance_getter") not in IMPORTANCE_GETTERS:
-        fail(f"the {key[1]}'s importance_getter {str(state.get('importance_getter'))[:40]!r} is not one of "
+        fail(f"the {key[1]}'s importance_getter {shown(state.get('importance_getter'))} is not one of "
              f"{', '.join(IMPORTANCE_GETTERS)}")
 
 
@@ -253,7 +254,7 @@ SVD_SOLVERS = ("full", "covariance_eigh", "arpack", "randomized")
 def check_pca(key: Key, state: dict[str, Any], fail: Fail) -> None:
     """A PCA's ``_fit_svd_solver`` (what "auto" chose when fitting; read by its tags) is a solver's name."""
     if "_fit_svd_solver" in state and state["_fit_svd_solver"] not in SVD_SOLVERS:
-        fail(f"the PCA's _fit_svd_solver {str(state['_fit_svd_solver'])[:40]!r} is not one of {', '.join(SVD_SOLVERS)}")
+        fail(f"the PCA's _fit_svd_solver {shown(state['_fit_svd_solver'])} is not one of {', '.join(SVD_SOLVERS)}")
 
 
 def check_training_dim(key: Key, state: dict[str, Any], fail: Fail) -> None:

@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
+from gxkeras.galaxy.values import shown
 from gxkeras.modelfile.sklearn_loaders.loader import Fail, Key, Loader, loader
 
 LIBSVM_CLASSES = {("sklearn.svm._classes", name) for name in ("SVC", "NuSVC", "SVR", "NuSVR", "OneClassSVM")}
@@ -62,7 +63,7 @@ def check_libsvm(key: tuple[str, str], state: dict[str, Any], fail: Callable[[st
 
     kernel = state.get("kernel")
     if kernel not in LIBSVM_KERNELS:
-        fail(f"the {model}'s kernel {str(kernel)[:40]!r} is not one of {', '.join(LIBSVM_KERNELS)}")
+        fail(f"the {model}'s kernel {shown(kernel)} is not one of {', '.join(LIBSVM_KERNELS)}")
     if state.get("_sparse") is not False:
         fail(f"the {model} was fitted on sparse data; only dense-fitted SVMs are accepted")
     n_features = number("n_features_in_", True)

@@ -14,42 +14,36 @@ tools build, and nothing else, all checked before anything is imported, built or
   Keras config the forms' allow-list, and its size the job's memory;
 - ``attributes`` holds only a classifier's ``classes_``, of the shape the model's output allows;
 - every HDF5 object is a plain dataset or group inside the file (no external or soft links, no
-  external or virtual storage that would read another file), texts are scalar strings of bounded
-  size, and weight datasets have the shapes of the model's own weights (read only then).
+  external or virtual storage that would read another file: :mod:`gxkeras.modelfile.hdf5_audit`), texts are
+  scalar strings of bounded size, and weight datasets have the shapes of the model's own weights (read only
+  then: :mod:`gxkeras.modelfile.keras_weights`).
 
 The estimator is then made from the checked parameters, its Keras model built in safe mode.
 
 scikit-learn estimators and pipelines that galaxy-ml saved (an object graph of one pickled object)
 are checked and built by :mod:`gxkeras.modelfile.sklearn_loaders.reader` under its own allow-list (:func:`load_sklearn`).
 """
-import contextlib
-import math
-import os
-import tempfile
 import warnings
-from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import h5py
 import numpy as np
 
-from gxkeras.galaxy.errors import ModelRefused, ToolInputError, first_line
+from gxkeras.galaxy.errors import ModelRefused, ToolInputError
+from gxkeras.galaxy.memory import format_bytes
+from gxkeras.galaxy.safe_json import loads
 from gxkeras.keras.estimators import (
     BATCH_CLASSIFIER, MAX_MODEL_JSON_BYTES, build_model, check_stored_params, generator_spec, is_classifier, make_estimator, output_layer,
 )
-from gxkeras.galaxy.memory import check_allocation, format_bytes
-from gxkeras.galaxy.safe_json import loads
-from gxkeras.modelfile.sklearn_loaders.reader import is_sklearn_graph, read_sklearn
+from gxkeras.modelfile.hdf5_audit import open_hdf5
+from gxkeras.modelfile.keras_weights import load_legacy_weights, set_model
+from gxkeras.modelfile.sklearn_loaders import is_sklearn_graph, read_sklearn
 
 GALAXY_ML_URL = "https://github.com/goeckslab/Galaxy-ML"
 GRAPH = {"-object-": {"-keras_model-": 0}}  # what dump_model_to_h5 writes for a Keras estimator
 TOP_LEVEL = {"-model_config-", "-keras_models-", "-model_hyperparameters-"}
 ENTRY = {"class_name", "params", "weights", "attributes"}
 MAX_TEXT_BYTES = MAX_MODEL_JSON_BYTES  # an h5mlm's JSON texts: the model config is the largest
-MAX_ATTRIBUTE_BYTES = 16 * 1024 ** 2  # HDF5 attributes (names of layers and weights, galaxy-ml's HTML view)
-OPTIMIZER_SLOTS, OPTIMIZER_SCALARS = 3, 8
-WEIGHT_KINDS = "fiu"  # float, int and unsigned weights of at most 8 bytes each
 
 
 def save_estimator(estimator: Any, path: str) -> None:
@@ -81,104 +75,6 @@ def store_generator(path: str, generator: Any) -> None:
         params["data_batch_generator"] = generator_spec(generator)
         del entry["params"]
         entry["params"] = json.dumps(params).encode("utf8")
-
-
-def open_hdf5(path: str, what: str, expected: str) -> h5py.File:
-    """``h5py.File`` of ``path`` once every object in it is checked to stay inside the file."""
-    try:
-        handle = h5py.File(path, "r")
-    except (OSError, ValueError):
-        raise ModelRefused(f"{what}: not an HDF5 file, expected {expected}") from None
-    try:
-        check_hdf5_objects(handle, what)
-    except BaseException:
-        handle.close()
-        raise
-    return handle
-
-
-def check_hdf5_objects(handle: h5py.File, what: str) -> None:
-    """Refuse links and storage that reach outside the file, filtered or oversized datasets, and attributes
-    too large to read, all from HDF5's metadata (no value is read).
-
-    An HDF5 external link opens another file; a dataset with external storage reads its values
-    from any file (e.g. ``/etc/passwd`` as weights); a virtual dataset maps other files. A dataset's
-    declared size (its shape times its item size) is what reading it takes, whatever the file holds: a
-    compressed dataset, or one whose chunks were never written (HDF5 reads them as the fill value),
-    can declare gigabytes in a few kB. Each dataset's size, and their total, is compared with the job's
-    memory; filters (compression, shuffling, checksums) are refused outright, as the tools' writers
-    (galaxy-ml's ``dump_model_to_h5``, Keras' weights) never use them, and a variable-length dataset
-    other than a single text is refused, as its declared size would not count what it points to.
-    """
-    problems: list[str] = []
-    datasets: list[tuple[str, int]] = []
-
-    def visit(name: str, link: Any) -> str | None:
-        if not isinstance(link, h5py.HardLink):
-            problems.append(f"{name} is a {type(link).__name__}, which points outside the file's own objects")
-            return None
-        item = handle.get(name)
-        if isinstance(item, h5py.Dataset):
-            problem = _dataset_problem(item)
-            if problem:
-                problems.append(f"dataset {name} {problem}")
-            else:
-                datasets.append((name, declared_bytes(item)))
-        return problems[0] if problems else None
-
-    handle.visititems_links(visit)
-    if problems:
-        raise ModelRefused(f"{what}: {problems[0][:200]}; the file is refused unread")
-    for name, size in datasets:
-        check_allocation(size, what, f"dataset {name[:80]} as its metadata declares it", "the file is refused unread",
-                         error=ModelRefused)
-    check_allocation(sum(size for _, size in datasets), what,
-                     f"the file's {len(datasets)} datasets (declared sizes)", "the file is refused unread",
-                     error=ModelRefused)
-    for item in [handle, *_members(handle)]:
-        for key in item.attrs:
-            size = _attribute_bytes(item.attrs.get_id(key))
-            if size > MAX_ATTRIBUTE_BYTES:
-                raise ModelRefused(f"{what}: the attribute {key[:60]!r} of {item.name[:80]} holds "
-                                     f"{format_bytes(size)}, more than a model's names can need")
-
-
-def _dataset_problem(dataset: h5py.Dataset) -> str | None:
-    """Why ``dataset`` is refused from its metadata alone, or None."""
-    if dataset.external or dataset.is_virtual:
-        return "keeps its data in other files"
-    plist = dataset.id.get_create_plist()
-    if plist.get_nfilters():
-        names = ", ".join(plist.get_filter(index)[3].decode("ascii", "replace")
-                          for index in range(plist.get_nfilters()))
-        return f"is stored through the HDF5 filter {names[:60]!r}, which the tools' writers never use"
-    try:
-        dtype = dataset.dtype
-    except (TypeError, ValueError):  # an HDF5 type NumPy has no equivalent for (a bitfield, a time)
-        return "holds values of an HDF5 type that no model has"
-    if dtype.hasobject and not (dataset.shape == () and h5py.check_string_dtype(dtype)):
-        return "holds variable-length values or references other than a single text"
-    return None
-
-
-def declared_bytes(dataset: h5py.Dataset) -> int:
-    """What reading ``dataset`` takes: its shape times its item size, from its metadata (a single variable-length
-    text counts its reference; the text itself is in the file, no larger than it)."""
-    return (math.prod(dataset.shape) if dataset.shape is not None else 0) * dataset.dtype.itemsize
-
-
-def _attribute_bytes(attribute: Any) -> int:
-    """Bytes an HDF5 attribute holds, from its metadata (no value read)."""
-    try:
-        return attribute.get_storage_size()
-    except RuntimeError:  # HDF5 reports an empty attribute's size as an error
-        return 0
-
-
-def _members(group: h5py.Group) -> list[Any]:
-    found = []
-    group.visit(lambda name: found.append(group[name]))
-    return found
 
 
 def _text(group: h5py.Group, name: str, what: str) -> str:
@@ -354,48 +250,6 @@ def _make_estimator(what: str, learning_type: str, params: dict[str, Any], kind:
     return estimator
 
 
-def set_model(estimator: Any, model: Any) -> None:
-    """Give the estimator its Keras model, as galaxy-ml's own loader does."""
-    import keras
-
-    estimator.model_class_ = keras.Sequential if estimator.model_type == "sequential" else keras.Model
-    estimator.model_ = model
-
-
-def check_weight_shapes(group: h5py.Group, model: Any, what: str) -> None:
-    """Every dataset under ``group`` must be a number array shaped like one of the model's weights.
-
-    Checked from HDF5's metadata (shape, dtype), before a single value is read: a compressed
-    dataset of a huge shape, or any data the model has no place for, is refused unread. A Keras 3
-    file saved from a compiled model also holds the optimizer's state (``optimizer/``): at most
-    ``OPTIMIZER_SLOTS`` arrays per weight (Adam with amsgrad keeps three) and a few scalars.
-    """
-    shapes = Counter(tuple(variable.shape) for variable in model.variables)
-    free = {"model": shapes, "optimizer": Counter({shape: OPTIMIZER_SLOTS * count for shape, count in shapes.items()})}
-    free["optimizer"][()] += OPTIMIZER_SCALARS
-    datasets = []
-    group.visititems(lambda name, item: datasets.append((name, item)) if isinstance(item, h5py.Dataset) else None)
-    for name, dataset in datasets:
-        if dataset.dtype.kind not in WEIGHT_KINDS or dataset.dtype.itemsize > 8:
-            raise ModelRefused(f"{what}: dataset {name[:80]} holds {dataset.dtype}, expected numbers")
-        pool = free["optimizer" if name.startswith("optimizer/") else "model"]
-        if pool[dataset.shape] < 1:
-            raise ModelRefused(f"{what}: dataset {name[:80]} has shape {dataset.shape}, which no weight of the "
-                                 "model has: the weights do not fit the model")
-        pool[dataset.shape] -= 1
-
-
-def load_legacy_weights(group: h5py.Group, model: Any, what: str) -> None:
-    """Weights in the Keras 2 HDF5 layout (galaxy-ml's ``save_weights`` and h5mlm), checked first."""
-    from keras.src.legacy.saving import legacy_h5_format
-
-    check_weight_shapes(group, model, what)
-    try:
-        legacy_h5_format.load_weights_from_hdf5_group(group, model)
-    except (ValueError, KeyError, TypeError, IndexError) as error:
-        raise ModelRefused(f"{what}: the weights do not fit the model: {first_line(error)}") from None
-
-
 def set_attributes(estimator: Any, attributes: object, what: str) -> None:
     """A classifier's ``classes_``: 2 or more sorted, distinct, finite numbers its output can give."""
     if not isinstance(attributes, h5py.Group) or set(attributes) - {"classes_"}:
@@ -417,52 +271,3 @@ def set_attributes(estimator: Any, attributes: object, what: str) -> None:
     if not np.all(np.isfinite(classes)) or np.any(np.diff(classes) <= 0):
         raise ModelRefused(f"{what}: classes_ must be distinct finite numbers in increasing order")
     estimator.classes_ = classes
-
-
-def weights_format(handle: h5py.File, what: str) -> str:
-    """``"legacy"`` (galaxy-ml save_weights / Keras 2 HDF5) or ``"keras3"`` (``.weights.h5``)."""
-    if "layer_names" in handle.attrs or "model_weights" in handle:
-        return "legacy"
-    if "layers" in handle or "vars" in handle:
-        return "keras3"
-    raise ModelRefused(f"{what}: an HDF5 file but not Keras model weights")
-
-
-@contextlib.contextmanager
-def keras_weights_name(path: str) -> Iterator[str]:
-    """``path`` under a name ending in ``.weights.h5``, the only name Keras 3 reads its weights format from
-    (Galaxy's datasets are ``*.dat``): ``path`` itself if it has one, else a link in a temporary folder.
-    A tool whose model runs contained makes the link before (the contained process can create no file)."""
-    if path.endswith(".weights.h5"):
-        yield path
-        return
-    with tempfile.TemporaryDirectory() as folder:
-        link = os.path.join(folder, "model.weights.h5")
-        os.symlink(os.path.abspath(path), link)
-        yield link
-
-
-def load_weights_file(estimator: Any, path: str, what: str, model_label: str) -> None:
-    """Load a weights file (``what`` names it in errors) into a Keras model built, in safe mode, from the
-    estimator's config (``model_label`` names where that config came from), and give it to the estimator.
-
-    The file's datasets are compared with the model's weights by shape and type before any value is
-    read, and nothing in it may point outside it (:func:`open_hdf5`). A classifier that was never
-    trained gets the classes its output implies: 0/1 for one sigmoid unit, else 0..k-1.
-    """
-    with open_hdf5(path, what, "Keras model weights") as handle:
-        kind = weights_format(handle, what)
-        model = build_model(estimator.config, estimator.model_type, model_label)
-        check_weight_shapes(handle, model, what)
-        if kind == "legacy":
-            load_legacy_weights(handle.get("model_weights", handle), model, what)
-    if kind == "keras3":
-        try:
-            with keras_weights_name(path) as named:
-                model.load_weights(named)
-        except (ValueError, KeyError, TypeError) as error:
-            raise ModelRefused(f"{what}: do not fit the model: {first_line(error)[:300]}") from None
-    set_model(estimator, model)
-    if not hasattr(estimator, "classes_") and hasattr(estimator, "predict_proba"):
-        units = estimator.model_.output_shape[-1]
-        estimator.classes_ = np.arange(2 if units == 1 else units)
