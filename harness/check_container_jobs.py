@@ -32,6 +32,11 @@ def galaxy_get(url: str, key: str, path: str, **params) -> object:
     return response.json()
 
 
+def database_id(url: str, key: str, encoded: str) -> int:
+    """The database id of an encoded job id (an admin may decode ids)."""
+    return int(galaxy_get(url, key, f"configuration/decode/{encoded}")["decoded_id"])  # type: ignore[index]
+
+
 def container_command(jobs_dir: str, job_id: int) -> list[str] | None:
     """The `podman run` argv of the job's script, None when the script has none (or is absent)."""
     scripts = glob.glob(os.path.join(jobs_dir, "**", str(job_id), f"galaxy_{job_id}.sh"), recursive=True)
@@ -69,8 +74,7 @@ def main(url: str, key: str, image: str, jobs_dir: str, *xml_paths: str) -> int:
     for job in sorted(jobs, key=lambda j: j["id"]):
         job_id = job["id"]
         metrics = galaxy_get(url, key, f"jobs/{job_id}/metrics")
-        numeric = galaxy_get(url, key, f"jobs/{job_id}", full="true")  # its database id names its folder
-        argv = container_command(jobs_dir, numeric.get("id_numeric") or _decoded(url, key, job_id))  # type: ignore[union-attr]
+        argv = container_command(jobs_dir, database_id(url, key, job_id))  # its folder is named by that id
         found = problems_of(job, metrics, argv, image, tool_dir)  # type: ignore[arg-type]
         seen.add(job["tool_id"])
         print(f"job {job_id} {job['tool_id']} {job['state']}: "
@@ -89,11 +93,6 @@ def main(url: str, key: str, image: str, jobs_dir: str, *xml_paths: str) -> int:
         return 1
     print(f"all {len(jobs)} jobs of the suite's {len(seen)} tools ran in {image}")
     return 0
-
-
-def _decoded(url: str, key: str, encoded: str) -> int:
-    """The database id of an encoded job id (admins may decode ids)."""
-    return int(galaxy_get(url, key, f"configuration/decode/{encoded}")["decoded_id"])  # type: ignore[index]
 
 
 if __name__ == "__main__":

@@ -162,7 +162,7 @@ build_image() {
   podman build --pull=never --network=none --layers=false -f container/Containerfile \
     --build-arg VERSION="$(tool_version)" --label "$INPUTS_LABEL=$sum" -t "$image" "$WHEELHOUSE" \
     > "$CACHE/build.log" 2>&1 || { tail -15 "$CACHE/build.log" >&2; fail "podman build of $image failed (log: $CACHE/build.log)"; }
-  grep -h "imports ok" "$CACHE/build.log" || true
+  grep -h "^imports ok" "$CACHE/build.log" || true
   podman image prune -f > /dev/null
   log "image $image built in $((SECONDS - start)) s, $(podman image inspect --format '{{.Size}}' "$image" | numfmt --to=si)B"
 }

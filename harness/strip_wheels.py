@@ -5,8 +5,9 @@ TensorFlow's, JAX's and XGBoost's wheels ship their shared libraries with their 
 use the dynamic symbols, `.dynsym`, which `strip --strip-unneeded` keeps; only a debugger's symbol names
 are lost). harness/container.sh runs this on the host, before the image is built, so that the build needs
 neither binutils nor network. Each changed wheel is rewritten with its RECORD's hashes and sizes updated, so
-it is a valid wheel; libraries under MIN_BYTES are left as they are (auditwheel-repaired small libraries are
-better left untouched). A wheel once stripped is recognised by its RECORD and skipped.
+it is a valid wheel. Only libraries of MIN_BYTES or more, outside auditwheel's vendored `NAME.libs/` folders,
+are stripped: auditwheel rewrites those with patchelf, and strip can break a patchelf'ed library (the large
+ones, TensorFlow's, JAX's and XGBoost's own, are not). A wheel once stripped is marked and skipped.
 
 usage: strip_wheels.py WHEELHOUSE
 """
@@ -21,7 +22,7 @@ import sys
 import tempfile
 import zipfile
 
-MIN_BYTES = 5 * 2**20
+MIN_BYTES = 20 * 2**20
 SHARED_LIBRARY = re.compile(r"\.so(\.\d+)*$")
 STRIPPED_MARK = ".stripped-symtab"  # an empty file added to a wheel's .dist-info once stripped
 
@@ -35,7 +36,8 @@ def strip_wheel(path: str) -> int:
     """Strip the wheel at PATH; the bytes saved (0 when it has no large library or was stripped before)."""
     with zipfile.ZipFile(path) as wheel:
         members = wheel.infolist()
-        large = [m.filename for m in members if SHARED_LIBRARY.search(m.filename) and m.file_size >= MIN_BYTES]
+        large = [m.filename for m in members if SHARED_LIBRARY.search(m.filename) and m.file_size >= MIN_BYTES
+                 and ".libs/" not in m.filename]
         record = next(m.filename for m in members if m.filename.endswith(".dist-info/RECORD"))
         if not large or any(m.filename.endswith(STRIPPED_MARK) for m in members):
             return 0
