@@ -96,6 +96,9 @@ build_base() {
   version=$("$python" -c 'import platform; print(platform.python_version())')
   sum=$(printf '%s\n' "$version" "$BASE_PACKAGES" "$(sed -n '/^build_base()/,/^}/p' "$0")" | sha256sum | cut -c1-16)
   if [ "$(label_of "$BASE_IMAGE" "$INPUTS_LABEL")" = "$sum" ]; then log "base $BASE_IMAGE up to date"; return; fi
+  if podman image exists "$BASE_IMAGE" && [ -z "$(label_of "$BASE_IMAGE" org.galaxy-keras.stand-in)" ]; then
+    log "base $BASE_IMAGE: the one in the store (pulled, not a stand-in)"; return
+  fi
   log "making the stand-in base $BASE_IMAGE: Debian bookworm (debootstrap) + CPython $version from $prefix ..."
   rootfs=$CACHE/base-rootfs
   rm -rf "$rootfs"
