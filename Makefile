@@ -36,7 +36,8 @@ test: envs
 unit-test:
 	.venv-tools/bin/python -m pytest
 	# The migration tools read tool XML with Galaxy's own parser, and the tool test runner is Galaxy's: their tests need the Galaxy environment.
-	.venv-galaxy/bin/python -m pytest -q -p no:cacheprovider harness/tests/test_migration_tools.py harness/tests/test_tool_test_runner.py
+	.venv-galaxy/bin/python -m pytest -q -p no:cacheprovider harness/tests/test_migration_tools.py harness/tests/test_tool_test_runner.py \
+	  harness/tests/test_check_container_jobs.py
 
 lint: ruff typecheck workflow-source
 	timeout 300 $(PLANEMO) lint --fail_level warn tools/

@@ -8,7 +8,9 @@ the tool worked, not where it ran; this reads, for every job of one of our tools
   `container_id` the image that tools/macros.xml declares. Galaxy records them only when it wrapped the
   job's command in the container;
 - the job's script (JOBS_DIR/.../ID/galaxy_ID.sh, kept by the destination's cleanup_job: never): the
-  `podman run` command line Galaxy ran, with the image, the tool directory mounted read-only and no network.
+  `podman run` command line Galaxy ran, with the image, the tool directory mounted read-only, no network, and
+  no mount that holds the host's tool environment (.venv-tools): the `python3` the job ran can then only be the
+  image's (`/usr/local`, as harness/test_container.sh's first step prints from a container started the same way).
 
 It fails when a job of ours lacks either, when a tool of tools/ ran no job at all, or when no job ran.
 It prints each job's record and one container command line in full, for the closing note of issue 26.
@@ -24,6 +26,7 @@ import requests
 from test_tools import tool_ids
 
 FINISHED = {"ok", "error", "failed"}
+HOST_TOOL_ENVIRONMENT = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", ".venv-tools"))
 
 
 def galaxy_get(url: str, key: str, path: str, **params) -> object:
@@ -48,7 +51,7 @@ def container_command(jobs_dir: str, job_id: int) -> list[str] | None:
     return None
 
 
-def problems_of(job: dict, metrics: list[dict], argv: list[str] | None, image: str, tool_dir: str) -> list[str]:
+def problems_of(metrics: list[dict], argv: list[str] | None, image: str, tool_dir: str) -> list[str]:
     recorded = {m["name"]: m.get("raw_value") for m in metrics if m.get("plugin") == "core"}
     found = []
     if recorded.get("container_type") != "docker" or recorded.get("container_id") != image:
@@ -62,6 +65,9 @@ def problems_of(job: dict, metrics: list[dict], argv: list[str] | None, image: s
             found.append("its `podman run` does not mount the tool directory read-only")
         if "--net" not in argv or argv[argv.index("--net") + 1] != "none":
             found.append("its `podman run` leaves the network on")
+        mounted = [os.path.realpath(argv[i + 1].split(":")[0]) for i, arg in enumerate(argv) if arg == "-v"]
+        if any(HOST_TOOL_ENVIRONMENT == m or HOST_TOOL_ENVIRONMENT.startswith(m + os.sep) for m in mounted):
+            found.append(f"its `podman run` mounts the host's tool environment {HOST_TOOL_ENVIRONMENT}")
     return found
 
 
@@ -71,13 +77,13 @@ def main(url: str, key: str, image: str, jobs_dir: str, *xml_paths: str) -> int:
     jobs = [j for j in galaxy_get(url, key, "jobs", view="admin_job_list", limit=100000)  # type: ignore[union-attr]
             if j["tool_id"] in ours and j["state"] in FINISHED]
     failures, seen, quoted = [], set(), False
-    for job in sorted(jobs, key=lambda j: j["id"]):
+    for number, job in sorted((database_id(url, key, j["id"]), j) for j in jobs):
         job_id = job["id"]
         metrics = galaxy_get(url, key, f"jobs/{job_id}/metrics")
-        argv = container_command(jobs_dir, database_id(url, key, job_id))  # its folder is named by that id
-        found = problems_of(job, metrics, argv, image, tool_dir)  # type: ignore[arg-type]
+        argv = container_command(jobs_dir, number)  # its folder is named by its database id
+        found = problems_of(metrics, argv, image, tool_dir)  # type: ignore[arg-type]
         seen.add(job["tool_id"])
-        print(f"job {job_id} {job['tool_id']} {job['state']}: "
+        print(f"job {number} {job['tool_id']} {job['state']}: "
               + ("; ".join(found) if found else f"container_type docker, container_id {image}, `podman run` in its script"))
         if found:
             failures.append(job_id)

@@ -15,7 +15,9 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
-RUN=${TEST_OUT:-$ROOT/test-output}/container
+# CONTAINER_TEST_RUN: the same folder for the in-galaxy half (whose TEST_OUT is this folder).
+export CONTAINER_TEST_RUN=${CONTAINER_TEST_RUN:-${TEST_OUT:-$ROOT/test-output}/container}
+RUN=$CONTAINER_TEST_RUN
 start=$SECONDS
 eval "$(bash harness/container.sh env)"
 IMAGE=$(bash harness/container.sh image)
@@ -42,7 +44,9 @@ print("Containment: complete (Landlock and seccomp)" if not missing else f"Conta
     # folder in $RUN/jobs, where harness/check_container_jobs.py reads the job scripts.
     export GALAXY_CONFIG_OVERRIDE_CONTAINER_RESOLVERS_CONFIG_FILE=$ROOT/env/container_resolvers_conf.yml
     export GALAXY_CONFIG_OVERRIDE_JOBS_DIRECTORY=$RUN/jobs
-    JOB_CONF=$ROOT/env/job_conf_container.yml TEST_OUT=$RUN CHECK_WORKFLOW_STATE=0 \
+    # The job configuration, pointed at this clone's podman configuration (Galaxy gives jobs a clean environment).
+    sed "s|@CONTAINER_CACHE@|$(dirname "$CONTAINERS_CONF")|g" env/job_conf_container.yml > "$RUN/job_conf.yml"
+    JOB_CONF=$RUN/job_conf.yml TEST_OUT=$RUN CHECK_WORKFLOW_STATE=0 \
       bash harness/planemo.sh with-galaxy bash "$0" in-galaxy
     echo "make test-container: green in $((SECONDS - start)) s (image check $((t_image - start)) s)" ;;
   in-galaxy)  # run by the first branch, inside with-galaxy (GALAXY_URL set)
