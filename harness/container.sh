@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# harness/container.sh build | image | env | run ARGS...
+# harness/container.sh build | image | env
 #
-# build   (`make container`) builds the tools' job image (container/Containerfile) with podman, offline:
+# build   (`make container`) builds the tools' job image (container/Containerfile) with podman, with no container registry (PyPI and a Debian mirror only):
 #         1. installs podman, runc and debootstrap from Debian (apt-get) when one is missing;
 #         2. writes .cache/container/containers.conf and storage.conf and uses them through CONTAINERS_CONF and
 #            CONTAINERS_STORAGE_CONF (images are stored under .cache/container/storage, not the system's);
@@ -15,11 +15,10 @@
 # image   prints the image's name and tag (the <container> of tools/macros.xml).
 # env     prints the exports that make a later `podman` (or a Galaxy whose docker_cmd is podman) use the same
 #         configuration and storage: eval "$(bash harness/container.sh env)".
-# run     podman run ARGS... with that configuration.
 #
 # Why this configuration (measured on these machines, issue 26): podman 4.3 from Debian runs containers here with
 # runtime "runc", no default ulimits and the cgroupfs manager; crun fails on the host's hybrid cgroup mode and
-# on setrlimit, and the systemd cgroup manager needs a systemd that containers here do not have.
+# on setrlimit.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -183,8 +182,5 @@ case ${1:-} in
     echo "export CONTAINERS_CONF=$CONTAINERS_CONF CONTAINERS_STORAGE_CONF=$CONTAINERS_STORAGE_CONF" ;;
   image)
     image_name ;;
-  run)
-    shift; export_configuration
-    exec podman run "$@" ;;
-  *) fail "usage: harness/container.sh build | image | env | run PODMAN_RUN_ARGS..." ;;
+  *) fail "usage: harness/container.sh build | image | env" ;;
 esac
