@@ -36,7 +36,8 @@ test: envs
 unit-test:
 	.venv-tools/bin/python -m pytest
 	# The migration tools read tool XML with Galaxy's own parser, and the tool test runner is Galaxy's: their tests need the Galaxy environment.
-	.venv-galaxy/bin/python -m pytest -q -p no:cacheprovider migrate/tests/test_migration_tools.py harness/tests/test_tool_test_runner.py
+	.venv-galaxy/bin/python -m pytest -q -p no:cacheprovider migrate/tests/test_migration_tools.py harness/tests/test_tool_test_runner.py \
+	  harness/tests/test_check_container_jobs.py
 
 lint: ruff typecheck workflow-source
 	timeout 300 $(PLANEMO) lint --fail_level warn tools/
@@ -99,3 +100,19 @@ bench: envs
 test-pulsar:
 	bash harness/envs.sh --pulsar
 	bash harness/test_pulsar.sh
+
+# Issue 26: the tools' software as the container image that tools/macros.xml declares
+# (<container type="docker">): container/Containerfile, built with podman from a wheelhouse made on the host,
+# without network, on a local stand-in for its base python:3.12-slim-bookworm (these machines reach no
+# registry); installs podman, runc and debootstrap from Debian when missing. Each step is skipped when its
+# inputs are unchanged. docs/admin.md, "Running the tools in a container".
+.PHONY: container test-container
+container:
+	bash harness/container.sh build
+
+# The image as a job runs it (arbitrary uid, tools read-only, no network, containment complete), then a Galaxy
+# that runs every tool job of the suite in it through podman (env/job_conf_container.yml): the first test of
+# each tool and the IMDB workflow test, each job's record checked (harness/check_container_jobs.py).
+# Not part of .ci/run (measured times: docs/performance.md).
+test-container: envs container
+	bash harness/test_container.sh

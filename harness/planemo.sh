@@ -175,7 +175,7 @@ from planemo.galaxy.api import user_api_key; print(user_api_key(GalaxyInstance(s
   with-galaxy)
     shift
     [ $# -gt 0 ] || { echo "usage: $0 with-galaxy CMD [ARGS...]" >&2; exit 2; }
-    port=$(free_port)
+    port=${GALAXY_PORT:-$(free_port)}  # GALAXY_PORT: a fixed port instead (a machine shared by several clones)
     export GALAXY_URL="http://127.0.0.1:$port" GALAXY_LOG="$OUT/galaxy.log" GALAXY_WARM_MARKER="$OUT/.warm-$port-$$"
     # Its database: a PostgreSQL server of its own (harness/postgres.sh, on a socket in a fresh folder
     # under /tmp: run as root, the server runs as the `postgres` user, who cannot reach a clone inside a
