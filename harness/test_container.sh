@@ -46,7 +46,7 @@ print("Containment: complete (Landlock and seccomp)" if not missing else f"Conta
     export GALAXY_CONFIG_OVERRIDE_JOBS_DIRECTORY=$RUN/jobs
     # The job configuration, pointed at this clone's podman configuration (Galaxy gives jobs a clean environment).
     sed "s|@CONTAINER_CACHE@|$(dirname "$CONTAINERS_CONF")|g" env/job_conf_container.yml > "$RUN/job_conf.yml"
-    JOB_CONF=$RUN/job_conf.yml TEST_OUT=$RUN CHECK_WORKFLOW_STATE=0 \
+    JOB_CONF=$RUN/job_conf.yml TEST_OUT=$RUN CHECK_UPGRADE_MESSAGES=0 \
       bash harness/planemo.sh with-galaxy bash "$0" in-galaxy
     echo "make test-container: green in $((SECONDS - start)) s (image check $((t_image - start)) s)" ;;
   in-galaxy)  # run by the first branch, inside with-galaxy (GALAXY_URL set)
