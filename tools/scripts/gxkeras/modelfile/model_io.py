@@ -36,8 +36,10 @@ import numpy as np
 
 from gxkeras.galaxy.errors import ModelRefused, ToolInputError, first_line
 from gxkeras.keras.estimators import (
-    BATCH_CLASSIFIER, MAX_MODEL_JSON_BYTES, build_model, check_stored_params, generator_spec, is_classifier, make_estimator, output_layer,
+    BATCH_CLASSIFIER, MAX_MODEL_JSON_BYTES, build_model, is_classifier, make_estimator, output_layer,
 )
+from gxkeras.keras.generators import generator_spec
+from gxkeras.keras.stored_params import check_stored_params
 from gxkeras.galaxy.memory import check_allocation, format_bytes
 from gxkeras.galaxy.safe_json import loads
 from gxkeras.modelfile.sklearn_loaders.reader import is_sklearn_graph, read_sklearn
