@@ -7,15 +7,18 @@ validation set as Keras' ``validation_data`` (so ``val_loss`` is available to ca
 the model on the held-out data. Writes the metrics table and, as "Save the fitted model" asks, the
 trained model (h5mlm) with its weights (Keras HDF5), the true and predicted values of the evaluation
 set, and the per-epoch history. A ``KerasGBatchClassifier`` trains on sequences in a FASTA file
-(:mod:`gxkeras.data.fasta`) or on a reference genome with intervals and target features
-(``refseq_and_interval``, :mod:`gxkeras.data.genomic`), its generator encoding the samples batch by batch.
+or on a reference genome with intervals and target features (``refseq_and_interval``), its generator
+encoding the samples batch by batch.
 
-All of it runs in a contained process (:func:`run`, :mod:`gxkeras.modelfile.containment`): the model file is an upload,
-and what no audit sees must not reach other users' files.
+This script only follows the form through :mod:`gxkeras.train`: the form read once (``train.form``), the
+model loaded and its hyperparameters swapped (``train.swapping``), one input object per input type
+(``train.inputs``: what differs between tabular data, a sparse matrix, fasta sequences and genomic
+intervals), the holdouts (``train.splits``), class weights, the fit (``train.fit``) and the evaluation and
+outputs (``train.evaluation``).
 
-The inputs JSON has the layout of the Galaxy-ML tool (1.0.10/1.0.11), which saved workflows hold:
-``experiment_schemes|test_split|split_algos|...``, ``metrics|scoring|primary_scoring``, the y selector
-``selected_column_selector_option2``, ``save`` (docs/migration.md).
+All of it runs in a contained process (:func:`run`, :mod:`gxkeras.modelfile.containment`): the model file is an
+upload, and what no audit sees must not reach other users' files. The inputs JSON has the layout of the
+Galaxy-ML tool (1.0.10/1.0.11), which saved workflows hold (docs/migration.md).
 """
 
 import argparse

@@ -11,7 +11,7 @@ import numpy as np
 from gxkeras.galaxy import forms
 from gxkeras.galaxy.errors import ToolInputError
 from gxkeras.galaxy.values import choice, shown
-from gxkeras.train.form import TOOL
+from gxkeras.train.form import TOOL, section
 
 CLASS_WEIGHT_LABEL = "Class weights"
 CLASS_WEIGHT_TYPES = forms.options(TOOL, "class_weight_type")
@@ -32,7 +32,7 @@ def class_weight_choice(repeat: list[Any], classifier: bool) -> WeightChoice:
         return None
     if len(repeat) > 1:
         raise ToolInputError(f"{CLASS_WEIGHT_LABEL}: {len(repeat)} entries; give the class weights once")
-    selection = repeat[0].get("class_weight_selection") or {}
+    selection = section(repeat[0], "class_weight_selection")
     kind = choice(selection.get("class_weight_type"), CLASS_WEIGHT_TYPES, CLASS_WEIGHT_LABEL)
     if not classifier:
         raise ToolInputError(f"{CLASS_WEIGHT_LABEL}: {kind} weights classes, and this is a regression model; "

@@ -12,13 +12,14 @@ from gxkeras.keras.callbacks import galaxy_ml_callbacks_off
 from gxkeras.keras.estimators import is_classifier
 from gxkeras.modelfile.model_io import save_estimator
 from gxkeras.train.fit import encode_y
+from gxkeras.train.form import section
 from gxkeras.train.scoring import Prediction, check_names, compute
 from gxkeras.train.tables import format_value, write_table
 
 
 def metric_names(metrics: dict[str, Any], classifier: bool) -> list[str]:
     """The primary metric ("default": accuracy or r2) then the secondary ones, checked for the task."""
-    scoring = metrics.get("scoring") or {}
+    scoring = section(metrics, "scoring")
     primary = scoring.get("primary_scoring") or "default"
     if primary == "default":
         primary = "accuracy" if classifier else "r2"

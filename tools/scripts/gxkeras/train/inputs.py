@@ -20,7 +20,7 @@ from gxkeras.train.class_weights import CLASS_WEIGHT_LABEL, WeightChoice
 from gxkeras.train.data import Samples, check_X, check_y, header_offset, read_text_columns, read_y
 from gxkeras.train.evaluation import (Evaluation, evaluated_loss, evaluation_table, label_loss, predict,
                                      predict_features)
-from gxkeras.train.form import INPUT_TYPE_LABEL, MODEL_LABEL, SPARSE_LABEL, X_LABEL, TrainerForm
+from gxkeras.train.form import INPUT_TYPE_LABEL, MODEL_LABEL, SPARSE_LABEL, X_LABEL, TrainerForm, section
 from gxkeras.train.scoring import Prediction
 
 Sets = dict[str, tuple[Any, Any]]  # {"validation": (X, y)[, "test": (X, y)]}
@@ -134,7 +134,7 @@ class GenomicInput(TrainingInput):
     def feature_list(self) -> list[str]:
         """The feature names of the selected columns of the feature list (text), row by row."""
         frame = read_text_columns(self.options.get("infile2"), bool(self.options.get("header2")),
-                                  self.options.get("column_selector_options_2") or {},
+                                  section(self.options, "column_selector_options_2"),
                                   "selected_column_selector_option2", "col2", FEATURES_LABEL,
                                   "list the features to predict, one per line")
         return frame.to_numpy().ravel().tolist()

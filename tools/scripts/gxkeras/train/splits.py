@@ -8,7 +8,7 @@ from gxkeras.galaxy import forms
 from gxkeras.galaxy.errors import ToolInputError
 from gxkeras.galaxy.values import check_seed, choice
 from gxkeras.train.data import read_text_columns
-from gxkeras.train.form import TOOL, X_LABEL, Holdout
+from gxkeras.train.form import TOOL, X_LABEL, Holdout, section
 
 GROUPS_LABEL = "Choose dataset containing groups info"
 SPLITTINGS = forms.options(TOOL, "shuffle")  # no shuffle, simple, stratified, group (the Galaxy-ML tool's)
@@ -30,12 +30,11 @@ def holdout_count(test_size: object, n_samples: int, what: str) -> int:
     return count
 
 
-def split_indices(y: Any, algos: dict[str, Any] | None, seed: int | None, classifier: bool, what: str,
+def split_indices(y: Any, algos: dict[str, Any], seed: int | None, classifier: bool, what: str,
                   groups: Any = None) -> tuple[Any, Any]:
     """``(kept, held_out)`` row indices of one holdout: no shuffle, shuffle, stratified or by groups."""
     from sklearn.model_selection import GroupShuffleSplit, train_test_split
 
-    algos = algos or {}
     shuffle = choice(algos.get("shuffle", "simple"), SPLITTINGS, f"{what}: splitting method")
     random_state = check_seed(algos.get("random_state"), f"{what}: Random seed number")
     if random_state is None:
@@ -78,9 +77,9 @@ def read_groups(algos: dict[str, Any], n_samples: int) -> Any:
     """The group of every sample (as text) from the "Groups column selector", or None without one."""
     if algos.get("shuffle") != "group":
         return None
-    selector = algos.get("groups_selector") or {}
+    selector = section(algos, "groups_selector")
     header = bool(selector.get("header_g"))
-    frame = read_text_columns(selector.get("infile_g"), header, selector.get("column_selector_options_g") or {},
+    frame = read_text_columns(selector.get("infile_g"), header, section(selector, "column_selector_options_g"),
                               "selected_column_selector_option_g", "col_g", GROUPS_LABEL, "give one group per sample")
     if frame.shape[1] != 1:
         raise ToolInputError(f"{GROUPS_LABEL}: {frame.shape[1]} columns selected; select the one column of groups")

@@ -16,10 +16,10 @@ LABEL = "Hyperparameter Swapping"
 NOT_SWAPPABLE = ("n_jobs", "pre_dispatch", "memory", "_path", "_dir", "nthread", "callbacks")
 
 
-def swapped_parameters(section: dict[str, Any] | None) -> dict[str, Any]:
+def swapped_parameters(swapping: dict[str, Any]) -> dict[str, Any]:
     """``{name: value}`` of the "Hyperparameter Swapping" rows that set a value; values parsed as literals."""
     swaps = {}
-    for number, row in enumerate((section or {}).get("param_set") or [], start=1):
+    for number, row in enumerate(swapping.get("param_set") or [], start=1):
         where = f"{LABEL}, setting {number}"
         text = str(row.get("sp_value") or "").strip()
         name = row.get("sp_name")
@@ -38,9 +38,9 @@ def swapped_parameters(section: dict[str, Any] | None) -> dict[str, Any]:
     return swaps
 
 
-def swap_hyperparameters(estimator: Any, section: dict[str, Any]) -> Any:
+def swap_hyperparameters(estimator: Any, swapping: dict[str, Any]) -> Any:
     """Set the swapped parameters on the estimator, then check it again as a model file is checked."""
-    swaps = swapped_parameters(section)
+    swaps = swapped_parameters(swapping)
     if not swaps:
         return estimator
     known = estimator.get_params()
