@@ -9,13 +9,13 @@ inputs. Writes the untrained ``KerasGBatchClassifier`` as h5mlm.
 """
 import sys
 
-from gxkeras.keras.compile_form import compile_fit_params, read_model_json
 from gxkeras.modelfile import build_and_save, write_built_model
 from gxkeras.galaxy.errors import ToolInputError, output_paths, run_tool
 from gxkeras.data.fasta import check_sequence_input
-from gxkeras.keras.estimators import (
+from gxkeras.keras import (
     BATCH_CLASSIFIER, CLASSIFIER_LOSSES, GENERATOR_ARGS, GENOMIC_GENERATOR, NOT_SUPPORTED_GENERATORS, RUNNING_GENERATORS,
-    check_batch_params, check_generator, make_estimator, make_generator, model_input_shape,
+    check_batch_params, check_generator, compile_fit_params, make_estimator, make_generator, model_input_shape,
+    read_model_json,
 )
 from gxkeras.galaxy.inputs import without_galaxy_keys
 from gxkeras.galaxy.values import as_bool

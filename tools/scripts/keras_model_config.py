@@ -11,13 +11,10 @@ import inspect
 import json
 
 from gxkeras.galaxy import forms
-from gxkeras.keras.allowlist import check_layer_count, check_model_config
 from gxkeras.galaxy.errors import ToolInputError, first_line, output_paths, run_tool
-from gxkeras.keras.estimators import KERAS_BUILD_ERRORS
 from gxkeras.galaxy.inputs import flatten_sections, load_inputs
-from gxkeras.keras.environment import import_keras
-from gxkeras.keras.layer_fields import keras_fields
-from gxkeras.keras.config_size import RNN_CELLS, check_output_size, check_parameters, input_width, layer_parameters
+from gxkeras.keras import (KERAS_BUILD_ERRORS, RNN_CELLS, check_layer_count, check_model_config, check_output_size,
+                           check_parameters, import_keras, input_width, keras_fields, layer_parameters)
 from gxkeras.galaxy.values import (as_bool, check_layer_name, check_seed, parse_int, parse_int_or_shape, parse_int_pairs, parse_kwargs,
                             parse_shape)
 

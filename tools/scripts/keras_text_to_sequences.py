@@ -19,7 +19,7 @@ import pandas as pd
 
 from gxkeras.galaxy import safe_json
 from gxkeras.data import text
-from gxkeras.keras.embedding import check_word_indices
+from gxkeras.keras import check_word_indices
 from gxkeras.galaxy.errors import ToolInputError, run_tool
 from gxkeras.galaxy.inputs import check_dataset_path, flatten_sections, load_inputs
 from gxkeras.data.lines import bounded_lines

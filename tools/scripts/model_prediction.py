@@ -21,7 +21,6 @@ import sys
 
 import numpy as np
 
-from gxkeras.keras.embedding import check_word_indices, embedding_input_dim
 from gxkeras.galaxy.errors import ModelRefused, ToolInputError, first_line, output_paths, run_tool
 from gxkeras.data.fasta import (
     FASTA_LABEL, check_sequence_input, encode, one_hot_chunk_rows, quiet_generator_warning, sample_indices,
@@ -33,7 +32,7 @@ from gxkeras.modelfile.sklearn_loaders import PREDICTION_ROWS
 from gxkeras.data.genomic import GENOME_LABEL, VCF_LABEL, stage_vcf
 from gxkeras.galaxy.input_types import input_type
 from gxkeras.data.matrix_market import read_matrix_market
-from gxkeras.keras.estimators import FASTA_GENERATORS, MAX_SEQ_LENGTH, make_generator
+from gxkeras.keras import FASTA_GENERATORS, MAX_SEQ_LENGTH, check_word_indices, embedding_input_dim, make_generator
 from gxkeras.modelfile import ModelFile, keras_weights_name, load_weights_file, run_contained
 from gxkeras.data.tabular import iter_tabular
 from gxkeras.galaxy.values import as_bool

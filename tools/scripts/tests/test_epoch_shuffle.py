@@ -116,15 +116,16 @@ def test_training_tool_trains_with_it(monkeypatch):
 
     import keras_train_and_eval as kte
     from gxkeras.keras.estimators import make_estimator
+    from gxkeras.train import fit
 
     seeds = []
-    real = kte.reshuffle_every_epoch
+    real = fit.reshuffle_every_epoch
 
     def spy(seed):
         seeds.append(seed)
         return real(seed)
 
-    monkeypatch.setattr(kte, "reshuffle_every_epoch", spy)
+    monkeypatch.setattr(fit, "reshuffle_every_epoch", spy)
     keras = import_keras()
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, activation="sigmoid")])
     estimator = make_estimator("KerasGClassifier", json.loads(model.to_json())["config"], "sequential",

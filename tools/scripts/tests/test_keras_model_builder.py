@@ -218,7 +218,7 @@ def test_csvlogger_writes_log_csv_in_the_working_directory(tmp_path, monkeypatch
                                            loss="mean_squared_error", metrics=["mae"], callbacks=callbacks,
                                            epochs=2, batch_size=8, verbose=0))
     assert estimator.callbacks == [{"callback_selection": {"callback_type": "CSVLogger"}}]
-    from gxkeras.keras.estimators import build_callbacks
+    from gxkeras.keras.callbacks import build_callbacks
 
     n_features = estimator.config["layers"][0]["config"]["batch_shape"][-1]
     X = np.random.default_rng(0).normal(size=(32, n_features))
@@ -245,7 +245,7 @@ def test_checkpoint_and_scheduler_are_stored_from_the_form():
         {"callback_selection": {"callback_type": "LearningRateScheduler", "schedule": "exponential_decay",
                                 "drop": 0.5, "epochs_drop": 10, "decay_rate": 0.2}},
     ]
-    from gxkeras.keras.estimators import CHECKPOINT, build_callbacks
+    from gxkeras.keras.callbacks import CHECKPOINT, build_callbacks
 
     checkpoint, scheduler = build_callbacks(estimator.callbacks, "callbacks")
     assert checkpoint.filepath == CHECKPOINT[True] == "checkpoint.weights.h5"  # fixed, in the working directory
@@ -254,7 +254,7 @@ def test_checkpoint_and_scheduler_are_stored_from_the_form():
 
 
 def test_step_decay_uses_the_optimizers_rate():
-    from gxkeras.keras.estimators import Decay
+    from gxkeras.keras.callbacks import Decay
 
     decay = Decay("step_decay", drop=0.5, epochs_drop=2)
     # lr0 is the rate at epoch 0; later calls get the already lowered rate, which must not compound

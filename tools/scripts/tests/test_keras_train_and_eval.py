@@ -7,6 +7,7 @@ import pytest
 import keras_train_and_eval as kte
 from gxkeras.galaxy.errors import ToolInputError
 from gxkeras.keras.estimators import make_estimator
+from gxkeras.train.swapping import swapped_parameters
 from gxkeras.modelfile.h5mlm import load_estimator, save_estimator
 from repo_paths import ROOT, SCRIPTS, TEST_DATA
 
@@ -286,7 +287,7 @@ def test_swapped_values_keep_their_brackets():
     param = next(param for param in inputs.iter("param") if param.get("name") == "sp_value")
     added = {add.get("value") for add in param.iterfind("sanitizer/valid/add")}
     assert set("[]{}'\"") <= added
-    assert kte.swapped_parameters({"param_set": [{"sp_name": "a", "sp_value": "[1, (2, 'x')]"},
+    assert swapped_parameters({"param_set": [{"sp_name": "a", "sp_value": "[1, (2, 'x')]"},
                                                  {"sp_name": "b", "sp_value": "{'k': 1}"}]}) == {
         "a": [1, (2, "x")], "b": {"k": 1}}
 
@@ -443,7 +444,7 @@ def checkpoint(**options):
 @pytest.mark.parametrize("save_weights_only", [True, False])
 def test_model_checkpoint_gives_the_model_the_best_epochs_weights(tmp_path, monkeypatch, capsys, save_weights_only):
     """mode max on val_loss picks the worst epoch (the first, as the loss falls): never the last one's weights."""
-    from gxkeras.keras.estimators import CHECKPOINT
+    from gxkeras.keras.callbacks import CHECKPOINT
 
     monkeypatch.chdir(tmp_path)
     X, y, X_val, y_val = regression_arrays()
@@ -541,7 +542,7 @@ def test_class_weight_changes_training_on_imbalanced_classes(tmp_path, unweighte
     ({"class_weight_type": "mapping", "class_weight": "__import__('os')"}, "KerasGClassifier", "is not a mapping"),
     ({"class_weight_type": "mapping", "class_weight": "{0: 1, 5: 2}"}, "KerasGClassifier",
      r"Class weights: 5 is not a class of the training set \(0, 1\)"),
-    ({"class_weight_type": "none"}, "KerasGClassifier", "unknown choice 'none'"),
+    ({"class_weight_type": "none"}, "KerasGClassifier", "unknown 'none'"),
 ])
 def test_bad_class_weights_give_one_line(tmp_path, make_model, classification_data, selection, learning_type, message):
     model = make_model(learning_type=learning_type, loss="mean_squared_error" if learning_type == "KerasGRegressor"

@@ -17,13 +17,14 @@ import pytest
 import keras_model_builder as kmb
 import keras_train_and_eval as kte
 import model_prediction as mp
-from gxkeras.keras import estimators
+from gxkeras.keras import callbacks, estimators, options
 from gxkeras.galaxy import forms
 from gxkeras.galaxy import memory
 from gxkeras.keras import config_size as resources
 from gxkeras.galaxy import safe_json
 from gxkeras.keras.allowlist import allowed, check_model_config
 from gxkeras.galaxy.errors import ModelRefused, ToolInputError
+from gxkeras.train.class_weights import CLASS_WEIGHT_TYPES
 from gxkeras.keras.estimators import parse_model_json
 from gxkeras.modelfile.h5mlm import check_h5mlm, load_estimator
 from gxkeras.modelfile.hdf5_audit import check_hdf5_objects
@@ -177,7 +178,7 @@ def test_stored_checkpoint_writes_only_its_fixed_file(tmp_path, monkeypatch):
     estimator = load_estimator(hostile.write_h5mlm(tmp_path / "m.h5mlm", class_name, params), MODEL)
     X, y = np.random.default_rng(0).normal(size=(20, 4)), np.arange(20.0)
     kte.train(estimator, X[:16], y[:16], X[16:], y[16:])
-    assert sorted(path.name for path in job.iterdir()) == [estimators.CHECKPOINT[True]]
+    assert sorted(path.name for path in job.iterdir()) == [callbacks.CHECKPOINT[True]]
     assert sorted(path.name for path in tmp_path.iterdir()) == ["job", "m.h5mlm"]
 
 
@@ -523,31 +524,31 @@ def test_allow_lists_come_from_the_forms():
     import keras_model_config as kmc
     assert set(kmc.GROUP_OF) == offered and wrapped <= offered  # the script's groups are the form's layers
     assert ("keras.layers", "StringLookup") not in objects and ("keras.layers", "Lambda") not in objects
-    assert set(estimators.CALLBACK_ARGS) == {"EarlyStopping", "ReduceLROnPlateau", "TerminateOnNaN", "CSVLogger",
+    assert set(options.CALLBACK_ARGS) == {"EarlyStopping", "ReduceLROnPlateau", "TerminateOnNaN", "CSVLogger",
                                              "ModelCheckpoint", "LearningRateScheduler"}
-    assert estimators.CALLBACK_ARGS["CSVLogger"] == ()  # no option: its file name is fixed (log.csv)
+    assert options.CALLBACK_ARGS["CSVLogger"] == ()  # no option: its file name is fixed (log.csv)
     # no callback takes a file, directory or URL from the form, nor code: their files are fixed names
-    for args in estimators.CALLBACK_ARGS.values():
+    for args in options.CALLBACK_ARGS.values():
         assert not {"filepath", "filename", "log_dir", "backup_dir", "root", "path", "on_epoch_end"} & set(args)
-    assert estimators.CALLBACK_ARGS["LearningRateScheduler"] == ("schedule", "drop", "epochs_drop", "decay_rate")
-    assert set(estimators.CHECKPOINT.values()) == {"checkpoint.weights.h5", "checkpoint.keras"}
+    assert options.CALLBACK_ARGS["LearningRateScheduler"] == ("schedule", "drop", "epochs_drop", "decay_rate")
+    assert set(callbacks.CHECKPOINT.values()) == {"checkpoint.weights.h5", "checkpoint.keras"}
 
 
 def test_contract_form_options_and_python_checks_agree():
     """Fails when an option is added to a form without Python knowing how to check it, or the reverse."""
-    form_args = {arg for args in [*estimators.OPTIMIZER_ARGS.values(), *estimators.CALLBACK_ARGS.values()]
+    form_args = {arg for args in [*options.OPTIMIZER_ARGS.values(), *options.CALLBACK_ARGS.values()]
                  for arg in args}
-    assert form_args == set(estimators.ARG_CHECKS)
-    assert set(estimators.CALLBACK_ARGS) == estimators.REVIEWED_CALLBACKS
+    assert form_args == set(options.ARG_CHECKS)
+    assert set(options.CALLBACK_ARGS) == callbacks.REVIEWED_CALLBACKS
     # the schedules and class weight choices the forms offer are the ones Python computes
-    schedules = {name: estimators.Decay(name, drop=0.5, epochs_drop=1, decay_rate=1.0) for name in estimators.SCHEDULES}
-    assert set(schedules) == set(estimators.SCHEDULE_RATES) == {"step_decay", "exponential_decay"}
+    schedules = {name: callbacks.Decay(name, drop=0.5, epochs_drop=1, decay_rate=1.0) for name in options.SCHEDULES}
+    assert set(schedules) == set(callbacks.SCHEDULE_RATES) == {"step_decay", "exponential_decay"}
     assert {name: round(decay(0, 1.0) + decay(1, 1.0), 4) for name, decay in schedules.items()} == {
         "step_decay": 1.5, "exponential_decay": 1.3679}
-    assert set(kte.CLASS_WEIGHT_TYPES) == {"balanced", "mapping"}
+    assert set(CLASS_WEIGHT_TYPES) == {"balanced", "mapping"}
     assert forms.when_params("keras_train_and_eval", "class_weight_type") == {"balanced": (), "mapping": ("class_weight",)}
-    assert estimators.CLASSIFIER_LOSSES | estimators.REGRESSOR_LOSSES == set(estimators.LOSSES)
-    assert kmb.CLASSIFICATION_ONLY_METRICS <= set(estimators.METRICS)
+    assert options.CLASSIFIER_LOSSES | options.REGRESSOR_LOSSES == set(options.LOSSES)
+    assert kmb.CLASSIFICATION_ONLY_METRICS <= set(options.METRICS)
     # every name the forms offer is a real Keras object of the kind the allow-list files it under
     from gxkeras.keras.environment import import_keras
 

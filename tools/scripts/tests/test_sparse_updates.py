@@ -7,7 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from gxkeras.keras.estimators import OPTIMIZER_ARGS, make_estimator
+from gxkeras.keras.estimators import make_estimator
+from gxkeras.keras.options import OPTIMIZER_ARGS
 from gxkeras.keras.environment import import_keras
 from gxkeras.train.sparse_updates import correct_sparse_updates
 

@@ -27,7 +27,7 @@ from typing import Any, NoReturn
 
 from gxkeras.galaxy import forms
 from gxkeras.galaxy.errors import ModelRefused, ToolInputError
-from gxkeras.keras.config_size import RNN_CELLS
+from gxkeras.keras.layer_shapes import RNN_CELLS
 
 # Objects Keras itself writes around the layers a form offers.
 MODEL_CLASSES = {("keras", "Sequential"): "sequential", ("keras.src.models.functional", "Functional"): "functional",

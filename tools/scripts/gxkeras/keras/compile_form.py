@@ -10,13 +10,13 @@ import os
 from typing import Any
 
 from gxkeras.galaxy.errors import ToolInputError
-from gxkeras.keras.estimators import (
+from gxkeras.keras.callbacks import check_callbacks
+from gxkeras.keras.estimators import MAX_MODEL_JSON_BYTES, output_layer, parse_model_json
+from gxkeras.keras.options import (
     CALLBACK_ARGS, CLASSIFIER_LOSSES, FORM_OPTIMIZERS, LOSSES, METRICS, OPTIMIZER_ARGS,
-    REGRESSOR_LOSSES, check_argument, check_callbacks, check_fit, keras_loss, output_layer,
-    parse_model_json,
+    REGRESSOR_LOSSES, check_argument, check_fit, keras_loss,
 )
 from gxkeras.galaxy.inputs import without_galaxy_keys
-from gxkeras.keras.estimators import MAX_MODEL_JSON_BYTES
 from gxkeras.galaxy.memory import format_bytes
 from gxkeras.galaxy.values import as_bool, check_layer_names, check_seed
 

@@ -12,7 +12,8 @@ from gxkeras.galaxy.inputs import load_inputs, with_absolute_datasets
 from gxkeras.keras.compile_form import (
     MODEL_LABEL, PREFITTED, TRAIN, WEIGHTS_LABEL, compile_fit_params, read_model_json,
 )
-from gxkeras.keras.estimators import LEARNING_TYPES, keras_loss, make_estimator
+from gxkeras.keras.estimators import LEARNING_TYPES, make_estimator
+from gxkeras.keras.options import keras_loss
 from gxkeras.modelfile.containment import run_contained
 from gxkeras.modelfile.h5mlm import save_estimator
 from gxkeras.modelfile.keras_weights import load_weights_file

@@ -33,11 +33,13 @@ from gxkeras.galaxy.errors import ModelRefused, ToolInputError
 from gxkeras.galaxy.memory import format_bytes
 from gxkeras.galaxy.safe_json import loads
 from gxkeras.keras.estimators import (
-    BATCH_CLASSIFIER, MAX_MODEL_JSON_BYTES, build_model, check_stored_params, generator_spec, is_classifier, make_estimator, output_layer,
+    BATCH_CLASSIFIER, MAX_MODEL_JSON_BYTES, build_model, is_classifier, make_estimator, output_layer,
 )
 from gxkeras.modelfile.hdf5_audit import open_hdf5
 from gxkeras.modelfile.keras_weights import load_legacy_weights, set_model
 from gxkeras.modelfile.sklearn_loaders import is_sklearn_graph, read_sklearn
+from gxkeras.keras.generators import generator_spec
+from gxkeras.keras.stored_params import check_stored_params
 
 GALAXY_ML_URL = "https://github.com/goeckslab/Galaxy-ML"
 GRAPH = {"-object-": {"-keras_model-": 0}}  # what dump_model_to_h5 writes for a Keras estimator

@@ -18,7 +18,7 @@ new iterator (each epoch) gets the next permutation, reproducibly from the seed.
 size and its last partial batch. ``shuffle="batch"``, unshuffled data and the validation and prediction
 pipelines (never shuffled) are left to Keras. Nothing is stored in the model file.
 
-Remove this module, and its use in ``keras_train_and_eval.train``, once Keras on TensorFlow reshuffles
+Remove this module, and its use in ``gxkeras.train.fit.train``, once Keras on TensorFlow reshuffles
 seeded runs by itself: ``test_keras_alone_repeats_the_order`` in ``scripts/tests/test_epoch_shuffle.py``
 then fails and says so.
 

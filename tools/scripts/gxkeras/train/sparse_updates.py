@@ -20,7 +20,7 @@ affected Keras 3 optimizer but Adagrad computes its update over the whole variab
 decay on every row), and on the tutorial's model the dense update is the cheaper one (docs/results.md).
 Nothing is stored: the model file (h5mlm) is unchanged and other galaxy-ml tools read it as before.
 
-Remove this module, and its uses in ``keras_train_and_eval.train`` and ``harness/seed_study.py``, once
+Remove this module, and its uses in ``gxkeras.train.fit.train`` and ``harness/seed_study.py``, once
 the Keras release the tools run on sums duplicate indices itself: ``test_keras_alone_is_wrong`` in
 ``scripts/tests/test_sparse_updates.py`` then fails and says so (docs/keras_sparse_updates.md has the
 reproducer to file upstream).
