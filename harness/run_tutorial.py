@@ -174,9 +174,11 @@ def follow_invocation(gi, invocation_id, poll=3):
                     params={"stdout_position": position, "stdout_length": 100000,
                             "stderr_position": 0, "stderr_length": 0},
                 ).json()
-                text = output.get("stdout") or ""
+                # Galaxy reads a running job's stdout file from a byte offset; once the job has left
+                # "running" it answers with the whole stdout instead, already printed.
+                text = (output.get("stdout") or "") if output.get("state") == "running" else ""
                 if text:
-                    stdout_read[job_id] = position + len(text)
+                    stdout_read[job_id] = position + len(text.encode())
                     for line in text.splitlines():
                         print(f"    {label} | {line}", flush=True)
             if job["state"] == "error":
