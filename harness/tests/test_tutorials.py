@@ -1,5 +1,7 @@
 """harness/tutorials.py: the tutorials' numbers agree with themselves, the bundled data is what the table
 says, and the Tool Shed upload leaves the data out."""
+import json
+
 import pytest
 import yaml
 
@@ -66,3 +68,21 @@ def test_the_tool_shed_upload_leaves_the_data_out():
     uploaded = shed_files()
     assert "tools/keras_train_and_eval.xml" in uploaded  # the matching works
     assert not {path for path in uploaded if path.startswith("data/")}
+
+
+def training_header_states(workflow_path):
+    """(header1, header2) of the workflow's saved *Deep learning training and evaluation* step: does it read
+    X and y with a header line?"""
+    steps = json.loads(workflow_path.read_text())["steps"].values()
+    (state,) = [json.loads(step["tool_state"]) for step in steps if "keras_train_and_eval" in (step.get("tool_id") or "")]
+    options = state["input_options"]
+    options = json.loads(options) if isinstance(options, str) else options
+    return options["header1"], options["header2"]
+
+
+@pytest.mark.parametrize("name", sorted(tutorials.TUTORIALS))
+def test_the_tables_header_lines_are_what_the_workflow_reads(name):
+    """A table said to have a header line (FNN) is read with one by the tutorial's own workflow; the others not."""
+    tutorial = tutorials.TUTORIALS[name]
+    assert training_header_states(tutorial.workflow) == (tutorial.tables["X_train"].header,
+                                                         tutorial.tables["y_train"].header)
