@@ -41,6 +41,9 @@ ROOT = tutorials.ROOT
 RECIPE = ROOT / "workflows" / "imdb_rnn_recipe.ga"
 # Galaxy's datatype -> the file name ending of a downloaded output
 EXTENSIONS = {"tabular": "tsv", "txt": "txt"}
+# Tables are checked (header line, columns, values) on their first rows before Galaxy starts; a Zenodo
+# download is checked whole when it arrives (harness/fetch_zenodo.py).
+FIRST_ROWS_CHECKED = 20
 
 
 def log(message):
@@ -253,8 +256,10 @@ def main(argv=None):
             sys.exit(f"Error: {error}")
     try:
         inputs = find_inputs(folder, prefix)
-    except UsageError as error:
-        sys.exit(f"Error: {error}")
+        for name, path in inputs.items():
+            fetch_zenodo.check_table(str(path), tutorial.tables[name], first_rows=FIRST_ROWS_CHECKED)
+    except (UsageError, fetch_zenodo.DataError) as error:
+        sys.exit(f"Error: {error} (TUTORIAL={args.tutorial}: {tutorial.title})")
     # `timeout` and CI stop a run with SIGTERM: exit through the `finally` below so Galaxy is stopped too.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     from planemo.galaxy.api import gi as galaxy_instance  # the Galaxy venv's API client (bioblend)

@@ -154,3 +154,12 @@ def test_gzipped_tables_are_read(tmp_path):
         out.write("3\n10\n")
     with pytest.raises(fetch_zenodo.DataError, match="y.tsv.gz: line 2, column 1 is '10', expected a digit label 0..9"):
         fetch_zenodo.check_table(str(path), tutorials.Table(rows=2, columns=1, cells=tutorials.DIGIT))
+
+
+def test_first_rows_only_checks_the_start_of_a_slice(tmp_path):
+    imdb = tutorials.TUTORIALS["rnn"].tables["X_train"]
+    slice_path = write(tmp_path / "X_train.tsv", "\t".join(["7"] * 500) + "\n")  # 1 row, not 25,000
+    fetch_zenodo.check_table(slice_path, imdb, first_rows=20)
+    mnist_row = write(tmp_path / "X.tsv", "\t".join(["0"] * 784) + "\n")
+    with pytest.raises(fetch_zenodo.DataError, match="X.tsv: line 1 has 784 columns, expected 500"):
+        fetch_zenodo.check_table(mnist_row, imdb, first_rows=20)
