@@ -60,8 +60,9 @@ def report_rnn(results, reported):
         lines.append(f"{label:>8}{ours[negative]:>10,}{ours[positive_key]:>10,}   |"
                      f"{reported[negative]:>10,}{reported[positive_key]:>10,}")
     lines.append("")
-    lines += side_by_side([(score, ratio(positive[score]), ratio(reported[score], 3 if score == "accuracy" else 2))
-                           for score in ("accuracy", "precision", "recall", "f1")])
+    lines += side_by_side([(name, ratio(positive[score]), ratio(reported[score], 3 if score == "accuracy" else 2))
+                           for score, name in (("accuracy", "accuracy"), ("precision", "precision"),
+                                               ("recall", "recall"), ("f1", "F1"))])
     lines.append("(precision, recall and F1 of the positive reviews, class 1)")
     return lines
 
