@@ -306,6 +306,8 @@ def main(argv=None):
     except tutorial_report.ReportError as error:
         sys.exit(f"Error: {error}")
     print("\n".join(lines))
+    if args.quick:
+        print("\n(QUICK=1: a small slice, so ours is not comparable with the tutorial's full-data numbers)")
     print(f"\nthe tutorial: {tutorial.url} ({tutorial.source})")
     print(f"outputs in {results}/: " + ", ".join(sorted(path.name for path in files.values())))
 
