@@ -74,12 +74,16 @@ workflow-test:
 test-ui:
 	bash harness/ui_test.sh
 
-# The main job: the IMDB tutorial workflow in a local Galaxy. DATA=DIR (four TSVs, gzipped or not)
-# or DATA=zenodo (the tutorial's record, cached in .cache/); default: the bundled real slice.
-# SET="random_seed=7 epochs=3": workflow parameters for this run (default: the tutorial's settings).
-# RECIPE=1: workflows/imdb_rnn_recipe.ga instead (issue 12: more accurate, not slower; docs/results.md).
+# The main job: a GTN tutorial's workflow in a local Galaxy, its result next to the tutorial's
+# (harness/run_tutorial.py). TUTORIAL=rnn (default: IMDB, on the full data bundled in data/imdb),
+# fnn (car purchase, bundled in data/car_purchase) or cnn (MNIST: needs DATA). QUICK=1: a small real
+# slice (data/imdb_slice; the workflow tests' slices for fnn and cnn). DATA=DIR (four TSVs, gzipped or
+# not) or DATA=zenodo (the tutorial's record, cached in .cache/). SET="random_seed=7 epochs=3": workflow
+# parameters for this run. RECIPE=1 (rnn): workflows/imdb_rnn_recipe.ga instead (issue 12; docs/results.md).
+# PORT: Galaxy's port (default 9500). Not part of `make test` or CI: the full runs take minutes (README).
 run: envs
-	.venv-galaxy/bin/python harness/run_imdb.py $(if $(DATA),--data $(DATA)) $(if $(RECIPE),--recipe) $(foreach setting,$(SET),--set $(setting))
+	.venv-galaxy/bin/python harness/run_tutorial.py $(if $(TUTORIAL),--tutorial $(TUTORIAL)) $(if $(QUICK),--quick) \
+	  $(if $(DATA),--data $(DATA)) $(if $(RECIPE),--recipe) $(if $(PORT),--port $(PORT)) $(foreach setting,$(SET),--set $(setting))
 
 # A local Galaxy with the tools, to click through the forms (http://127.0.0.1:$PORT, default 9090).
 serve: envs
