@@ -1,7 +1,8 @@
 """Galaxy's contract, the bottom layer: a job's inputs and form, the values typed into it, its memory and its outputs.
 
 What the tool scripts use is re-exported here (``from gxkeras.galaxy import ToolInputError, choice``); ``forms``
-and ``safe_json`` are used as modules. This layer imports nothing else of gxkeras (tests/test_layers.py).
+and ``safe_json`` are used as modules. This layer imports nothing else of gxkeras (tests/test_layers.py), and no
+numpy when imported: the contained process (gxkeras.modelfile.containment) locks itself down before any thread starts.
 """
 from gxkeras.galaxy import forms, safe_json
 from gxkeras.galaxy.errors import ModelRefused, ToolInputError, first_line, output_paths, run_tool

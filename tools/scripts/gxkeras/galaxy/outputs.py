@@ -14,8 +14,6 @@ import shutil
 from collections.abc import Iterator
 from typing import IO, Any
 
-import numpy as np
-
 
 @contextlib.contextmanager
 def atomic_output(path: str, binary: bool = False) -> Iterator[IO[Any]]:
@@ -49,6 +47,8 @@ def number_text(value: object, decimals: int | None = None) -> str:
     """One table cell: an int (or numpy integer, or bool) as a whole number, a float with
     :data:`SIGNIFICANT_DIGITS` significant digits (or ``decimals`` decimals), NaN as ``nan``, anything else
     as ``str``."""
+    import numpy as np  # here, not at import: the contained process locks itself down before numpy starts threads
+
     if isinstance(value, (float, np.floating)):
         return "nan" if np.isnan(value) else _number_format(decimals) % float(value)
     if isinstance(value, (int, np.integer)):
@@ -56,8 +56,11 @@ def number_text(value: object, decimals: int | None = None) -> str:
     return str(value)
 
 
-def number_cells(values: Any, decimals: int | None = None) -> np.ndarray:
-    """The cells of an array at once (a chunk of predictions), as :func:`number_text` writes each."""
+def number_cells(values: Any, decimals: int | None = None) -> Any:
+    """The cells of an array at once (a chunk of predictions), as :func:`number_text` writes each (a numpy array
+    of str)."""
+    import numpy as np
+
     values = np.asarray(values)
     if values.dtype.kind == "f":
         return np.char.mod(_number_format(decimals), values)  # NaN: "nan"
