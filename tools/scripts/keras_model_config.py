@@ -113,7 +113,7 @@ def add_extra_kwargs(args: dict[str, Any], extra: dict[str, Any], keras_class: A
             raise ToolInputError(f"{label}: '{key}' has its own field in the form; set it there")
         if key in NOT_ARCHITECTURE_ARGS:
             raise ToolInputError(f"{label}: '{key}' is not part of a model architecture and cannot be set here")
-        choice(key, sorted(known), f"{label}: an argument of {keras_class.__name__}")
+        choice(key, sorted(known), f"{label}: {keras_class.__name__} argument")
     if "name" in extra:
         check_layer_name(extra["name"], label)
     if "seed" in extra:
