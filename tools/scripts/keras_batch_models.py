@@ -8,24 +8,27 @@ stored without any file: the FASTA, or the genome, intervals and targets, are th
 inputs. Writes the untrained ``KerasGBatchClassifier`` as h5mlm.
 """
 import sys
+from collections.abc import Sequence
+from typing import Any
 
-from gxkeras.modelfile import build_and_save, write_built_model
-from gxkeras.galaxy.errors import ToolInputError, output_paths, run_tool
-from gxkeras.data.fasta import check_sequence_input
+from gxkeras.data import check_sequence_input
+from gxkeras.galaxy import ToolInputError, as_bool, choice, forms, output_paths, run_tool, without_galaxy_keys
 from gxkeras.keras import (
     BATCH_CLASSIFIER, CLASSIFIER_LOSSES, GENERATOR_ARGS, GENOMIC_GENERATOR, NOT_SUPPORTED_GENERATORS, RUNNING_GENERATORS,
     check_batch_params, check_generator, compile_fit_params, make_estimator, make_generator, model_input_shape,
     read_model_json,
 )
-from gxkeras.galaxy.inputs import without_galaxy_keys
-from gxkeras.galaxy.values import as_bool
+from gxkeras.modelfile import build_and_save, write_built_model
 
-GENERATOR_LABEL = "Select a batch data generator"
+TOOL = "keras_batch_models"
+GENERATOR_LABEL = forms.label(TOOL, "generator_type")
+LEARNING_TYPE_LABEL = forms.label(TOOL, "learning_type")
+LOSS_LABEL = forms.label(TOOL, "loss")
 # The form's (and galaxy-ml's) defaults of an empty field that galaxy-ml cannot take empty.
 DEFAULTS = {"seq_length": 1000, "center_bin_to_predict": 200, "blacklist_regions": "hg38"}
 
 
-def generator_params(selection):
+def generator_params(selection: dict[str, Any] | None) -> dict[str, Any]:
     """``{"generator_type": ..., seq_length, shuffle, seed[, the genomic fields]}`` from the generator conditional."""
     selection = without_galaxy_keys(selection)
     kind = selection.get("generator_type")
@@ -33,28 +36,26 @@ def generator_params(selection):
         raise ToolInputError(f"{GENERATOR_LABEL}: {kind} ({NOT_SUPPORTED_GENERATORS[kind]}) is not supported by "
                              f"these Keras 3 tools: a model needs a generator to train; choose one of "
                              f"{', '.join(RUNNING_GENERATORS)}")
-    if kind not in RUNNING_GENERATORS:
-        raise ToolInputError(f"{GENERATOR_LABEL}: unknown generator {str(kind)[:60]!r}")
-    spec = {"generator_type": kind}
+    kind = choice(kind, tuple(RUNNING_GENERATORS), GENERATOR_LABEL)
+    spec: dict[str, Any] = {"generator_type": kind}
     for key in GENERATOR_ARGS[kind]:
         value = as_bool(selection.get(key))
         spec[key] = DEFAULTS.get(key) if value in ("", None) else value
     if isinstance(spec.get("feature_thresholds"), int) and not isinstance(spec["feature_thresholds"], bool):
         spec["feature_thresholds"] = float(spec["feature_thresholds"])  # a float field Galaxy gave as 1
-    return check_generator(spec, GENERATOR_LABEL)
+    return check_generator(spec, GENERATOR_LABEL) or spec  # never None: spec names a generator
 
 
-def build_estimator(params):
+def build_estimator(params: dict[str, Any]) -> Any:
     """The untrained ``KerasGBatchClassifier`` described by the form."""
     mode = params.get("mode_selection") or {}
     config, model_type = read_model_json(mode)
-    if mode.get("learning_type", BATCH_CLASSIFIER) != BATCH_CLASSIFIER:
-        raise ToolInputError(f"Select a learning class: unknown choice {mode.get('learning_type')!r}")
+    choice(mode.get("learning_type", BATCH_CLASSIFIER), (BATCH_CLASSIFIER,), LEARNING_TYPE_LABEL)
     spec = generator_params(mode.get("generator_selection"))
     check_sequence_input(model_input_shape(config), make_generator(spec), GENERATOR_LABEL)
     loss = (mode.get("compile_params") or {}).get("loss")
     if loss not in CLASSIFIER_LOSSES:
-        raise ToolInputError(f"Select a loss function: {loss} is a regression loss; a {BATCH_CLASSIFIER} is a "
+        raise ToolInputError(f"{LOSS_LABEL}: {loss} is a regression loss; a {BATCH_CLASSIFIER} is a "
                              "classifier (e.g. binary_crossentropy)")
     options = compile_fit_params(mode, config, regression=False)
     factor = mode.get("class_positive_factor")
@@ -64,7 +65,7 @@ def build_estimator(params):
     return make_estimator(BATCH_CLASSIFIER, config, model_type, **options, **batch)
 
 
-def summary(estimator) -> str:
+def summary(estimator: Any) -> str:
     """One line on what was built, the generator included (the Galaxy tests read it)."""
     generator = estimator.data_batch_generator
     fields = "".join(f", {key} {getattr(generator, key)}" for key in GENERATOR_ARGS[GENOMIC_GENERATOR][3:]
@@ -76,11 +77,11 @@ def summary(estimator) -> str:
             f"class_positive_factor {estimator.class_positive_factor}, seed {estimator.seed}")
 
 
-def main(argv=None):
-    write_built_model(argv, __doc__.splitlines()[0], "keras_batch_models", build_and_describe)
+def main(argv: Sequence[str] | None = None) -> None:
+    write_built_model(None if argv is None else list(argv), (__doc__ or "").splitlines()[0], "keras_batch_models", build_and_describe)
 
 
-def build_and_describe(params, paths):
+def build_and_describe(params: dict[str, Any], paths: dict[str, str]) -> dict[str, Any]:
     """The contained work: the estimator built and written to ``paths["outfile"]``, and described."""
     return build_and_save(build_estimator, summary, params, paths["outfile"])
 

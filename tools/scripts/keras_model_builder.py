@@ -8,13 +8,15 @@ old tools' prefitted mode, the architecture with trained weights for ``model_pre
 (:func:`gxkeras.modelfile.building.prefitted_estimator`).
 """
 import sys
+from collections.abc import Sequence
+from typing import Any
 
+from gxkeras.galaxy import output_paths, run_tool
 from gxkeras.keras.compile_form import CLASSIFICATION_ONLY_METRICS, MODEL_LABEL  # noqa: F401 (tests use them)
 from gxkeras.modelfile import build_and_save, build_estimator, write_built_model
-from gxkeras.galaxy.errors import output_paths, run_tool
 
 
-def summary(estimator) -> str:
+def summary(estimator: Any) -> str:
     """One line on what was built (the Galaxy tests read it)."""
     if hasattr(estimator, "model_"):  # the prefitted mode: weights, no training settings
         return (f"{type(estimator).__name__}: {estimator.model_type} model with {len(estimator.config['layers'])} "
@@ -25,11 +27,11 @@ def summary(estimator) -> str:
             + "".join(f", callback {callback['callback_selection']}" for callback in estimator.callbacks or []))
 
 
-def main(argv=None):
-    write_built_model(argv, __doc__.splitlines()[0], "keras_model_builder", build_and_describe)
+def main(argv: Sequence[str] | None = None) -> None:
+    write_built_model(None if argv is None else list(argv), (__doc__ or "").splitlines()[0], "keras_model_builder", build_and_describe)
 
 
-def build_and_describe(params, paths):
+def build_and_describe(params: dict[str, Any], paths: dict[str, str]) -> dict[str, Any]:
     """The contained work: the estimator built and written to ``paths["outfile"]``, and described."""
     return build_and_save(build_estimator, summary, params, paths["outfile"])
 

@@ -9,14 +9,19 @@ galaxy-ml's ``KerasGClassifier(config=...)`` read.
 import argparse
 import inspect
 import json
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from gxkeras.galaxy import forms
-from gxkeras.galaxy.errors import ToolInputError, first_line, output_paths, run_tool
-from gxkeras.galaxy.inputs import flatten_sections, load_inputs
-from gxkeras.keras import (KERAS_BUILD_ERRORS, RNN_CELLS, check_layer_count, check_model_config, check_output_size,
-                           check_parameters, import_keras, input_width, keras_fields, layer_parameters)
-from gxkeras.galaxy.values import (as_bool, check_layer_name, check_seed, parse_int, parse_int_or_shape, parse_int_pairs, parse_kwargs,
-                            parse_shape)
+from gxkeras.galaxy import (
+    ToolInputError, as_bool, atomic_output, check_layer_name, check_seed, choice, first_line, flatten_sections, forms,
+    load_inputs, output_paths, parse_int, parse_int_or_shape, parse_int_pairs, parse_kwargs, parse_shape, run_tool,
+)
+from gxkeras.keras import check_layer_count, check_model_config
+from gxkeras.keras import RNN_CELLS, check_output_size, check_parameters, input_width, layer_parameters
+from gxkeras.keras import import_keras
+from gxkeras.keras import KERAS_BUILD_ERRORS
+from gxkeras.keras import keras_fields
 
 # Layers the form offers, by the group shown in "Group -- Layer". Only these are ever looked up
 # in keras.layers: the layer type string from the form cannot name anything else.
@@ -71,12 +76,12 @@ BASE_LAYER_ARGS = {"name", "trainable"}
 NOT_ARCHITECTURE_ARGS = {"weights", "lora_rank", "lora_alpha", "quantization_config"}
 
 
-def layer_label(index, layer_type):
+def layer_label(index: int, layer_type: str) -> str:
     """How the form shows a layer: repeat title and number, then its type."""
     return f"LAYER {index} ({GROUP_OF.get(layer_type, '?')} -- {layer_type})"
 
 
-def convert_args(fields, label):
+def convert_args(fields: dict[str, Any], label: str) -> dict[str, Any]:
     """Check and convert the form's values into Keras keyword arguments (unset fields dropped)."""
     args = {}
     for name, value in fields.items():
@@ -99,7 +104,7 @@ def convert_args(fields, label):
     return args
 
 
-def add_extra_kwargs(args, extra, keras_class, label):
+def add_extra_kwargs(args: dict[str, Any], extra: dict[str, Any], keras_class: Any, label: str) -> dict[str, Any]:
     """Merge the extra keyword arguments (parsed kwargs), accepting only arguments the layer really has."""
     known = set(inspect.signature(keras_class.__init__).parameters) - {"self", "kwargs"}
     known |= BASE_LAYER_ARGS
@@ -108,11 +113,7 @@ def add_extra_kwargs(args, extra, keras_class, label):
             raise ToolInputError(f"{label}: '{key}' has its own field in the form; set it there")
         if key in NOT_ARCHITECTURE_ARGS:
             raise ToolInputError(f"{label}: '{key}' is not part of a model architecture and cannot be set here")
-        if key not in known:
-            raise ToolInputError(
-                f"{label}: {keras_class.__name__} has no argument '{key}'; "
-                f"expected one of: {', '.join(sorted(known))}"
-            )
+        choice(key, sorted(known), f"{label}: {keras_class.__name__} argument")
     if "name" in extra:
         check_layer_name(extra["name"], label)
     if "seed" in extra:
@@ -127,11 +128,11 @@ class ParameterBudget:
     ``Embedding(10**8, 10**4)`` (4 TB) must be refused from the form's numbers before that.
     """
 
-    def __init__(self, limit=None):
+    def __init__(self, limit: int | None = None) -> None:
         self.total = 0
         self.limit = limit
 
-    def add(self, layer_type, args, fields, input_shapes, label):
+    def add(self, layer_type: str, args: dict[str, Any], fields: dict[str, Any], input_shapes: list[Any], label: str) -> None:
         """Count one layer from its arguments and its inputs' shapes (batch axis first)."""
         shapes = [batchless(shape) for shape in input_shapes]
         if layer_type in INNER_TYPE_FIELD:  # counted as Keras writes a wrapper: its layer inside
@@ -141,22 +142,18 @@ class ParameterBudget:
         check_parameters(self.total, f"{label}: too large", self.limit)
 
 
-def batchless(shape):
+def batchless(shape: Any) -> list[Any] | None:
     """A Keras shape without its batch axis (None where unknown)."""
     if isinstance(shape, list) and shape and isinstance(shape[0], (list, tuple)):
         shape = shape[0]  # several outputs: the first
     return list(shape[1:]) if shape else None
 
 
-def make_layer(keras, fields, index, input_shapes, budget=None):
+def make_layer(keras: Any, fields: dict[str, Any], index: int, input_shapes: list[Any],
+               budget: ParameterBudget | None = None) -> Any:
     """Build one Keras layer from one LAYER of the form, reading inputs of ``input_shapes`` (batch axis
     first; its size checked first against ``budget``)."""
-    layer_type = fields.get("layer_type")
-    if layer_type not in GROUP_OF:
-        raise ToolInputError(
-            f"LAYER {index}: unknown layer type {layer_type!r}; expected one of: "
-            f"{', '.join(sorted(GROUP_OF))}"
-        )
+    layer_type = choice(fields.get("layer_type"), sorted(GROUP_OF), f"LAYER {index}: layer type")
     label = layer_label(index, layer_type)
     fields = keras_fields(keras, layer_type, fields, label)
     args = convert_args(fields, label)
@@ -167,18 +164,14 @@ def make_layer(keras, fields, index, input_shapes, budget=None):
         if layer_type in RNN_CELLS:
             return make_cell_rnn(keras, layer_type, args, extra, label)
         if layer_type == "Bidirectional":
-            rnn_type = fields.get("rnn_type")
-            if rnn_type not in RNN_TYPES:
-                raise ToolInputError(f"{label}: cannot wrap {rnn_type!r}; expected one of {sorted(RNN_TYPES)}")
+            rnn_type = choice(fields.get("rnn_type"), sorted(RNN_TYPES), f"{label}: the layer to wrap")
             merge_mode = args.pop("merge_mode", "concat")
             rnn_class = getattr(keras.layers, rnn_type)
             inner = rnn_class(**add_extra_kwargs(args, extra, rnn_class, label))
             return keras.layers.Bidirectional(inner, merge_mode=merge_mode)
         if layer_type == "TimeDistributed":
-            inner_type = fields.get("inner_layer_type")
-            if inner_type not in TIME_DISTRIBUTED_TYPES:
-                raise ToolInputError(f"{label}: cannot wrap {inner_type!r}; expected one of "
-                                     f"{sorted(TIME_DISTRIBUTED_TYPES)}")
+            inner_type = choice(fields.get("inner_layer_type"), sorted(TIME_DISTRIBUTED_TYPES),
+                                f"{label}: the layer to wrap")
             inner_class = getattr(keras.layers, inner_type)
             return keras.layers.TimeDistributed(inner_class(**add_extra_kwargs(args, extra, inner_class, label)))
         keras_class = getattr(keras.layers, layer_type)
@@ -190,7 +183,7 @@ def make_layer(keras, fields, index, input_shapes, budget=None):
         raise ToolInputError(f"{label}: {first_line(error)}") from None
 
 
-def make_cell_rnn(keras, layer_type, args, extra, label):
+def make_cell_rnn(keras: Any, layer_type: str, args: dict[str, Any], extra: dict[str, Any], label: str) -> Any:
     """A cell of the old form (SimpleRNNCell, GRUCell, LSTMCell) inside the ``keras.layers.RNN`` that runs it
     over the time steps. A cell alone needs its states as a second input and is no layer of a model (the
     Galaxy-ML tools added it alone, which Keras refused). The RNN's own arguments (``return_sequences``,
@@ -203,7 +196,7 @@ def make_cell_rnn(keras, layer_type, args, extra, label):
     return keras.layers.RNN(cell, **add_extra_kwargs({}, outer, keras.layers.RNN, label))
 
 
-def apply_layer(layer, input_shape, apply, label):
+def apply_layer(layer: Any, input_shape: Any, apply: Callable[[], Any], label: str) -> Any:
     """Run ``apply()`` (add or call ``layer`` on an input of ``input_shape``), errors as one line."""
     check_axis(layer, input_shape, label)
     try:
@@ -212,7 +205,7 @@ def apply_layer(layer, input_shape, apply, label):
         raise ToolInputError(f"{label}: cannot be applied to its input: {first_line(error)}") from None
 
 
-def check_axis(layer, input_shape, label):
+def check_axis(layer: Any, input_shape: Any, label: str) -> None:
     """A layer's ``axis`` (BatchNormalization, Concatenate: from the extra arguments) must exist in
     its input; Keras indexes the shape with it and fails with a bare IndexError otherwise."""
     axes = getattr(layer, "axis", None)
@@ -225,7 +218,8 @@ def check_axis(layer, input_shape, label):
                                  f"(the batch axis included), expected an integer from {-rank} to {rank - 1}")
 
 
-def build_sequential(keras, model_params, layers, budget=None):
+def build_sequential(keras: Any, model_params: dict[str, Any], layers: list[dict[str, Any]],
+                     budget: ParameterBudget | None = None) -> Any:
     """A Sequential model: the form's input_shape, then each LAYER on the previous one."""
     model = keras.Sequential()
     shape = parse_shape(model_params.get("input_shape"), "input_shape")
@@ -242,7 +236,7 @@ def build_sequential(keras, model_params, layers, budget=None):
     return model
 
 
-def layer_numbers(text, what, below):
+def layer_numbers(text: object, what: str, below: int) -> list[int]:
     """LAYER numbers typed as a list (``[2, 3]``, the Galaxy-ML tools' syntax, or ``2, 3``), each in 1..below
     (ASCII digits: '\u00b2'.isdigit() is true, and int() fails on it)."""
     body = str(text if text is not None else "").strip()
@@ -253,7 +247,7 @@ def layer_numbers(text, what, below):
     return [parse_int(item, f"{what}: LAYER", 1, below) for item in items]
 
 
-def inbound_of(fields, index, label):
+def inbound_of(fields: dict[str, Any], index: int, label: str) -> list[int]:
     """The LAYER numbers a functional LAYER reads: its merging_layers (a merge layer), else its
     inbound_nodes; empty (and for the layers the form gives none: Activation, RepeatVector, BatchNormalization):
     the LAYER just before it. MultiHeadAttention reads its query there, then its value (value_nodes;
@@ -271,7 +265,7 @@ def inbound_of(fields, index, label):
     return [query, value] if key in (None, "") else [query, value, layer_number(key, "key_nodes", index, label)]
 
 
-def layer_number(number, name, index, label, default=None):
+def layer_number(number: object, name: str, index: int, label: str, default: int | None = None) -> Any:
     """One LAYER number field (``name``) of LAYER ``index``: a LAYER before it; empty: ``default``,
     else the LAYER just before it."""
     if number in (None, "") and default is not None:
@@ -286,23 +280,21 @@ def layer_number(number, name, index, label, default=None):
     return number
 
 
-def make_input(keras, fields, index):
+def make_input(keras: Any, fields: dict[str, Any], index: int) -> Any:
     """An Input LAYER: its shape, and the Galaxy-ML tools' name, dtype and sparse fields."""
     label = f"LAYER {index} (Input)"
     args = {"shape": parse_shape(fields.get("shape"), f"{label}: shape", allow_none=True)}
     if fields.get("name") not in (None, ""):
         check_layer_name(fields["name"], label)
         args["name"] = fields["name"]
-    dtype = fields.get("dtype") or "float32"
-    if dtype not in INPUT_DTYPES:
-        raise ToolInputError(f"{label}: dtype {dtype!r} is not one of {', '.join(INPUT_DTYPES)}")
+    dtype = choice(fields.get("dtype") or "float32", INPUT_DTYPES, f"{label}: dtype")
     sparse = as_bool(fields.get("sparse"))
     if sparse not in (None, True, False):
         raise ToolInputError(f"{label}: sparse must be true or false, got {sparse!r}")
     return keras.Input(dtype=dtype, sparse=bool(sparse), **args)
 
 
-def chosen_layers(model_params, key, tensors, default, what):
+def chosen_layers(model_params: dict[str, Any], key: str, tensors: dict[int, Any], default: list[Any], what: str) -> list[Any]:
     """The model's inputs or outputs: the LAYERs listed in ``key`` (``[1, 5]``), else ``default``."""
     text = model_params.get(key)
     numbers = layer_numbers(text, key, len(tensors)) if str(text or "").strip("[] ") else []
@@ -315,7 +307,8 @@ def chosen_layers(model_params, key, tensors, default, what):
     return [tensors[number] for number in numbers]
 
 
-def build_functional(keras, model_params, layers, budget=None):
+def build_functional(keras: Any, model_params: dict[str, Any], layers: list[dict[str, Any]],
+                     budget: ParameterBudget | None = None) -> Any:
     """A functional model wired as the Galaxy-ML tools' form wires it: each LAYER reads the LAYER its
     inbound_nodes names (merge layers: the LAYERs in merging_layers); the inputs and outputs are
     input_layers / output_layers, or, left empty, every Input LAYER and every LAYER nobody reads."""
@@ -326,7 +319,7 @@ def build_functional(keras, model_params, layers, budget=None):
             tensors[index] = make_input(keras, fields, index)
             inputs.append(tensors[index])
             continue
-        label = layer_label(index, layer_type)
+        label = layer_label(index, str(layer_type))
         inbound = inbound_of(fields, index, label)
         consumed.update(inbound)
         sources = [tensors[number] for number in inbound]
@@ -349,7 +342,7 @@ def build_functional(keras, model_params, layers, budget=None):
         raise ToolInputError(f"the functional model: {first_line(error)}") from None
 
 
-def build_model_json(params):
+def build_model_json(params: dict[str, Any]) -> str:
     """The Keras 3 JSON of the architecture described by the form's parameters."""
     model_params = params.get("model_selection") or {}
     layers = [flatten_sections(layer) for layer in model_params.get("layers") or []]
@@ -364,24 +357,22 @@ def build_model_json(params):
     elif model_type == "functional":
         model = build_functional(keras, model_params, layers, budget)
     else:
-        raise ToolInputError(f"unknown model type {model_type!r}: expected sequential or functional")
+        choice(model_type, ("sequential", "functional"), "model type")
     model_json = json.loads(model.to_json())
     check_model_config(model_json, "the architecture")  # exactly what the other tools will accept
     return json.dumps(model_json, indent=2)
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--inputs", required=True, help="Galaxy's inputs JSON (the form's values)")
     parser.add_argument("--outfile", required=True, help="where to write the model JSON")
     args = parser.parse_args(argv)
     model_json = build_model_json(load_inputs(args.inputs))
-    with open(args.outfile, "w") as handle:
+    with atomic_output(args.outfile) as handle:
         handle.write(model_json + "\n")
     print(f"Wrote a Keras {json.loads(model_json)['class_name']} model configuration to {args.outfile}")
 
 
 if __name__ == "__main__":
-    import sys
-
     run_tool(main, outputs=output_paths(sys.argv[1:], "--outfile"))

@@ -14,25 +14,27 @@ collects them with ``from_work_dir``); a failed job leaves none behind.
 import argparse
 import os
 import sys
+from collections.abc import Iterable, Sequence
+from typing import Any, BinaryIO
 
+import numpy as np
 import pandas as pd
 
-from gxkeras.galaxy import safe_json
-from gxkeras.data import text
+from gxkeras.data import bounded_lines, read_tabular, select_columns, text
+from gxkeras.galaxy import (
+    ToolInputError, atomic_output, check_allocation, check_dataset_path, choice, flatten_sections, format_bytes,
+    forms, load_inputs, parse_int, run_tool, safe_json,
+)
 from gxkeras.keras import check_word_indices
-from gxkeras.galaxy.errors import ToolInputError, run_tool
-from gxkeras.galaxy.inputs import check_dataset_path, flatten_sections, load_inputs
-from gxkeras.data.lines import bounded_lines
-from gxkeras.galaxy.memory import check_allocation, format_bytes
-from gxkeras.data.tabular import read_tabular, select_columns
-from gxkeras.galaxy.values import parse_int
 
-TEXT_LABEL = "Text dataset"
-VOCABULARY_LABEL = "Vocabulary"
-SEQUENCES_LABEL = "Sequences dataset"
+TOOL = "keras_text_to_sequences"
+TEXT_LABEL = forms.label(TOOL, "infile")
+VOCABULARY_LABEL = forms.label(TOOL, "infile_vocabulary")
+SEQUENCES_LABEL = forms.label(TOOL, "infile_sequences")
+MODE_LABEL = forms.label(TOOL, "mode")
 OUTPUT_NAMES = {"x": "X.tsv", "y": "y.tsv", "vocabulary": "vocabulary.tsv", "decoded": "decoded.tsv"}
 VOCABULARY_HEADER = ("word", "index", "count")
-MODES = ("fit", "apply", "decode")
+MODES = forms.options(TOOL, "mode")  # fit, apply, decode
 # Peak memory per byte of input, measured: tokenizing and encoding 34 MB of IMDB reviews (25,000 texts)
 # takes 16-18 bytes a byte (each token a Python string until factorized); a vocabulary of 10^6 words,
 # about 3 (JSON or tabular), held twice more as word values and indices. Rounded up.
@@ -40,7 +42,7 @@ TEXT_BYTES_PER_BYTE = 20
 VOCABULARY_BYTES_PER_BYTE = 8
 
 
-def check_file_memory(path, label, bytes_per_byte, purpose):
+def check_file_memory(path: str, label: str, bytes_per_byte: int, purpose: str) -> None:
     """Refuse a dataset that, read whole, would not fit in the job's memory (before reading any of it)."""
     check_dataset_path(path, label)
     size = os.path.getsize(path)
@@ -48,7 +50,7 @@ def check_file_memory(path, label, bytes_per_byte, purpose):
                      "give the job more memory, or split the dataset")
 
 
-def decode_utf8(data, label, number=None):
+def decode_utf8(data: bytes, label: str, number: int | None = None) -> str:
     """The bytes as text; non-UTF-8 bytes are refused with the line they are on (``number``: the line's)."""
     try:
         return data.decode("utf-8")
@@ -58,7 +60,7 @@ def decode_utf8(data, label, number=None):
         raise ToolInputError(f"{label}: line {line} is not UTF-8 text (byte 0x{byte}): save the file as UTF-8") from None
 
 
-def read_lines(path, label):
+def read_lines(path: str, label: str) -> list[str]:
     """The dataset's lines, split on newlines only (text may hold any other Unicode separator), each read
     within :data:`gxkeras.data.lines.MAX_LINE_BYTES`."""
     with open(path, "rb") as handle:
@@ -70,7 +72,7 @@ def read_lines(path, label):
     return [line.removesuffix("\n").removesuffix("\r") for line in lines]
 
 
-def _column(names, option, columns, label, header, what):
+def _column(names: list[str], option: str, columns: object, label: str, header: bool, what: str) -> int:
     """0-based index of the one column chosen in a column conditional (by number or header name)."""
     chosen = select_columns(names, option, columns, f"{label}, {what}", header)
     if len(chosen) != 1:
@@ -78,7 +80,7 @@ def _column(names, option, columns, label, header, what):
     return chosen[0]
 
 
-def read_texts(path, header, params):
+def read_texts(path: str, header: bool, params: dict[str, Any]) -> tuple[list[str], list[str] | None]:
     """``(texts, labels or None)`` from a tabular dataset with a text column and an optional label column.
 
     ``params``: the form's column choices, ``text_selector``/``text_col`` and ``label_selector``/``label_col``
@@ -107,7 +109,7 @@ def read_texts(path, header, params):
     return texts, labels
 
 
-def read_vocabulary(path):
+def read_vocabulary(path: str) -> dict[str, int]:
     """``{word: rank}`` from fit mode's vocabulary (word, index, count) or a Keras word index JSON; each
     rank a whole number from 1 to :data:`gxkeras.data.text.INDEX_MAX`."""
     check_file_memory(path, VOCABULARY_LABEL, VOCABULARY_BYTES_PER_BYTE, "reading the words of the")
@@ -119,14 +121,14 @@ def read_vocabulary(path):
         return _tabular_vocabulary(handle)
 
 
-def _not_a_vocabulary(detail):
+def _not_a_vocabulary(detail: str) -> ToolInputError:
     return ToolInputError(
         f"{VOCABULARY_LABEL}: {detail}; expected the vocabulary output of this tool (header 'word<TAB>index"
         "<TAB>count') or a Keras word index JSON ({\"word\": index, ...})"
     )
 
 
-def _rank(value, where):
+def _rank(value: object, where: str) -> int:
     """A word's index as a whole number from 1 to int32's largest (larger ones would wrap round)."""
     try:
         return parse_int(value, where, 1, text.INDEX_MAX)
@@ -134,7 +136,7 @@ def _rank(value, where):
         raise _not_a_vocabulary(str(error)) from None
 
 
-def _json_vocabulary(data):
+def _json_vocabulary(data: bytes) -> dict[str, int]:
     content = decode_utf8(data, VOCABULARY_LABEL).lstrip("\ufeff")
     try:
         ranks = safe_json.loads(content, VOCABULARY_LABEL)
@@ -150,7 +152,7 @@ def _json_vocabulary(data):
     return ranks
 
 
-def _tabular_vocabulary(handle):
+def _tabular_vocabulary(handle: BinaryIO) -> dict[str, int]:
     lines = bounded_lines(handle, VOCABULARY_LABEL)
     first = decode_utf8(next(lines, b""), VOCABULARY_LABEL, 1).lstrip("\ufeff").rstrip("\r\n")
     if tuple(first.split("\t"))[:2] != VOCABULARY_HEADER[:2]:
@@ -172,7 +174,7 @@ def _tabular_vocabulary(handle):
     return ranks
 
 
-def settings_from(params):
+def settings_from(params: dict[str, Any]) -> text.Settings:
     """The encoding settings of the form (every option; None where the form field was left empty)."""
     names = [name for name in text.Settings.__dataclass_fields__ if name in params]
     return text.Settings(**{name: params[name] for name in names}).check()
@@ -181,7 +183,7 @@ def settings_from(params):
 WRITE_ROWS = 1000  # rows turned into Python ints at a time (36 bytes a value, 9 times the int32 array)
 
 
-def write_rows(path, array):
+def write_rows(path: str, array: np.ndarray) -> None:
     """One tab-separated row of integers per sample, no header: the X format of the training tools.
 
     Each distinct value is formatted once: in a list indexed by value when the values are dense (the
@@ -190,31 +192,29 @@ def write_rows(path, array):
     """
     largest = int(array.max()) + 1 if array.size else 0
     if largest <= array.size:
-        strings = [str(value) for value in range(largest)]
+        strings: list[str] | dict[Any, str] = [str(value) for value in range(largest)]
     else:
         strings = {value: str(value) for value in pd.unique(array.ravel()).tolist()}
-    with open(path, "w") as handle:
+    with atomic_output(path) as handle:
         for start in range(0, len(array), WRITE_ROWS):
             handle.writelines("\t".join(map(strings.__getitem__, row)) + "\n"
                               for row in array[start:start + WRITE_ROWS].tolist())
 
 
-def write_lines(path, lines):
-    with open(path, "w", encoding="utf-8") as handle:
+def write_lines(path: str, lines: Iterable[str]) -> None:
+    with atomic_output(path) as handle:
         handle.writelines(line + "\n" for line in lines)
 
 
-def write_vocabulary(path, vocabulary):
+def write_vocabulary(path: str, vocabulary: list[tuple[str, int]]) -> None:
     lines = ["\t".join(VOCABULARY_HEADER)]
     lines += [f"{word}\t{rank}\t{count}" for rank, (word, count) in enumerate(vocabulary, start=1)]
     write_lines(path, lines)
 
 
-def run(params, outdir):
+def run(params: dict[str, Any], outdir: str) -> str:
     """Do what the form asks; return a one-line summary for the job's stdout."""
-    mode = params.get("mode")
-    if mode not in MODES:
-        raise ToolInputError(f"mode: '{mode}' is not one of {', '.join(MODES)}")
+    mode = choice(params.get("mode"), MODES, MODE_LABEL)
     settings = settings_from(params)
     output = {key: os.path.join(outdir, name) for key, name in OUTPUT_NAMES.items()}
     if mode == "decode":
@@ -239,19 +239,19 @@ def run(params, outdir):
     return f"Encoded {len(texts)} texts into {settings.maxlen} word indices each ({len(ranks)} words in the vocabulary)"
 
 
-def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--inputs", required=True, help="Galaxy's inputs JSON (the form's values, dataset paths)")
     parser.add_argument("--outdir", default=".", help=f"where to write {', '.join(OUTPUT_NAMES.values())}")
     return parser.parse_args(argv)
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     print(run(flatten_sections(load_inputs(args.inputs)), args.outdir))
 
 
-def output_files(argv):
+def output_files(argv: Iterable[str]) -> list[str]:
     """The paths this run may write, removed if it fails (``--outdir`` as parsed later)."""
     argv = list(argv)
     outdir = argv[argv.index("--outdir") + 1] if "--outdir" in argv[:-1] else "."

@@ -11,30 +11,32 @@ in a browser without internet access: no CDN, no MathJax.
 """
 import argparse
 import sys
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
 
-from gxkeras.galaxy.errors import ToolInputError, output_paths, run_tool
-from gxkeras.galaxy.inputs import check_dataset_path, load_inputs
-from gxkeras.data.lines import bounded_lines
-from gxkeras.galaxy.memory import check_allocation
-from gxkeras.report.plot_costs import curves_bytes
-from gxkeras.data.tabular import read_tabular
+from gxkeras.data import bounded_lines, read_tabular
+from gxkeras.galaxy import (
+    ToolInputError, check_allocation, check_dataset_path, dataset_path, forms, load_inputs, output_paths, run_tool,
+)
+from gxkeras.report import plot_costs, write_page
 
-TRUE_LABEL = "Select input data file"
-PREDICTED_LABEL = "Select predicted data file"
+TOOL = "plotly_regression_performance_plots"
+TRUE_LABEL = forms.label(TOOL, "infile_input")
+PREDICTED_LABEL = forms.label(TOOL, "infile_output")
 OUTPUT_FLAGS = ("--output_actual_vs_pred", "--output_scatter_plot", "--output_residual_plot")
 
 
-def _is_number(text):
+def _is_number(text: str) -> bool:
     try:
-        return np.isfinite(float(text))
+        return bool(np.isfinite(float(text)))
     except ValueError:
         return False
 
 
-def first_line_cells(path, label):
+def first_line_cells(path: str, label: str) -> list[str]:
     check_dataset_path(path, label)
     with open(path, "rb") as handle:
         first = next(bounded_lines(handle, label), b"")
@@ -44,7 +46,7 @@ def first_line_cells(path, label):
     return line.split("\t")
 
 
-def read_last_column(path, label):
+def read_last_column(path: str, label: str) -> np.ndarray:
     """The last column of a table as floats; line 1 is a header when its last cell is not a number.
 
     The Galaxy-ML tool always took line 1 as a header (as the tutorial's datasets and Model
@@ -58,9 +60,9 @@ def read_last_column(path, label):
     return values[:, 0].astype("float64")
 
 
-def read_pair(params):
+def read_pair(params: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
     """(true, predicted) values of the same samples in the same order."""
-    paths = {name: params.get(name) for name in ("infile_input", "infile_output")}
+    paths = {name: dataset_path(params, name) for name in ("infile_input", "infile_output")}
     for name, label in (("infile_input", TRUE_LABEL), ("infile_output", PREDICTED_LABEL)):
         if not paths[name]:
             raise ToolInputError(f"{label}: no dataset given")
@@ -74,7 +76,7 @@ def read_pair(params):
     return true, predicted
 
 
-def scores(true, predicted):
+def scores(true: np.ndarray, predicted: np.ndarray) -> tuple[float, float]:
     """RMSE and R2 (coefficient of determination, as scikit-learn's r2_score; NaN for constant targets)."""
     rmse = float(np.sqrt(np.mean((true - predicted) ** 2)))
     total = float(np.sum((true - true.mean()) ** 2))
@@ -82,7 +84,7 @@ def scores(true, predicted):
     return rmse, r2
 
 
-def actual_vs_predicted(true, predicted):
+def actual_vs_predicted(true: np.ndarray, predicted: np.ndarray) -> Any:
     samples = list(range(1, len(true) + 1))
     figure = go.Figure([
         go.Scatter(x=samples, y=true.tolist(), mode="lines+markers", name="True values"),
@@ -93,7 +95,7 @@ def actual_vs_predicted(true, predicted):
     return figure
 
 
-def scatter(true, predicted):
+def scatter(true: np.ndarray, predicted: np.ndarray) -> Any:
     """Predicted against true, with the line of perfect prediction over the range of both."""
     rmse, r2 = scores(true, predicted)
     low, high = float(min(true.min(), predicted.min())), float(max(true.max(), predicted.max()))
@@ -107,7 +109,7 @@ def scatter(true, predicted):
     return figure
 
 
-def residuals(true, predicted):
+def residuals(true: np.ndarray, predicted: np.ndarray) -> Any:
     figure = go.Figure([go.Scatter(x=predicted.tolist(), y=(predicted - true).tolist(), mode="markers",
                                    name="Residuals")])
     figure.update_layout(title="Residual vs predicted values", xaxis_title="Predicted values",
@@ -115,28 +117,19 @@ def residuals(true, predicted):
     return figure
 
 
-def write_page(figure, path):
-    """A complete HTML page with plotly.js inline: it works offline and needs nothing from a CDN.
-
-    The figures hold plain lists, not numpy arrays (which plotly would store base64-encoded), so the
-    values can be read in the page's source.
-    """
-    figure.write_html(path, include_plotlyjs=True, include_mathjax=False, full_html=True)
-
-
-def build_parser():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--inputs", required=True, help="Galaxy's inputs JSON (the form's values, dataset paths)")
     for flag in OUTPUT_FLAGS:
         parser.add_argument(flag, required=True, help="where to write this plot (HTML)")
     return parser
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     true, predicted = read_pair(load_inputs(args.inputs))
     # each page in turn: two curves of one point per sample at most
-    check_allocation(curves_bytes(2, 2 * len(true)), PREDICTED_LABEL, f"plotting {len(true):,} samples",
+    check_allocation(plot_costs.curves_bytes(2, 2 * len(true)), PREDICTED_LABEL, f"plotting {len(true):,} samples",
                      "plot a sample of the rows")
     write_page(actual_vs_predicted(true, predicted), args.output_actual_vs_pred)
     write_page(scatter(true, predicted), args.output_scatter_plot)

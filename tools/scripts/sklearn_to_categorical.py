@@ -9,34 +9,36 @@ TensorFlow, so it starts in a second.
 """
 import argparse
 import sys
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-from gxkeras.galaxy.errors import ToolInputError, output_paths, run_tool
-from gxkeras.galaxy.inputs import load_inputs
-from gxkeras.report.metrics import one_hot as metrics_one_hot
-from gxkeras.data.tabular import read_tabular
-from gxkeras.galaxy.values import parse_int
+from gxkeras.data import read_tabular
+from gxkeras.galaxy import ToolInputError, atomic_output, forms, load_inputs, output_paths, parse_int, run_tool
+from gxkeras.report import one_hot as metrics_one_hot
 
-LABEL = "Input file"
-NUM_CLASSES_LABEL = "Total number of classes"
+TOOL = "sklearn_to_categorical"
+LABEL = forms.label(TOOL, "infile")
+NUM_CLASSES_LABEL = forms.label(TOOL, "num_classes")
+HEADER_LABEL = forms.label(TOOL, "header0")
 # Class indices are int32 (Keras' class labels); a larger label is refused before an int64 cast could wrap it.
 MAX_CLASSES = 2 ** 31 - 1
 
 
-def check_header_is_a_name(name):
+def check_header_is_a_name(name: object) -> None:
     """A label as "header" is a sample lost: the form's header option (default: set) is wrong then."""
     try:
-        float(name)
+        float(str(name))
     except ValueError:
         return
     raise ToolInputError(
-        f"{LABEL}: 'Does the dataset contain header?' is set, but line 1 ({name}) is a label, not a column "
+        f"{LABEL}: '{HEADER_LABEL}' is set, but line 1 ({name}) is a label, not a column "
         "name: unset the header option so that this sample is not dropped"
     )
 
 
-def class_indices(values, header):
+def class_indices(values: np.ndarray, header: bool) -> np.ndarray:
     """The one column of ``values`` as non-negative integer class indices; errors name the file line."""
     if values.shape[1] != 1:
         raise ToolInputError(
@@ -53,7 +55,7 @@ def class_indices(values, header):
     return column.astype("int64")
 
 
-def number_of_classes(labels, num_classes, header):
+def number_of_classes(labels: np.ndarray, num_classes: object, header: bool) -> int:
     """``num_classes`` from the form, checked against the labels; empty: largest label + 1, as Keras does."""
     largest = int(labels.max())
     if num_classes in (None, ""):
@@ -68,13 +70,13 @@ def number_of_classes(labels, num_classes, header):
     return num_classes
 
 
-def one_hot(labels, num_classes, what=LABEL):
+def one_hot(labels: np.ndarray, num_classes: int, what: str = LABEL) -> np.ndarray:
     """Row i has a 1 in column ``labels[i]`` and 0 elsewhere (one byte a cell), checked against the job's memory
     first (``what``: the input that gave the number of classes)."""
     return metrics_one_hot(labels, num_classes, "uint8", what, "check the number of classes")
 
 
-def to_categorical(params, outfile):
+def to_categorical(params: dict[str, Any], outfile: str) -> tuple[int, int]:
     """Read the labels named in ``params``, write their one-hot matrix to ``outfile``; return its shape."""
     header = bool(params.get("header0"))
     path = params.get("infile")
@@ -87,18 +89,19 @@ def to_categorical(params, outfile):
     num_classes = params.get("num_classes")
     matrix = one_hot(labels, number_of_classes(labels, num_classes, header),
                      LABEL if num_classes in (None, "") else NUM_CLASSES_LABEL)
-    np.savetxt(outfile, matrix, fmt="%d", delimiter="\t")
-    return matrix.shape
+    with atomic_output(outfile) as handle:
+        np.savetxt(handle, matrix, fmt="%d", delimiter="\t")
+    return matrix.shape[0], matrix.shape[1]
 
 
-def build_parser():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--inputs", required=True, help="Galaxy's inputs JSON (the form's values, dataset paths)")
     parser.add_argument("--outfile", required=True, help="where to write the one-hot matrix (tabular)")
     return parser
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     rows, columns = to_categorical(load_inputs(args.inputs), args.outfile)
     print(f"{rows} labels -> one-hot matrix of {columns} classes")

@@ -352,7 +352,7 @@ def test_stratified_holdout_and_class_weights_are_refused(tmp_path, monkeypatch)
                                                              "'A' and ALT '<DEL>' must be bases"),
     ("#CHROM\tPOS\tID\tREF\tALT\n7\t500\tv\tA\tC\nchr1\t5\tw\tA\tC\n", {},
      "^Dataset containing sequence variations: none of its 2 variants lies on the reference genome with 100 bases"),
-    (None, dict(blacklist_regions="/etc/blacklist.bed.gz"), "^blacklist regions: unknown choice"),
+    (None, dict(blacklist_regions="/etc/blacklist.bed.gz"), "^blacklist regions: unknown '/etc/blacklist"),
 ])
 def test_variant_errors_are_one_line(tmp_path, monkeypatch, vcf, more, message):
     monkeypatch.chdir(tmp_path)

@@ -231,7 +231,7 @@ def test_protein_generator_builds_trains_and_predicts(tmp_path, monkeypatch, wri
 
 @pytest.mark.parametrize(("model", "seq_type", "message"), [
     ("fasta_dna_trained.h5mlm", "FastaGenomeBatchGenerator",
-     r"^Sequence type: unknown sequence type 'FastaGenomeBatchGenerator'; expected one of FastaDNABatchGenerator"),
+     r"^Sequence type: unknown 'FastaGenomeBatchGenerator'; expected one of FastaDNABatchGenerator"),
     ("regression_trained.h5mlm", "FastaDNABatchGenerator",
      r"^Choose the dataset containing pipeline/estimator object: the model's input shape \(\d+,\) does not take "
      r"encoded sequences"),

@@ -154,11 +154,11 @@ def test_gtn_workflow_states_build_their_model(tutorial, classes, output_shape):
 
 
 @pytest.mark.parametrize("params, message", [
-    (sequential("(500,)", layer("Lambda", function="os.system")), r"LAYER 1: unknown layer type 'Lambda'"),
+    (sequential("(500,)", layer("Lambda", function="os.system")), r"LAYER 1: layer type: unknown 'Lambda'"),
     (sequential("(500,)", layer("Dense", units=-5)), r"LAYER 1 \(Core -- Dense\): units must be a positive integer, got -5"),
     (sequential("(5a0,)", layer("Dense", units=1)), r"input_shape '\(5a0,\)' is malformed"),
     (sequential("(500,)", layer("Dropout", rate=1.5)), r"rate must be a fraction in \[0, 1\)"),
-    (sequential("(500,)", layer("Dense", units=1, kwargs="bogus=1")), r"Dense has no argument 'bogus'"),
+    (sequential("(500,)", layer("Dense", units=1, kwargs="bogus=1")), r"Dense argument: unknown 'bogus'"),
     (sequential("(500,)", layer("Dense", units=1, kwargs="units=3")), r"'units' has its own field"),
     (sequential("(500,)", layer("Dense", units=1, kwargs="use_bias=os.system('id')")),
      r"kwargs: the value of 'use_bias' must be a number, 'string', True, False, None"),

@@ -218,9 +218,9 @@ def test_global_average_pooling_respects_the_embedding_mask():
     (sequential("(6,)", layer("GaussianDropout", rate=1.0)), r"rate must be a fraction in \[0, 1\)"),
     (sequential("(6,)", layer("Softmax", axis=3)), "axis 3 does not exist"),
     (sequential("(6,)", layer("LayerNormalization", axis=2, epsilon=0.001)), "axis 2 does not exist"),
-    (sequential("(5, 6)", layer("TimeDistributed", **inner("LSTM", units=2))), r"cannot wrap 'LSTM'"),
+    (sequential("(5, 6)", layer("TimeDistributed", **inner("LSTM", units=2))), r"the layer to wrap: unknown 'LSTM'"),
     (sequential("(5, 6)", layer("TimeDistributed", **inner("Dense", units=2, kwargs="return_sequences=True"))),
-     "Dense has no argument 'return_sequences'"),
+     "Dense argument: unknown 'return_sequences'"),
     (sequential("(6,)", layer("TimeDistributed", **inner("Dense", units=2))),
      r"Wrappers -- TimeDistributed\): cannot be applied to its input"),
 ])

@@ -153,7 +153,7 @@ def test_a_10_mb_text_is_encoded(write_text, tmp_path):
     ("label\ttext\n1\tgood\n", {"header": True, "text_selector": "by_header_name", "text_col": "review"},
      "Text dataset, text column: no column named review in the header (label, text)"),
     ("1\tgood\n", {"text_col": "2", "maxlen": 0}, "maxlen: word indices per text: 0 is not a whole number from 1 to"),
-    ("1\tgood\n", {"text_col": "2", "padding": "middle"}, "padding: 'middle' is not one of pre, post"),
+    ("1\tgood\n", {"text_col": "2", "padding": "middle"}, "padding: unknown 'middle'; expected one of pre, post"),
 ])
 def test_bad_text_input(write_text, tmp_path, content, params, message):
     infile = write_text(content)

@@ -344,7 +344,7 @@ def test_holdout_size_may_be_a_number_of_samples(tmp_path, make_model, classific
 
 @pytest.mark.parametrize("selected, message", [
     ("refseq_and_interval", "^Select input type: refseq_and_interval, but the model is a KerasGClassifier"),
-    ("variant_effect", "^Select input type: unknown input type 'variant_effect'; expected one of tabular, sparse, "
+    ("variant_effect", "^Select input type: unknown 'variant_effect'; expected one of tabular, sparse, "
                        "seq_fasta, refseq_and_interval")])
 def test_other_input_types_fail_with_one_line(tmp_path, make_model, classification_data, selected, message):
     """refseq_and_interval trains a GenomicIntervalBatchGenerator model only (tests/test_genomic.py)."""

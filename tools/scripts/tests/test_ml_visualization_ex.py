@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import ml_visualization_ex as viz
+from gxkeras.report.learning import parse_steps
 from gxkeras.galaxy.errors import ToolInputError
 from fresh_python import run_tool
 from gxkeras.report.metrics import as_labels, format_metrics, per_class_metrics
@@ -217,15 +218,19 @@ def test_multiclass_curves(tmp_path, true_name, names):
                 str(tmp_path / "p.png"), str(metrics))
 
 
+def steps(text):
+    return parse_steps(text, viz.STEPS_LABEL)
+
+
 def test_rfecv_steps_are_parsed_never_evaluated(tmp_path, write_text):
-    assert viz.parse_steps("list(range(3)) + [15, 20]") == [0, 1, 2, 15, 20]
-    assert viz.parse_steps("range(1, 7, 2)") == [1, 3, 5] and viz.parse_steps("") is None
+    assert steps("list(range(3)) + [15, 20]") == [0, 1, 2, 15, 20]
+    assert steps("range(1, 7, 2)") == [1, 3, 5] and steps("") is None
     for text in ("__import__('os').system('id')", "[1] * 10**9", "range(10**12)", "[x for x in ()]",
                  "range(1000000000000)", "range(100000) + [1]", "-" * 5000 + "1", "+".join(["[1]"] * 2000)):
         with pytest.raises(ToolInputError, match="Step IDs: .* is not a list of at most 100,000 numbers"):
-            viz.parse_steps(text)  # the last two: the parser's MemoryError and a RecursionError (tracebacks)
+            steps(text)  # the last two: the parser's MemoryError and a RecursionError (tracebacks)
     with pytest.raises(ToolInputError, match="Step IDs: longer than 10,000 characters"):
-        viz.parse_steps("[" + "1, " * 5000 + "]")
+        steps("[" + "1, " * 5000 + "]")
     scores = write_text("score\n0.5\n0.7\n0.6\n", "scores.tsv")
     page = tmp_path / "p.html"
     viz.run({"plotting_selection": {"plot_type": "rfecv_gridscores", "infile1": scores, "steps": "[1, 5, 10]",

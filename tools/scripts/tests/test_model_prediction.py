@@ -174,7 +174,7 @@ def test_untrained_model_needs_weights(tmp_path):
 
 
 @pytest.mark.parametrize("selected, message", [
-    ("refseq_and_interval", "^Select input data type for prediction: unknown input type 'refseq_and_interval'; "
+    ("refseq_and_interval", "^Select input data type for prediction: unknown 'refseq_and_interval'; "
                             "expected one of tabular, sparse, seq_fasta, variant_effect"),
     ("variant_effect", "^Dataset containing reference genomic sequence: no dataset given")])
 def test_other_input_types_fail_with_one_line(tmp_path, selected, message):

@@ -71,3 +71,17 @@ def test_version_command_prints_the_galaxy_ml_version_the_tools_require():
     program = re.fullmatch(r"python3 -c '([^']+)'", command).group(1)
     printed = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True, timeout=60)
     assert ("galaxy-ml", printed.stdout.strip()) in requirements
+
+
+def test_form_labels_are_read_from_the_form():
+    """forms.label: the label a message names an input by, without the form's closing ' :' or '.'; a name with two
+    labels needs the conditional case (an ambiguous name is an error, not a guess)."""
+    assert forms.label("plotly_regression_performance_plots", "infile_input") == "Select input data file"
+    assert forms.label("keras_train_and_eval", "target_file") == \
+        "Dataset containing positions and features for target values"
+    assert forms.label("model_prediction", "infile1", "sparse") == "Select a sparse matrix"
+    assert forms.label("model_prediction", "infile1", "tabular") == "Training samples dataset"
+    with pytest.raises(ValueError, match="infile1 has no single label"):
+        forms.label("model_prediction", "infile1")
+    with pytest.raises(ValueError, match="no_such_param"):
+        forms.label("model_prediction", "no_such_param")

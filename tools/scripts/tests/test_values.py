@@ -1,7 +1,9 @@
 import pytest
 
 from gxkeras.galaxy.errors import ModelRefused, ToolInputError
-from gxkeras.galaxy.values import parse_float, parse_int, parse_int_or_shape, parse_kwargs, parse_shape
+from gxkeras.galaxy.values import (
+    is_count, is_number, parse_float, parse_int, parse_int_or_shape, parse_kwargs, parse_shape,
+)
 
 
 @pytest.mark.parametrize("text, shape", [
@@ -73,3 +75,26 @@ def test_parse_float_ranges():
         parse_float("0", "w", 0, 1, above_minimum=True)
     with pytest.raises(ToolInputError, match="^w: '2.5' is not a number from 1 to 2$"):
         parse_float("2.5", "w", 1, 2)
+
+
+def test_is_count_and_is_number_the_one_checker_of_stored_values():
+    import numpy as np
+
+    assert is_count(0) and is_count(np.int64(7)) and is_count(5, 1, 5)
+    assert not any([is_count(True), is_count(-1), is_count(2.0), is_count("3"), is_count(0, minimum=1),
+                    is_count(6, 1, 5), is_count(None)])
+    assert is_number(0) and is_number(-2.5) and is_number(np.float32(1.5)) and is_number(np.int8(3))
+    assert not any([is_number(False), is_number(float("nan")), is_number(float("inf")), is_number("1"),
+                    is_number(None), is_number(1j)])
+
+
+def test_one_number_writer_for_the_tables():
+    import numpy as np
+
+    from gxkeras.galaxy.outputs import number_cells, number_text
+
+    assert [number_text(value) for value in (0.0025, 1e-05, np.float32(0.5), 3, np.int64(4), float("nan"), "a")] == \
+        ["0.0025", "1e-05", "0.5", "3", "4", "nan", "a"]
+    assert number_text(0.75, 4) == "0.7500" and number_text(np.float64(1), 6) == "1.000000"
+    assert number_cells(np.array([[0.5, 1.0]]), 6).tolist() == [["0.500000", "1.000000"]]
+    assert number_cells(np.array([1, 2])).tolist() == ["1", "2"]

@@ -15,15 +15,17 @@ chunk to predict).
 """
 import os
 import tempfile
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
+from gxkeras.galaxy import forms
 from gxkeras.galaxy.errors import ToolInputError, first_line
 from gxkeras.data.lines import check_line_lengths
 from gxkeras.galaxy.memory import ALLOCATION_SHARE, check_allocation, format_bytes, memory_budget
 
-FASTA_LABEL = "Dataset containing fasta genomic/protein sequences"
+FASTA_LABEL = forms.label("model_prediction", "fasta_path")  # the training tool's form shows the same
 # galaxy-ml's generators encode float32 values, one per base (or amino acid) and letter of the alphabet.
 ONE_HOT_BYTES = 4
 # Rows one-hot encoded at a time when predicting: at most this many bytes (seq_length 1000 of DNA: 16,384
@@ -126,3 +128,13 @@ def encode(generator: Any, indices: np.ndarray) -> np.ndarray:
     if not hasattr(generator, "fasta_file_"):
         generator.set_processing_attrs()
     return generator.sample(indices)[0]
+
+
+def fasta_chunks(generator: Any, n_sequences: int, chunk_rows: int) -> Iterator[tuple[np.ndarray, list[str]]]:
+    """The sequences one-hot encoded by ``generator``, ``chunk_rows`` at a time (fewer for long sequences), each
+    row flattened: a table's chunks as :func:`gxkeras.data.tabular.iter_tabular` gives them (no column names)."""
+    indices = sample_indices(n_sequences)
+    chunk_rows = one_hot_chunk_rows(chunk_rows, generator.seq_length, generator.n_bases)
+    for start in range(0, n_sequences, chunk_rows):
+        encoded = encode(generator, indices[start:start + chunk_rows])
+        yield encoded.reshape(len(encoded), -1), []

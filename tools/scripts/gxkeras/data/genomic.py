@@ -19,16 +19,17 @@ from typing import Any
 
 import numpy as np
 
+from gxkeras.galaxy import forms
 from gxkeras.galaxy.errors import ToolInputError
-from gxkeras.data.fasta import check_one_hot, sequence_lengths, stage_fasta
+from gxkeras.data.fasta import check_one_hot, one_hot_chunk_rows, sequence_lengths, stage_fasta
 from gxkeras.data.lines import bounded_lines
 from gxkeras.galaxy.values import parse_int
 
-GENOME_LABEL = "Dataset containing reference genomic sequence"
-INTERVALS_LABEL = "Dataset containing sequence intervals for training"
-TARGETS_LABEL = "Dataset containing positions and features for target values"
-FEATURES_LABEL = "Dataset containing the feature list for prediction"
-VCF_LABEL = "Dataset containing sequence variations"
+GENOME_LABEL = forms.label("model_prediction", "ref_genome_file")  # the training tool's form shows the same
+INTERVALS_LABEL = forms.label("keras_train_and_eval", "interval_file")
+TARGETS_LABEL = forms.label("keras_train_and_eval", "target_file")
+FEATURES_LABEL = forms.label("keras_train_and_eval", "infile2", "refseq_and_interval")
+VCF_LABEL = forms.label("model_prediction", "vcf_file")
 
 BED_SKIP = ("#", "track", "browser")  # header lines of BED/interval datasets
 # One BED line must fit in a BGZF block (64 KiB): stricter than gxkeras.data.lines.MAX_LINE_BYTES, and enforced
@@ -344,3 +345,22 @@ def stage_vcf(path: str | None, folder: str) -> tuple[str, int]:
         handle.write("\t".join(VCF_COLUMNS) + "\n")
         handle.writelines(out)
     return staged, count
+
+
+VARIANT_BYTES_PER_VALUE = 20  # an encoded variant's value: float64 from galaxy-ml, stacked (8), then float32 (4)
+
+
+def variant_chunks(generator: Any, chunk_rows: int) -> Iterator[tuple[range, np.ndarray]]:
+    """``(indices, encoded)`` of galaxy-ml's GenomicVariantBatchGenerator's variants, a chunk at a time (fewer for
+    long sequences): each allele (or its reference) one-hot encoded as ``(seq_length, 4)`` float32."""
+    variants = generator.variants
+    chunk_rows = one_hot_chunk_rows(chunk_rows, generator.seq_length, 4, VARIANT_BYTES_PER_VALUE)
+    for start in range(0, len(variants), chunk_rows):
+        indices = range(start, min(start + chunk_rows, len(variants)))
+        encoded = [generator.apply_transform(index) for index in indices]
+        for index, array in zip(indices, encoded, strict=True):
+            if array.shape != (generator.seq_length, 4):
+                chrom, pos, _, ref, alt, _ = variants[index]
+                raise ToolInputError(f"{VCF_LABEL}: the variant {chrom}:{pos} {ref[:20]}>{alt[:20]} is encoded as "
+                                     f"{array.shape[0]} bases, not {generator.seq_length}")
+        yield indices, np.stack(encoded).astype("float32")

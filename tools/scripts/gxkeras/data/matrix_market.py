@@ -7,6 +7,7 @@ dense, one row per sample. Before anything is parsed, the header and size line a
 (:func:`gxkeras.galaxy.memory.available_memory`), the same budget as a model file's arrays get: a size
 line of 10^6 x 10^6 is one error line, not an out-of-memory kill.
 """
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -80,3 +81,9 @@ def read_matrix_market(path: str, label: str, limit: int | None = None) -> np.nd
         raise ToolInputError(f"{label} ({path}): entry ({row}, {column}) is {values[row - 1, column - 1]}, expected "
                              "a finite number")
     return values
+
+
+def matrix_chunks(values: np.ndarray, chunk_rows: int) -> Iterator[tuple[np.ndarray, list[str]]]:
+    """A dense matrix's rows in chunks, as :func:`gxkeras.data.tabular.iter_tabular` gives a table's (no names)."""
+    for start in range(0, len(values), chunk_rows):
+        yield values[start:start + chunk_rows], []

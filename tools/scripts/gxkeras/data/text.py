@@ -31,7 +31,7 @@ import pandas as pd
 
 from gxkeras.galaxy.errors import ToolInputError
 from gxkeras.galaxy.memory import check_allocation
-from gxkeras.galaxy.values import parse_int
+from gxkeras.galaxy.values import choice, parse_int
 
 # Keras' Tokenizer / text_to_word_sequence default, without tab and newline: a tabular cell cannot hold
 # them, and they are always separators here.
@@ -95,8 +95,7 @@ class Settings:
 
 
 def _choice(name: str, value: object, options: Collection[str]) -> None:
-    if value not in options:
-        raise ToolInputError(f"{name}: '{value}' is not one of {', '.join(options)}")
+    choice(value, tuple(options), name)
 
 
 def _separator_table(filters: str) -> dict[int, str]:

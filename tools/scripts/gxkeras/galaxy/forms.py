@@ -125,6 +125,20 @@ def options(tool_name: str, name: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(values))
 
 
+def label(tool_name: str, name: str, when: str | None = None) -> str:
+    """The label the form shows for the parameter(s) called ``name`` (``when``: the one inside the conditional case
+    of that value, where cases share a name), without its closing colon or full stop: the name a message gives
+    the input. A name with two different labels and no ``when`` is an error in the caller, not a guess."""
+    inputs, _ = tool(tool_name)
+    scopes = [inputs] if when is None else [case for case in inputs.iter("when") if case.get("value") == when]
+    labels = {(param.get("label") or "").strip().rstrip(":.").rstrip() for scope in scopes
+              for param in scope.iter("param") if param_name(param) == name}
+    if len(labels) != 1 or "" in labels:
+        raise ValueError(f"tools/{tool_name}.xml: {name}{f' (when {when})' if when else ''} has no single label "
+                         f"({sorted(labels)})")
+    return labels.pop()
+
+
 def integer_maximum(tool_name: str, name: str) -> int:
     """The ``max`` of the integer parameter(s) called ``name`` (one value across the form)."""
     maxima = {param.get("max") or "" for param in _params(tool_name, name) if param.get("type") == "integer"}

@@ -6,7 +6,7 @@ also reads a reference genome with intervals and target features (``refseq_and_i
 ``GenomicIntervalBatchGenerator``, :mod:`gxkeras.data.genomic`); prediction a reference genome with a
 variant call file (``variant_effect``, galaxy-ml's ``GenomicVariantBatchGenerator``).
 """
-from gxkeras.galaxy.errors import ToolInputError
+from gxkeras.galaxy.values import choice
 
 COMMON_INPUTS = ("tabular", "sparse", "seq_fasta")
 INPUT_TYPES = {
@@ -17,8 +17,4 @@ INPUT_TYPES = {
 
 def input_type(selected: str | None, label: str, tool: str) -> str:
     """``selected`` (the form's input type, ``label`` its label): one of ``tool``'s INPUT_TYPES, else one error."""
-    selected = selected or "tabular"
-    if selected not in INPUT_TYPES[tool]:
-        raise ToolInputError(f"{label}: unknown input type {str(selected)[:60]!r}; expected one of "
-                             f"{', '.join(INPUT_TYPES[tool])}")
-    return selected
+    return choice(selected or "tabular", INPUT_TYPES[tool], label)

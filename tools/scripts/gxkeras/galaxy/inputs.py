@@ -46,6 +46,13 @@ def flatten_sections(params: dict[str, Any]) -> dict[str, Any]:
     return flat
 
 
+def dataset_path(params: dict[str, Any], key: str) -> str:
+    """The path of the form's dataset ``key``; ``""`` when none was given, which every reader refuses with
+    "no dataset given" (:func:`check_dataset_path`)."""
+    value = params.get(key)
+    return value if isinstance(value, str) else ""
+
+
 def check_dataset_path(path: str | None, label: str) -> None:
     """A dataset path must name a readable regular file: say so, naming the input, if it does not.
 

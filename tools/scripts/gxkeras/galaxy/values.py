@@ -6,8 +6,9 @@ so a hostile string can only ever produce an error message.
 """
 import ast
 import math
+import numbers
 import re
-from typing import Any
+from typing import Any, TypeGuard
 
 from gxkeras.galaxy.errors import ToolInputError
 
@@ -194,6 +195,20 @@ def parse_kwargs(text: str | None, what: str) -> dict[str, Any]:
                                  "or a tuple or list of those")
         kwargs[name] = plain
     return kwargs
+
+
+def is_count(value: object, minimum: int = 0, maximum: int | None = None) -> TypeGuard[int]:
+    """Whether ``value`` is a whole number (a Python or numpy integer, not a bool) from ``minimum`` to ``maximum``
+    (no upper bound when None): the one test of a stored count, size or index that is not text (text goes through
+    :func:`parse_int`, which says what was wrong)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and minimum <= int(value) and (
+        maximum is None or int(value) <= maximum)
+
+
+def is_number(value: object) -> TypeGuard[int | float]:
+    """Whether ``value`` is a finite number (a Python or numpy integer or float, not a bool): the one test of a
+    stored number that is not text (text goes through :func:`parse_float`)."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
 # Booleans as the Galaxy-ML tools' forms wrote them (truevalue "booltrue") and as text.

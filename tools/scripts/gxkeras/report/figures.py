@@ -12,15 +12,11 @@ import html
 import os
 from typing import Any
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
-import numpy as np  # noqa: E402
-
-from gxkeras.galaxy.errors import ToolInputError  # noqa: E402
-from gxkeras.report.plot_costs import ANNOTATED_CLASSES  # noqa: E402
+from gxkeras.galaxy.outputs import atomic_output
+from gxkeras.galaxy.values import choice
+from gxkeras.report.plot_costs import ANNOTATED_CLASSES
 
 WIDTH, HEIGHT, PANEL_HEIGHT = 6.4, 4.8, 2.4  # inches; at DPI a single plot is 640 x 480 pixels
 DPI = 100
@@ -64,6 +60,16 @@ class Heatmap:
     extra: dict = field(default_factory=dict)
 
 
+def pyplot() -> Any:
+    """matplotlib's pyplot on the Agg backend (no display), imported when a picture is drawn: importing the
+    package (model_prediction's table of predictions) costs no matplotlib."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
 def clean_title(title: object, default: str) -> str:
     """The user's title, control characters other than newlines dropped; ``default`` when empty."""
     text = "".join(char for char in str(title or "") if char == "\n" or char.isprintable()).strip()
@@ -73,10 +79,7 @@ def clean_title(title: object, default: str) -> str:
 
 
 def output_format(plot_format: str | None, default: str = "png") -> str:
-    value = plot_format or default
-    if value not in FORMATS:
-        raise ToolInputError(f"The output format and library: unknown '{value}', expected one of {', '.join(FORMATS)}")
-    return FORMATS[value]
+    return FORMATS[choice(plot_format or default, tuple(FORMATS), "The output format and library")]
 
 
 def draw(content: list[Panel] | Heatmap, title: str, plot_format: str | None, path: str | os.PathLike[str]) -> None:
@@ -84,23 +87,40 @@ def draw(content: list[Panel] | Heatmap, title: str, plot_format: str | None, pa
     kind = output_format(plot_format)
     if kind == "html":
         figure = _plotly_heatmap(content, title) if isinstance(content, Heatmap) else _plotly_panels(content, title)
-        figure.write_html(path, include_plotlyjs=True, include_mathjax=False, full_html=True)
+        write_page(figure, path)
         return
     if isinstance(content, Heatmap):
         figure = _matplotlib_heatmap(content, title)
     else:
         figure = _matplotlib_panels(content, title)
     figure.tight_layout()
-    figure.savefig(path, format=kind, dpi=DPI)
-    plt.close(figure)
+    save_image(figure, kind, path)
+
+
+def save_image(figure: Any, kind: str, path: str | os.PathLike[str], dpi: int = DPI) -> None:
+    """A matplotlib figure written as ``kind`` (png, svg) through ``<path>.part``, then closed."""
+    try:
+        with atomic_output(os.fspath(path), binary=True) as handle:
+            figure.savefig(handle, format=kind, dpi=dpi)
+    finally:
+        pyplot().close(figure)
+
+
+def write_page(figure: Any, path: str | os.PathLike[str]) -> None:
+    """A plotly figure as a complete HTML page with plotly.js inline (it works offline, nothing from a CDN, no
+    MathJax), through ``<path>.part``. Figures hold plain lists (:func:`_plain`), so the page's values can be read."""
+    with atomic_output(os.fspath(path)) as handle:
+        figure.write_html(handle, include_plotlyjs=True, include_mathjax=False, full_html=True)
 
 
 MATPLOTLIB_STYLES = {"line": "-", "step": "-", "dashed": "--", "points": "o-", "dashed_points": "s--", "bar": ""}
 
 
 def _matplotlib_panels(panels: list[Panel], title: str) -> Any:
+    from matplotlib.ticker import MaxNLocator
+
     height = HEIGHT if len(panels) == 1 else PANEL_HEIGHT * len(panels) + 0.6
-    figure = plt.figure(figsize=(WIDTH, height), dpi=DPI)
+    figure = pyplot().figure(figsize=(WIDTH, height), dpi=DPI)
     for index, panel in enumerate(panels, start=1):
         axes = figure.add_subplot(len(panels), 1, index)
         for trace in panel.traces:
@@ -139,7 +159,7 @@ def _matplotlib_bars(axes: Any, trace: Trace) -> None:
 
 
 def _matplotlib_heatmap(heatmap: Heatmap, title: str) -> Any:
-    figure = plt.figure(figsize=(WIDTH, HEIGHT), dpi=DPI)
+    figure = pyplot().figure(figsize=(WIDTH, HEIGHT), dpi=DPI)
     axes = figure.add_subplot()
     image = axes.imshow(heatmap.matrix, interpolation="nearest", cmap=heatmap.cmap)
     figure.colorbar(image, ax=axes)
@@ -196,6 +216,7 @@ def _plotly_panels(panels: list[Panel], title: str) -> Any:
 
 
 def _plotly_heatmap(heatmap: Heatmap, title: str) -> Any:
+    import matplotlib
     import plotly.graph_objects as go
 
     names = [_text(name) for name in heatmap.names]

@@ -14,8 +14,10 @@ import numpy as np
 
 from gxkeras.galaxy.errors import ToolInputError
 from gxkeras.galaxy.memory import check_allocation
+from gxkeras.galaxy.outputs import number_text
 from gxkeras.data.tabular import as_whole_numbers
 
+RATIO_DECIMALS = 4  # of the metrics tables: the Galaxy tests read 0.7500
 METRIC_COLUMNS = ["class", "TP", "FP", "TN", "FN", "accuracy", "precision", "recall", "f1", "support"]
 
 
@@ -96,11 +98,48 @@ def format_metrics(rows: Iterable[dict[str, Any]]) -> str:
         cells = []
         for column in METRIC_COLUMNS:
             value = row[column]
-            if value is None:
-                cells.append("NA")
-            elif isinstance(value, float):
-                cells.append(f"{value:.4f}")
-            else:
-                cells.append(str(value))
+            cells.append("NA" if value is None else number_text(value, RATIO_DECIMALS))
         lines.append("\t".join(cells))
     return "\n".join(lines) + "\n"
+
+
+def one_label_column(values: Any, label: str) -> np.ndarray:
+    """Labels from the chosen columns: one column as it is; a one-hot table (what to_categorical
+    makes: 0/1, exactly one 1 per row) as the index of its 1; otherwise the last column, as the
+    Galaxy-ML tool took it."""
+    values = np.asarray(values)
+    if values.ndim == 2 and values.shape[1] > 1:
+        if np.isin(values, (0, 1)).all() and (values.sum(axis=1) == 1).all():
+            print(f"{label}: one-hot table of {values.shape[1]} columns read as class indices 0-{values.shape[1] - 1}")
+            return values.argmax(axis=1)
+        print(f"{label}: {values.shape[1]} columns, the labels are taken from the last one")
+        values = values[:, -1:]
+    return as_labels(values, label)
+
+
+SCORES_HINT = ("the confusion matrix needs predicted class labels (model_prediction's 'predict'); for scores "
+               "or probabilities choose the 'ROC curve' or 'Precision-recall curve' plot type")
+
+
+def check_whole_labels(labels: np.ndarray, label: str, header_lines: int, hint: str) -> None:
+    """Class labels read as numbers must be whole numbers (scikit-learn calls fractions "continuous")."""
+    fractional = np.flatnonzero(np.mod(labels, 1) != 0) if labels.dtype.kind == "f" else np.array([], dtype=int)
+    if len(fractional):
+        row = int(fractional[0])
+        raise ToolInputError(f"{label}: line {row + 1 + header_lines} is {labels[row]:g}, not a class label: {hint}")
+
+
+def check_predicted_labels(y_true: np.ndarray, y_pred: np.ndarray, label: str, header_lines: int) -> None:
+    """Refuse predictions (the input ``label``) that are scores, not labels: each distinct score would become a
+    "class" (100 probabilities against 0/1 truths made a 102 x 102 matrix of ones and zeros).
+
+    Labels are whole numbers, and a model predicts few classes the truth lacks: a class missing
+    from this test set is plausible, more new classes than the truth has are not.
+    """
+    check_whole_labels(y_pred, label, header_lines, SCORES_HINT)
+    true_classes = np.unique(y_true)
+    unknown = np.setdiff1d(np.unique(y_pred), true_classes)
+    if len(unknown) > len(true_classes):
+        raise ToolInputError(f"{label}: {len(unknown)} predicted values ({', '.join(map(str, unknown[:5]))}"
+                             f"{', ...' if len(unknown) > 5 else ''}) are not among the {len(true_classes)} true "
+                             f"classes: these are not labels of the same classes; {SCORES_HINT}")

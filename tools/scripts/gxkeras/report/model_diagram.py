@@ -10,15 +10,11 @@ and the Keras 2 ``[name, node, tensor, kwargs]`` lists alike).
 import os
 from typing import Any
 
-import matplotlib
+from gxkeras.galaxy import forms, safe_json
+from gxkeras.galaxy.errors import ToolInputError
+from gxkeras.report.figures import pyplot, save_image
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from gxkeras.galaxy import safe_json# noqa: E402
-from gxkeras.galaxy.errors import ToolInputError  # noqa: E402
-
-LABEL = "Select the JSON dataset containing configuration for a neural network model"
+LABEL = forms.label("ml_visualization_ex", "infile_model_config")
 # the settings shown under a layer's name, when it has them
 SHOWN = ("units", "filters", "kernel_size", "pool_size", "rate", "output_dim", "input_dim", "activation",
          "batch_shape", "batch_input_shape", "target_shape", "axis", "num_heads", "key_dim")
@@ -109,7 +105,7 @@ def draw_diagram(config_path: str | os.PathLike[str], title: str | None, image_f
     for name, _, _ in nodes:
         by_row.setdefault(level[name], []).append(name)
     width = max(6.4, 2.6 * max(len(names) for names in by_row.values()))
-    figure = plt.figure(figsize=(width, 0.9 * rows + 1.0), dpi=100)
+    figure = pyplot().figure(figsize=(width, 0.9 * rows + 1.0), dpi=100)
     axes = figure.add_axes((0, 0, 1, 1))
     axes.set_xlim(0, 1)
     axes.set_ylim(rows + 0.2, -0.8)
@@ -130,6 +126,5 @@ def draw_diagram(config_path: str | os.PathLike[str], title: str | None, image_f
     heading = "".join(char for char in str(title or "") if char.isprintable()).strip() or model_name
     axes.text(0.5, -0.55, heading, ha="center", va="center", fontsize=11, parse_math=False)
     print(f"Title: {heading!r}")
-    figure.savefig(path, format=image_format, dpi=100)
-    plt.close(figure)
+    save_image(figure, image_format, path, dpi=100)
     print(f"{len(nodes)} layers, {len(edges)} connections")
