@@ -690,7 +690,11 @@ def test_running_out_of_memory_is_one_error_line_in_every_tool(tmp_path, write_i
             output.write_text("half a result")
         raise error()
 
-    for module in (galaxy_inputs, building):  # every tool's work starts there (the builders' in building)
+    import gxkeras.galaxy
+
+    # every tool's work starts there: the scripts import it from the galaxy package's face, the builders' work
+    # from modelfile.building
+    for module in (galaxy_inputs, gxkeras.galaxy, building):
         monkeypatch.setattr(module, "load_inputs", exhausted)
     result = run_script(script, "--inputs", write_inputs({}), *arguments)
     lines = [line for line in result.stderr.splitlines() if line.strip()]
